@@ -1,0 +1,107 @@
+"""`data` of the intake-desk event kinds: check, gate, metal, temperature, door."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from devices.contract.models.base import Celsius, EventId, Payload, ShortText, Slug, UtcTime
+
+CheckOutcome = Literal[
+    "cleared", "items_held", "fever_referral", "hypothermia_referral", "refused", "incomplete"
+]
+WandResult = Literal["clear", "metal_found"]
+TemperatureMode = Literal["body", "surface", "core"]
+
+
+class TemperatureData(Payload):
+    celsius: Celsius = Field(
+        description="the screening value in °C: the body estimate when the device gives one, "
+        "else the object temperature; for mode=core the operator-confirmed core temperature"
+    )
+    mode: TemperatureMode = Field(
+        "body",
+        description="body: forehead/wrist screening estimate; surface: raw object temperature; "
+        "core: confirmed core temperature entered by the operator",
+    )
+    object_celsius: Celsius | None = Field(None, description="object (skin) temperature, °C")
+    ambient_celsius: Celsius | None = Field(None, description="sensor ambient temperature, °C")
+    remeasure: bool = Field(
+        False, description="true if the reading is not a result (body mode below 34 °C)"
+    )
+    check_id: EventId | None = Field(None, description="the check this reading belongs to")
+
+
+class GateData(Payload):
+    action: Literal["passage", "alarm", "clear", "ready", "fault"] = Field(
+        description="passage: a person walked through; alarm: metal detected; clear: alarm "
+        "reset; ready/fault: the gate's own state"
+    )
+    direction: Literal["in", "out"] | None = Field(
+        None, description="passage direction from the two beams"
+    )
+    zone_mask: int | None = Field(
+        None, ge=0, le=0xFFFF, description="alarm zones, bit 0 = lowest zone"
+    )
+    signal_level: int | None = Field(None, ge=0, le=999, description="alarm signal strength")
+    check_id: EventId | None = Field(None, description="the check this gate event belongs to")
+
+
+class MetalData(Payload):
+    result: WandResult = Field(description="the operator's handheld-wand result")
+    source: Literal["keypad", "dashboard"] = Field(description="where the result was entered")
+    operator: ShortText | None = Field(None, description="operator who entered it")
+    items: list[ShortText] = Field(
+        default_factory=list, max_length=50, description="items found, if any"
+    )
+    check_id: EventId | None = Field(None, description="the check this result belongs to")
+
+
+class TemperatureReading(Payload):
+    celsius: Celsius = Field(description="screening value, °C")
+    mode: TemperatureMode = Field("body", description="see TemperatureData.mode")
+    at: UtcTime = Field(description="when the reading was taken")
+    device: Slug | None = Field(None, description="thermometer id")
+    remeasure: bool = Field(False, description="true if this reading asked for a re-measure")
+
+
+class CheckStep(Payload):
+    name: Literal[
+        "passage", "gate_alarm", "wand", "temperature", "remeasure", "outcome", "timeout"
+    ] = Field(description="what happened")
+    at: UtcTime = Field(description="when it happened")
+    detail: ShortText | None = Field(None, description="free detail, e.g. the reading")
+
+
+class CheckData(Payload):
+    check_id: EventId = Field(description="id of this check (stable across its step events)")
+    outcome: CheckOutcome = Field(description="how the check ended")
+    started_at: UtcTime = Field(description="passage time (start of the check)")
+    finished_at: UtcTime = Field(description="when the outcome was decided")
+    operator: ShortText | None = Field(None, description="desk operator responsible")
+    direction: Literal["in", "out"] | None = Field(None, description="passage direction")
+    gate_alarm: bool = Field(False, description="the walk-through gate alarmed")
+    wand: WandResult | None = Field(None, description="handheld-wand result, if taken")
+    items_held: list[ShortText] = Field(
+        default_factory=list, max_length=50, description="prohibited items taken into storage"
+    )
+    celsius: Celsius | None = Field(None, description="the deciding temperature, °C")
+    fever_threshold_celsius: float = Field(
+        37.3, ge=35.0, le=40.0, description="fever threshold in force, °C"
+    )
+    temperatures: list[TemperatureReading] = Field(
+        default_factory=list, max_length=20, description="every reading taken"
+    )
+    steps: list[CheckStep] = Field(
+        default_factory=list, max_length=50, description="timeline of the check"
+    )
+    incomplete_reason: ShortText | None = Field(
+        None, description="for outcome=incomplete: what was missing"
+    )
+    note: str | None = Field(None, max_length=2000, description="operator's note")
+
+
+class DoorData(Payload):
+    door: Slug = Field(description="door id")
+    open: bool = Field(description="true when the door is open")

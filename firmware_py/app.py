@@ -1,0 +1,47 @@
+"""What a node application (intake desk, camera analytics, simulator) sees of the agent.
+
+The agent owns the bus, the outbox, status and heartbeats. An application receives a
+`NodeContext`, emits events through it (each one is written to the durable outbox before it
+is sent), reports its devices' health, and may handle commands.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+from devices.contract.models import Command, DeviceState, Envelope, Payload
+
+
+class NodeContext(Protocol):
+    site: str
+    node: str
+
+    def emit(
+        self, kind: str, data: Payload | dict[str, Any], *, device: str | None = None
+    ) -> Envelope:
+        """Validate, number (seq), store durably and queue for sending one event."""
+        ...
+
+    def publish_media(self, event_id: str, payload: bytes) -> None:
+        """Send a binary JPEG/clip belonging to `event_id` (QoS 1, best effort)."""
+        ...
+
+    def publish_live(self, camera: str, jpeg: bytes) -> None:
+        """Send one live-view frame (QoS 0, dropped when offline)."""
+        ...
+
+
+class NodeApp(Protocol):
+    """A pluggable node application. Every method must return quickly."""
+
+    def start(self, ctx: NodeContext) -> None: ...
+
+    def stop(self) -> None: ...
+
+    def devices(self) -> dict[str, DeviceState]:
+        """Current state of each device this application drives."""
+        ...
+
+    def handle_command(self, cmd: Command) -> tuple[bool, str | None] | None:
+        """Carry out `cmd` and return (ok, error), or None if the action is not ours."""
+        ...
