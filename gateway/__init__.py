@@ -1,0 +1,1 @@
+"""The StationKit gateway: ingest, store, rules, alerts, notifications, API and dashboard."""

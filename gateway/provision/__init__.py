@@ -1,0 +1,1 @@
+"""Broker credentials and ACLs for nodes and the gateway (see `stationkit provision`)."""

@@ -1,0 +1,1 @@
+"""Helpers for the test suite: a real Mosquitto on a free port, free ports, waiting."""

@@ -1,0 +1,125 @@
+"""A real Mosquitto broker for integration tests, run with the project's own config.
+
+The config shipped in systemd/mosquitto/stationkit.conf is copied with its file paths moved
+into a temporary folder and its listener moved to a free port; credentials and ACLs come from
+`gateway.provision.mosquitto`, as in production.
+"""
+
+from __future__ import annotations
+
+import os
+import pwd
+import secrets
+import shutil
+import signal
+import subprocess
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from gateway.provision import mosquitto as prov
+from tests.support.net import free_port, wait_port
+
+ROOT = Path(__file__).resolve().parents[2]
+PROJECT_CONF = ROOT / "systemd" / "mosquitto" / "stationkit.conf"
+
+
+def mosquitto_binary() -> str:
+    found = shutil.which("mosquitto") or (
+        "/usr/sbin/mosquitto" if Path("/usr/sbin/mosquitto").exists() else None
+    )
+    if not found:
+        raise RuntimeError("mosquitto is not installed: run `make test` (it installs it)")
+    return found
+
+
+@dataclass
+class Broker:
+    workdir: Path
+    port: int = field(default_factory=free_port)
+    proc: subprocess.Popen[bytes] | None = None
+    users: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def passwd(self) -> Path:
+        return self.workdir / "passwd"
+
+    @property
+    def acl(self) -> Path:
+        return self.workdir / "acl"
+
+    @property
+    def conf(self) -> Path:
+        return self.workdir / "mosquitto.conf"
+
+    def write_conf(self) -> None:
+        out = []
+        for line in PROJECT_CONF.read_text().splitlines():
+            key = line.split(" ", 1)[0]
+            if key in ("listener", "password_file", "acl_file", "persistence_location"):
+                continue
+            out.append(line)
+        out += [
+            f"password_file {self.passwd}",
+            f"acl_file {self.acl}",
+            f"persistence_location {self.workdir}/",
+            f"listener {self.port} 127.0.0.1",
+            f"log_dest file {self.workdir}/mosquitto.log",
+            # run as whoever runs the tests (as root, Mosquitto would switch to `mosquitto`
+            # and could not read the temporary folder)
+            f"user {pwd.getpwuid(os.getuid()).pw_name}",
+        ]
+        self.conf.write_text("\n".join(out) + "\n")
+
+    def _write_acl(self) -> None:
+        parts = [prov.gateway_acl()] if prov.GATEWAY_USER in self.users else []
+        for user in self.users:
+            if "." in user:
+                site, node = user.split(".", 1)
+                parts.append(prov.node_acl(site, node))
+            elif user not in (prov.GATEWAY_USER,):
+                parts.append(f"user {user}\ntopic readwrite stationkit/v1/#\n")
+        self.acl.write_text("\n".join(parts))
+
+    def add_user(self, username: str, password: str | None = None) -> str:
+        password = password or secrets.token_urlsafe(12)
+        prov.set_password(self.passwd, username, password)
+        self.users[username] = password
+        self._write_acl()
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGHUP)  # reload passwords and ACLs
+        return password
+
+    def add_node(self, site: str, node: str) -> tuple[str, str]:
+        user = prov.node_username(site, node)
+        return user, self.add_user(user)
+
+    def url(self, username: str) -> str:
+        return f"mqtt://{username}:{self.users[username]}@127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        self.write_conf()
+        if not self.acl.exists():
+            self._write_acl()
+        self.proc = subprocess.Popen(
+            [mosquitto_binary(), "-c", str(self.conf)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            preexec_fn=os.setpgrp,
+        )
+        wait_port(self.port)
+
+    def kill(self) -> None:
+        """SIGKILL: the broker dies without saving (persistence is from its last autosave)."""
+        if self.proc and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(10)
+
+    def stop(self) -> None:
+        """SIGTERM: the broker saves its persistence file and exits."""
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait(10)
+
+    def restart(self) -> None:
+        self.stop()
+        self.start()
