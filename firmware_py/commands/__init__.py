@@ -1,0 +1,1 @@
+"""Node-side subcommands of `stationkit` (each module: `register(subparsers)`)."""

@@ -1,0 +1,1 @@
+"""Gateway-side subcommands of `stationkit` (each module: `register(subparsers)`)."""
