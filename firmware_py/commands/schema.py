@@ -19,7 +19,7 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("schema", help="print the JSON Schema of every wire payload")
     p.add_argument("name", nargs="?", help="one payload, e.g. event/check, status, heartbeat")
     p.set_defaults(func=run)
