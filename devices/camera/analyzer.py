@@ -1,0 +1,208 @@
+"""`CameraAnalyzer`: one camera's analytics, frame by frame, as a pure-ish object.
+
+`process(frame, now_s)` runs motion → (gated) people detection → tracking → zones, lines
+and counts → tamper checks, and returns `Finding`s: the `data` of the events to emit,
+with whether a snapshot and a clip should go with them. No threads, no IO: the camera
+node app (firmware_py/camera/app.py) calls it at the analysis rate and publishes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from devices.camera.detect import Detection, Detector, make_detector
+from devices.camera.geometry import Box, Point, expand, polygon_mask
+from devices.camera.lines import LineCounter, Tripwire
+from devices.camera.motion import MotionDetector, MotionResult, MotionSettings, MotionSwitch
+from devices.camera.source import Image
+from devices.camera.tamper import TamperDetector, TamperSettings
+from devices.camera.tracking import CentroidTracker, Track, merge_boxes
+from devices.camera.zones import CountSmoother, Zone, occupancy, zones_with_motion
+from devices.contract.models.base import Payload
+from devices.contract.models.camera import LineCrossData, MotionData, PeopleData, TamperData
+
+
+class AnalyzerSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    motion: MotionSettings = Field(default_factory=MotionSettings, description="motion tuning")
+    tamper: TamperSettings = Field(default_factory=TamperSettings, description="tamper tuning")
+    detector: str = Field(
+        "hog+faces",
+        pattern=r"^(none|hog|faces|hog\+faces|faces\+hog)$",
+        description="person detector: hog (full bodies), faces (close room cameras), both, none",
+    )
+    detect_interval_s: float = Field(
+        0.5, ge=0, le=60, description="least time between detector runs while there is motion"
+    )
+    full_detect_interval_s: float = Field(
+        10.0, ge=0, le=3600, description="whole-frame detector run for still people (roster)"
+    )
+    count_window_s: float = Field(2.0, ge=0, le=60, description="head-count smoothing window")
+    track_source: Literal["motion", "detector"] = Field(
+        "motion", description="what line crossing tracks: motion blobs or detected people"
+    )
+    track_max_dist: float = Field(
+        0.15, gt=0, le=1, description="largest step of a track per frame, fraction of diagonal"
+    )
+    track_min_area: float = Field(
+        0.003, ge=0, le=1, description="smallest blob that is tracked, fraction of the frame"
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    kind: Literal["motion", "people", "line_cross", "tamper"]
+    data: Payload
+    snapshot: bool = True
+    clip: bool = False
+
+
+@dataclass(slots=True)
+class Analysis:
+    motion: MotionResult
+    people: list[Detection] = field(default_factory=list)
+    tracks: list[Track] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+    detector_ran: bool = False
+
+
+class CameraAnalyzer:
+    def __init__(
+        self,
+        camera: str,
+        settings: AnalyzerSettings | None = None,
+        *,
+        zones: Sequence[Zone] = (),
+        lines: Sequence[Tripwire] = (),
+        masks: Sequence[Sequence[Point]] = (),
+        detector: Detector | None = None,
+        frame_size: tuple[int, int] = (640, 480),
+    ) -> None:
+        self.camera = camera
+        self.s = settings or AnalyzerSettings()
+        self.zones = list(zones)
+        self.detector = detector if detector is not None else make_detector(self.s.detector)
+        w, h = frame_size
+        mask = polygon_mask(masks, w, h) if masks else None
+        self.motion = MotionDetector(self.s.motion, mask)
+        self.switch = MotionSwitch(self.s.motion)
+        self.tamper = TamperDetector(self.s.tamper, mask)
+        self.lines = LineCounter(lines, w, h)
+        self._size = (w, h)
+        self.tracker = self._new_tracker(w, h)
+        self._persons: list[tuple[Detection, float]] = []
+        self._last_detect_s = -1e18
+        self._last_full_s = -1e18
+        self._count = CountSmoother(self.s.count_window_s)
+        self._zone_counts = {z.id: CountSmoother(self.s.count_window_s) for z in self.zones}
+
+    def _new_tracker(self, w: int, h: int) -> CentroidTracker:
+        diag = (w * w + h * h) ** 0.5
+        return CentroidTracker(
+            self.s.track_max_dist * diag, min_area_px=int(self.s.track_min_area * w * h)
+        )
+
+    @property
+    def people_count(self) -> int | None:
+        return self._count.stable
+
+    def _detect(self, frame: Image, motion: MotionResult, now_s: float) -> bool:
+        if self.detector is None:
+            return False
+        h, w = frame.shape[:2]
+        full_due = now_s - self._last_full_s >= self.s.full_detect_interval_s
+        moving_due = bool(motion.boxes) and now_s - self._last_detect_s >= self.s.detect_interval_s
+        if full_due:
+            dets = self.detector.detect(frame)
+            self._persons = [(d, now_s) for d in dets]
+            self._last_full_s = self._last_detect_s = now_s
+            return True
+        if moving_due:
+            regions = [expand(b, 0.3, w, h) for b in merge_boxes(motion.boxes, w // 30)]
+            regions += [expand(d.box, 0.2, w, h) for d, _ in self._persons]
+            regions = merge_boxes(regions, 0)
+            dets = self.detector.detect(frame, regions)
+            keep = [
+                (d, t)
+                for d, t in self._persons
+                if not any(_inside(d.box, r) for r in regions)
+                and now_s - t < 2 * max(self.s.full_detect_interval_s, 1.0)
+            ]
+            self._persons = keep + [(d, now_s) for d in dets]
+            self._last_detect_s = now_s
+            return True
+        return False
+
+    def process(self, frame: Image, now_s: float, *, night: bool = False) -> Analysis:
+        h, w = frame.shape[:2]
+        if (w, h) != self._size:
+            self._size = (w, h)
+            self.lines.resize(w, h)
+            self.tracker = self._new_tracker(w, h)
+        motion = self.motion.detect(frame)
+        out = Analysis(motion)
+        cam = self.camera
+        for change in self.tamper.update(frame, now_s, quiet=motion.fraction == 0):
+            tdata = TamperData(
+                camera=cam,
+                reason=change.reason,
+                active=change.active,
+                score=change.score,
+                snapshot=True,
+            )
+            out.findings.append(Finding("tamper", tdata, True, change.active))
+        tampered = any(self.tamper.active.values())
+        if not motion.whole_frame and not motion.calibrating and not tampered:
+            switched = self.switch.update(motion.fraction, now_s)
+        elif self.switch.active and tampered:
+            switched = self.switch.update(0.0, now_s)
+        else:
+            switched = None
+        if switched is not None:
+            mdata = MotionData(
+                camera=cam,
+                active=switched,
+                area_percent=round(min(100.0, motion.fraction * 100), 2),
+                zones=zones_with_motion(self.zones, motion.boxes, w, h),
+                snapshot=switched,
+            )
+            out.findings.append(Finding("motion", mdata, switched))
+        if tampered:
+            return out
+        out.detector_ran = self._detect(frame, motion, now_s)
+        out.people = [d for d, _ in self._persons]
+        if self.detector is not None:
+            stable = self._count.update(len(out.people), now_s)
+            if stable is not None:
+                out.findings.append(
+                    Finding("people", PeopleData(camera=cam, count=stable, snapshot=True))
+                )
+            per_zone = occupancy(self.zones, [d.box for d in out.people], w, h)
+            for zid, n in per_zone.items():
+                zs = self._zone_counts[zid].update(n, now_s)
+                if zs is not None:
+                    pdata = PeopleData(camera=cam, count=zs, zone=zid, snapshot=True)
+                    out.findings.append(Finding("people", pdata))
+        if self.lines.lines:
+            if self.s.track_source == "motion":
+                blobs: list[Box] = merge_boxes(motion.boxes, max(4, w // 40))
+            else:
+                blobs = [d.box for d in out.people] if out.detector_ran else []
+            out.tracks = self.tracker.update(blobs, now_s)
+            for c in self.lines.update(out.tracks):
+                ldata = LineCrossData(
+                    camera=cam, line=c.line, direction=c.direction, night=night, snapshot=True
+                )
+                out.findings.append(Finding("line_cross", ldata, True, True))
+            self.lines.forget(self.tracker.tracks)
+        return out
+
+
+def _inside(box: Box, region: Box) -> bool:
+    cx, cy = (box[0] + box[2]) / 2, (box[1] + box[3]) / 2
+    return region[0] <= cx <= region[2] and region[1] <= cy <= region[3]
