@@ -109,7 +109,12 @@ class CameraAnalyzer:
 
     @property
     def people_count(self) -> int | None:
+        """Smoothed head count of the whole view (None until the detector has run)."""
         return self._count.stable
+
+    def zone_count(self, zone: str) -> int | None:
+        sm = self._zone_counts.get(zone)
+        return sm.stable if sm is not None else None
 
     def _detect(self, frame: Image, motion: MotionResult, now_s: float) -> bool:
         if self.detector is None:

@@ -1,0 +1,120 @@
+"""JPEG snapshots, the pre-roll ring buffer and event clips (MJPG AVI).
+
+The ring holds JPEG-encoded analysis frames (a 640×480 JPEG is ~30–60 kB, against 900 kB
+raw), so a few seconds of pre-roll per camera costs about a megabyte on the node.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Literal
+
+import cv2
+import numpy as np
+
+from devices.camera.errors import CameraError
+from devices.camera.source import Image
+
+MediaType = Literal["jpeg", "avi", "mp4"]
+CONTENT_TYPES: dict[MediaType, str] = {
+    "jpeg": "image/jpeg",
+    "avi": "video/x-msvideo",
+    "mp4": "video/mp4",
+}
+
+
+def encode_jpeg(frame: Image, quality: int = 80, max_width: int | None = None) -> bytes:
+    """JPEG bytes of `frame`, downscaled to `max_width` when it is wider."""
+    if max_width is not None and frame.shape[1] > max_width:
+        h = round(frame.shape[0] * max_width / frame.shape[1])
+        frame = cv2.resize(frame, (max_width, h), interpolation=cv2.INTER_AREA)
+    ok, buf = cv2.imencode(".jpg", frame, [cv2.IMWRITE_JPEG_QUALITY, int(quality)])
+    if not ok:
+        raise CameraError(f"JPEG encoding failed for a {frame.shape} frame")
+    return buf.tobytes()
+
+
+def decode_jpeg(data: bytes) -> Image:
+    frame = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
+    if frame is None:
+        raise CameraError("not a decodable JPEG")
+    return frame
+
+
+def sniff(payload: bytes) -> MediaType | None:
+    """What a media payload is, from its first bytes (None: not a kind we keep)."""
+    if payload[:3] == b"\xff\xd8\xff":
+        return "jpeg"
+    if payload[:4] == b"RIFF" and payload[8:12] == b"AVI ":
+        return "avi"
+    if payload[4:8] == b"ftyp":
+        return "mp4"
+    return None
+
+
+@dataclass(slots=True)
+class RingBuffer:
+    """The last `seconds` of (time, JPEG) frames, at most `max_frames`."""
+
+    seconds: float
+    max_frames: int = 200
+    _items: deque[tuple[float, bytes]] = field(default_factory=deque)
+
+    def append(self, ts: float, jpeg: bytes) -> None:
+        self._items.append((ts, jpeg))
+        while len(self._items) > self.max_frames or (ts - self._items[0][0] > self.seconds):
+            self._items.popleft()
+
+    def since(self, ts: float) -> list[tuple[float, bytes]]:
+        return [item for item in self._items if item[0] >= ts]
+
+    @property
+    def bytes_used(self) -> int:
+        return sum(len(j) for _, j in self._items)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+
+@dataclass(slots=True)
+class PendingClip:
+    """A clip being gathered: pre-roll from the ring, then frames until `until_s`."""
+
+    event_id: str
+    until_s: float
+    frames: list[tuple[float, bytes]]
+
+    def add(self, ts: float, jpeg: bytes) -> bool:
+        """Add a frame; True when the post-roll is complete."""
+        if ts <= self.until_s:
+            self.frames.append((ts, jpeg))
+        return ts >= self.until_s
+
+
+def write_clip(frames: list[tuple[float, bytes]], fps: float) -> bytes:
+    """An MJPG AVI of the JPEG frames (every frame re-encoded by OpenCV's writer)."""
+    if not frames:
+        raise CameraError("a clip needs at least one frame")
+    first = decode_jpeg(frames[0][1])
+    h, w = first.shape[:2]
+    fd, path = tempfile.mkstemp(suffix=".avi", prefix="stationkit-clip-")
+    os.close(fd)
+    try:
+        writer = cv2.VideoWriter(path, cv2.VideoWriter.fourcc(*"MJPG"), float(fps), (w, h))
+        if not writer.isOpened():
+            raise CameraError("OpenCV cannot write MJPG AVI here (no video writer backend)")
+        try:
+            for _, jpeg in frames:
+                frame = decode_jpeg(jpeg)
+                if frame.shape[:2] != (h, w):
+                    frame = cv2.resize(frame, (w, h))
+                writer.write(frame)
+        finally:
+            writer.release()
+        with open(path, "rb") as f:
+            return f.read()
+    finally:
+        os.unlink(path)

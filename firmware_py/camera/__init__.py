@@ -1,0 +1,1 @@
+"""The camera node application: capture threads, analysis loop, events, clips, live view."""
