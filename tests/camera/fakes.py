@@ -18,6 +18,7 @@ class FakeContext:
         self.events: list[Envelope] = []
         self.media: dict[str, list[bytes]] = {}
         self.live: list[tuple[str, bytes, float]] = []
+        self.acks: list[tuple[str, object]] = []  # filled by tests that relay commands
         self._seq = 0
         self._lock = threading.Lock()
 

@@ -1,0 +1,81 @@
+"""HTTP routes of live view: `GET /live/{site}/{node}/{camera}.mjpg` (MJPEG) and the list
+of current viewers.
+
+The app provides two things on `app.state`:
+- `live_relay`: the `LiveRelay`;
+- `live_authorise(request, site, node, camera) -> Viewer | None`: who is asking and whether
+  they may watch this camera (None → 403; raise HTTPException(401) for no credentials).
+Without an authoriser live view is refused (503): video of residents is never served
+unauthenticated by accident.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi.responses import StreamingResponse
+
+from devices.contract.topics import SLUG
+from gateway.live.relay import BOUNDARY, LiveRelay, Viewer
+
+router = APIRouter(prefix="/live", tags=["live"])
+
+
+def get_relay(request: Request) -> LiveRelay:
+    relay = getattr(request.app.state, "live_relay", None)
+    if relay is None:
+        raise HTTPException(503, "live view is not set up on this gateway (no relay)")
+    return relay
+
+
+def get_viewer(request: Request, site: str, node: str, camera: str) -> Viewer:
+    for what, value in (("site", site), ("node", node), ("camera", camera)):
+        if not SLUG.match(value):
+            raise HTTPException(404, f"{what} {value!r} is not a valid id")
+    authorise = getattr(request.app.state, "live_authorise", None)
+    if authorise is None:
+        raise HTTPException(503, "live view is not set up on this gateway (no authoriser)")
+    viewer = authorise(request, site, node, camera)
+    if viewer is None:
+        raise HTTPException(403, f"you may not watch {site}/{node}/{camera}")
+    return viewer
+
+
+RelayDep = Annotated[LiveRelay, Depends(get_relay)]
+ViewerDep = Annotated[Viewer, Depends(get_viewer)]
+
+
+@router.get("/{site}/{node}/{camera}.mjpg")
+async def live_mjpeg(
+    site: str,
+    node: str,
+    camera: str,
+    relay: RelayDep,
+    viewer: ViewerDep,
+    reason: Annotated[str | None, Query(max_length=200, description="why you watch")] = None,
+) -> StreamingResponse:
+    """Live MJPEG of one camera; starts the node's stream if nobody was watching."""
+    return StreamingResponse(
+        relay.mjpeg(site, node, camera, viewer, reason=reason),
+        media_type=f"multipart/x-mixed-replace; boundary={BOUNDARY}",
+        headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
+    )
+
+
+@router.get("/sessions")
+def live_sessions(relay: RelayDep) -> list[dict[str, Any]]:
+    """Who is watching what right now."""
+    return [
+        {
+            "id": r.id,
+            "user": r.user,
+            "site": r.site,
+            "node": r.node,
+            "camera": r.camera,
+            "started_at": r.started_at.isoformat(),
+            "frames": r.frames,
+            "reason": r.reason,
+        }
+        for r in relay.watching()
+    ]

@@ -1,0 +1,222 @@
+"""`MediaStore`: media files on disk with retention limits and logged deletions.
+
+Layout: ``{root}/{site}/{node}/{event_id}-{n}.{jpg|avi|mp4}`` (n counts the items of one
+event: the snapshot, the clip, a later best shot). Files are written to a temporary name
+and renamed, so a crash never leaves half a JPEG under a real name. The index is rebuilt
+from the directory at start: the files are the record.
+
+Retention (images of vulnerable people are kept only as long as needed):
+- `max_age_s`: older items are deleted by `purge()` (call it every few minutes);
+- `max_total_bytes`: after each save the oldest items go until the store fits;
+- `hold(event_id)`: a legal hold; held items are never purged;
+every deletion is reported to `on_delete(item, reason)` for the audit trail.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from devices.camera.media import CONTENT_TYPES, MediaType, sniff
+from devices.contract.topics import EVENT_ID, SLUG
+
+log = logging.getLogger(__name__)
+
+_EXT: dict[MediaType, str] = {"jpeg": "jpg", "avi": "avi", "mp4": "mp4"}
+_KIND = {v: k for k, v in _EXT.items()}
+_NAME = re.compile(r"^(?P<event>[0-9A-Za-z-]{16,40})-(?P<n>\d+)\.(?P<ext>jpg|avi|mp4)$")
+
+
+class MediaLimits(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    max_total_bytes: int = Field(
+        20 * 1024**3, ge=1024 * 1024, description="disk budget for all media"
+    )
+    max_age_s: float = Field(30 * 86400, gt=0, description="delete media older than this")
+    max_item_bytes: int = Field(16 * 1024**2, ge=1024, description="largest accepted item")
+    max_items_per_event: int = Field(8, ge=1, le=100, description="items kept per event")
+
+
+class MediaRejected(ValueError):
+    """A media payload that is not stored; `reason` is short and machine-readable."""
+
+    def __init__(self, reason: str, message: str) -> None:
+        super().__init__(f"{reason}: {message}")
+        self.reason = reason
+
+
+@dataclass(frozen=True, slots=True)
+class MediaItem:
+    site: str
+    node: str
+    event_id: str
+    n: int
+    kind: MediaType
+    path: Path
+    size: int
+    stored_at: float
+
+    @property
+    def content_type(self) -> str:
+        return CONTENT_TYPES[self.kind]
+
+
+class MediaStore:
+    def __init__(
+        self,
+        path: Path | str,
+        limits: MediaLimits | None = None,
+        *,
+        clock: Callable[[], float] = time.time,
+        on_delete: Callable[[MediaItem, str], None] | None = None,
+    ) -> None:
+        self.root = Path(path)
+        self.limits = limits or MediaLimits()
+        self.clock = clock
+        self.on_delete = on_delete
+        self.rejected: dict[str, int] = {}
+        self._lock = threading.Lock()
+        self._items: dict[str, list[MediaItem]] = {}
+        self._holds: set[str] = set()
+        self._bytes = 0
+        self.root.mkdir(parents=True, exist_ok=True)
+        self._scan()
+
+    # -- index ----------------------------------------------------------------------------
+    def _scan(self) -> None:
+        for f in self.root.glob("*/*/*"):
+            if f.suffix == ".hold":
+                self._holds.add(f.stem)
+                continue
+            m = _NAME.match(f.name)
+            if m is None:
+                if f.name.startswith(".tmp-"):
+                    f.unlink(missing_ok=True)  # an interrupted write
+                continue
+            st = f.stat()
+            item = MediaItem(
+                f.parent.parent.name,
+                f.parent.name,
+                m["event"],
+                int(m["n"]),
+                _KIND[m["ext"]],
+                f,
+                st.st_size,
+                st.st_mtime,
+            )
+            self._items.setdefault(item.event_id, []).append(item)
+            self._bytes += item.size
+        for items in self._items.values():
+            items.sort(key=lambda i: i.n)
+
+    @property
+    def total_bytes(self) -> int:
+        return self._bytes
+
+    def items(self, event_id: str) -> list[MediaItem]:
+        with self._lock:
+            return list(self._items.get(event_id, []))
+
+    def get(self, event_id: str, n: int) -> MediaItem | None:
+        return next((i for i in self.items(event_id) if i.n == n), None)
+
+    # -- writing --------------------------------------------------------------------------
+    def _reject(self, reason: str, message: str) -> MediaRejected:
+        self.rejected[reason] = self.rejected.get(reason, 0) + 1
+        return MediaRejected(reason, message)
+
+    def save(self, site: str, node: str, event_id: str, payload: bytes) -> MediaItem:
+        """Store one media payload; raise `MediaRejected` (counted) if it cannot be kept."""
+        if not (SLUG.match(site) and SLUG.match(node) and EVENT_ID.match(event_id)):
+            raise self._reject("bad_topic", f"{site}/{node}/media/{event_id}: bad ids")
+        if len(payload) > self.limits.max_item_bytes:
+            raise self._reject(
+                "too_large", f"{len(payload)} bytes over {self.limits.max_item_bytes}"
+            )
+        kind = sniff(payload)
+        if kind is None:
+            raise self._reject("unknown_type", f"media of {event_id} is not JPEG, AVI or MP4")
+        with self._lock:
+            existing = self._items.setdefault(event_id, [])
+            if len(existing) >= self.limits.max_items_per_event:
+                raise self._reject("too_many", f"event {event_id} already has {len(existing)}")
+            n = max((i.n for i in existing), default=0) + 1
+            folder = self.root / site / node
+            folder.mkdir(parents=True, exist_ok=True)
+            final = folder / f"{event_id}-{n}.{_EXT[kind]}"
+            tmp = folder / f".tmp-{event_id}-{n}"
+            with open(tmp, "wb") as f:
+                f.write(payload)
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(tmp, final)
+            item = MediaItem(site, node, event_id, n, kind, final, len(payload), self.clock())
+            existing.append(item)
+            self._bytes += item.size
+        self._enforce_budget()
+        return item
+
+    # -- retention ------------------------------------------------------------------------
+    def hold(self, event_id: str, on: bool = True) -> None:
+        """Legal hold: keep this event's media whatever the limits say."""
+        with self._lock:
+            items = self._items.get(event_id, [])
+            for item in items[:1]:
+                marker = item.path.parent / f"{event_id}.hold"
+                if on:
+                    marker.touch()
+                else:
+                    marker.unlink(missing_ok=True)
+            if on:
+                self._holds.add(event_id)
+            else:
+                self._holds.discard(event_id)
+
+    def _delete(self, item: MediaItem, reason: str) -> None:
+        item.path.unlink(missing_ok=True)
+        items = self._items.get(item.event_id, [])
+        if item in items:
+            items.remove(item)
+            self._bytes -= item.size
+        if not items:
+            self._items.pop(item.event_id, None)
+        log.info("media %s deleted: %s", item.path.name, reason)
+        if self.on_delete is not None:
+            self.on_delete(item, reason)
+
+    def _enforce_budget(self) -> None:
+        with self._lock:
+            if self._bytes <= self.limits.max_total_bytes:
+                return
+            candidates = sorted(
+                (i for e, items in self._items.items() if e not in self._holds for i in items),
+                key=lambda i: i.stored_at,
+            )
+            for item in candidates:
+                if self._bytes <= self.limits.max_total_bytes:
+                    break
+                self._delete(item, "disk budget")
+
+    def purge(self) -> list[MediaItem]:
+        """Delete media older than `max_age_s` (held events excepted); returns what went."""
+        cutoff = self.clock() - self.limits.max_age_s
+        with self._lock:
+            old = [
+                i
+                for e, items in self._items.items()
+                if e not in self._holds
+                for i in items
+                if i.stored_at < cutoff
+            ]
+            for item in old:
+                self._delete(item, "age limit")
+        return old

@@ -1,0 +1,157 @@
+"""Live view end to end: camera node → relay → FastAPI (uvicorn, real HTTP) → MJPEG client.
+
+The MQTT leg is replaced by direct calls (the node's publish_live feeds relay.on_frame; the
+relay's publish_cmd calls the node's handle_command): the lead's agent and ingest carry
+them over Mosquitto in production.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from datetime import UTC, datetime
+
+import httpx
+import pytest
+import uvicorn
+from fastapi import FastAPI, Request
+
+from devices.camera.media import decode_jpeg
+from devices.camera.synthetic import SyntheticSource
+from devices.contract.codec import new_id
+from devices.contract.models import Command
+from firmware_py.camera.app import CameraApp
+from firmware_py.camera.config import CameraNodeConfig
+from gateway.live.relay import LiveRelay, Viewer
+from gateway.live.routes import router
+from tests.camera.fakes import FakeContext
+from tests.support.net import free_port, wait_for, wait_port
+
+SITE, NODE = FakeContext.site, FakeContext.node
+
+
+def read_parts(resp: httpx.Response, n: int, while_open=lambda: None) -> list[bytes]:
+    """The first `n` JPEG parts of a multipart/x-mixed-replace body; `while_open()` runs
+    after the n-th part, before the stream is left (leaving it closes the connection)."""
+    buf, parts = b"", []
+    for chunk in resp.iter_bytes():
+        buf += chunk
+        while True:
+            head_end = buf.find(b"\r\n\r\n")
+            if head_end < 0:
+                break
+            head = buf[:head_end].decode()
+            length = int(
+                next(h for h in head.split("\r\n") if h.startswith("Content-Length")).split(":")[1]
+            )
+            if len(buf) < head_end + 4 + length + 2:
+                break
+            parts.append(buf[head_end + 4 : head_end + 4 + length])
+            buf = buf[head_end + 4 + length + 2 :]
+            if len(parts) == n:
+                while_open()
+                return parts
+    return parts
+
+
+@pytest.fixture
+def system():
+    config = CameraNodeConfig.model_validate(
+        {
+            "cameras": [
+                {"id": "room-1", "source": {"kind": "synthetic"}, "analysis": {"detector": "none"}}
+            ]
+        }
+    )
+    source = SyntheticSource(name="room-1", width=640, height=480, fps=15, realtime=True)
+    node = CameraApp(config, sources={"room-1": source})
+    ctx = FakeContext()
+
+    def publish_cmd(site: str, node_id: str, action: str, args: dict) -> None:
+        assert (site, node_id) == (SITE, NODE)
+        cmd = Command(id=new_id(), action=action, args=args, ts=datetime.now(UTC))
+        ctx.acks.append((action, node.handle_command(cmd)))
+
+    relay = LiveRelay(publish_cmd, live_args={"width_px": 320, "fps": 10})
+    ctx.publish_live = lambda camera, jpeg: relay.on_frame(SITE, NODE, camera, jpeg)  # type: ignore[method-assign]
+
+    app = FastAPI()
+    app.include_router(router)
+    app.state.live_relay = relay
+
+    def authorise(request: Request, site: str, node_id: str, camera: str) -> Viewer | None:
+        user = request.headers.get("x-user")
+        return (
+            Viewer(user, address=request.client.host if request.client else None)
+            if user in {"alice", "bob"}
+            else None
+        )
+
+    app.state.live_authorise = authorise
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    wait_port(port)
+    node.start(ctx)
+    yield f"http://127.0.0.1:{port}", relay, ctx, node
+    node.stop()
+    server.should_exit = True
+    thread.join(5)
+
+
+def test_viewer_gets_live_jpeg_frames_through_the_gateway(system):
+    base, relay, ctx, node = system
+    url = f"{base}/live/{SITE}/{NODE}/room-1.mjpg"
+    with (
+        httpx.Client(timeout=10) as client,
+        client.stream(
+            "GET", url, params={"reason": "night check"}, headers={"x-user": "alice"}
+        ) as resp,
+    ):
+        assert resp.status_code == 200
+        assert resp.headers["content-type"].startswith("multipart/x-mixed-replace")
+        seen = {}
+
+        def look() -> None:
+            seen["live"] = node.stats()["room-1"]["live"]
+            seen["sessions"] = client.get(f"{base}/live/sessions").json()
+
+        parts = read_parts(resp, 5, look)
+        assert len(parts) == 5
+        assert decode_jpeg(parts[0]).shape == (240, 320, 3)  # the size the relay asked
+    assert seen["live"]
+    assert [(s["user"], s["camera"], s["reason"]) for s in seen["sessions"]] == [
+        ("alice", "room-1", "night check")
+    ]
+    wait_for(lambda: relay.views[0].ended_at is not None, 5, "view end recorded")
+    wait_for(lambda: len(ctx.acks) == 2, 5, "live_stop acknowledged")
+    assert not node.stats()["room-1"]["live"]
+    assert [a for a, _ in ctx.acks] == ["live_start", "live_stop"]
+    assert all(result == (True, None) for _, result in ctx.acks)
+    view = relay.views[0]
+    assert (view.user, view.site, view.node, view.camera) == ("alice", SITE, NODE, "room-1")
+    assert view.frames >= 5 and view.address == "127.0.0.1"
+
+
+def test_unauthorised_viewer_is_refused_and_node_not_started(system):
+    base, relay, ctx, _ = system
+    r = httpx.get(f"{base}/live/{SITE}/{NODE}/room-1.mjpg", headers={"x-user": "mallory"})
+    assert r.status_code == 403
+    r = httpx.get(f"{base}/live/{SITE}/{NODE}/Room 1.mjpg", headers={"x-user": "alice"})
+    assert r.status_code == 404
+    assert relay.views == [] and ctx.acks == []
+
+
+def test_live_refused_when_no_authoriser_is_configured():
+    app = FastAPI()
+    app.include_router(router)
+    app.state.live_relay = LiveRelay(lambda *a: None)
+
+    async def get() -> httpx.Response:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://gw") as client:
+            return await client.get("/live/s1/n1/c1.mjpg")
+
+    r = asyncio.run(get())
+    assert r.status_code == 503 and "authoriser" in r.json()["detail"]
