@@ -1,0 +1,1 @@
+"""Video benchmark: `python -m bench.video` (see docs/benchmarks/video.md)."""
