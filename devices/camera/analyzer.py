@@ -32,9 +32,10 @@ class AnalyzerSettings(BaseModel):
     motion: MotionSettings = Field(default_factory=MotionSettings, description="motion tuning")
     tamper: TamperSettings = Field(default_factory=TamperSettings, description="tamper tuning")
     detector: str = Field(
-        "hog+faces",
+        "hog",
         pattern=r"^(none|hog|faces|hog\+faces|faces\+hog)$",
-        description="person detector: hog (full bodies), faces (close room cameras), both, none",
+        description="person detector: hog (full bodies), faces (close room cameras; about 5x "
+        "the CPU of hog), both, none",
     )
     detect_interval_s: float = Field(
         0.5, ge=0, le=60, description="least time between detector runs while there is motion"
