@@ -42,7 +42,10 @@ class GateData(Payload):
         None, description="passage direction from the two beams"
     )
     zone_mask: int | None = Field(
-        None, ge=0, le=0xFFFF, description="alarm zones, bit 0 = lowest zone"
+        None,
+        ge=0,
+        le=(1 << 36) - 1,
+        description="alarm zones, bit 0 = zone 1 (lowest); gates have 6/12/18/33 zones",
     )
     signal_level: int | None = Field(None, ge=0, le=999, description="alarm signal strength")
     check_id: EventId | None = Field(None, description="the check this gate event belongs to")

@@ -1,0 +1,11 @@
+"""Serial-port plumbing shared by every serial device driver.
+
+`ReconnectingPort` opens ports with `serial.serial_for_url` (device paths, pseudo-terminals,
+`socket://`, `loop://`), reads with timeouts and reopens with backoff after an unplug;
+`checksums` holds the small sums and CRCs of the device protocols; `virtual` makes
+pseudo-terminal null-modem cables for simulators and tests.
+"""
+
+from devices.serialio.errors import FrameError, PortError, SerialDeviceError
+
+__all__ = ["FrameError", "PortError", "SerialDeviceError"]
