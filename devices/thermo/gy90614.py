@@ -8,7 +8,7 @@ TO (object) and TA (ambient) are signed 16-bit big-endian, °C × 100; SUM is th
 of the sum of the first 8 bytes. Host → module commands are ``A5 cmd sum8``.
 
 The parser hunts for ``5A 5A 45 04``, checks the sum and the MLX90614's physical range
-(object −70…380 °C, ambient −40…125 °C), and on any mismatch advances one byte, so the
+(object −70…327.67 °C — the int16 ×100 limit —, ambient −40…125 °C), and on any mismatch advances one byte, so the
 trailing id byte and line noise are skipped. A sum8 cannot rule out every false frame in
 random noise (1 in 256 candidates): the property tests show a parser always locks onto
 good frames again by the next frame after garbage.
@@ -25,7 +25,7 @@ from devices.serialio.errors import FrameError
 HEADER = b"\x5a\x5a"
 TYPE_TEMPERATURE = 0x45
 FRAME_BYTES = 9
-OBJECT_RANGE_C = (-70.0, 380.0)
+OBJECT_RANGE_C = (-70.0, 327.67)  # MLX90614 reads to 380 °C; int16 ×100 stops here
 AMBIENT_RANGE_C = (-40.0, 125.0)
 
 CMD_CONTINUOUS = bytes.fromhex("A545EA")
