@@ -74,6 +74,13 @@ class VirtualNullModem:
             if self._host is None:
                 self._host = _End(self.host_link)
 
+    def inject(self, data: bytes) -> None:
+        """Line noise: bytes that reach the host end as if the device had sent them."""
+        with self._lock:
+            if self._host is not None:
+                with contextlib.suppress(OSError):
+                    os.write(self._host.master, data)
+
     def close(self) -> None:
         self._stop.set()
         self._thread.join(timeout=2)

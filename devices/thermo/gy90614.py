@@ -7,11 +7,11 @@ Module → host, 9600 8N1 (115200 selectable), ~14 frames/s in auto-output mode:
 TO (object) and TA (ambient) are signed 16-bit big-endian, °C × 100; SUM is the low 8 bits
 of the sum of the first 8 bytes. Host → module commands are ``A5 cmd sum8``.
 
-The parser hunts for ``5A 5A 45 04``, checks the sum and the MLX90614's physical range
-(object −70…327.67 °C — the int16 ×100 limit —, ambient −40…125 °C), and on any mismatch advances one byte, so the
-trailing id byte and line noise are skipped. A sum8 cannot rule out every false frame in
-random noise (1 in 256 candidates): the property tests show a parser always locks onto
-good frames again by the next frame after garbage.
+The parser hunts for ``5A 5A 45 04``, checks the sum and the physical range (object
+−70…327.67 °C, the int16 ×100 limit; ambient −40…125 °C), and on any mismatch advances
+one byte, so the trailing id byte and line noise are skipped. A sum8 cannot rule out
+every false frame in random noise (1 in 256 candidates): the property tests show the
+parser always locks onto good frames again by the next frame after garbage.
 """
 
 from __future__ import annotations

@@ -1,0 +1,213 @@
+"""`GpioGate`: a walk-through gate wired by dry contacts, read through gpiozero.
+
+Inputs (all through opto-isolators, Pi side pulled up, so *active* = contact closed):
+
+* alarm relay — normally-closed recommended (`alarm_contact="nc"`): open = alarm, so a cut
+  wire reads as an alarm (fail-secure);
+* ready/fault relay (optional) — closed while the gate is ready; open = fault/power lost;
+* beam A (outside) and beam B (inside) — closed while the beam is unbroken
+  (`beam_contact="nc"`); A then B = inbound.
+
+Every input goes through our `DebouncedInput` (relay contacts `contact_stable_s`, default
+30 ms; beams `beam_stable_s`, default 8 ms), polled by one `Ticker` thread. The pin factory
+is injected: MockFactory in tests and the simulator, lgpio on a Pi — never guessed here.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from typing import Any, Literal
+
+from devices.gate.base import (
+    BeamTracker,
+    DeviceState,
+    GateAlarm,
+    OnGateEvent,
+    OnState,
+)
+from devices.gpio.debounce import DebouncedInput
+from devices.gpio.ticker import Ticker
+
+Contact = Literal["nc", "no"]
+
+
+class GpioGate:
+    def __init__(
+        self,
+        id: str,
+        *,
+        pin_factory: Any,
+        alarm_pin: int,
+        beam_a_pin: int,
+        beam_b_pin: int,
+        ready_pin: int | None = None,
+        alarm_contact: Contact = "nc",
+        beam_contact: Contact = "nc",
+        contact_stable_s: float = 0.030,
+        beam_stable_s: float = 0.008,
+        tick_s: float = 0.002,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.id = id
+        self.state: DeviceState = "unknown"
+        self.error: str | None = None
+        self._alarm_pin, self._a_pin, self._b_pin = alarm_pin, beam_a_pin, beam_b_pin
+        self._ready_pin = ready_pin
+        self._factory = pin_factory
+        self._contacts = (alarm_contact, beam_contact)
+        self._stable = (contact_stable_s, beam_stable_s)
+        self._clock = clock
+        self._ticker = Ticker(tick_s, name=f"gate-{id}")
+        self._inputs: list[DebouncedInput] = []
+        self._beams = BeamTracker()
+        self._lock = threading.Lock()
+        self._on_event: OnGateEvent | None = None
+        self._on_state: OnState | None = None
+        self._ready_ok = True
+        self._alarm_stuck = False
+
+    def _input(
+        self, pin: int, stable_s: float, means_when_closed: bool, cb: Callable[[bool, float], None]
+    ) -> DebouncedInput:
+        from gpiozero import DigitalInputDevice
+
+        dev = DigitalInputDevice(pin, pull_up=True, pin_factory=self._factory)
+        inp = DebouncedInput(
+            dev, stable_s=stable_s, clock=self._clock, active_means=means_when_closed, on_change=cb
+        )
+        self._inputs.append(inp)
+        self._ticker.add(inp.poll)
+        return inp
+
+    def start(self, on_event: OnGateEvent, on_state: OnState) -> None:
+        self._on_event, self._on_state = on_event, on_state
+        alarm_contact, beam_contact = self._contacts
+        contact_s, beam_s = self._stable
+        # value True = alarm / beam broken / gate ready
+        beam_no = beam_contact == "no"
+        self._input(self._alarm_pin, contact_s, alarm_contact == "no", self._alarm)
+        self._input(self._a_pin, beam_s, beam_no, lambda v, t: self._beam("a", v, t))
+        self._input(self._b_pin, beam_s, beam_no, lambda v, t: self._beam("b", v, t))
+        ready = self._ready_pin
+        if ready is not None:
+            self._ready_ok = self._input(ready, contact_s, True, self._ready).value
+        # alarm contact open at start: a cut wire or a stuck alarm, until it closes
+        self._alarm_stuck = self._inputs[0].value
+        self._update()
+        self._ticker.start()
+
+    def _update(self) -> None:
+        if not self._ready_ok:
+            self._set(
+                "fault",
+                f"gate {self.id}: ready contact open (gate fault or power lost); check the gate",
+            )
+        elif self._alarm_stuck:
+            self._set(
+                "fault",
+                f"gate {self.id}: alarm contact open since start; check the alarm wiring "
+                "(a normally-closed loop reads open when its wire is cut)",
+            )
+        else:
+            self._set("ok", None)
+
+    def _set(self, state: DeviceState, error: str | None) -> None:
+        if state != self.state:
+            self.state, self.error = state, error
+            if self._on_state:
+                self._on_state(state, error)
+
+    def _alarm(self, active: bool, _t: float) -> None:
+        if not active and self._alarm_stuck:
+            self._alarm_stuck = False
+            self._update()
+        if active and self._on_event:
+            self._on_event(GateAlarm())
+
+    def _ready(self, ready: bool, _t: float) -> None:
+        self._ready_ok = ready
+        self._update()
+
+    def _beam(self, beam: str, blocked: bool, t: float) -> None:
+        with self._lock:
+            passage = self._beams.update(beam, blocked, t)
+        if passage is not None and self._on_event:
+            self._on_event(passage)
+
+    def stop(self) -> None:
+        self._ticker.stop()
+        for inp in self._inputs:
+            inp.close()
+        self._inputs.clear()
+
+
+class GpioGateDriver:
+    """Test/simulation handle: plays a person through a `GpioGate` on MockFactory pins.
+
+    Drives the pins the way the real contacts would (with optional contact bounce), using
+    real time, so the driver's debounce and beam logic run unchanged.
+    """
+
+    def __init__(
+        self,
+        factory: Any,
+        *,
+        alarm_pin: int,
+        beam_a_pin: int,
+        beam_b_pin: int,
+        ready_pin: int | None = None,
+        nc: bool = True,
+        step_s: float = 0.05,
+    ) -> None:
+        self.f = factory
+        self.pins = dict(alarm=alarm_pin, a=beam_a_pin, b=beam_b_pin, ready=ready_pin)
+        self.nc = nc
+        self.step_s = step_s
+
+    def _set(self, which: str, closed: bool, bounce: bool = False) -> None:
+        pin = self.pins[which]
+        if pin is None:
+            return
+        p = self.f.pin(pin)
+        if bounce:
+            for _ in range(3):
+                (p.drive_high if closed else p.drive_low)()
+                time.sleep(0.002)
+                (p.drive_low if closed else p.drive_high)()
+                time.sleep(0.001)
+        (p.drive_low if closed else p.drive_high)()  # closed contact pulls the pin low
+
+    def idle(self) -> None:
+        """Everything quiet: N/C contacts closed, beams unbroken, gate ready."""
+        self._set("alarm", self.nc)
+        self._set("a", self.nc)
+        self._set("b", self.nc)
+        self._set("ready", True)
+
+    def _beam(self, which: str, broken: bool) -> None:
+        self._set(which, (not broken) if self.nc else broken)
+
+    def alarm(self, on: bool, bounce: bool = True) -> None:
+        self._set("alarm", (not on) if self.nc else on, bounce=bounce)
+
+    def ready(self, ok: bool) -> None:
+        self._set("ready", ok, bounce=True)
+
+    def walk(self, direction: str = "in", alarm: bool = False) -> None:
+        first, second = ("a", "b") if direction == "in" else ("b", "a")
+        s = self.step_s
+        self._beam(first, True)
+        time.sleep(s)
+        if alarm:
+            self.alarm(True)
+        self._beam(second, True)
+        time.sleep(s)
+        self._beam(first, False)
+        time.sleep(s)
+        self._beam(second, False)
+        if alarm:
+            time.sleep(s)
+            self.alarm(False)
+        time.sleep(s)

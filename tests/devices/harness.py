@@ -1,0 +1,172 @@
+"""Test harnesses: each pairs a driver with the simulator that plays the device for it.
+
+`thermo_harness(kind)` and `gate_harness(kind)` give objects with the same handles whatever
+the implementation, so one contract suite runs against all of them.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from gpiozero.pins.mock import MockFactory
+
+from devices.gate.gpio import GpioGate, GpioGateDriver
+from devices.gate.serial_gate import SerialGate
+from devices.gate.sim import GateAsciiSimulator, SimulatedGate
+from devices.serialio.virtual import VirtualNullModem
+from devices.thermo.base import MeasurementDetector
+from devices.thermo.drivers import Gy90614Thermometer, ModbusThermometer, OptrisThermometer
+from devices.thermo.sim import (
+    BodyTempModbusSimulator,
+    GyModuleSimulator,
+    OptrisSimulator,
+    SimulatedThermometer,
+)
+
+THERMO_KINDS = ["gy90614", "optris", "modbus", "simulated"]
+GATE_KINDS = ["gpio", "serial", "simulated"]
+
+
+def wait_until(pred: Callable[[], bool], timeout_s: float = 5.0) -> bool:
+    end = time.monotonic() + timeout_s
+    while time.monotonic() < end:
+        if pred():
+            return True
+        time.sleep(0.01)
+    return pred()
+
+
+class Recorder:
+    def __init__(self) -> None:
+        self.items: list[Any] = []
+        self.states: list[tuple[str, str | None]] = []
+        self.lock = threading.Lock()
+
+    def on_item(self, x: Any) -> None:
+        with self.lock:
+            self.items.append(x)
+
+    def on_state(self, state: str, error: str | None) -> None:
+        with self.lock:
+            self.states.append((state, error))
+
+
+class ThermoHarness:
+    def __init__(self, kind: str, tmp: Path) -> None:
+        self.kind = kind
+        self.rec = Recorder()
+        self.modem: VirtualNullModem | None = None
+        self.sim: Any
+        det = MeasurementDetector(stable_samples=3)
+        if kind == "simulated":
+            self.sim = SimulatedThermometer("thermo-1")
+            self.driver: Any = self.sim
+        else:
+            self.modem = VirtualNullModem(tmp / "stationkit-thermo", tmp / "thermo-device")
+            url, dev = self.modem.host_path, self.modem.device_path
+            fast = {"backoff_max_s": 0.4}
+            if kind == "gy90614":
+                self.sim = GyModuleSimulator(dev, rate_hz=50)
+                self.driver = Gy90614Thermometer("thermo-1", url=url, detector=det, **fast)
+            elif kind == "optris":
+                self.sim = OptrisSimulator(dev)
+                self.driver = OptrisThermometer(
+                    "thermo-1", url=url, detector=det, poll_s=0.02, **fast
+                )
+            else:
+                self.sim = BodyTempModbusSimulator(dev)
+                self.driver = ModbusThermometer("thermo-1", url=url, poll_s=0.03, **fast)
+        self.driver.start(self.rec.on_item, self.rec.on_state)
+
+    @property
+    def measurements(self) -> list[Any]:
+        return list(self.rec.items)
+
+    def person(self, celsius: float, hold_s: float = 0.4) -> None:
+        n = len(self.rec.items)
+        self.sim.person(celsius)
+        wait_until(lambda: len(self.rec.items) > n, 3.0)
+        time.sleep(hold_s if self.kind != "simulated" else 0)
+        self.sim.leave()
+        time.sleep(0.25 if self.kind != "simulated" else 0)
+
+    def unplug(self) -> None:
+        if self.modem is not None:
+            self.modem.unplug()
+        else:
+            self.sim.unplug()
+
+    def replug(self) -> None:
+        if self.modem is not None:
+            self.modem.replug()
+        else:
+            self.sim.replug()
+
+    def garbage(self, raw: bytes) -> None:
+        assert self.modem is not None, "the in-process simulator has no line"
+        self.modem.inject(raw)
+
+    def close(self) -> None:
+        self.driver.stop()
+        if self.kind != "simulated":
+            self.sim.close()
+        if self.modem is not None:
+            self.modem.close()
+
+
+class GateHarness:
+    def __init__(self, kind: str, tmp: Path) -> None:
+        self.kind = kind
+        self.rec = Recorder()
+        self.modem: VirtualNullModem | None = None
+        self.factory: MockFactory | None = None
+        self.sim: Any
+        if kind == "gpio":
+            self.factory = MockFactory()
+            pins = dict(alarm_pin=17, beam_a_pin=27, beam_b_pin=22, ready_pin=23)
+            self.sim = GpioGateDriver(self.factory, **pins, step_s=0.04)
+            self.driver: Any = GpioGate("gate-1", pin_factory=self.factory, **pins)
+        elif kind == "serial":
+            self.modem = VirtualNullModem(tmp / "stationkit-gate", tmp / "gate-device")
+            self.sim = GateAsciiSimulator(self.modem.device_path, heartbeat_s=0.3)
+            self.driver = SerialGate(
+                "gate-1", url=self.modem.host_path, heartbeat_timeout_s=1.5, backoff_max_s=0.4
+            )
+        else:
+            self.sim = SimulatedGate("gate-1")
+            self.driver = self.sim
+        self.driver.start(self.rec.on_item, self.rec.on_state)
+        if kind == "gpio":
+            self.sim.idle()  # after start: creating the devices applies the pull-ups
+
+    @property
+    def events(self) -> list[Any]:
+        return list(self.rec.items)
+
+    def walk(self, direction: str = "in", alarm: bool = False) -> None:
+        self.sim.walk(direction, alarm)
+
+    def fault(self) -> None:
+        if self.kind == "gpio":
+            self.sim.ready(False)
+        else:
+            self.sim.fault()
+
+    def recover(self) -> None:
+        if self.kind == "gpio":
+            self.sim.ready(True)
+        else:
+            self.sim.recover()
+
+    def close(self) -> None:
+        self.driver.stop()
+        if self.kind == "serial":
+            self.sim.close()
+        if self.modem is not None:
+            self.modem.close()
+        if self.factory is not None:
+            self.factory.reset()

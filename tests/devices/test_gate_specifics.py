@@ -1,0 +1,77 @@
+"""Behaviour particular to one gate implementation (the contract suite covers the rest)."""
+
+from __future__ import annotations
+
+import time
+
+from devices.gate import ascii as ga
+from devices.gate.base import BeamTracker, GatePassage
+from tests.devices.harness import GateHarness, wait_until
+
+
+def test_beam_tracker_direction_and_step_back():
+    b = BeamTracker()
+    assert b.update("a", True, 0.0) is None
+    assert b.update("b", True, 0.2) is None
+    assert b.update("a", False, 0.4) is None
+    assert b.update("b", False, 0.6) == GatePassage("in", 600)
+    # one beam broken and released: stepped back, no passage
+    assert b.update("b", True, 1.0) is None
+    assert b.update("b", False, 1.2) is None
+    assert b.aborted == 1
+
+
+def test_serial_gate_acknowledges_and_deduplicates_repeats(tmp_path):
+    h = GateHarness("serial", tmp_path)
+    try:
+        assert wait_until(lambda: h.driver.state == "ok", 5)
+        seq = h.sim.walk("in")
+        assert wait_until(lambda: seq in h.sim.acked, 3)
+        # the same frame again, as a gate does when its ACK was lost
+        h.sim.write_raw(ga.encode_message(1, ga.Passage(seq, "in", 850)))
+        time.sleep(0.4)
+        assert len([e for e in h.events if isinstance(e, GatePassage)]) == 1
+        assert h.driver.duplicates >= 1
+    finally:
+        h.close()
+
+
+def test_serial_gate_unplug_and_missing_heartbeat_are_faults(tmp_path):
+    h = GateHarness("serial", tmp_path)
+    try:
+        assert wait_until(lambda: h.driver.state == "ok", 5)
+        h.modem.unplug()
+        assert wait_until(lambda: h.driver.state == "fault", 3)
+        assert "check the cable" in h.driver.error
+        h.modem.replug()
+        assert wait_until(lambda: h.driver.state == "ok", 3)
+        h.sim.heartbeat_s = 100  # the gate falls silent
+        assert wait_until(lambda: h.driver.state == "fault", 4)
+        assert "heartbeat" in h.driver.error
+    finally:
+        h.close()
+
+
+def test_serial_gate_counters_request(tmp_path):
+    h = GateHarness("serial", tmp_path)
+    try:
+        assert wait_until(lambda: h.driver.state == "ok", 5)
+        h.walk("in")
+        h.walk("in", alarm=True)
+        assert wait_until(lambda: len(h.events) == 2, 3)
+        assert h.driver.request_counters()
+        assert wait_until(lambda: h.driver.counters == ga.Counters(2, 1, 0), 3)
+        assert h.driver.who == "StationKit,GATE-SIM,1.0"
+    finally:
+        h.close()
+
+
+def test_gpio_gate_cut_alarm_wire_reads_as_alarm(tmp_path):
+    h = GateHarness("gpio", tmp_path)
+    try:
+        assert wait_until(lambda: h.driver.state == "ok", 3)
+        h.factory.pin(17).drive_high()  # N/C loop opened: cut wire (pull-up wins)
+        assert wait_until(lambda: bool(h.events), 1)
+        assert type(h.events[0]).__name__ == "GateAlarm"
+    finally:
+        h.close()
