@@ -1,0 +1,71 @@
+"""The node's configuration file (`stationkit node --config node.toml`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from devices.contract.broker_url import BrokerUrl, parse_broker_url
+from devices.contract.topics import SLUG
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class BrokerConfig(Strict):
+    url: str = Field("mqtt://127.0.0.1:1883", description="mqtt://host:port or mqtts://host:port")
+    username: str | None = Field(None, description="MQTT username (default: {site}.{node})")
+    password: str | None = Field(None, description="MQTT password (prefer password_file)")
+    password_file: Path | None = Field(None, description="file holding the MQTT password")
+    client_id: str | None = Field(None, description="MQTT client id (default: {site}.{node})")
+    keepalive_s: int = Field(30, ge=5, le=600, description="MQTT keepalive")
+    ca_file: Path | None = Field(None, description="CA certificate for mqtts://")
+    cert_file: Path | None = Field(None, description="client certificate (optional)")
+    key_file: Path | None = Field(None, description="client key (optional)")
+
+    @model_validator(mode="after")
+    def _check_url(self) -> BrokerConfig:
+        parse_broker_url(self.url)
+        return self
+
+    def resolved(self) -> BrokerUrl:
+        url = parse_broker_url(self.url)
+        password = self.password
+        if self.password_file is not None:
+            password = self.password_file.read_text().strip()
+        return BrokerUrl(
+            url.host,
+            url.port,
+            url.tls,
+            self.username or url.username,
+            password or url.password,
+        )
+
+
+class OutboxConfig(Strict):
+    path: Path = Field(Path("/var/lib/stationkit/outbox.db"), description="SQLite outbox file")
+    max_events: int = Field(100_000, ge=100, description="undelivered events kept at most")
+    max_age_days: float = Field(30, gt=0, description="undelivered events kept at most this long")
+    window: int = Field(100, ge=1, le=1000, description="unacknowledged events in flight")
+
+
+class HeartbeatConfig(Strict):
+    interval_s: float = Field(15, ge=1, le=3600, description="heartbeat period")
+
+
+class SimulatorConfig(Strict):
+    """Check-level load simulator (for demos and benchmarks, not a device simulator)."""
+
+    checks_per_minute: float = Field(12, gt=0, le=60_000, description="arrival rate")
+    seed: int = Field(1, description="random seed (deterministic runs)")
+
+
+class NodeConfig(Strict):
+    site: str = Field(pattern=SLUG.pattern, description="site slug")
+    node: str = Field(pattern=SLUG.pattern, description="node slug")
+    broker: BrokerConfig = Field(default_factory=lambda: BrokerConfig())
+    outbox: OutboxConfig = Field(default_factory=lambda: OutboxConfig())
+    heartbeat: HeartbeatConfig = Field(default_factory=lambda: HeartbeatConfig())
+    simulator: SimulatorConfig | None = Field(None, description="emit simulated checks")

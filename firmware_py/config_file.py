@@ -1,0 +1,60 @@
+"""Load a TOML file into a pydantic model, with errors that name the key path and line."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from pathlib import Path
+from typing import Any, TypeVar
+
+import pydantic
+
+M = TypeVar("M", bound=pydantic.BaseModel)
+
+
+class ConfigError(ValueError):
+    """A configuration file that cannot be used; the message says where and why."""
+
+
+def _line_of(text: str, loc: tuple[Any, ...]) -> int | None:
+    """Best-effort line number of the key at `loc` (a dotted path of tables and a key)."""
+    keys = [str(p) for p in loc if isinstance(p, str)]
+    if not keys:
+        return None
+    want_section, key = ".".join(keys[:-1]), keys[-1]
+    key_line = re.compile(rf"^\s*\"?{re.escape(key)}\"?\s*=")
+    header = re.compile(r"^\s*\[+\s*([^\]]+?)\s*\]+")
+    section = ""
+    for number, line in enumerate(text.splitlines(), start=1):
+        found = header.match(line)
+        if found:
+            section = found.group(1)
+            if section == ".".join(keys):  # the error is about a whole table
+                return number
+        elif section == want_section and key_line.match(line):
+            return number
+    return None
+
+
+def load_toml(model: type[M], path: Path, overrides: dict[str, Any] | None = None) -> M:
+    """Read `path` and validate it as `model`; raise ConfigError naming each bad key."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read: {exc.strerror}") from None
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    raw.update(overrides or {})
+    try:
+        return model.model_validate(raw)
+    except pydantic.ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            key = ".".join(str(p) for p in err["loc"]) or "(top level)"
+            line = _line_of(text, err["loc"])
+            where = f" (line {line})" if line else ""
+            msg = "unknown key" if err["type"] == "extra_forbidden" else err["msg"]
+            problems.append(f"  {key}{where}: {msg}")
+        raise ConfigError(f"{path}: invalid configuration:\n" + "\n".join(problems)) from None
