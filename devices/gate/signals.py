@@ -7,6 +7,7 @@ history as its test handle.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from collections.abc import Callable
@@ -92,7 +93,7 @@ class GpioDeskSignals:
         lock = self._locks.setdefault(id(dev), threading.Lock())
 
         def run() -> None:
-            with lock:
+            with lock, contextlib.suppress(Exception):  # closed under us at shutdown
                 for i, d in enumerate(pattern):
                     dev.value = i % 2 == 0
                     time.sleep(d)

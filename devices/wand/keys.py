@@ -1,0 +1,153 @@
+"""`WandKeys` interface, the GPIO key box (`GpioWandKeys`) and the simulator.
+
+Wiring: two momentary keys (CLEAR green, METAL FOUND red) and an optional holster
+micro-switch, each between a GPIO (internal pull-up) and ground, through an opto board on
+long cables. A key press is reported once, when it has been held `key_stable_s` (default
+30 ms, our own debounce); the holster switch is normally closed while the wand rests.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Literal, Protocol
+
+from devices.gpio.debounce import DebouncedInput
+from devices.gpio.ticker import Ticker
+
+DeviceState = Literal["ok", "fault", "unknown"]
+WandResult = Literal["clear", "metal_found"]
+
+
+@dataclass(frozen=True, slots=True)
+class WandKey:
+    result: WandResult
+
+
+@dataclass(frozen=True, slots=True)
+class Holster:
+    lifted: bool
+
+
+WandEvent = WandKey | Holster
+OnWandEvent = Callable[[WandEvent], None]
+OnState = Callable[[DeviceState, str | None], None]
+
+
+class WandKeys(Protocol):
+    id: str
+    state: DeviceState
+    error: str | None
+
+    def start(self, on_event: OnWandEvent, on_state: OnState) -> None: ...
+
+    def stop(self) -> None: ...
+
+
+class GpioWandKeys:
+    def __init__(
+        self,
+        id: str,
+        *,
+        pin_factory: Any,
+        clear_pin: int,
+        metal_pin: int,
+        holster_pin: int | None = None,
+        key_stable_s: float = 0.030,
+        tick_s: float = 0.005,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.id = id
+        self.state: DeviceState = "unknown"
+        self.error: str | None = None
+        self._factory = pin_factory
+        self._pins = (clear_pin, metal_pin, holster_pin)
+        self._stable_s = key_stable_s
+        self._clock = clock
+        self._ticker = Ticker(tick_s, name=f"wand-{id}")
+        self._inputs: list[DebouncedInput] = []
+        self._on_event: OnWandEvent | None = None
+
+    def _input(self, pin: int, cb: Callable[[bool, float], None]) -> None:
+        from gpiozero import DigitalInputDevice
+
+        dev = DigitalInputDevice(pin, pull_up=True, pin_factory=self._factory)
+        inp = DebouncedInput(dev, stable_s=self._stable_s, clock=self._clock, on_change=cb)
+        self._inputs.append(inp)
+        self._ticker.add(inp.poll)
+
+    def start(self, on_event: OnWandEvent, on_state: OnState) -> None:
+        self._on_event = on_event
+        clear_pin, metal_pin, holster_pin = self._pins
+        self._input(clear_pin, lambda down, _t: self._key("clear", down))
+        self._input(metal_pin, lambda down, _t: self._key("metal_found", down))
+        if holster_pin is not None:
+            # closed (active) while the wand rests in the holster
+            self._input(holster_pin, lambda resting, _t: self._emit(Holster(lifted=not resting)))
+        self.state = "ok"
+        on_state("ok", None)
+        self._ticker.start()
+
+    def _key(self, result: WandResult, down: bool) -> None:
+        if down:
+            self._emit(WandKey(result))
+
+    def _emit(self, ev: WandEvent) -> None:
+        if self._on_event:
+            self._on_event(ev)
+
+    def stop(self) -> None:
+        self._ticker.stop()
+        for inp in self._inputs:
+            inp.close()
+        self._inputs.clear()
+
+
+class SimulatedWandKeys:
+    """In-process `WandKeys`: `press(result)`, `holster(lifted)` are the test handles."""
+
+    def __init__(self, id: str) -> None:
+        self.id = id
+        self.state: DeviceState = "unknown"
+        self.error: str | None = None
+        self._on_event: OnWandEvent | None = None
+
+    def start(self, on_event: OnWandEvent, on_state: OnState) -> None:
+        self._on_event = on_event
+        self.state = "ok"
+        on_state("ok", None)
+
+    def stop(self) -> None:
+        self._on_event = None
+
+    def press(self, result: WandResult) -> None:
+        if self._on_event:
+            self._on_event(WandKey(result))
+
+    def holster(self, lifted: bool) -> None:
+        if self._on_event:
+            self._on_event(Holster(lifted))
+
+
+class GpioWandKeysDriver:
+    """Presses the keys of a `GpioWandKeys` on MockFactory pins, with contact bounce."""
+
+    def __init__(self, factory: Any, *, clear_pin: int, metal_pin: int) -> None:
+        self.f = factory
+        self.pins = {"clear": clear_pin, "metal_found": metal_pin}
+
+    def idle(self) -> None:
+        for pin in self.pins.values():
+            self.f.pin(pin).drive_high()
+
+    def press(self, result: WandResult, hold_s: float = 0.08) -> None:
+        p = self.f.pin(self.pins[result])
+        for _ in range(3):  # bounce
+            p.drive_low()
+            time.sleep(0.002)
+            p.drive_high()
+            time.sleep(0.001)
+        p.drive_low()
+        time.sleep(hold_s)
+        p.drive_high()

@@ -1,0 +1,289 @@
+"""Configuration of an intake desk node (the `[intake]` part of the node's TOML file).
+
+Example (TOML)::
+
+    operator = "desk-a"
+    fever_threshold_celsius = 37.3      # or fever_preset = "cdc-38.0"
+
+    [devices.gate]
+    kind = "gpio"                        # gpio | serial | simulated
+    alarm_pin = 17
+    beam_a_pin = 27
+    beam_b_pin = 22
+    ready_pin = 23
+
+    [devices.thermometer]
+    kind = "gy90614"                     # gy90614 | optris | modbus | simulated
+    port = "/dev/stationkit-thermo"      # any serial_for_url URL: socket://host:port too
+
+    [devices.wand]
+    kind = "gpio"
+    clear_pin = 5
+    metal_pin = 6
+
+    [devices.signals]
+    kind = "gpio"
+    green_pin = 16
+    amber_pin = 20
+    red_pin = 21
+    buzzer_pin = 12
+    relay_pin = 26
+
+`simulate.enabled = true` replaces every device with its in-process simulator and plays
+scripted arrivals (the demo). GPIO devices need a pin factory: `pin_factory = "auto"` uses
+gpiozero's own choice (lgpio) on a Raspberry Pi and MockFactory elsewhere; "mock" on a Pi
+has to be asked for explicitly — it is never chosen silently there.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from devices.contract.models.base import Slug
+
+Pin = Annotated[int, Field(ge=0, le=53, description="BCM GPIO number")]
+FEVER_PRESETS: dict[str, float] = {"china-37.3": 37.3, "retest-37.5": 37.5, "cdc-38.0": 38.0}
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+# -- gate --------------------------------------------------------------------------------------
+class GpioGateConfig(_Model):
+    kind: Literal["gpio"] = "gpio"
+    id: Slug = Field("gate-1", description="device id in events and status")
+    alarm_pin: Pin = Field(17, description="alarm relay contact")
+    beam_a_pin: Pin = Field(27, description="outer passage beam")
+    beam_b_pin: Pin = Field(22, description="inner passage beam")
+    ready_pin: Pin | None = Field(23, description="ready/fault relay contact, if wired")
+    alarm_contact: Literal["nc", "no"] = Field(
+        "nc", description="nc: open = alarm (a cut wire reads as alarm); no: closed = alarm"
+    )
+    beam_contact: Literal["nc", "no"] = Field("nc", description="nc: open = beam broken")
+    contact_stable_ms: float = Field(30, ge=1, le=500, description="relay debounce")
+    beam_stable_ms: float = Field(8, ge=1, le=200, description="beam debounce")
+
+
+class SerialGateConfig(_Model):
+    kind: Literal["serial"] = "serial"
+    id: Slug = Field("gate-1", description="device id in events and status")
+    port: str = Field("/dev/stationkit-gate", min_length=1, description="serial_for_url URL")
+    baudrate: int = Field(9600, description="GATE-ASCII/1 default 9600 8N1")
+    address: int = Field(1, ge=1, le=254, description="gate address on the line")
+    heartbeat_timeout_s: float = Field(16, ge=1, le=600, description="silent gate = fault")
+
+
+class SimulatedGateConfig(_Model):
+    kind: Literal["simulated"] = "simulated"
+    id: Slug = Field("gate-1", description="device id in events and status")
+
+
+GateConfig = Annotated[
+    GpioGateConfig | SerialGateConfig | SimulatedGateConfig, Field(discriminator="kind")
+]
+
+
+# -- thermometer -------------------------------------------------------------------------------
+class _StreamThermo(_Model):
+    id: Slug = Field("thermo-1", description="device id in events and status")
+    port: str = Field("/dev/stationkit-thermo", min_length=1, description="serial_for_url URL")
+    presence_celsius: float = Field(
+        30.0, ge=20, le=36, description="object temperature above which someone is there"
+    )
+    body_offset_celsius: float = Field(
+        0.0,
+        ge=-3,
+        le=5,
+        description="added to the forehead object temperature to estimate body temperature; "
+        "calibrate against a clinical thermometer",
+    )
+
+
+class Gy90614Config(_StreamThermo):
+    kind: Literal["gy90614"] = "gy90614"
+    baudrate: Literal[9600, 115200] = Field(9600, description="module UART speed")
+
+
+class OptrisConfig(_StreamThermo):
+    kind: Literal["optris"] = "optris"
+    baudrate: int = Field(115200, description="factory 115200 8N1")
+    address: int | None = Field(None, ge=1, le=15, description="RS-485 multidrop address")
+    poll_ms: float = Field(100, ge=20, le=2000, description="poll period")
+
+
+class ModbusThermoConfig(_Model):
+    kind: Literal["modbus"] = "modbus"
+    id: Slug = Field("thermo-1", description="device id in events and status")
+    port: str = Field("/dev/stationkit-thermo", min_length=1, description="serial_for_url URL")
+    baudrate: int = Field(9600, description="line speed")
+    parity: Literal["N", "E", "O"] = Field("N", description="Modbus spec default is E")
+    unit: int = Field(1, ge=1, le=247, description="slave address")
+    poll_ms: float = Field(200, ge=50, le=5000, description="poll period")
+
+
+class SimulatedThermoConfig(_Model):
+    kind: Literal["simulated"] = "simulated"
+    id: Slug = Field("thermo-1", description="device id in events and status")
+
+
+ThermoConfig = Annotated[
+    Gy90614Config | OptrisConfig | ModbusThermoConfig | SimulatedThermoConfig,
+    Field(discriminator="kind"),
+]
+
+
+# -- wand keys and desk signals -------------------------------------------------------------------
+class GpioWandConfig(_Model):
+    kind: Literal["gpio"] = "gpio"
+    id: Slug = Field("wand-1", description="device id in events and status")
+    clear_pin: Pin = Field(5, description="CLEAR key")
+    metal_pin: Pin = Field(6, description="METAL FOUND key")
+    holster_pin: Pin | None = Field(None, description="holster switch (closed = wand resting)")
+
+
+class SimulatedWandConfig(_Model):
+    kind: Literal["simulated"] = "simulated"
+    id: Slug = Field("wand-1", description="device id in events and status")
+
+
+WandConfig = Annotated[GpioWandConfig | SimulatedWandConfig, Field(discriminator="kind")]
+
+
+class GpioSignalsConfig(_Model):
+    kind: Literal["gpio"] = "gpio"
+    green_pin: Pin = Field(16, description="stack lamp green")
+    amber_pin: Pin = Field(20, description="stack lamp amber")
+    red_pin: Pin = Field(21, description="stack lamp red")
+    buzzer_pin: Pin | None = Field(12, description="buzzer")
+    relay_pin: Pin | None = Field(26, description="turnstile / door-lock relay")
+    active_high: bool = Field(True, description="false for low-level-trigger relay boards")
+
+
+class SimulatedSignalsConfig(_Model):
+    kind: Literal["simulated"] = "simulated"
+
+
+SignalsConfig = Annotated[GpioSignalsConfig | SimulatedSignalsConfig, Field(discriminator="kind")]
+
+
+class DevicesConfig(_Model):
+    gate: GateConfig = Field(default_factory=SimulatedGateConfig, description="security gate")
+    thermometer: ThermoConfig = Field(
+        default_factory=SimulatedThermoConfig, description="body thermometer"
+    )
+    wand: WandConfig = Field(default_factory=SimulatedWandConfig, description="wand keys")
+    signals: SignalsConfig = Field(
+        default_factory=SimulatedSignalsConfig, description="lamp, buzzer, relay"
+    )
+
+    def uses_gpio(self) -> bool:
+        return any(
+            getattr(d, "kind", None) == "gpio"
+            for d in (self.gate, self.thermometer, self.wand, self.signals)
+        )
+
+
+class SimulateConfig(_Model):
+    enabled: bool = Field(False, description="simulated devices + scripted arrivals (demo)")
+    seed: int = Field(7, description="scenario seed (same seed, same arrivals)")
+    pause_s: float = Field(3.0, ge=0, le=600, description="pause between arrivals")
+    arrivals: int | None = Field(None, ge=1, description="stop after this many (None: forever)")
+
+
+class IntakeConfig(_Model):
+    operator: str | None = Field(None, max_length=200, description="desk operator on duty")
+    fever_threshold_celsius: float = Field(
+        37.3, ge=36.5, le=39.5, description="fever at or above this body temperature, °C"
+    )
+    fever_preset: Literal["china-37.3", "retest-37.5", "cdc-38.0"] | None = Field(
+        None, description="named threshold; sets fever_threshold_celsius"
+    )
+    remeasure_below_celsius: float = Field(
+        34.0, ge=30, le=36, description="body-mode reading below this: re-measure"
+    )
+    hypothermia_below_celsius: float = Field(
+        35.0, ge=30, le=36, description="confirmed core temperature below this: hypothermia"
+    )
+    temperature_timeout_s: float = Field(
+        90, gt=0, le=3600, description="passage with no temperature this long: incomplete"
+    )
+    wand_timeout_s: float = Field(
+        180, gt=0, le=3600, description="gate alarm with no wand result this long: incomplete"
+    )
+    alarm_window_s: float = Field(
+        2.0, ge=0, le=30, description="a gate alarm this close to a passage belongs to it"
+    )
+    lamp_hold_s: float = Field(5.0, ge=0, le=600, description="outcome colour shown this long")
+    release_on_clear: bool = Field(True, description="pulse the turnstile on 'cleared'")
+    release_pulse_s: float = Field(0.5, gt=0, le=10, description="turnstile relay pulse")
+    tick_s: float = Field(0.1, gt=0, le=5, description="timeout check period")
+    pin_factory: Literal["auto", "lgpio", "rpigpio", "pigpio", "native", "mock"] = Field(
+        "auto", description="gpiozero pin factory: auto = the Pi's own, MockFactory off a Pi"
+    )
+    devices: DevicesConfig = Field(default_factory=DevicesConfig, description="device wiring")
+    simulate: SimulateConfig = Field(default_factory=SimulateConfig, description="demo mode")
+
+    @model_validator(mode="after")
+    def _preset(self) -> IntakeConfig:
+        if self.fever_preset is not None:
+            value = FEVER_PRESETS[self.fever_preset]
+            if "fever_threshold_celsius" in self.model_fields_set and (
+                self.fever_threshold_celsius != value
+            ):
+                raise ValueError(
+                    f"fever_preset {self.fever_preset} says {value} °C but "
+                    f"fever_threshold_celsius says {self.fever_threshold_celsius}: set one"
+                )
+            self.fever_threshold_celsius = value
+        if self.simulate.enabled:
+            d = self.devices
+            self.devices = DevicesConfig(
+                gate=SimulatedGateConfig(id=d.gate.id),
+                thermometer=SimulatedThermoConfig(id=d.thermometer.id),
+                wand=SimulatedWandConfig(id=d.wand.id),
+                signals=SimulatedSignalsConfig(),
+            )
+        return self
+
+
+def is_raspberry_pi() -> bool:
+    try:
+        return "raspberry pi" in Path("/proc/device-tree/model").read_text().lower()
+    except OSError:
+        return False
+
+
+def make_pin_factory(config: IntakeConfig, *, on_pi: bool | None = None) -> Any:
+    """The gpiozero pin factory for `config`, or None if no device uses GPIO.
+
+    On a Raspberry Pi "auto" means gpiozero's own default (lgpio first); off a Pi it means
+    MockFactory, so the node runs on a laptop. A mock on a Pi must be configured by name.
+    """
+    if not config.devices.uses_gpio():
+        return None
+    pi = is_raspberry_pi() if on_pi is None else on_pi
+    choice: str = config.pin_factory
+    if choice == "auto":
+        choice = "mock" if not pi else "default"
+    if choice == "mock":
+        from gpiozero.pins.mock import MockFactory
+
+        return MockFactory()
+    if choice == "default":
+        from gpiozero import Device
+
+        return Device._default_pin_factory()
+    import importlib
+
+    modules = {
+        "lgpio": ("gpiozero.pins.lgpio", "LGPIOFactory"),
+        "rpigpio": ("gpiozero.pins.rpigpio", "RPiGPIOFactory"),
+        "pigpio": ("gpiozero.pins.pigpio", "PiGPIOFactory"),
+        "native": ("gpiozero.pins.native", "NativeFactory"),
+    }
+    mod, cls = modules[choice]
+    return getattr(importlib.import_module(mod), cls)()
