@@ -1,0 +1,205 @@
+"""The node agent: owns the bus, the outbox, status, heartbeats and commands; runs node apps.
+
+Threads: paho's network thread, the outbox publisher, and the heartbeat loop (this module).
+Apps call `emit()` from their own threads; it returns once the event is on disk.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import threading
+import time
+from typing import Any
+
+from devices.contract import codec, topics
+from devices.contract.errors import ContractError
+from devices.contract.models import Ack, Command, DeviceState, Envelope, Heartbeat, Payload, Status
+from devices.contract.models import utc_now as now
+from firmware_py import __version__
+from firmware_py.app import NodeApp
+from firmware_py.bus import MessageBus
+from firmware_py.outbox import Outbox, OutboxFull
+from firmware_py.publisher import OutboxPublisher
+
+log = logging.getLogger(__name__)
+
+
+def offline_status() -> bytes:
+    return codec.encode(Status(state="offline", ts=now(), version=__version__))
+
+
+class NodeAgent:
+    """Implements `NodeContext` for the apps it runs."""
+
+    def __init__(
+        self,
+        *,
+        site: str,
+        node: str,
+        bus: MessageBus,
+        outbox: Outbox,
+        apps: list[NodeApp] | None = None,
+        heartbeat_s: float = 15.0,
+        window: int = 100,
+    ) -> None:
+        self.site = topics.check_slug(site, "site")
+        self.node = topics.check_slug(node, "node")
+        self.bus = bus
+        self.outbox = outbox
+        self.apps = list(apps or [])
+        self.heartbeat_s = heartbeat_s
+        self.publisher = OutboxPublisher(outbox, bus, window=window)
+        self.started = time.monotonic()
+        self.outbox_fault: str | None = None
+        self.bad_commands = 0
+        self._stop = threading.Event()
+        self._hb_thread = threading.Thread(
+            target=self._heartbeat_loop, name="heartbeat", daemon=True
+        )
+
+    # NodeContext ----------------------------------------------------------------------------
+
+    def emit(
+        self, kind: str, data: Payload | dict[str, Any], *, device: str | None = None
+    ) -> Envelope:
+        made: list[Envelope] = []
+
+        def build(seq: int) -> tuple[str, str, bytes]:
+            env = codec.make_event(
+                kind, site=self.site, node=self.node, seq=seq, data=data, device=device
+            )
+            made.append(env)
+            return env.id, topics.event(self.site, self.node, kind), codec.encode(env)
+
+        try:
+            self.outbox.append(build)
+            self.outbox_fault = None
+        except OutboxFull as exc:
+            # The event is held in memory; the device keeps working; the fault is visible.
+            self.outbox_fault = str(exc)
+            log.error("%s", exc)
+        self.publisher.wake()
+        return made[0]
+
+    def publish_media(self, event_id: str, payload: bytes) -> None:
+        self.bus.publish(topics.media(self.site, self.node, event_id), payload, qos=1)
+
+    def publish_live(self, camera: str, jpeg: bytes) -> None:
+        if self.bus.connected:
+            self.bus.publish(topics.live(self.site, self.node, camera), jpeg, qos=0)
+
+    # lifecycle ------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        self.bus.on_connect = self._on_connect
+        self.bus.subscribe(topics.cmd(self.site, self.node), self._on_command, qos=1)
+        self.publisher.start()
+        self.bus.start()
+        for app in self.apps:
+            app.start(self)
+        self._hb_thread.start()
+
+    def stop(self) -> None:
+        for app in self.apps:
+            try:
+                app.stop()
+            except Exception:
+                log.exception("app %r failed to stop", app)
+        self._stop.set()
+        if self.bus.connected:  # a clean disconnect does not fire the will: say it ourselves
+            self.bus.publish(
+                topics.status(self.site, self.node), offline_status(), qos=1, retain=True
+            )
+            time.sleep(0.2)
+        self.publisher.stop()
+        self.bus.close()
+
+    def devices(self) -> dict[str, DeviceState]:
+        states: dict[str, DeviceState] = {}
+        for app in self.apps:
+            states.update(app.devices())
+        if self.outbox_fault:
+            states["outbox"] = "fault"
+        return states
+
+    # bus callbacks --------------------------------------------------------------------------
+
+    def _on_connect(self) -> None:
+        status = Status(state="online", ts=now(), version=__version__, devices=self.devices())
+        self.bus.publish(
+            topics.status(self.site, self.node), codec.encode(status), qos=1, retain=True
+        )
+        self.publisher.wake()
+
+    def _on_command(self, _topic: str, payload: bytes) -> None:
+        try:
+            cmd = codec.decode(Command, payload)
+        except ContractError as exc:
+            self.bad_commands += 1
+            log.warning("ignored malformed command: %s", exc)
+            return
+        ok, error = True, None
+        if cmd.action == "ping":
+            pass
+        else:
+            for app in self.apps:
+                result = app.handle_command(cmd)
+                if result is not None:
+                    ok, error = result
+                    break
+            else:
+                ok, error = False, f"unknown action {cmd.action!r}"
+        ack = Ack(id=cmd.id, ok=ok, error=error)
+        self.bus.publish(topics.ack(self.site, self.node), codec.encode(ack), qos=1)
+
+    # heartbeat ------------------------------------------------------------------------------
+
+    def heartbeat(self) -> Heartbeat:
+        disk = (
+            shutil.disk_usage(self.outbox.path.parent) if self.outbox.path.parent.exists() else None
+        )
+        return Heartbeat(
+            ts=now(),
+            uptime_s=round(time.monotonic() - self.started, 1),
+            outbox=self.outbox.depth,
+            dropped=self.outbox.dropped,
+            interval_s=self.heartbeat_s,
+            cpu=_cpu_percent(),
+            mem=_mem_percent(),
+            disk_free=disk.free if disk else None,
+            devices=self.devices(),
+        )
+
+    def _heartbeat_loop(self) -> None:
+        while not self._stop.wait(self.heartbeat_s):
+            try:
+                self.outbox.prune_old()
+                if self.bus.connected:
+                    self.bus.publish(
+                        topics.heartbeat(self.site, self.node),
+                        codec.encode(self.heartbeat()),
+                        qos=0,
+                    )
+            except Exception:
+                log.exception("heartbeat failed; will retry")
+
+
+def _cpu_percent() -> float | None:
+    try:
+        return round(min(100.0, os.getloadavg()[0] / (os.cpu_count() or 1) * 100), 1)
+    except OSError:
+        return None
+
+
+def _mem_percent() -> float | None:
+    try:
+        info = {}
+        with open("/proc/meminfo") as f:
+            for line in f:
+                key, value = line.split(":", 1)
+                info[key] = int(value.split()[0])
+        return round(100 * (1 - info["MemAvailable"] / info["MemTotal"]), 1)
+    except (OSError, KeyError, ValueError):
+        return None
