@@ -1,0 +1,1 @@
+"""The FastAPI application: REST under /api/v1, health, metrics, dashboard."""

@@ -1,0 +1,179 @@
+"""GET /events, /checks, /checks/{id}, /nodes, /deadletters (keyset pagination by rowid)."""
+
+from __future__ import annotations
+
+import base64
+import json
+from datetime import datetime
+from typing import Any
+
+from fastapi import APIRouter, HTTPException, Query
+
+from gateway.api.deps import Caller, Db, require
+
+router = APIRouter(prefix="/api/v1", tags=["records"])
+
+Limit = Query(100, ge=1, le=1000, description="page size")
+Cursor = Query(None, description="`next` from the previous page")
+
+
+def _rows(db: Db, sql: str, args: list[Any]) -> list[dict[str, Any]]:
+    cur = db.execute(sql, args)
+    names = [d[0] for d in cur.description]
+    return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+
+
+def _page(
+    db: Db,
+    table: str,
+    where: list[str],
+    args: list[Any],
+    limit: int,
+    cursor: str | None,
+    columns: str = "*",
+) -> dict[str, Any]:
+    if cursor:
+        where = [*where, "rowid < ?"]
+        args = [*args, _decode_cursor(cursor)]
+    clause = f"WHERE {' AND '.join(where)}" if where else ""
+    rows = _rows(
+        db,
+        f"SELECT rowid AS _rowid, {columns} FROM {table} {clause} ORDER BY rowid DESC LIMIT ?",
+        [*args, limit],
+    )
+    nxt = None
+    if len(rows) == limit:
+        nxt = base64.urlsafe_b64encode(str(rows[-1]["_rowid"]).encode()).decode()
+    for row in rows:
+        del row["_rowid"]
+    return {"items": rows, "next": nxt}
+
+
+def _decode_cursor(cursor: str) -> int:
+    try:
+        return int(base64.urlsafe_b64decode(cursor.encode()).decode())
+    except (ValueError, UnicodeDecodeError):
+        raise HTTPException(422, "bad cursor") from None
+
+
+def _filters(
+    site: str | None, node: str | None, since: datetime | None, until: datetime | None, ts: str
+) -> tuple[list[str], list[Any]]:
+    where, args = [], []
+    for col, val in (("site", site), ("node", node)):
+        if val is not None:
+            where.append(f"{col} = ?")
+            args.append(val)
+    if since is not None:
+        where.append(f"{ts} >= ?")
+        args.append(_iso(since))
+    if until is not None:
+        where.append(f"{ts} < ?")
+        args.append(_iso(until))
+    return where, args
+
+
+def _iso(value: datetime) -> str:
+    from gateway.ingest.writer import _iso as iso
+
+    if value.tzinfo is None:
+        raise HTTPException(422, "times need a zone, e.g. 2026-11-22T14:00:00Z")
+    return iso(value)
+
+
+def _json_fields(page: dict[str, Any], *fields: str) -> dict[str, Any]:
+    for row in page["items"]:
+        for f in fields:
+            if row.get(f) is not None:
+                row[f] = json.loads(row[f])
+    return page
+
+
+@router.get("/events")
+def list_events(
+    db: Db,
+    _: Caller,
+    site: str | None = None,
+    node: str | None = None,
+    kind: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    limit: int = Limit,
+    cursor: str | None = Cursor,
+) -> dict[str, Any]:
+    """Events, newest first. Filters: site, node, kind, since/until (event time)."""
+    where, args = _filters(site, node, since, until, "ts")
+    if kind is not None:
+        where.append("kind = ?")
+        args.append(kind)
+    return _json_fields(_page(db, "events", where, args, limit, cursor), "data")
+
+
+@router.get("/checks")
+def list_checks(
+    db: Db,
+    _: Caller,
+    site: str | None = None,
+    node: str | None = None,
+    outcome: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    limit: int = Limit,
+    cursor: str | None = Cursor,
+) -> dict[str, Any]:
+    """Intake checks, newest first. Filters: site, node, outcome, since/until (start time)."""
+    where, args = _filters(site, node, since, until, "started_at")
+    if outcome is not None:
+        where.append("outcome = ?")
+        args.append(outcome)
+    return _json_fields(_page(db, "checks", where, args, limit, cursor), "items_held", "data")
+
+
+@router.get("/checks/{check_id}")
+def get_check(check_id: str, db: Db, _: Caller) -> dict[str, Any]:
+    rows = _rows(db, "SELECT * FROM checks WHERE check_id = ?", [check_id])
+    if not rows:
+        raise HTTPException(404, f"no check {check_id}")
+    row = rows[0]
+    row["items_held"] = json.loads(row["items_held"] or "[]")
+    row["data"] = json.loads(row["data"])
+    return row
+
+
+@router.get("/nodes")
+def list_nodes(db: Db, _: Caller, site: str | None = None) -> dict[str, Any]:
+    """Every node: state, last seen, outbox backlog, device states, events lost by seq."""
+    where, args = _filters(site, None, None, None, "")
+    rows = _rows(
+        db, f"SELECT * FROM nodes {'WHERE ' + where[0] if where else ''} ORDER BY site, node", args
+    )
+    for row in rows:
+        row["devices"] = json.loads(row["devices"] or "{}")
+        if row["max_seq"] is not None:
+            row["lost"] = row["max_seq"] - row["first_seq"] + 1 - row["received"]
+        else:
+            row["lost"] = 0
+    return {"items": rows, "next": None}
+
+
+@router.get("/deadletters", dependencies=[require("admin")])
+def list_deadletters(
+    db: Db,
+    limit: int = Limit,
+    cursor: str | None = Cursor,
+    reason: str | None = None,
+) -> dict[str, Any]:
+    """Rejected messages with their reason (admin only: payloads may hold personal data)."""
+    where, args = ([], []) if reason is None else (["reason = ?"], [reason])
+    page = _page(
+        db,
+        "deadletters",
+        where,
+        args,
+        limit,
+        cursor,
+        columns="id, received_at, topic, reason, detail, size, payload",
+    )
+    for row in page["items"]:
+        row["payload"] = bytes(row["payload"] or b"")[:2048].decode("utf-8", "replace")
+    return page

@@ -1,0 +1,75 @@
+"""Gateway settings: `gateway.toml` (--config), then STATIONKIT_* environment, then flags."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from devices.contract.broker_url import BrokerUrl, parse_broker_url
+from firmware_py.config_file import load_toml
+
+ENV_PREFIX = "STATIONKIT_"
+
+
+class GatewaySettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    broker: str = Field("mqtt://127.0.0.1:1883", description="mqtt://[user:pass@]host:port")
+    broker_username: str | None = Field("gateway", description="MQTT username")
+    broker_password: str | None = Field(None, description="MQTT password")
+    broker_password_file: Path | None = Field(None, description="file holding the password")
+    client_id: str = Field("stationkit-gateway", description="MQTT client id (keep it stable)")
+    db: Path = Field(Path("/var/lib/stationkit/gateway.db"), description="SQLite database file")
+    http: str = Field("127.0.0.1:8080", description="HOST:PORT the API listens on")
+    heartbeat_grace: float = Field(
+        3.0, ge=1.5, le=20, description="node offline after this many silent heartbeat periods"
+    )
+
+    @field_validator("broker")
+    @classmethod
+    def _url(cls, v: str) -> str:
+        parse_broker_url(v)
+        return v
+
+    @field_validator("http")
+    @classmethod
+    def _http(cls, v: str) -> str:
+        host, _, port = v.rpartition(":")
+        if not host or not port.isdigit():
+            raise ValueError("must be HOST:PORT")
+        return v
+
+    def broker_url(self) -> BrokerUrl:
+        url = parse_broker_url(self.broker)
+        password = url.password or self.broker_password
+        if self.broker_password_file:
+            password = self.broker_password_file.read_text().strip()
+        return BrokerUrl(
+            url.host, url.port, url.tls, url.username or self.broker_username, password
+        )
+
+    @property
+    def http_host(self) -> str:
+        return self.http.rpartition(":")[0]
+
+    @property
+    def http_port(self) -> int:
+        return int(self.http.rpartition(":")[2])
+
+
+def load_settings(config: Path | None = None, **flags: Any) -> GatewaySettings:
+    """Precedence: flags (not None) > STATIONKIT_* environment > config file > defaults."""
+    values: dict[str, Any] = {}
+    env = {
+        name.lower(): os.environ[f"{ENV_PREFIX}{name.upper()}"]
+        for name in GatewaySettings.model_fields
+        if f"{ENV_PREFIX}{name.upper()}" in os.environ
+    }
+    values.update(env)
+    values.update({k: v for k, v in flags.items() if v is not None})
+    if config is not None:
+        return load_toml(GatewaySettings, config, overrides=values)
+    return GatewaySettings.model_validate(values)

@@ -1,0 +1,1 @@
+"""MQTT ingest: decode, validate, store exactly once, acknowledge after commit."""

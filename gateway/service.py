@@ -1,0 +1,53 @@
+"""`Gateway`: the store, the MQTT ingest and the HTTP API, started and stopped together."""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+import uvicorn
+
+from gateway.api.app import create_app
+from gateway.config import GatewaySettings
+from gateway.ingest.metrics import GatewayMetrics
+from gateway.ingest.subscriber import GatewaySubscriber
+from gateway.ingest.writer import IngestWriter
+from gateway.store.db import open_store
+
+log = logging.getLogger(__name__)
+
+
+class Gateway:
+    def __init__(self, settings: GatewaySettings) -> None:
+        self.settings = settings
+        self.metrics = GatewayMetrics()
+        self.db = open_store(settings.db, check_same_thread=False)
+        self.writer = IngestWriter(self.db, self.metrics)
+        self.subscriber = GatewaySubscriber(
+            settings.broker_url(),
+            self.writer,
+            client_id=settings.client_id,
+            heartbeat_grace=settings.heartbeat_grace,
+        )
+        self.app = create_app(settings.db, self.metrics)
+        self.server = uvicorn.Server(
+            uvicorn.Config(
+                self.app,
+                host=settings.http_host,
+                port=settings.http_port,
+                log_level="warning",
+                lifespan="off",
+            )
+        )
+        self._http_thread = threading.Thread(target=self.server.run, name="http", daemon=True)
+
+    def start(self) -> None:
+        self.subscriber.start()
+        self._http_thread.start()
+        log.info("gateway API on http://%s", self.settings.http)
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.subscriber.stop()
+        self._http_thread.join(5)
+        self.db.conn.close()

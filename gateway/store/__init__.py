@@ -1,0 +1,1 @@
+"""The gateway's SQLite store (WAL, named migrations in `gateway.store.schema`)."""

@@ -1,0 +1,88 @@
+"""Start a gateway and node agents against the test broker, and read the gateway's API."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from devices.contract.broker_url import parse_broker_url
+from firmware_py.agent import NodeAgent, offline_status
+from firmware_py.app import NodeApp
+from firmware_py.bus import PahoBus, Will
+from firmware_py.outbox import Outbox
+from gateway.auth.tokens import create_token
+from gateway.config import GatewaySettings
+from gateway.service import Gateway
+from tests.support.mosquitto import Broker
+from tests.support.net import free_port, wait_for, wait_port
+
+
+class Api:
+    def __init__(self, base: str, token: str) -> None:
+        self.base = base
+        self.client = httpx.Client(
+            base_url=base, headers={"Authorization": f"Bearer {token}"}, timeout=10
+        )
+
+    def get(self, path: str, **params: Any) -> Any:
+        r = self.client.get(path, params=params)
+        r.raise_for_status()
+        return r.json()
+
+    def all(self, path: str, **params: Any) -> list[dict[str, Any]]:
+        items: list[dict[str, Any]] = []
+        cursor = None
+        while True:
+            page = self.get(path, limit=1000, **params, **({"cursor": cursor} if cursor else {}))
+            items += page["items"]
+            cursor = page["next"]
+            if not cursor:
+                return items
+
+
+@contextmanager
+def gateway(broker: Broker, db: Path) -> Iterator[tuple[Gateway, Api]]:
+    port = free_port()
+    settings = GatewaySettings(
+        broker=f"mqtt://127.0.0.1:{broker.port}",
+        broker_password=broker.users["gateway"],
+        db=db,
+        http=f"127.0.0.1:{port}",
+    )
+    gw = Gateway(settings)
+    token = create_token(gw.db, "tests", "admin")
+    gw.start()
+    wait_port(port)
+    wait_for(gw.subscriber.connected.is_set, 10, "gateway connected")
+    try:
+        yield gw, Api(f"http://127.0.0.1:{port}", token)
+    finally:
+        gw.stop()
+
+
+def node_agent(
+    broker: Broker,
+    site: str,
+    node: str,
+    outbox: Path,
+    *,
+    port: int | None = None,
+    apps: list[NodeApp] | None = None,
+    heartbeat_s: float = 15.0,
+) -> NodeAgent:
+    user = f"{site}.{node}"
+    if user not in broker.users:
+        broker.add_node(site, node)
+    url = parse_broker_url(f"mqtt://127.0.0.1:{port or broker.port}")
+    from devices.contract import topics
+    from devices.contract.broker_url import BrokerUrl
+
+    url = BrokerUrl(url.host, url.port, False, user, broker.users[user])
+    bus = PahoBus(url, client_id=user, will=Will(topics.status(site, node), offline_status()))
+    return NodeAgent(
+        site=site, node=node, bus=bus, outbox=Outbox(outbox), apps=apps, heartbeat_s=heartbeat_s
+    )
