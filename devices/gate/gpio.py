@@ -48,6 +48,7 @@ class GpioGate:
         contact_stable_s: float = 0.030,
         beam_stable_s: float = 0.008,
         tick_s: float = 0.002,
+        settle_s: float = 0.2,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.id = id
@@ -67,6 +68,9 @@ class GpioGate:
         self._on_state: OnState | None = None
         self._ready_ok = True
         self._alarm_stuck = False
+        self._settled = False
+        self._settle_at = 0.0
+        self._settle_s = settle_s
 
     def _input(
         self, pin: int, stable_s: float, means_when_closed: bool, cb: Callable[[bool, float], None]
@@ -93,12 +97,22 @@ class GpioGate:
         ready = self._ready_pin
         if ready is not None:
             self._ready_ok = self._input(ready, contact_s, True, self._ready).value
-        # alarm contact open at start: a cut wire or a stuck alarm, until it closes
-        self._alarm_stuck = self._inputs[0].value
-        self._update()
+        # judge the contacts once they have settled (pull-ups and relays at power-up)
+        self._settle_at = self._clock() + self._settle_s
+        self._ticker.add(self._settle)
         self._ticker.start()
 
+    def _settle(self) -> None:
+        if self._settled or self._clock() < self._settle_at:
+            return
+        self._settled = True
+        # alarm contact still open: a cut wire or a stuck alarm, until it closes
+        self._alarm_stuck = self._inputs[0].value
+        self._update()
+
     def _update(self) -> None:
+        if not self._settled:
+            return
         if not self._ready_ok:
             self._set(
                 "fault",

@@ -75,3 +75,25 @@ def test_gpio_gate_cut_alarm_wire_reads_as_alarm(tmp_path):
         assert type(h.events[0]).__name__ == "GateAlarm"
     finally:
         h.close()
+
+
+def test_gpio_gate_alarm_loop_open_at_start_is_a_fault(tmp_path):
+    from gpiozero.pins.mock import MockFactory
+
+    from devices.gate.gpio import GpioGate
+    from tests.devices.harness import Recorder
+
+    f = MockFactory()
+    rec = Recorder()
+    gate = GpioGate("gate-1", pin_factory=f, alarm_pin=17, beam_a_pin=27, beam_b_pin=22)
+    try:
+        gate.start(rec.on_item, rec.on_state)
+        f.pin(27).drive_low()
+        f.pin(22).drive_low()  # beams fine, alarm loop left open (cut wire)
+        assert wait_until(lambda: gate.state == "fault", 2)
+        assert "cut" in gate.error
+        f.pin(17).drive_low()  # wire repaired
+        assert wait_until(lambda: gate.state == "ok", 2)
+    finally:
+        gate.stop()
+        f.reset()

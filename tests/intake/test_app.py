@@ -147,8 +147,11 @@ def test_gpio_desk_on_mock_pins():
     try:
         gate = GpioGateDriver(factory, alarm_pin=17, beam_a_pin=27, beam_b_pin=22, step_s=0.03)
         gate.idle()
-        time.sleep(0.1)
+        deadline = time.monotonic() + 2
+        while app.devices()["gate-1"] != "ok" and time.monotonic() < deadline:
+            time.sleep(0.01)
         assert app.devices()["gate-1"] == "ok"
+        assert ctx.of("fault") == []  # contacts judged once settled: no start-up fault
         gate.walk("in")
         deadline = time.monotonic() + 2
         while app.current_check() is None and time.monotonic() < deadline:

@@ -1,0 +1,106 @@
+"""A whole simulated intake desk on real drivers: the gate and wand keys on MockFactory
+pins, the thermometer (GY-MCU90614 protocol) on a pseudo-terminal null-modem whose host
+end can be unplugged. Used by the 200-arrival tests (fake context and real broker)."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from gpiozero.pins.mock import MockFactory
+
+from devices.gate.gpio import GpioGateDriver
+from devices.serialio.virtual import VirtualNullModem
+from devices.thermo.sim import GyModuleSimulator
+from devices.wand.keys import GpioWandKeysDriver
+from firmware_py.intake.app import IntakeApp
+from firmware_py.intake.config import IntakeConfig
+
+PINS = {"alarm_pin": 17, "beam_a_pin": 27, "beam_b_pin": 22}
+
+
+def desk_config(thermo_port: str, **overrides: object) -> IntakeConfig:
+    return IntakeConfig.model_validate(
+        {
+            "operator": "desk-a",
+            "alarm_window_s": 0.05,
+            "temperature_timeout_s": 0.35,
+            "wand_timeout_s": 0.35,
+            "tick_s": 0.01,
+            "lamp_hold_s": 0.1,
+            "release_pulse_s": 0.01,
+            "pin_factory": "mock",
+            "devices": {
+                "gate": {"kind": "gpio", **PINS, "ready_pin": None, "beam_stable_ms": 4},
+                "thermometer": {"kind": "gy90614", "port": thermo_port, "baudrate": 115200},
+                "wand": {"kind": "gpio", "clear_pin": 5, "metal_pin": 6},
+                "signals": {
+                    "kind": "gpio",
+                    "green_pin": 16,
+                    "amber_pin": 20,
+                    "red_pin": 21,
+                    "buzzer_pin": 12,
+                    "relay_pin": 26,
+                },
+            },
+            **overrides,
+        }
+    )
+
+
+class PtyDesk:
+    """Owns the pins, the null-modem and the device simulators; a `Stage` for `play`."""
+
+    def __init__(self, tmp: Path) -> None:
+        self.factory = MockFactory()
+        self.modem = VirtualNullModem(tmp / "stationkit-thermo", tmp / "thermo-device")
+        self.thermo_sim = GyModuleSimulator(self.modem.device_path, rate_hz=200, baudrate=115200)
+        self.config = desk_config(self.modem.host_path)
+        self.gate = GpioGateDriver(self.factory, **PINS, step_s=0.012)
+        self.keys = GpioWandKeysDriver(self.factory, clear_pin=5, metal_pin=6)
+        self.app: IntakeApp | None = None
+
+    def make_app(self) -> IntakeApp:
+        self.app = IntakeApp(self.config, pin_factory=self.factory)
+        return self.app
+
+    def ready(self) -> None:
+        """Call after app.start(): quiet contacts (creating devices applies pull-ups)."""
+        self.gate.idle()
+        self.keys.idle()
+        end = time.monotonic() + 5
+        assert self.app is not None
+        while time.monotonic() < end and set(self.app.devices().values()) != {"ok"}:
+            time.sleep(0.01)
+        assert set(self.app.devices().values()) == {"ok"}, self.app.devices()
+
+    # -- Stage ------------------------------------------------------------------------------
+    def walk(self, direction: str, alarm: bool) -> None:
+        self.gate.walk(direction, alarm)
+
+    def person(self, celsius: float) -> None:
+        assert self.app is not None and self.app.thermometer is not None
+        thermo = self.app.thermometer
+        n = thermo.measurements  # type: ignore[attr-defined]
+        self.thermo_sim.person(celsius)
+        end = time.monotonic() + 3
+        while thermo.measurements == n and time.monotonic() < end:  # type: ignore[attr-defined]
+            time.sleep(0.003)
+        self.thermo_sim.leave()
+        time.sleep(0.03)  # the sensor sees the wall again: the detector re-arms
+
+    def key(self, result: str) -> None:
+        self.keys.press(result, hold_s=0.05)  # type: ignore[arg-type]
+
+    def unplug_thermometer(self) -> None:
+        self.modem.unplug()
+
+    def replug_thermometer(self) -> None:
+        self.modem.replug()
+
+    def close(self) -> None:
+        if self.app is not None:
+            self.app.stop()
+        self.thermo_sim.close()
+        self.modem.close()
+        self.factory.reset()
