@@ -90,7 +90,7 @@ def run(args: argparse.Namespace) -> int:
         f"copy it to the node's {args.node_root} (node.toml and tls/), e.g.\n"
         f"  sudo tar -C {creds.bundle_dir} -cf - . | ssh pi@<node> "
         f"'sudo tar -C {args.node_root} -xf - && sudo chown -R root:stationkit "
-        f"{args.node_root} && sudo chmod 0640 {args.node_root}/node.toml "
+        f"{args.node_root} && sudo chmod 0640 {args.node_root}/broker.password "
         f"{args.node_root}/tls/node.key'\n"
         f"then delete the bundle here: sudo rm -r {creds.bundle_dir}"
     )

@@ -1,8 +1,9 @@
 """The ready-to-use config file that `stationkit provision` writes for a node.
 
-The bundle folder mirrors ``/etc/stationkit`` on the node: ``node.toml`` plus ``tls/ca.crt``,
-``tls/node.crt`` and ``tls/node.key``; the paths inside node.toml point at where the files
-will be on the node (`node_root`), not where they were made.
+The bundle folder mirrors ``/etc/stationkit`` on the node: ``node.toml``, ``broker.password``
+(the only secret besides the key) and ``tls/ca.crt``, ``tls/node.crt``, ``tls/node.key``; the
+paths inside node.toml point at where the files will be on the node (`node_root`), not where
+they were made. The file follows `firmware_py.config.NodeConfig`.
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ import datetime as dt
 import json
 from dataclasses import dataclass
 from pathlib import PurePosixPath
-from urllib.parse import quote
 
 NODE_ROOT = PurePosixPath("/etc/stationkit")
 NODE_STATE = PurePosixPath("/var/lib/stationkit")
@@ -42,11 +42,14 @@ class NodeBundle:
         return self.node_root / "tls" / "node.key"
 
     @property
+    def password_file(self) -> PurePosixPath:
+        return self.node_root / "broker.password"
+
+    @property
     def broker_url(self) -> str:
+        """The broker URL without credentials (they are in username / password_file)."""
         host = f"[{self.broker_host}]" if ":" in self.broker_host else self.broker_host
-        user = quote(self.username, safe="")
-        secret = quote(self.password, safe="")
-        return f"mqtts://{user}:{secret}@{host}:{self.broker_port}"
+        return f"mqtts://{host}:{self.broker_port}"
 
 
 def _s(value: object) -> str:
@@ -55,19 +58,21 @@ def _s(value: object) -> str:
 
 
 def render_node_toml(bundle: NodeBundle, *, now: dt.datetime | None = None) -> str:
-    """node.toml for `stationkit node --config`. Contains the node's password: mode 0600."""
+    """node.toml for `stationkit node --config` (no secrets in it: see `password_file`)."""
     when = (now or dt.datetime.now(dt.UTC)).strftime("%Y-%m-%d %H:%M UTC")
     return "\n".join(
         [
             f"# StationKit node {bundle.site}/{bundle.node}: made by `stationkit provision` "
             f"on {when}.",
-            "# It holds this node's broker password: keep it 0600/0640 root:stationkit.",
+            "# broker.password and tls/node.key are secret: 0640 root:stationkit.",
             "# Add the [intake] or [camera] sections for this node's devices (docs/deploy.md).",
             f"site = {_s(bundle.site)}",
             f"node = {_s(bundle.node)}",
             "",
             "[broker]",
             f"url = {_s(bundle.broker_url)}",
+            f"username = {_s(bundle.username)}",
+            f"password_file = {_s(bundle.password_file)}",
             f"ca_file = {_s(bundle.ca_file)}",
             f"cert_file = {_s(bundle.cert_file)}",
             f"key_file = {_s(bundle.key_file)}",

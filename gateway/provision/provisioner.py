@@ -235,8 +235,9 @@ class Provisioner:
         (out / "tls").mkdir(parents=True, exist_ok=True)
         os.chmod(out, 0o700)
         write_atomic(
-            out / "node.toml", render_node_toml(bundle, now=self._clock()).encode(), mode=0o600
+            out / "node.toml", render_node_toml(bundle, now=self._clock()).encode(), mode=0o644
         )
+        write_atomic(out / "broker.password", bundle.password.encode() + b"\n", mode=0o600)
         write_atomic(out / "tls" / "ca.crt", self.layout.ca_cert.read_bytes(), mode=0o644)
         write_atomic(out / "tls" / "node.crt", issued.cert_pem, mode=0o644)
         write_atomic(out / "tls" / "node.key", issued.key_pem, mode=0o600)

@@ -231,3 +231,35 @@ def test_gateway_commands_nodes_and_publishes_alerts(site: SecureSite) -> None:
     assert topics.event("s1", "desk-1", "gate") not in watcher.topics()
     for c in (node, watcher, gw):
         c.close()
+
+
+def test_the_node_agent_runs_from_its_bundle_over_tls(site: SecureSite, tmp_path: Path) -> None:
+    """End to end: provision, copy the bundle to the 'node', run the real agent on it."""
+    import shutil
+    from pathlib import PurePosixPath
+
+    from firmware_py.commands.node import build_agent
+    from firmware_py.config import NodeConfig
+    from firmware_py.config_file import load_toml
+
+    node_etc = tmp_path / "node-etc"
+    creds = site.prov.provision_node("s1", "desk-1", node_root=PurePosixPath(node_etc))
+    shutil.copytree(creds.bundle_dir, node_etc)
+    cfg = load_toml(
+        NodeConfig,
+        node_etc / "node.toml",
+        overrides={"outbox": {"path": str(tmp_path / "outbox.db")}},
+    )
+    cfg = cfg.model_copy(
+        update={
+            "broker": cfg.broker.model_copy(update={"url": f"mqtts://localhost:{site.tls_port}"})
+        }
+    )
+    gw = _gateway(site)
+    agent = build_agent(cfg)
+    agent.start()
+    try:
+        assert gw.wait_topic(topics.status("s1", "desk-1")), site.log()[-2000:]
+    finally:
+        agent.stop()
+    gw.close()

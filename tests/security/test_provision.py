@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import shutil
 import stat
-import tomllib
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 import pytest
 from cryptography import x509
 
+from firmware_py.config import NodeConfig
+from firmware_py.config_file import load_toml
 from gateway.provision import mosquitto, pki
 from gateway.provision.layout import Layout
 from gateway.provision.provisioner import Provisioner, ProvisionError
@@ -32,14 +34,18 @@ def test_node_needs_a_ca_first(tmp_path: Path) -> None:
         Provisioner(Layout(tmp_path)).provision_node("s1", "desk-1")
 
 
-def test_bundle_holds_a_working_node_config(prov: Provisioner) -> None:
-    creds = prov.provision_node("s1", "desk-1")
-    cfg = tomllib.loads((creds.bundle_dir / "node.toml").read_text())
-    assert (cfg["site"], cfg["node"]) == ("s1", "desk-1")
-    url = cfg["broker"]["url"]
-    assert url == f"mqtts://s1.desk-1:{creds.password}@gw.station.example:8883"
-    assert cfg["broker"]["key_file"] == "/etc/stationkit/tls/node.key"
-    assert _mode(creds.bundle_dir / "node.toml") == 0o600
+def test_bundle_holds_a_working_node_config(prov: Provisioner, tmp_path: Path) -> None:
+    creds = prov.provision_node("s1", "desk-1", node_root=PurePosixPath(tmp_path / "node-etc"))
+    shutil.copytree(creds.bundle_dir, tmp_path / "node-etc")  # "copy it to the node"
+    cfg = load_toml(NodeConfig, tmp_path / "node-etc" / "node.toml")  # the node's own loader
+    assert (cfg.site, cfg.node) == ("s1", "desk-1")
+    url = cfg.broker.resolved()
+    assert (url.host, url.port, url.tls) == ("gw.station.example", 8883, True)
+    assert (url.username, url.password) == ("s1.desk-1", creds.password)
+    assert cfg.broker.key_file == tmp_path / "node-etc" / "tls" / "node.key"
+    assert cfg.broker.cert_file is not None and cfg.broker.cert_file.exists()
+    assert creds.password not in (creds.bundle_dir / "node.toml").read_text()
+    assert _mode(creds.bundle_dir / "broker.password") == 0o600
     assert _mode(creds.bundle_dir / "tls" / "node.key") == 0o600
     assert _mode(creds.bundle_dir) == 0o700
     cert = x509.load_pem_x509_certificate((creds.bundle_dir / "tls" / "node.crt").read_bytes())
