@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -22,6 +22,9 @@ class GatewaySettings(BaseModel):
     broker_password: str | None = Field(None, description="MQTT password")
     broker_password_file: Path | None = Field(None, description="file holding the password")
     client_id: str = Field("stationkit-gateway", description="MQTT client id (keep it stable)")
+    mqtt_version: Literal["5", "3.1.1"] = Field(
+        "5", description="MQTT protocol; 3.1.1 only for brokers without v5 (the demo's amqtt)"
+    )
     db: Path = Field(Path("/var/lib/stationkit/gateway.db"), description="SQLite database file")
     http: str = Field("127.0.0.1:8080", description="HOST:PORT the API listens on")
     heartbeat_grace: float = Field(

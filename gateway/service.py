@@ -28,6 +28,7 @@ class Gateway:
             self.writer,
             client_id=settings.client_id,
             heartbeat_grace=settings.heartbeat_grace,
+            mqtt_v5=settings.mqtt_version == "5",
         )
         self.app = create_app(settings.db, self.metrics)
         self.server = uvicorn.Server(

@@ -36,6 +36,7 @@ class GatewaySubscriber:
         batch_max: int = 500,
         batch_wait_s: float = 0.01,
         heartbeat_grace: float = 3.0,
+        mqtt_v5: bool = True,
     ) -> None:
         self.url = url
         self.writer = writer
@@ -43,14 +44,17 @@ class GatewaySubscriber:
         self.batch_wait_s = batch_wait_s
         self.heartbeat_grace = heartbeat_grace
         self.connected = threading.Event()
+        self.mqtt_v5 = mqtt_v5
         self._queue: queue.Queue[tuple[Incoming, int, int]] = queue.Queue()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="ingest-writer", daemon=True)
         c = mqtt.Client(
             mqtt.CallbackAPIVersion.VERSION2,
             client_id=client_id,
-            protocol=mqtt.MQTTv5,
+            protocol=mqtt.MQTTv5 if mqtt_v5 else mqtt.MQTTv311,
             manual_ack=True,
+            # MQTT 3.1.1: a persistent session is clean_session=False (v5: clean_start below)
+            clean_session=None if mqtt_v5 else False,
         )
         if url.username:
             c.username_pw_set(url.username, url.password)
@@ -68,13 +72,16 @@ class GatewaySubscriber:
         self.client.publish(topic, payload, qos=qos, retain=retain)
 
     def start(self) -> None:
-        props = Properties(PacketTypes.CONNECT)
-        props.SessionExpiryInterval = SESSION_EXPIRY_S
-        props.ReceiveMaximum = RECEIVE_MAXIMUM
         self._thread.start()
-        self.client.connect_async(
-            self.url.host, self.url.port, keepalive=30, clean_start=False, properties=props
-        )
+        if self.mqtt_v5:
+            props = Properties(PacketTypes.CONNECT)
+            props.SessionExpiryInterval = SESSION_EXPIRY_S
+            props.ReceiveMaximum = RECEIVE_MAXIMUM
+            self.client.connect_async(
+                self.url.host, self.url.port, keepalive=30, clean_start=False, properties=props
+            )
+        else:
+            self.client.connect_async(self.url.host, self.url.port, keepalive=30)
         self.client.loop_start()
 
     def stop(self) -> None:

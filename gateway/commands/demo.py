@@ -1,0 +1,111 @@
+"""`stationkit demo`: an embedded broker (amqtt), the gateway and a simulated intake node.
+
+Nothing else needs to be installed or running. amqtt speaks MQTT 3.1.1 only and drops
+unacknowledged QoS 1 messages when a client disconnects; the node's outbox does not rely on
+the broker for redelivery, so nothing is lost.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import signal
+import threading
+from pathlib import Path
+from typing import Any
+
+
+def start_embedded_broker(port: int) -> tuple[asyncio.AbstractEventLoop, threading.Thread]:
+    from amqtt.broker import Broker
+
+    loop = asyncio.new_event_loop()
+    ready = threading.Event()
+    errors: list[BaseException] = []
+    config: dict[str, Any] = {
+        "listeners": {"default": {"type": "tcp", "bind": f"127.0.0.1:{port}"}},
+        "plugins": {"amqtt.plugins.authentication.AnonymousAuthPlugin": {"allow_anonymous": True}},
+    }
+
+    def run() -> None:
+        asyncio.set_event_loop(loop)
+        broker = Broker(config, loop=loop)
+        try:
+            loop.run_until_complete(broker.start())
+        except BaseException as exc:  # port taken, …
+            errors.append(exc)
+            ready.set()
+            return
+        ready.set()
+        loop.run_forever()
+
+    thread = threading.Thread(target=run, name="amqtt", daemon=True)
+    thread.start()
+    ready.wait(15)
+    if errors:
+        raise SystemExit(f"stationkit demo: embedded broker on port {port} failed: {errors[0]}")
+    return loop, thread
+
+
+def run(args: argparse.Namespace) -> int:
+    from firmware_py.commands.node import build_agent
+    from firmware_py.config import NodeConfig
+    from gateway.auth.tokens import create_token
+    from gateway.config import GatewaySettings
+    from gateway.service import Gateway
+
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(message)s")
+    state = Path(args.state)
+    state.mkdir(parents=True, exist_ok=True)
+    start_embedded_broker(args.mqtt_port)
+    broker = f"mqtt://127.0.0.1:{args.mqtt_port}"
+    settings = GatewaySettings(
+        broker=broker,
+        db=state / "gateway.db",
+        http=args.http,
+        mqtt_version="3.1.1",
+        broker_username=None,
+    )
+    gw = Gateway(settings)
+    token = create_token(gw.db, "demo-admin", "admin")
+    gw.start()
+    node_cfg = NodeConfig.model_validate(
+        {
+            "site": "demo-station",
+            "node": "desk-1",
+            "broker": {"url": broker},
+            "outbox": {"path": str(state / "desk-1-outbox.db")},
+            "heartbeat": {"interval_s": 5},
+            "simulator": {"checks_per_minute": args.rate, "seed": 1},
+        }
+    )
+    agent = build_agent(node_cfg)
+    agent.start()
+    host, _, port = args.http.rpartition(":")
+    print(
+        f"\nStationKit demo is running.\n"
+        f"  dashboard:  http://{host}:{port}/#token={token}\n"
+        f"  API docs:   http://{host}:{port}/docs\n"
+        f"  admin token (Authorization: Bearer …): {token}\n"
+        f"  MQTT broker (embedded amqtt): {broker}\n"
+        f"  state folder: {state}\n"
+        f"Press Ctrl+C to stop.\n",
+        flush=True,
+    )
+    done = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: done.set())
+    signal.signal(signal.SIGINT, lambda *_: done.set())
+    done.wait(args.seconds or None)
+    agent.stop()
+    gw.stop()
+    return 0
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser("demo", help="run broker, gateway and a simulated intake node together")
+    p.add_argument("--http", default="127.0.0.1:8080", help="HOST:PORT of the dashboard/API")
+    p.add_argument("--mqtt-port", type=int, default=18830, help="embedded broker port")
+    p.add_argument("--state", default="var/demo", help="folder for the demo's databases")
+    p.add_argument("--rate", type=float, default=12, help="simulated arrivals per minute")
+    p.add_argument("--seconds", type=float, default=0, help="stop after this long (0: never)")
+    p.set_defaults(func=run)

@@ -1,0 +1,58 @@
+"""`stationkit demo` (the README's first command) runs broker, gateway and node by itself."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+from tests.support.net import free_port, wait_for
+
+
+def test_demo_serves_live_checks(tmp_path: Path) -> None:
+    http, mqtt_port = free_port(), free_port()
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "firmware_py.cli",
+            "demo",
+            "--http",
+            f"127.0.0.1:{http}",
+            "--mqtt-port",
+            str(mqtt_port),
+            "--state",
+            str(tmp_path),
+            "--rate",
+            "120",
+            "--seconds",
+            "30",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        banner = ""
+        deadline = time.monotonic() + 20
+        while "token=" not in banner and time.monotonic() < deadline:
+            banner += proc.stdout.readline()
+        match = re.search(r"#token=(\S+)", banner)
+        assert match, f"no token in the demo's banner: {banner!r}"
+        headers = {"Authorization": f"Bearer {match.group(1)}"}
+        base = f"http://127.0.0.1:{http}"
+
+        def checks() -> list[object]:
+            return list(httpx.get(f"{base}/api/v1/checks", headers=headers).json()["items"])
+
+        wait_for(lambda: len(checks()) >= 2, 15, "simulated checks")
+        assert "Intake checks" in httpx.get(base + "/").text
+        assert httpx.get(f"{base}/api/v1/checks").status_code == 401
+    finally:
+        proc.terminate()
+        proc.wait(15)
