@@ -128,6 +128,8 @@ class IntakeApp:
             self._scenario.start()
 
     def stop(self) -> None:
+        if self._stop.is_set():
+            return  # already stopped (the agent and its owner may both call stop)
         self._stop.set()
         if self._scenario is not None:
             self._scenario.stop()

@@ -166,9 +166,16 @@ def play(
     stop: threading.Event | None = None,
     *,
     thermo_id: str | None = None,
+    send: Callable[[Command], object] | None = None,
 ) -> None:
-    """Play one arrival and wait until its check is finished."""
+    """Play one arrival and wait until its check is finished.
+
+    Dashboard actions (wand result with items, core temperature, refusal) go through
+    `send` — by default straight to `app.handle_command`; the integration test sends them
+    over MQTT as the gateway does.
+    """
     stop = stop or threading.Event()
+    send = send or app.handle_command
     a = arrival
     n_open = len(app.open_checks())
     if a.outbound_before:
@@ -186,7 +193,7 @@ def play(
             if a.keypad:
                 stage.key("clear")
             else:
-                app.handle_command(command("wand_result", result="clear", operator="desk-sim"))
+                send(command("wand_result", result="clear", operator="desk-sim"))
         elif a.kind == "alarm_metal":
             app.handle_command(
                 command(
@@ -198,9 +205,9 @@ def play(
         stage.person(normal)
     elif a.kind == "hypothermia":
         stage.person(32.4)
-        app.handle_command(command("core_temperature", celsius=34.3, operator="desk-sim"))
+        send(command("core_temperature", celsius=34.3, operator="desk-sim"))
     elif a.kind == "refused":
-        app.handle_command(command("outcome", outcome="refused", note="declined the check"))
+        send(command("outcome", outcome="refused", note="declined the check"))
     elif a.kind == "unplug_mid_check":
         tid = thermo_id or (app.thermometer.id if app.thermometer else "thermo-1")
         stage.unplug_thermometer()
