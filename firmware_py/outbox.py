@@ -120,7 +120,8 @@ class Outbox:
             self._db.execute("UPDATE meta SET value=? WHERE key='next_seq'", (row[0] + 1,))
             self._db.execute("COMMIT")
         except BaseException:
-            self._db.execute("ROLLBACK")
+            if self._db.in_transaction:  # SQLite has already rolled back on SQLITE_FULL
+                self._db.execute("ROLLBACK")
             raise
 
     def _flush_spill(self) -> None:
