@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from devices.contract.broker_url import BrokerUrl, parse_broker_url
 from devices.contract.topics import SLUG
+from firmware_py.intake.config import IntakeConfig
 
 
 class Strict(BaseModel):
@@ -68,4 +70,24 @@ class NodeConfig(Strict):
     broker: BrokerConfig = Field(default_factory=lambda: BrokerConfig())
     outbox: OutboxConfig = Field(default_factory=lambda: OutboxConfig())
     heartbeat: HeartbeatConfig = Field(default_factory=lambda: HeartbeatConfig())
-    simulator: SimulatorConfig | None = Field(None, description="emit simulated checks")
+    simulator: SimulatorConfig | None = Field(
+        None, description="emit simulated complete checks (load generator)"
+    )
+    intake: IntakeConfig | None = Field(None, description="intake desk: gate, wand, thermometer")
+    camera: Any = Field(None, description="camera analytics (needs the [camera] extra)")
+
+    @field_validator("camera")
+    @classmethod
+    def _camera(cls, value: Any) -> Any:
+        if value is None:
+            return None
+        try:  # OpenCV is imported only on camera nodes
+            from firmware_py.camera.config import CameraNodeConfig
+        except ImportError as exc:
+            raise ValueError(
+                f"camera analytics need the camera extra (pip install 'stationkit[camera]'): {exc}"
+            ) from None
+        try:
+            return CameraNodeConfig.model_validate(value)
+        except ValidationError as exc:
+            raise ValueError(str(exc)) from None

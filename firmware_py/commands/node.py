@@ -47,6 +47,14 @@ def build_agent(cfg: NodeConfig) -> NodeAgent:
     apps: list[NodeApp] = []
     if cfg.simulator:
         apps.append(CheckSimulator(cfg.simulator.checks_per_minute, cfg.simulator.seed))
+    if cfg.intake:
+        from firmware_py.intake.app import IntakeApp
+
+        apps.append(IntakeApp(cfg.intake))
+    if cfg.camera:
+        from firmware_py.camera.app import CameraApp
+
+        apps.append(CameraApp(cfg.camera))
     return NodeAgent(
         site=cfg.site,
         node=cfg.node,

@@ -76,7 +76,11 @@ def run(args: argparse.Namespace) -> int:
             "broker": {"url": broker},
             "outbox": {"path": str(state / "desk-1-outbox.db")},
             "heartbeat": {"interval_s": 5},
-            "simulator": {"checks_per_minute": args.rate, "seed": 1},
+            # the real intake workflow on simulated gate, wand and thermometer
+            "intake": {
+                "operator": "demo-operator",
+                "simulate": {"enabled": True, "pause_s": 60.0 / args.rate},
+            },
         }
     )
     agent = build_agent(node_cfg)
