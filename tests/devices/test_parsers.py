@@ -218,3 +218,14 @@ def test_bodytemp_research_example():
 def test_bodytemp_rejects_malformed(bad):
     with pytest.raises(FrameError):
         bm.decode_registers(bad)
+
+
+def test_documented_modbus_frames_have_valid_crcs():
+    """The frames in docs/devices/thermometers.md (CRC-16/MODBUS, low byte first)."""
+    for frame in (
+        "01 04 00 00 00 06 70 08",
+        "01 04 0C 0D 7C 09 CE 0E 60 00 03 00 FA 00 07 E5 C6",
+        "01 06 01 02 0E 92 AC 3B",
+    ):
+        raw = bytes.fromhex(frame.replace(" ", ""))
+        assert crc16_modbus(raw[:-2]).to_bytes(2, "little") == raw[-2:], frame
