@@ -53,18 +53,22 @@ class IngestWriter:
         self.node_listeners: list[NodeStateListener] = []
         self.media_handler: Callable[[str, str, str, bytes], None] | None = None
         self.live_handler: Callable[[str, str, str, bytes], None] | None = None
+        self._traffic: dict[tuple[str, str], _Traffic] = {}
 
     # one batch ------------------------------------------------------------------------------
 
     def store_batch(self, batch: list[Incoming]) -> None:
         stored: list[tuple[Event, datetime]] = []
         changes: list[tuple[str, str, str, str, datetime]] = []
+        self._traffic = {}
         with self.db.conn:
             for msg in batch:
                 try:
                     self._one(msg, stored, changes)
                 except ContractError as exc:
                     self._deadletter(msg, exc.reason, exc.detail)
+            for key in list(self._traffic):
+                self._flush_traffic(key, changes)
         self.metrics.batches.inc()
         for event, at in stored:
             self.metrics.ingested.labels(event.kind).inc()
@@ -81,10 +85,15 @@ class IngestWriter:
             return  # our own output, echoed by the broker
         if topic.channel is Channel.EVENT:
             event = codec.decode_event(msg.payload, topic)
+            traffic = self._traffic.setdefault((topic.site, topic.node), _Traffic())
+            traffic.last_seen = msg.received_at
             if self._insert_event(event, msg.received_at):
                 stored.append((event, msg.received_at))
-            self._touch(topic.site, topic.node, msg.received_at, changes)
-        elif topic.channel is Channel.STATUS:
+                traffic.count(event.seq)
+            return
+        # Node-level messages apply in order after the node's events so far in this batch.
+        self._flush_traffic((topic.site, topic.node), changes)
+        if topic.channel is Channel.STATUS:
             if not msg.payload:  # a retained status being cleared
                 return
             status = codec.decode(Status, msg.payload)
@@ -146,7 +155,6 @@ class IngestWriter:
         if cur.rowcount == 0:
             self.metrics.duplicates.inc()
             return False
-        self._count_seq(event.site, event.node, event.seq)
         if isinstance(event, CheckEvent):
             d = event.data
             self.db.execute(
@@ -171,13 +179,31 @@ class IngestWriter:
             )
         return True
 
-    def _count_seq(self, site: str, node: str, seq: int) -> None:
-        self._node(site, node, None)
-        self.db.execute(
-            "UPDATE nodes SET first_seq = min(coalesce(first_seq, ?), ?), "
-            "max_seq = max(coalesce(max_seq, ?), ?), received = coalesce(received, 0) + 1 "
-            "WHERE site=? AND node=?",
-            (seq, seq, seq, seq, site, node),
+    def _flush_traffic(self, key: tuple[str, str], changes: list[Any]) -> None:
+        """Apply one batch's worth of a node's events to its row (one UPDATE, not one per
+        event): last seen, seq range and count (lost = range - received), online again."""
+        traffic = self._traffic.pop(key, None)
+        if traffic is None or traffic.last_seen is None:
+            return
+        site, node = key
+        self._node(site, node, traffic.last_seen)
+        if traffic.received:
+            self.db.execute(
+                "UPDATE nodes SET first_seq = min(coalesce(first_seq, ?), ?), "
+                "max_seq = max(coalesce(max_seq, ?), ?), received = coalesce(received, 0) + ? "
+                "WHERE site=? AND node=?",
+                (
+                    traffic.first_seq,
+                    traffic.first_seq,
+                    traffic.max_seq,
+                    traffic.max_seq,
+                    traffic.received,
+                    site,
+                    node,
+                ),
+            )
+        self._set_state(
+            site, node, "online", "traffic", traffic.last_seen, changes, only_from="offline"
         )
 
     def _node(self, site: str, node: str, seen: datetime | None, **fields: Any) -> None:
@@ -253,6 +279,25 @@ class IngestWriter:
                 msg.payload[:DEADLETTER_KEEP_BYTES],
             ),
         )
+
+
+class _Traffic:
+    """A node's events within one batch."""
+
+    __slots__ = ("first_seq", "last_seen", "max_seq", "received")
+
+    def __init__(self) -> None:
+        self.last_seen: datetime | None = None
+        self.first_seq = 0
+        self.max_seq = 0
+        self.received = 0
+
+    def count(self, seq: int) -> None:
+        if self.received == 0:
+            self.first_seq = self.max_seq = seq
+        self.first_seq = min(self.first_seq, seq)
+        self.max_seq = max(self.max_seq, seq)
+        self.received += 1
 
 
 def _safely(fn: Callable[..., None], *args: Any) -> None:
