@@ -70,15 +70,18 @@ def _loads(payload: bytes) -> Any:
 def decode_event(payload: bytes, topic: topics.Topic | None = None) -> Event:
     """Decode an event envelope; if `topic` is given, site, node and kind must match it."""
     _check_size(payload, MAX_JSON_BYTES)
-    raw = _loads(payload)
-    if not isinstance(raw, dict):
-        raise ContractError("bad_schema", "event payload must be a JSON object")
-    kind = raw.get("kind")
-    if kind not in EVENT_MODELS:
-        raise ContractError("unknown_kind", f"kind {kind!r} is not one of {sorted(EVENT_MODELS)}")
     try:
-        event: Event = EVENT_ADAPTER.validate_python(raw)
+        # validate_json parses and validates in one pass (about twice as fast as json.loads
+        # followed by validate_python): this is the gateway's hot path.
+        event: Event = EVENT_ADAPTER.validate_json(payload)
     except pydantic.ValidationError as exc:
+        types = {e["type"] for e in exc.errors()}
+        if "json_invalid" in types or "json_type" in types:
+            raise ContractError("bad_json", _summary(exc)) from None
+        if types & {"union_tag_invalid", "union_tag_not_found"}:
+            raise ContractError(
+                "unknown_kind", f"{_summary(exc)} (kinds: {', '.join(sorted(EVENT_MODELS))})"
+            ) from None
         raise ContractError("bad_schema", _summary(exc)) from None
     if topic is not None and (event.site, event.node, event.kind) != (
         topic.site,
