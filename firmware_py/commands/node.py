@@ -49,8 +49,9 @@ def build_agent(cfg: NodeConfig) -> NodeAgent:
         apps.append(CheckSimulator(cfg.simulator.checks_per_minute, cfg.simulator.seed))
     if cfg.intake:
         from firmware_py.intake.app import IntakeApp
+        from firmware_py.intake.config import make_pin_factory
 
-        apps.append(IntakeApp(cfg.intake))
+        apps.append(IntakeApp(cfg.intake, pin_factory=make_pin_factory(cfg.intake)))
     if cfg.camera:
         from firmware_py.camera.app import CameraApp
 
