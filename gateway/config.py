@@ -26,6 +26,9 @@ class GatewaySettings(BaseModel):
         "5", description="MQTT protocol; 3.1.1 only for brokers without v5 (the demo's amqtt)"
     )
     db: Path = Field(Path("/var/lib/stationkit/gateway.db"), description="SQLite database file")
+    media_dir: Path | None = Field(
+        None, description="snapshots and clips (default: a media folder beside the database)"
+    )
     http: str = Field("127.0.0.1:8080", description="HOST:PORT the API listens on")
     heartbeat_grace: float = Field(
         3.0, ge=1.5, le=20, description="node offline after this many silent heartbeat periods"

@@ -7,11 +7,13 @@ import threading
 
 import uvicorn
 
+from devices.contract.errors import ContractError
 from gateway.api.app import create_app
 from gateway.config import GatewaySettings
 from gateway.ingest.metrics import GatewayMetrics
 from gateway.ingest.subscriber import GatewaySubscriber
 from gateway.ingest.writer import IngestWriter
+from gateway.media.store import MediaRejected, MediaStore
 from gateway.store.db import open_store
 
 log = logging.getLogger(__name__)
@@ -30,6 +32,13 @@ class Gateway:
             heartbeat_grace=settings.heartbeat_grace,
             mqtt_v5=settings.mqtt_version == "5",
         )
+        self.media = MediaStore(
+            settings.media_dir or settings.db.parent / "media",
+            on_delete=lambda item, why: log.info("media %s deleted: %s", item.event_id, why),
+        )
+        self.writer.media_handler = self._save_media
+        self._purger = threading.Thread(target=self._purge_media, name="media-purge", daemon=True)
+        self._stopping = threading.Event()
         self.app = create_app(settings.db, self.metrics)
         self.server = uvicorn.Server(
             uvicorn.Config(
@@ -42,12 +51,27 @@ class Gateway:
         )
         self._http_thread = threading.Thread(target=self.server.run, name="http", daemon=True)
 
+    def _save_media(self, site: str, node: str, event_id: str, payload: bytes) -> None:
+        try:
+            self.media.save(site, node, event_id, payload)
+        except MediaRejected as exc:  # becomes a dead letter with the store's reason
+            raise ContractError(exc.reason, str(exc)) from None
+
+    def _purge_media(self) -> None:
+        while not self._stopping.wait(300):
+            try:
+                self.media.purge()
+            except Exception:
+                log.exception("media purge failed; will retry")
+
     def start(self) -> None:
+        self._purger.start()
         self.subscriber.start()
         self._http_thread.start()
         log.info("gateway API on http://%s", self.settings.http)
 
     def stop(self) -> None:
+        self._stopping.set()
         self.server.should_exit = True
         self.subscriber.stop()
         self._http_thread.join(5)

@@ -149,3 +149,17 @@ def test_broker_restart_mid_stream_loses_and_duplicates_nothing(
         assert seqs == list(range(1, last_seq + 1))
         assert api.get("/api/v1/nodes")["items"][0]["lost"] == 0
         assert gw.metrics.deadletters._metrics == {}
+
+
+def test_media_is_stored_and_bad_media_dead_lettered(broker: Broker, tmp_path: Path) -> None:
+    broker.add_node("s1", "cam-1")
+    with gateway(broker, tmp_path / "gw.db") as (gw, api):
+        c = _raw_client(broker, "s1.cam-1")
+        event_id = codec.new_id()
+        jpeg = b"\xff\xd8\xff\xe0" + b"\x00" * 2000 + b"\xff\xd9"
+        c.publish(topics.media("s1", "cam-1", event_id), jpeg, qos=1)
+        c.publish(topics.media("s1", "cam-1", codec.new_id()), b"not an image", qos=1)
+        wait_for(lambda: gw.media.items(event_id), 5, "snapshot stored")
+        assert gw.media.items(event_id)[0].size == len(jpeg)
+        wait_for(lambda: api.all("/api/v1/deadletters"), 5, "bad media dead-lettered")
+        c.loop_stop()
