@@ -24,9 +24,21 @@ pytestmark = pytest.mark.integration
 def _start_gateway(broker: Broker, db: Path, port: int) -> subprocess.Popen[bytes]:
     env = {**os.environ, "STATIONKIT_BROKER_PASSWORD": broker.users["gateway"]}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "firmware_py.cli", "gateway", "--broker",
-         f"mqtt://127.0.0.1:{broker.port}", "--db", str(db), "--http", f"127.0.0.1:{port}"],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [
+            sys.executable,
+            "-m",
+            "firmware_py.cli",
+            "gateway",
+            "--broker",
+            f"mqtt://127.0.0.1:{broker.port}",
+            "--db",
+            str(db),
+            "--http",
+            f"127.0.0.1:{port}",
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     wait_port(port, 20)
     return proc
