@@ -1,0 +1,267 @@
+"""The pure rules engine: `evaluate(state, input, now, config) -> (state, changes)`.
+
+No IO, no threads, no clock: time is the `now` argument. Stateful rules (fault, camera
+offline/tamper, node offline, site link) track a condition per key and raise after `debounce_s`;
+instantaneous rules (check outcomes, night exits, manual reports) raise on each event and count
+repeats on the open alert. Timers (debounce, auto-clear) are checked on every call, so a `Tick`
+input lets time pass without an event.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+from devices.contract import codec
+from devices.contract.models import Event
+from gateway.alerts.config import STATEFUL_RULES, AlertsConfig
+from gateway.alerts.models import (
+    Alert,
+    AlertChange,
+    AlertKey,
+    Condition,
+    EngineState,
+    IncidentCategory,
+    NodeChange,
+    Tick,
+    open_incident,
+)
+
+Input = Event | NodeChange | Tick
+IdFactory = Callable[[], str]
+
+_CHECK_RULES = {
+    "fever_referral": "fever_referral",
+    "hypothermia_referral": "hypothermia_referral",
+    "incomplete": "incomplete_check",
+    "items_held": "items_held",
+}
+_INCIDENT_RULES = {"missing_person", "injury", "death", "disaster", "violence"}
+
+
+class _Run:
+    """One evaluation: a private copy of the state and the changes made to it."""
+
+    def __init__(
+        self, state: EngineState, now: datetime, config: AlertsConfig, new_id: IdFactory
+    ) -> None:
+        self.state = state.copy()
+        self.now = now
+        self.config = config
+        self.new_id = new_id
+        self.changes: list[AlertChange] = []
+
+    # instantaneous rules ---------------------------------------------------------------------
+
+    def occur(
+        self, key: AlertKey, event: Any, device: str | None, opened_at: datetime | None = None
+    ) -> None:
+        rule = self.config.rule(key[0])
+        if not rule.enabled:
+            return
+        alert = self.state.alerts.get(key)
+        if alert is not None:
+            alert = alert.model_copy(update={"last_at": self.now, "count": alert.count + 1})
+            self.state.alerts[key] = alert
+            self.changes.append(AlertChange("repeated", alert))
+            return
+        self.raise_alert(key, device, self.now, event.id, opened_at)
+
+    def raise_alert(
+        self,
+        key: AlertKey,
+        device: str | None,
+        first_at: datetime,
+        event_id: str | None,
+        opened_at: datetime | None = None,
+    ) -> None:
+        rule_name, site, node, subject = key
+        rule = self.config.rule(rule_name)
+        alert = Alert(
+            id=self.new_id(),
+            rule=rule_name,
+            severity=rule.severity,
+            site=site,
+            node=node,
+            device=device,
+            subject=subject,
+            first_at=first_at,
+            last_at=self.now,
+            changed_at=self.now,
+            event_id=event_id,
+        )
+        self.state.alerts[key] = alert
+        incident = None
+        if rule.incident and rule_name in _INCIDENT_RULES:
+            category: IncidentCategory = rule_name  # type: ignore[assignment]
+            incident = open_incident(self.new_id(), alert, category, opened_at or first_at)
+            self.state.incidents[incident.id] = incident
+        self.changes.append(AlertChange("raised", alert, incident))
+
+    # stateful rules --------------------------------------------------------------------------
+
+    def condition(self, key: AlertKey, bad: bool, event_id: str | None) -> None:
+        if not self.config.rule(key[0]).enabled:
+            return
+        old = self.state.conditions.get(key)
+        if old is not None and old.bad == bad:
+            alert = self.state.alerts.get(key)
+            if bad and alert is not None:  # a repeat of the raised condition
+                alert = alert.model_copy(update={"last_at": self.now, "count": alert.count + 1})
+                self.state.alerts[key] = alert
+                self.changes.append(AlertChange("repeated", alert))
+            return
+        if old is None and not bad:
+            return  # cleared something we never saw raised
+        self.state.conditions[key] = Condition(bad=bad, since=self.now, event_id=event_id)
+        alert = self.state.alerts.get(key)
+        if bad and alert is not None:  # raised again within the auto-clear quiet period
+            alert = alert.model_copy(update={"last_at": self.now, "count": alert.count + 1})
+            self.state.alerts[key] = alert
+            self.changes.append(AlertChange("repeated", alert))
+
+    def timers(self) -> None:
+        for key, cond in list(self.state.conditions.items()):
+            rule = self.config.rule(key[0])
+            alert = self.state.alerts.get(key)
+            if cond.bad:
+                due = cond.since + timedelta(seconds=rule.debounce_s)
+                ready = alert is None and not cond.latched and self.now >= due
+                if ready and (key[0] != "node_offline" or self._node_may_raise(key, cond)):
+                    self.raise_alert(key, key[3], cond.since, cond.event_id)
+            else:
+                quiet = rule.auto_clear_s
+                quiet_over = quiet is not None and self.now >= cond.since + timedelta(seconds=quiet)
+                if alert is not None and quiet_over:
+                    self.close(key, "auto_cleared", None)
+                if key not in self.state.alerts:
+                    del self.state.conditions[key]
+        for key, alert in list(self.state.alerts.items()):
+            if key[0] in STATEFUL_RULES:
+                continue
+            quiet = self.config.rule(key[0]).auto_clear_s
+            if quiet is not None and self.now >= alert.last_at + timedelta(seconds=quiet):
+                self.close(key, "auto_cleared", None)
+
+    def close(self, key: AlertKey, kind: str, by: str | None) -> None:
+        alert = self.state.alerts.pop(key)
+        alert = alert.model_copy(update={"state": kind, "changed_at": self.now, "changed_by": by})
+        self.changes.append(AlertChange(kind, alert))  # type: ignore[arg-type]
+
+    # nodes and the site link -----------------------------------------------------------------
+
+    def node(self, change: NodeChange) -> None:
+        bad = change.state == "offline"
+        old = self.state.nodes.get((change.site, change.node))
+        if old is None or old.bad != bad:
+            self.state.nodes[(change.site, change.node)] = Condition(bad=bad, since=self.now)
+        self.condition(("node_offline", change.site, change.node, None), bad, None)
+        self.site_link(change.site)
+
+    def _site_nodes(self, site: str) -> list[Condition]:
+        return [c for (s, _), c in self.state.nodes.items() if s == site]
+
+    def _site_down(self, site: str) -> bool:
+        """Every node of the site (two or more) went offline within the site-link window."""
+        nodes = self._site_nodes(site)
+        if len(nodes) < 2 or not all(c.bad for c in nodes):
+            return False
+        spread = max(c.since for c in nodes) - min(c.since for c in nodes)
+        return spread <= timedelta(seconds=self.config.site_link_window_s)
+
+    def site_link(self, site: str) -> None:
+        key: AlertKey = ("site_link", site, None, None)
+        down = self._site_down(site)
+        if down:
+            last = max(c.since for c in self._site_nodes(site))
+            if key not in self.state.conditions or not self.state.conditions[key].bad:
+                self.state.conditions[key] = Condition(bad=True, since=last)
+        elif key in self.state.conditions and self.state.conditions[key].bad:
+            self.state.conditions[key] = Condition(bad=False, since=self.now)
+
+    def _node_may_raise(self, key: AlertKey, cond: Condition) -> bool:
+        """Hold a node_offline alert until the site-link window has passed, and drop it while
+        the whole site is down (the site_link alert stands for it)."""
+        site = key[1]
+        if len(self._site_nodes(site)) < 2:
+            return True
+        if self._site_down(site):
+            return False
+        return self.now >= cond.since + timedelta(seconds=self.config.site_link_window_s)
+
+    # events ----------------------------------------------------------------------------------
+
+    def event(self, ev: Event) -> None:
+        site, node = ev.site, ev.node
+        if (site, node) not in self.state.nodes:
+            self.state.nodes[(site, node)] = Condition(bad=False, since=self.now)
+        if ev.kind == "check":
+            rule = _CHECK_RULES.get(ev.data.outcome)
+            if rule is not None:
+                self.occur((rule, site, node, ev.device), ev, ev.device)
+        elif ev.kind == "fault":
+            self.condition(("device_fault", site, node, ev.device), ev.data.state == "fault", ev.id)
+        elif ev.kind == "camera":
+            bad = ev.data.state == "offline"
+            self.condition(("camera_offline", site, node, ev.data.camera), bad, ev.id)
+        elif ev.kind == "tamper":
+            self.condition(("camera_tamper", site, node, ev.data.camera), ev.data.active, ev.id)
+        elif ev.kind == "line_cross":
+            if ev.data.night and ev.data.direction == "out":
+                self.occur(("night_exit", site, node, ev.data.camera), ev, ev.data.camera)
+        elif ev.kind == "manual" and ev.data.category in _INCIDENT_RULES:
+            key: AlertKey = (ev.data.category, site, node, ev.data.person)
+            self.occur(key, ev, ev.device, opened_at=min(ev.ts, self.now))
+
+
+def evaluate(
+    state: EngineState,
+    item: Input,
+    now: datetime,
+    config: AlertsConfig | None = None,
+    *,
+    new_id: IdFactory = codec.new_id,
+) -> tuple[EngineState, list[AlertChange]]:
+    """Apply one event, node change or tick at time `now` (UTC-aware). Returns the new state
+    and what changed, in order. `state` itself is left untouched."""
+    run = _Run(state, now, config or AlertsConfig(), new_id)
+    if isinstance(item, NodeChange):
+        run.node(item)
+    elif not isinstance(item, Tick):
+        run.event(item)
+    run.timers()
+    return run.state, run.changes
+
+
+def acknowledge(
+    state: EngineState, alert_id: str, now: datetime, by: str
+) -> tuple[EngineState, list[AlertChange]]:
+    """A person acknowledged an open alert. Unknown or closed ids change nothing."""
+    new = state.copy()
+    for key, alert in new.alerts.items():
+        if alert.id == alert_id and alert.state == "active":
+            alert = alert.model_copy(
+                update={"state": "acknowledged", "changed_at": now, "changed_by": by}
+            )
+            new.alerts[key] = alert
+            return new, [AlertChange("acknowledged", alert)]
+    return state, []
+
+
+def resolve(
+    state: EngineState, alert_id: str, now: datetime, by: str
+) -> tuple[EngineState, list[AlertChange]]:
+    """A person resolved an open alert. The next occurrence raises a new alert with a new id;
+    a stateful condition that is still raised is latched until it clears."""
+    run = _Run(state, now, AlertsConfig(), codec.new_id)
+    for key, alert in list(run.state.alerts.items()):
+        if alert.id == alert_id:
+            run.close(key, "resolved", by)
+            cond = run.state.conditions.get(key)
+            if cond is not None and cond.bad:
+                run.state.conditions[key] = Condition(
+                    bad=True, since=cond.since, latched=True, event_id=cond.event_id
+                )
+            return run.state, run.changes
+    return state, []
