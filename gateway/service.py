@@ -39,7 +39,7 @@ class Gateway:
         self.writer.media_handler = self._save_media
         self._purger = threading.Thread(target=self._purge_media, name="media-purge", daemon=True)
         self._stopping = threading.Event()
-        self.app = create_app(settings.db, self.metrics)
+        self.app = create_app(settings.db, self.metrics, publish=self.subscriber.publish)
         self.server = uvicorn.Server(
             uvicorn.Config(
                 self.app,

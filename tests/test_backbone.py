@@ -163,3 +163,33 @@ def test_media_is_stored_and_bad_media_dead_lettered(broker: Broker, tmp_path: P
         assert gw.media.items(event_id)[0].size == len(jpeg)
         wait_for(lambda: api.all("/api/v1/deadletters"), 5, "bad media dead-lettered")
         c.loop_stop()
+
+
+def test_command_from_the_api_reaches_the_node_and_its_ack_is_recorded(
+    broker: Broker, tmp_path: Path
+) -> None:
+    with gateway(broker, tmp_path / "gw.db") as (_gw, api):
+        agent = node_agent(broker, "s1", "desk-1", tmp_path / "outbox.db")
+        agent.start()
+        try:
+            wait_for(lambda: agent.bus.connected, 10, "node connected")
+            ids = {}
+            for action in ("ping", "teleport"):
+                r = api.client.post("/api/v1/nodes/s1/desk-1/commands", json={"action": action})
+                assert r.status_code == 202
+                ids[action] = r.json()["id"]
+
+            def acked(action: str) -> dict[str, object]:
+                return dict(api.get(f"/api/v1/nodes/s1/desk-1/commands/{ids[action]}"))
+
+            wait_for(
+                lambda: acked("ping")["acked_at"] and acked("teleport")["acked_at"],
+                5,
+                "acks recorded",
+            )
+            assert acked("ping")["ok"] is True
+            assert acked("teleport")["ok"] is False
+            assert "unknown action" in str(acked("teleport")["error"])
+            assert acked("ping")["sent_by"] == "tests"
+        finally:
+            agent.stop()

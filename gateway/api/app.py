@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from fastapi import FastAPI
 from fastapi.responses import HTMLResponse, PlainTextResponse
 from prometheus_client import generate_latest
 
-from gateway.api import records
+from gateway.api import commands, records
 from gateway.ingest.metrics import GatewayMetrics
 
 
-def create_app(db_path: Path, metrics: GatewayMetrics | None = None) -> FastAPI:
+def create_app(
+    db_path: Path,
+    metrics: GatewayMetrics | None = None,
+    publish: Callable[[str, bytes], None] | None = None,
+) -> FastAPI:
     app = FastAPI(
         title="StationKit gateway",
         version="1",
@@ -21,7 +26,9 @@ def create_app(db_path: Path, metrics: GatewayMetrics | None = None) -> FastAPI:
     )
     app.state.db_path = db_path
     app.state.metrics = metrics or GatewayMetrics()
+    app.state.publish = publish  # send to the broker (commands to nodes)
     app.include_router(records.router)
+    app.include_router(commands.router)
 
     @app.get("/healthz", tags=["ops"])
     def healthz() -> dict[str, str]:

@@ -19,7 +19,7 @@ import sqlite_utils
 
 from devices.contract import codec, topics
 from devices.contract.errors import ContractError
-from devices.contract.models import Event, Heartbeat, Status
+from devices.contract.models import Ack, Event, Heartbeat, Status
 from devices.contract.models.events import CheckEvent
 from devices.contract.topics import Channel
 from gateway.ingest.metrics import GatewayMetrics
@@ -131,7 +131,12 @@ class IngestWriter:
                 self.media_handler(topic.site, topic.node, topic.arg or "", msg.payload)
         elif topic.channel is Channel.LIVE and self.live_handler:
             self.live_handler(topic.site, topic.node, topic.arg or "", msg.payload)
-        # ack from nodes: nothing to store yet (command tracking belongs to the sender)
+        elif topic.channel is Channel.ACK:
+            ack = codec.decode(Ack, msg.payload)
+            self.db.execute(
+                "UPDATE commands SET acked_at=?, ok=?, error=? WHERE id=? AND site=? AND node=?",
+                (_iso(msg.received_at), int(ack.ok), ack.error, ack.id, topic.site, topic.node),
+            )
 
     # events, checks, node seq accounting ----------------------------------------------------
 
