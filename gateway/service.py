@@ -4,15 +4,21 @@ from __future__ import annotations
 
 import logging
 import threading
+from datetime import UTC, datetime
+from typing import Any
 
 import uvicorn
 
+from devices.contract import codec, topics
 from devices.contract.errors import ContractError
+from devices.contract.models import Command
 from gateway.api.app import create_app
+from gateway.api.live import audit_view
 from gateway.config import GatewaySettings
 from gateway.ingest.metrics import GatewayMetrics
 from gateway.ingest.subscriber import GatewaySubscriber
 from gateway.ingest.writer import IngestWriter
+from gateway.live.relay import LiveRelay
 from gateway.media.store import MediaRejected, MediaStore
 from gateway.store.db import open_store
 
@@ -39,17 +45,25 @@ class Gateway:
         self.writer.media_handler = self._save_media
         self._purger = threading.Thread(target=self._purge_media, name="media-purge", daemon=True)
         self._stopping = threading.Event()
-        self.app = create_app(settings.db, self.metrics, publish=self.subscriber.publish)
+        self.live = LiveRelay(self._publish_cmd, audit=lambda rec: audit_view(settings.db, rec))
+        self.writer.live_handler = self.live.on_frame
+        self.app = create_app(
+            settings.db, self.metrics, publish=self.subscriber.publish, live_relay=self.live
+        )
         self.server = uvicorn.Server(
             uvicorn.Config(
                 self.app,
                 host=settings.http_host,
                 port=settings.http_port,
                 log_level="warning",
-                lifespan="off",
+                lifespan="on",
             )
         )
         self._http_thread = threading.Thread(target=self.server.run, name="http", daemon=True)
+
+    def _publish_cmd(self, site: str, node: str, action: str, args: dict[str, Any]) -> None:
+        cmd = Command(id=codec.new_id(), action=action, args=args, ts=datetime.now(UTC))
+        self.subscriber.publish(topics.cmd(site, node), codec.encode(cmd))
 
     def _save_media(self, site: str, node: str, event_id: str, payload: bytes) -> None:
         try:

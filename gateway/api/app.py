@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI
@@ -10,15 +12,27 @@ from fastapi.responses import HTMLResponse, PlainTextResponse
 from prometheus_client import generate_latest
 
 from gateway.api import commands, records
+from gateway.api.live import authorise_live_viewer
 from gateway.ingest.metrics import GatewayMetrics
+from gateway.live import routes as live_routes
+from gateway.live.relay import LiveRelay
 
 
 def create_app(
     db_path: Path,
     metrics: GatewayMetrics | None = None,
     publish: Callable[[str, bytes], None] | None = None,
+    live_relay: LiveRelay | None = None,
 ) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        task = asyncio.create_task(live_relay.run()) if live_relay else None
+        yield
+        if task:
+            task.cancel()
+
     app = FastAPI(
+        lifespan=lifespan,
         title="StationKit gateway",
         version="1",
         description="Intake checks, events and nodes of a relief station. Every /api/v1 route "
@@ -29,6 +43,10 @@ def create_app(
     app.state.publish = publish  # send to the broker (commands to nodes)
     app.include_router(records.router)
     app.include_router(commands.router)
+    # Live view: supervisors (and admins) only; every view goes to the audit trail.
+    app.state.live_relay = live_relay
+    app.state.live_authorise = authorise_live_viewer
+    app.include_router(live_routes.router)
 
     @app.get("/healthz", tags=["ops"])
     def healthz() -> dict[str, str]:

@@ -1,0 +1,61 @@
+"""Who may watch live video (bearer token of a supervisor or admin), and the audit of views."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from fastapi import HTTPException, Request
+
+from gateway.auth.tokens import verify_token
+from gateway.live.relay import Viewer, ViewRecord
+from gateway.store.db import connect
+
+LIVE_ROLES = ("supervisor", "admin")
+
+
+def authorise_live_viewer(request: Request, site: str, node: str, camera: str) -> Viewer | None:
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token:
+        raise HTTPException(401, "missing bearer token", headers={"WWW-Authenticate": "Bearer"})
+    db = connect(request.app.state.db_path)
+    try:
+        principal = verify_token(db, token)
+    finally:
+        db.conn.close()
+    if principal is None:
+        raise HTTPException(401, "invalid or disabled token")
+    if principal.role not in LIVE_ROLES:
+        return None
+    client = request.client.host if request.client else None
+    return Viewer(user=principal.name, role=principal.role, address=client)
+
+
+def audit_view(db_path: Path, record: ViewRecord) -> None:
+    """One audit row per view start and end (who, which camera, from when to when, why)."""
+    db = connect(db_path)
+    try:
+        with db.conn:
+            db.execute(
+                "INSERT INTO audit (at, actor, action, target, detail) VALUES (?,?,?,?,?)",
+                (
+                    (record.ended_at or record.started_at).isoformat(),
+                    record.user,
+                    "live_view_end" if record.ended_at else "live_view_start",
+                    f"{record.site}/{record.node}/{record.camera}",
+                    json.dumps(
+                        {
+                            "view": record.id,
+                            "started_at": record.started_at.isoformat(),
+                            "ended_at": record.ended_at.isoformat() if record.ended_at else None,
+                            "reason": record.reason,
+                            "address": record.address,
+                            "frames": record.frames,
+                            "end_cause": record.end_cause,
+                        }
+                    ),
+                ),
+            )
+    finally:
+        db.conn.close()
