@@ -73,6 +73,10 @@ class Incident(BaseModel):
             late.add("written")
         return frozenset(late)
 
+    def reported(self, which: Literal["phone", "written"], at: datetime) -> Incident:
+        """A copy with the phone or written report recorded as made at `at`."""
+        return self.model_copy(update={f"{which}_reported_at": at})
+
 
 def open_incident(
     incident_id: str, alert: Alert, category: IncidentCategory, opened_at: datetime
