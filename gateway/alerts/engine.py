@@ -171,6 +171,8 @@ class _Run:
         return spread <= timedelta(seconds=self.config.site_link_window_s)
 
     def site_link(self, site: str) -> None:
+        if not self.config.rule("site_link").enabled:
+            return
         key: AlertKey = ("site_link", site, None, None)
         down = self._site_down(site)
         if down:
@@ -184,7 +186,7 @@ class _Run:
         """Hold a node_offline alert until the site-link window has passed, and drop it while
         the whole site is down (the site_link alert stands for it)."""
         site = key[1]
-        if len(self._site_nodes(site)) < 2:
+        if not self.config.rule("site_link").enabled or len(self._site_nodes(site)) < 2:
             return True
         if self._site_down(site):
             return False

@@ -127,3 +127,24 @@ def test_sites_are_independent() -> None:
         ("node_offline", "s2", "n1"),
         ("site_link", "s1", None),
     ]
+
+
+def test_site_link_disabled_gives_per_node_alerts_without_waiting() -> None:
+    cfg = AlertsConfig(
+        rules={
+            "node_offline": RuleConfig(debounce_s=5),
+            "site_link": RuleConfig(enabled=False),
+        },
+        site_link_window_s=30,
+    )
+    eng = Engine(cfg)
+    for n in ("n1", "n2"):
+        eng.at(0, on(n))
+    eng.at(0, off("n1"))
+    eng.at(0, off("n2"))
+    raised = eng.at(5, Tick())
+    assert sorted((c.alert.rule, c.alert.node or "") for c in raised) == [
+        ("node_offline", "n1"),
+        ("node_offline", "n2"),
+    ]
+    assert eng.kinds("site_link") == []
