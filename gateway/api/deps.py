@@ -17,8 +17,12 @@ bearer = HTTPBearer(auto_error=False, description="token from `stationkit token 
 
 
 def get_db(request: Request) -> Iterator[sqlite_utils.Database]:
-    """A connection per request (SQLite WAL: readers never block the ingest writer)."""
-    db = connect(request.app.state.db_path)
+    """A connection per request (SQLite WAL: readers never block the ingest writer).
+
+    FastAPI may run a sync dependency's setup, the endpoint and the teardown on different
+    worker threads; the connection is used by one request at a time, so the thread check is off.
+    """
+    db = connect(request.app.state.db_path, check_same_thread=False)
     try:
         yield db
     finally:
