@@ -21,6 +21,7 @@ from gateway.ingest.writer import IngestWriter
 from gateway.live.relay import LiveRelay
 from gateway.media.store import MediaRejected, MediaStore
 from gateway.store.db import open_store
+from gateway.updates import Updates
 
 log = logging.getLogger(__name__)
 
@@ -47,8 +48,21 @@ class Gateway:
         self._stopping = threading.Event()
         self.live = LiveRelay(self._publish_cmd, audit=lambda rec: audit_view(settings.db, rec))
         self.writer.live_handler = self.live.on_frame
+        self.updates = Updates()
+        self.writer.event_listeners.append(
+            lambda ev, at: self.updates.publish("event", ev.model_dump(mode="json"))
+        )
+        self.writer.node_listeners.append(
+            lambda site, node, state, reason, at: self.updates.publish(
+                "node", {"site": site, "node": node, "state": state, "reason": reason}
+            )
+        )
         self.app = create_app(
-            settings.db, self.metrics, publish=self.subscriber.publish, live_relay=self.live
+            settings.db,
+            self.metrics,
+            publish=self.subscriber.publish,
+            live_relay=self.live,
+            updates=self.updates,
         )
         self.server = uvicorn.Server(
             uvicorn.Config(

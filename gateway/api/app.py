@@ -11,11 +11,12 @@ from fastapi import FastAPI
 from fastapi.responses import HTMLResponse, PlainTextResponse
 from prometheus_client import generate_latest
 
-from gateway.api import commands, records
+from gateway.api import commands, records, routes
 from gateway.api.live import authorise_live_viewer
 from gateway.ingest.metrics import GatewayMetrics
 from gateway.live import routes as live_routes
 from gateway.live.relay import LiveRelay
+from gateway.updates import Updates
 
 
 def create_app(
@@ -23,7 +24,11 @@ def create_app(
     metrics: GatewayMetrics | None = None,
     publish: Callable[[str, bytes], None] | None = None,
     live_relay: LiveRelay | None = None,
+    updates: Updates | None = None,
+    services: dict[str, object] | None = None,
 ) -> FastAPI:
+    """`services` are extra objects put on `app.state` by name (alerts, notifier, …)."""
+
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         task = asyncio.create_task(live_relay.run()) if live_relay else None
@@ -47,6 +52,11 @@ def create_app(
     app.state.live_relay = live_relay
     app.state.live_authorise = authorise_live_viewer
     app.include_router(live_routes.router)
+    app.state.updates = updates or Updates()  # live updates for the dashboard (SSE)
+    for name, service in (services or {}).items():
+        setattr(app.state, name, service)
+    for router in routes.discover():  # gateway/api/routes/*.py
+        app.include_router(router)
 
     @app.get("/healthz", tags=["ops"])
     def healthz() -> dict[str, str]:
