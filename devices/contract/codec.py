@@ -65,6 +65,8 @@ def _loads(payload: bytes) -> Any:
         return json.loads(payload)
     except (UnicodeDecodeError, ValueError) as exc:
         raise ContractError("bad_json", str(exc)) from None
+    except RecursionError:  # `[[[[…` thousands deep: a poison message, not our bug
+        raise ContractError("bad_json", "JSON nested too deeply") from None
 
 
 def decode_event(payload: bytes, topic: topics.Topic | None = None) -> Event:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -67,6 +68,11 @@ class IngestWriter:
                     self._one(msg, stored, changes)
                 except ContractError as exc:
                     self._deadletter(msg, exc.reason, exc.detail)
+                except sqlite3.Error:
+                    raise  # the store itself failed: the subscriber retries the whole batch
+                except Exception as exc:  # a bug or a poison message must not stall the site
+                    log.exception("unexpected error on %s; dead-lettered", msg.topic)
+                    self._deadletter(msg, "internal_error", f"{type(exc).__name__}: {exc}")
             for key in list(self._traffic):
                 self._flush_traffic(key, changes)
         self.metrics.batches.inc()

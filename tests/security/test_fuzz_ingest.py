@@ -137,21 +137,12 @@ def test_ingest_never_raises_and_accounts_for_every_event(
 DEEP = b"[" * 5000 + b"]" * 5000
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="codec._loads lets RecursionError escape (report to the lead): a poison message",
-)
 @pytest.mark.parametrize("model", [Status, Heartbeat])
 def test_deeply_nested_json_is_rejected_not_raised(model: type[Any]) -> None:
     with pytest.raises(ContractError):
         codec.decode(model, DEEP)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="ingest writer lets a non-ContractError escape store_batch: the batch is retried "
-    "forever and ingestion stalls (report to the lead)",
-)
 def test_a_deeply_nested_heartbeat_does_not_stall_ingestion() -> None:
     db = open_store(":memory:")
     writer = IngestWriter(db)
@@ -164,3 +155,23 @@ def test_a_deeply_nested_heartbeat_does_not_stall_ingestion() -> None:
     )
     assert db.execute("SELECT count(*) FROM events").fetchone()[0] == 1
     assert db.execute("SELECT count(*) FROM deadletters").fetchone()[0] == 1
+
+
+def test_an_unexpected_error_in_a_handler_dead_letters_that_message_only() -> None:
+    db = open_store(":memory:")
+    writer = IngestWriter(db)
+
+    def broken_media_handler(site: str, node: str, event_id: str, payload: bytes) -> None:
+        raise ValueError("decoder bug")
+
+    writer.media_handler = broken_media_handler
+    good = json.dumps(ENVELOPES[1]).encode()
+    writer.store_batch(
+        [
+            _batch_item(topics.media("s1", "desk-1", codec.new_id()), b"\xff\xd8jpeg"),
+            _batch_item(topics.event("s1", "desk-1", "door"), good),
+        ]
+    )
+    assert db.execute("SELECT count(*) FROM events").fetchone()[0] == 1
+    reason, detail = db.execute("SELECT reason, detail FROM deadletters").fetchone()
+    assert (reason, detail) == ("internal_error", "ValueError: decoder bug")
