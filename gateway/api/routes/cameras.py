@@ -1,0 +1,332 @@
+"""What the dashboard's camera wall needs, and recorded media for supervisors and admins.
+
+- `GET /api/v1/cameras`: every camera the gateway has heard of (a device that sent camera
+  events), with its health (online/offline/tampered/unknown), its latest snapshot and how old
+  it is, and the zone/line layout to draw over it.
+- `GET /api/v1/cameras/{site}/{node}/{camera}/events`: the camera's event timeline, each
+  event with links to its stored media (snapshot JPEG, clip AVI/MP4).
+- `GET /api/v1/media/{event_id}/{n}`: one stored media item. Images and clips of residents
+  are sensitive: every fetch is written to the audit table (`media_view`: who, which file).
+- `PUT /api/v1/cameras/{site}/{node}/{camera}/layout` (admin): zones and exit lines as
+  fractions of the frame. Nodes do not report their layout over MQTT (the contract has no
+  field for it), so an admin enters what the node's TOML says; the wall draws it as SVG.
+
+Media are read from `app.state.media` (the gateway's `MediaStore`) when the app has one, else
+from the default media directory beside the database (the files are the record).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi.responses import FileResponse
+from pydantic import BaseModel, ConfigDict, Field
+
+from devices.contract.topics import EVENT_ID, SLUG
+from gateway.api.deps import Db, require
+from gateway.auth.tokens import Principal
+
+router = APIRouter(prefix="/api/v1", tags=["cameras"])
+Watcher = Annotated[Principal, require("supervisor")]  # admin always may
+Admin = Annotated[Principal, require("admin")]
+
+CAMERA_KINDS = ("motion", "people", "line_cross", "tamper", "camera")
+_KINDS_SQL = ",".join("?" * len(CAMERA_KINDS))
+_FILE = re.compile(r"^(?P<event>[0-9A-Za-z-]{16,40})-(?P<n>\d+)\.(?P<ext>jpg|avi|mp4)$")
+_TYPES = {
+    "jpg": ("jpeg", "image/jpeg"),
+    "avi": ("avi", "video/x-msvideo"),
+    "mp4": ("mp4", "video/mp4"),
+}
+
+
+# -- media files ------------------------------------------------------------------------------
+def _media_root(request: Request) -> Path:
+    store = getattr(request.app.state, "media", None)
+    if store is not None:
+        return Path(store.root)
+    return Path(request.app.state.db_path).parent / "media"
+
+
+def _media_files(root: Path, site: str, node: str, event_id: str) -> list[dict[str, Any]]:
+    """The stored items of one event, in order (n = 1 is usually the snapshot)."""
+    folder = root / site / node
+    out: list[dict[str, Any]] = []
+    for f in sorted(folder.glob(f"{event_id}-*")):
+        m = _FILE.match(f.name)
+        if m is None or m["event"] != event_id:
+            continue
+        kind, ctype = _TYPES[m["ext"]]
+        out.append(
+            {
+                "n": int(m["n"]),
+                "kind": kind,
+                "content_type": ctype,
+                "size": f.stat().st_size,
+                "url": f"/api/v1/media/{event_id}/{int(m['n'])}",
+            }
+        )
+    out.sort(key=lambda i: int(i["n"]))
+    return out
+
+
+# -- layout (zones and lines) -----------------------------------------------------------------
+Fraction = Annotated[float, Field(ge=0.0, le=1.0)]
+Point = tuple[Fraction, Fraction]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Zone(_Model):
+    id: str = Field(pattern=SLUG.pattern)
+    polygon: list[Point] = Field(min_length=3, max_length=64)
+
+
+class Line(_Model):
+    id: str = Field(pattern=SLUG.pattern)
+    a: Point
+    b: Point
+    in_side: Literal["left", "right"] = "left"
+
+
+class Layout(_Model):
+    zones: list[Zone] = Field(default_factory=list, max_length=32)
+    lines: list[Line] = Field(default_factory=list, max_length=32)
+
+
+def _ensure_layouts(db: Db) -> None:
+    # Kept here (not in a migration) so the camera API is one module; idempotent.
+    db.execute(
+        "CREATE TABLE IF NOT EXISTS camera_layouts (site TEXT NOT NULL, node TEXT NOT NULL, "
+        "camera TEXT NOT NULL, layout TEXT NOT NULL, updated_at TEXT NOT NULL, "
+        "updated_by TEXT NOT NULL, PRIMARY KEY (site, node, camera))"
+    )
+
+
+def _layouts(db: Db) -> dict[tuple[str, str, str], dict[str, Any]]:
+    _ensure_layouts(db)
+    rows = db.execute("SELECT site, node, camera, layout FROM camera_layouts").fetchall()
+    return {(r[0], r[1], r[2]): json.loads(r[3]) for r in rows}
+
+
+# -- camera list ------------------------------------------------------------------------------
+def _age_s(ts: str | None, now: datetime) -> float | None:
+    if not ts:
+        return None
+    try:
+        t = datetime.fromisoformat(ts.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return round(max(0.0, (now - t).total_seconds()), 1)
+
+
+@router.get("/cameras")
+def list_cameras(request: Request, db: Db, _: Watcher, site: str | None = None) -> dict[str, Any]:
+    """Cameras with health, latest snapshot, its age, and the layout to overlay."""
+    now = datetime.now(UTC)
+    where_site = "AND site = ?" if site else ""
+    sargs: list[Any] = [site] if site else []
+    cams: dict[tuple[str, str, str], dict[str, Any]] = {}
+    for s, n, dev, last in db.execute(
+        f"SELECT site, node, device, max(ts) FROM events WHERE kind IN ({_KINDS_SQL}) "
+        f"AND device IS NOT NULL {where_site} GROUP BY site, node, device",
+        [*CAMERA_KINDS, *sargs],
+    ).fetchall():
+        cams[(s, n, dev)] = {
+            "site": s,
+            "node": n,
+            "camera": dev,
+            "last_event_at": last,
+            "state": None,
+            "state_at": None,
+            "state_reason": None,
+            "tamper": [],
+            "snapshot": None,
+        }
+    # latest online/offline report of each camera (SQLite: bare columns come from the max row)
+    for s, n, dev, data, ts in db.execute(
+        f"SELECT site, node, device, data, max(ts) FROM events WHERE kind='camera' {where_site} "
+        "GROUP BY site, node, device",
+        sargs,
+    ).fetchall():
+        cam = cams.get((s, n, dev))
+        if cam is not None:
+            d = json.loads(data)
+            cam.update(state=d.get("state"), state_at=ts, state_reason=d.get("reason"))
+    # tamper checks still raised (latest report per reason is active)
+    for s, n, dev, data, _ts in db.execute(
+        f"SELECT site, node, device, data, max(ts) FROM events WHERE kind='tamper' {where_site} "
+        "GROUP BY site, node, device, json_extract(data, '$.reason')",
+        sargs,
+    ).fetchall():
+        cam = cams.get((s, n, dev))
+        d = json.loads(data)
+        if cam is not None and d.get("active"):
+            cam["tamper"].append(d.get("reason"))
+    root = _media_root(request)
+    for s, n, dev, eid, kind, ts in db.execute(
+        f"SELECT site, node, device, id, kind, max(ts) FROM events WHERE kind IN ({_KINDS_SQL}) "
+        f"AND json_extract(data, '$.snapshot') = 1 {where_site} GROUP BY site, node, device",
+        [*CAMERA_KINDS, *sargs],
+    ).fetchall():
+        cam = cams.get((s, n, dev))
+        if cam is None:
+            continue
+        jpeg = next((m for m in _media_files(root, s, n, eid) if m["kind"] == "jpeg"), None)
+        if jpeg is not None:
+            cam["snapshot"] = {"event_id": eid, "kind": kind, "at": ts, "url": jpeg["url"]}
+    nodes = {
+        (r[0], r[1]): (r[2], json.loads(r[3] or "{}"), r[4])
+        for r in db.execute("SELECT site, node, state, devices, last_seen FROM nodes").fetchall()
+    }
+    layouts = _layouts(db)
+    items = []
+    for key in sorted(cams):
+        cam = cams[key]
+        node_state, devices, last_seen = nodes.get((key[0], key[1]), (None, {}, None))
+        if cam["tamper"]:
+            health = "tampered"
+        elif node_state == "offline" or cam["state"] == "offline":
+            health = "offline"
+        elif cam["state"] == "online" or devices.get(key[2]) == "ok":
+            health = "online"
+        else:
+            health = "unknown"
+        snap_at = cam["snapshot"]["at"] if cam["snapshot"] else None
+        layout = layouts.get(key, {"zones": [], "lines": []})
+        items.append(
+            {
+                **cam,
+                "health": health,
+                "node_state": node_state,
+                "node_last_seen": last_seen,
+                "device_state": devices.get(key[2]),
+                "last_frame_at": snap_at,
+                "last_frame_age_s": _age_s(snap_at, now),
+                "live_url": f"/live/{key[0]}/{key[1]}/{key[2]}.mjpg",
+                "zones": layout["zones"],
+                "lines": layout["lines"],
+            }
+        )
+    return {"items": items, "now": now.isoformat()}
+
+
+def _check_ids(*values: str) -> None:
+    for v in values:
+        if not SLUG.match(v):
+            raise HTTPException(404, f"{v!r} is not a valid id")
+
+
+@router.get("/cameras/{site}/{node}/{camera}/events")
+def camera_events(
+    request: Request,
+    site: str,
+    node: str,
+    camera: str,
+    db: Db,
+    _: Watcher,
+    limit: int = Query(50, ge=1, le=500),
+    before: str | None = Query(None, description="event time (ts) of the last item seen"),
+) -> dict[str, Any]:
+    """The camera's events, newest first, with their media."""
+    _check_ids(site, node, camera)
+    args: list[Any] = [site, node, camera, *CAMERA_KINDS]
+    clause = ""
+    if before:
+        clause = "AND ts < ?"
+        args.append(before)
+    rows = db.execute(
+        f"SELECT id, kind, ts, data FROM events WHERE site=? AND node=? AND device=? "
+        f"AND kind IN ({_KINDS_SQL}) {clause} ORDER BY ts DESC LIMIT ?",
+        [*args, limit],
+    ).fetchall()
+    root = _media_root(request)
+    items = [
+        {
+            "id": r[0],
+            "kind": r[1],
+            "ts": r[2],
+            "data": json.loads(r[3]),
+            "media": _media_files(root, site, node, r[0]),
+        }
+        for r in rows
+    ]
+    nxt = items[-1]["ts"] if len(items) == limit else None
+    return {"items": items, "next": nxt}
+
+
+@router.get("/media/{event_id}/{n}")
+def get_media(request: Request, event_id: str, n: int, db: Db, who: Watcher) -> FileResponse:
+    """One snapshot or clip; the view is audited."""
+    if not EVENT_ID.match(event_id):
+        raise HTTPException(404, "not a valid event id")
+    row = db.execute("SELECT site, node, device FROM events WHERE id=?", (event_id,)).fetchone()
+    if row is None:
+        raise HTTPException(404, f"no event {event_id}")
+    site, node, camera = row
+    item = next(
+        (m for m in _media_files(_media_root(request), site, node, event_id) if m["n"] == n), None
+    )
+    if item is None:
+        raise HTTPException(404, f"no media {event_id}-{n} (never received, or past retention)")
+    ext = {"jpeg": "jpg", "avi": "avi", "mp4": "mp4"}[item["kind"]]
+    path = _media_root(request) / site / node / f"{event_id}-{n}.{ext}"
+    with db.conn:
+        db.execute(
+            "INSERT INTO audit (at, actor, action, target, detail) VALUES (?,?,?,?,?)",
+            (
+                datetime.now(UTC).isoformat(),
+                who.name,
+                "media_view",
+                f"{site}/{node}/{camera}/{event_id}-{n}",
+                json.dumps(
+                    {
+                        "kind": item["kind"],
+                        "size": item["size"],
+                        "role": who.role,
+                        "address": request.client.host if request.client else None,
+                        "download": request.query_params.get("download") == "1",
+                    }
+                ),
+            ),
+        )
+    disposition = "attachment" if request.query_params.get("download") == "1" else "inline"
+    return FileResponse(
+        path,
+        media_type=item["content_type"],
+        filename=f"{site}-{node}-{camera}-{event_id}-{n}.{ext}",
+        content_disposition_type=disposition,
+        headers={"Cache-Control": "private, max-age=300"},
+    )
+
+
+@router.get("/cameras/{site}/{node}/{camera}/layout")
+def get_layout(site: str, node: str, camera: str, db: Db, _: Watcher) -> dict[str, Any]:
+    _check_ids(site, node, camera)
+    return _layouts(db).get((site, node, camera), {"zones": [], "lines": []})
+
+
+@router.put("/cameras/{site}/{node}/{camera}/layout")
+def put_layout(
+    site: str, node: str, camera: str, body: Layout, db: Db, who: Admin
+) -> dict[str, Any]:
+    """Zones and exit lines of a camera (fractions of width/height), as in the node's TOML."""
+    _check_ids(site, node, camera)
+    _ensure_layouts(db)
+    layout = body.model_dump(mode="json")
+    with db.conn:
+        db.execute(
+            "INSERT INTO camera_layouts (site, node, camera, layout, updated_at, updated_by) "
+            "VALUES (?,?,?,?,?,?) ON CONFLICT(site, node, camera) DO UPDATE SET "
+            "layout=excluded.layout, updated_at=excluded.updated_at, "
+            "updated_by=excluded.updated_by",
+            (site, node, camera, json.dumps(layout), datetime.now(UTC).isoformat(), who.name),
+        )
+    return layout
