@@ -1,10 +1,11 @@
 """The pure rules engine: `evaluate(state, input, now, config) -> (state, changes)`.
 
 No IO, no threads, no clock: time is the `now` argument. Stateful rules (fault, camera
-offline/tamper, node offline, site link) track a condition per key and raise after `debounce_s`;
-instantaneous rules (check outcomes, night exits, manual reports) raise on each event and count
-repeats on the open alert. Timers (debounce, auto-clear) are checked on every call, so a `Tick`
-input lets time pass without an event.
+offline/tamper/frozen, metal found and not resolved, head count below the roster, node offline,
+site link) track a condition per key and raise after `debounce_s`; instantaneous rules (check
+outcomes, night exits, manual reports) raise on each event and count repeats on the open alert.
+Timers (debounce, auto-clear, roster hours) are checked on every call, so a `Tick` input lets
+time pass without an event.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import Any
 
 from devices.contract import codec
 from devices.contract.models import Event
-from gateway.alerts.config import STATEFUL_RULES, AlertsConfig
+from gateway.alerts.config import INCIDENT_CATEGORY, STATEFUL_RULES, AlertsConfig
 from gateway.alerts.models import (
     Alert,
     AlertChange,
@@ -37,7 +38,12 @@ _CHECK_RULES = {
     "incomplete": "incomplete_check",
     "items_held": "items_held",
 }
-_INCIDENT_RULES = {"missing_person", "injury", "death", "disaster", "violence"}
+_MANUAL_RULES = {"missing_person", "injury", "death", "disaster", "violence"}
+_DEVICE_RULES = frozenset({"device_fault", "camera_offline", "camera_tamper", "camera_frozen"})
+"""Conditions of a node's own devices: held (not raised) while the node is offline, so that a
+node going down is one node_offline alert, not one alert per device."""
+SITE_TOTAL = "site"
+"""Subject of the head-count alert for a whole site (`roster_total`); its node is None."""
 
 
 class _Run:
@@ -62,11 +68,14 @@ class _Run:
             return
         alert = self.state.alerts.get(key)
         if alert is not None:
-            alert = alert.model_copy(update={"last_at": self.now, "count": alert.count + 1})
-            self.state.alerts[key] = alert
-            self.changes.append(AlertChange("repeated", alert))
+            self.repeat(key, alert)
             return
         self.raise_alert(key, device, self.now, event.id, opened_at)
+
+    def repeat(self, key: AlertKey, alert: Alert) -> None:
+        alert = alert.model_copy(update={"last_at": self.now, "count": alert.count + 1})
+        self.state.alerts[key] = alert
+        self.changes.append(AlertChange("repeated", alert))
 
     def raise_alert(
         self,
@@ -93,43 +102,59 @@ class _Run:
         )
         self.state.alerts[key] = alert
         incident = None
-        if rule.incident and rule_name in _INCIDENT_RULES:
-            category: IncidentCategory = rule_name  # type: ignore[assignment]
-            incident = open_incident(self.new_id(), alert, category, opened_at or first_at)
+        category = INCIDENT_CATEGORY.get(rule_name)
+        if rule.incident and category is not None:
+            cat: IncidentCategory = category  # type: ignore[assignment]
+            incident = open_incident(self.new_id(), alert, cat, opened_at or first_at)
             self.state.incidents[incident.id] = incident
         self.changes.append(AlertChange("raised", alert, incident))
 
     # stateful rules --------------------------------------------------------------------------
 
-    def condition(self, key: AlertKey, bad: bool, event_id: str | None) -> None:
+    def condition(
+        self,
+        key: AlertKey,
+        bad: bool,
+        event_id: str | None,
+        *,
+        device: str | None = None,
+        event_at: datetime | None = None,
+        count_repeat: bool = True,
+    ) -> None:
+        """The condition of `key` is (still) bad or good. `count_repeat`: a bad report while
+        already bad counts on the open alert (an event confirming it; not a timer sweep)."""
         if not self.config.rule(key[0]).enabled:
             return
         old = self.state.conditions.get(key)
         if old is not None and old.bad == bad:
             alert = self.state.alerts.get(key)
-            if bad and alert is not None:  # a repeat of the raised condition
-                alert = alert.model_copy(update={"last_at": self.now, "count": alert.count + 1})
-                self.state.alerts[key] = alert
-                self.changes.append(AlertChange("repeated", alert))
+            if bad and alert is not None and count_repeat:  # a repeat of the raised condition
+                self.repeat(key, alert)
             return
         if old is None and not bad:
             return  # cleared something we never saw raised
-        self.state.conditions[key] = Condition(bad=bad, since=self.now, event_id=event_id)
+        self.state.conditions[key] = Condition(
+            bad=bad,
+            since=self.now,
+            event_id=event_id,
+            device=device,
+            event_at=event_at if bad else None,
+        )
         alert = self.state.alerts.get(key)
         if bad and alert is not None:  # raised again within the auto-clear quiet period
-            alert = alert.model_copy(update={"last_at": self.now, "count": alert.count + 1})
-            self.state.alerts[key] = alert
-            self.changes.append(AlertChange("repeated", alert))
+            self.repeat(key, alert)
 
     def timers(self) -> None:
+        self.roster_sweep()
         for key, cond in list(self.state.conditions.items()):
             rule = self.config.rule(key[0])
             alert = self.state.alerts.get(key)
             if cond.bad:
                 due = cond.since + timedelta(seconds=rule.debounce_s)
-                ready = alert is None and not cond.latched and self.now >= due
-                if ready and (key[0] != "node_offline" or self._node_may_raise(key, cond)):
-                    self.raise_alert(key, key[3], cond.since, cond.event_id)
+                ready = rule.enabled and alert is None and not cond.latched and self.now >= due
+                if ready and self._may_raise(key, cond):
+                    device = cond.device if cond.device is not None else key[3]
+                    self.raise_alert(key, device, cond.since, cond.event_id, cond.event_at)
             else:
                 quiet = rule.auto_clear_s
                 quiet_over = quiet is not None and self.now >= cond.since + timedelta(seconds=quiet)
@@ -143,6 +168,18 @@ class _Run:
             quiet = self.config.rule(key[0]).auto_clear_s
             if quiet is not None and self.now >= alert.last_at + timedelta(seconds=quiet):
                 self.close(key, "auto_cleared", None)
+        forget = self.now - timedelta(seconds=self.config.check_memory_s)
+        for check, seen in list(self.state.checks_done.items()):
+            if seen < forget:
+                del self.state.checks_done[check]
+
+    def _may_raise(self, key: AlertKey, cond: Condition) -> bool:
+        if key[0] == "node_offline":
+            return self._node_may_raise(key, cond)
+        if key[0] in _DEVICE_RULES and key[2] is not None:
+            node = self.state.nodes.get((key[1], key[2]))
+            return node is None or not node.bad
+        return True
 
     def close(self, key: AlertKey, kind: str, by: str | None) -> None:
         alert = self.state.alerts.pop(key)
@@ -192,6 +229,72 @@ class _Run:
             return False
         return self.now >= cond.since + timedelta(seconds=self.config.site_link_window_s)
 
+    # head count against the roster -----------------------------------------------------------
+
+    def head_count(
+        self,
+        key: AlertKey,
+        count: int,
+        expected: int | None,
+        event_id: str | None,
+        device: str | None,
+        event_at: datetime | None,
+        count_repeat: bool,
+    ) -> None:
+        """Below the roster is bad. No roster in force (`expected` None): a pending condition
+        is dropped, but a raised alert stays open until the count recovers or a person acts."""
+        if expected is None:
+            if key not in self.state.alerts:
+                self.state.conditions.pop(key, None)
+            return
+        self.condition(
+            key,
+            count < expected,
+            event_id,
+            device=device,
+            event_at=event_at,
+            count_repeat=count_repeat,
+        )
+
+    def people(self, ev: Any) -> None:
+        data, site, node = ev.data, ev.site, ev.node
+        at = min(ev.ts, self.now)
+        self.state.counts[(site, node, data.camera, data.zone)] = data.count
+        name = data.camera if data.zone is None else f"{data.camera}/{data.zone}"
+        key: AlertKey = ("head_count", site, node, name)
+        cfg = self.config.site(site)
+        if name in cfg.roster:  # the gateway's roster wins over the node's
+            expected = cfg.roster[name] if cfg.roster_applies(self.now) else None
+        else:
+            expected = data.expected
+        self.head_count(key, data.count, expected, ev.id, data.camera, at, True)
+        if cfg.roster_total is not None and data.zone is None:
+            self._site_total(site, ev.id, at, True)
+
+    def _site_total(self, site: str, event_id: str | None, at: datetime, repeat: bool) -> None:
+        cfg = self.config.site(site)
+        total = sum(n for (s, _, _, z), n in self.state.counts.items() if s == site and z is None)
+        expected = cfg.roster_total if cfg.roster_applies(self.now) else None
+        key: AlertKey = ("head_count", site, None, SITE_TOTAL)
+        self.head_count(key, total, expected, event_id, None, at, repeat)
+
+    def roster_sweep(self) -> None:
+        """Gateway rosters follow the clock: when roster hours begin, the latest counts are
+        compared; when they end, pending conditions are dropped."""
+        if not self.config.rule("head_count").enabled:
+            return
+        for site, cfg in self.config.sites.items():
+            if cfg.roster:
+                for (s, node, camera, zone), count in list(self.state.counts.items()):
+                    name = camera if zone is None else f"{camera}/{zone}"
+                    if s != site or name not in cfg.roster:
+                        continue
+                    expected = cfg.roster[name] if cfg.roster_applies(self.now) else None
+                    key: AlertKey = ("head_count", site, node, name)
+                    self.head_count(key, count, expected, None, camera, self.now, False)
+            if cfg.roster_total is not None:
+                self._site_total(site, None, self.now, False)
+
     # events ----------------------------------------------------------------------------------
 
     def event(self, ev: Event) -> None:
@@ -199,22 +302,57 @@ class _Run:
         if (site, node) not in self.state.nodes:
             self.state.nodes[(site, node)] = Condition(bad=False, since=self.now)
         if ev.kind == "check":
+            done_id = ev.data.check_id
+            self.state.checks_done[(site, node, done_id)] = self.now
+            for subject in (done_id, None):  # None: a metal result that named no check
+                self.condition(("metal_unresolved", site, node, subject), False, ev.id)
             rule = _CHECK_RULES.get(ev.data.outcome)
             if rule is not None:
                 self.occur((rule, site, node, ev.device), ev, ev.device)
+        elif ev.kind == "metal":
+            check_id = ev.data.check_id
+            done = check_id is not None and (site, node, check_id) in self.state.checks_done
+            if ev.data.result == "metal_found" and not done:
+                key: AlertKey = ("metal_unresolved", site, node, check_id)
+                self.condition(key, True, ev.id, device=ev.device)
         elif ev.kind == "fault":
             self.condition(("device_fault", site, node, ev.device), ev.data.state == "fault", ev.id)
         elif ev.kind == "camera":
             bad = ev.data.state == "offline"
             self.condition(("camera_offline", site, node, ev.data.camera), bad, ev.id)
         elif ev.kind == "tamper":
-            self.condition(("camera_tamper", site, node, ev.data.camera), ev.data.active, ev.id)
+            self.tamper(ev)
+        elif ev.kind == "people":
+            self.people(ev)
         elif ev.kind == "line_cross":
-            if ev.data.night and ev.data.direction == "out":
-                self.occur(("night_exit", site, node, ev.data.camera), ev, ev.data.camera)
-        elif ev.kind == "manual" and ev.data.category in _INCIDENT_RULES:
-            key: AlertKey = (ev.data.category, site, node, ev.data.person)
+            at = min(ev.ts, self.now)
+            night = ev.data.night or self.config.site(site).is_night(at)
+            if night and ev.data.direction == "out":
+                key = ("night_exit", site, node, ev.data.camera)
+                self.occur(key, ev, ev.data.camera, opened_at=at)
+        elif ev.kind == "manual" and ev.data.category in _MANUAL_RULES:
+            key = (ev.data.category, site, node, ev.data.person)
             self.occur(key, ev, ev.device, opened_at=min(ev.ts, self.now))
+
+    def tamper(self, ev: Any) -> None:
+        """`frozen` (frames arrive but never change: a hung encoder or stream) is its own rule,
+        camera_frozen. The other reasons are one camera_tamper condition per camera, raised
+        while any of them is active."""
+        site, node, data = ev.site, ev.node, ev.data
+        if data.reason == "frozen":
+            self.condition(("camera_frozen", site, node, data.camera), data.active, ev.id)
+            return
+        cam = (site, node, data.camera)
+        reasons = self.state.tamper.get(cam, frozenset())
+        reasons = reasons | {data.reason} if data.active else reasons - {data.reason}
+        if reasons:
+            self.state.tamper[cam] = reasons
+        else:
+            self.state.tamper.pop(cam, None)
+        bad = bool(reasons)
+        # a clear of one reason while another is still active is not a repeat
+        repeat = data.active
+        self.condition(("camera_tamper", site, node, data.camera), bad, ev.id, count_repeat=repeat)
 
 
 def evaluate(
@@ -263,7 +401,12 @@ def resolve(
             cond = run.state.conditions.get(key)
             if cond is not None and cond.bad:
                 run.state.conditions[key] = Condition(
-                    bad=True, since=cond.since, latched=True, event_id=cond.event_id
+                    bad=True,
+                    since=cond.since,
+                    latched=True,
+                    event_id=cond.event_id,
+                    device=cond.device,
+                    event_at=cond.event_at,
                 )
             return run.state, run.changes
     return state, []

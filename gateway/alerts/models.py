@@ -127,6 +127,8 @@ class Condition:
     since: datetime
     latched: bool = False  # resolved by a person while still bad: no new alert until it clears
     event_id: str | None = None
+    device: str | None = None  # the alert's device when it differs from the key's subject
+    event_at: datetime | None = None  # event time of the first bad event (incident deadlines)
 
 
 @dataclass(slots=True)
@@ -137,9 +139,21 @@ class EngineState:
     conditions: dict[AlertKey, Condition] = field(default_factory=dict)
     nodes: dict[tuple[str, str], Condition] = field(default_factory=dict)  # bad = offline
     incidents: dict[str, Incident] = field(default_factory=dict)
+    # active tamper reasons other than "frozen", per (site, node, camera)
+    tamper: dict[tuple[str, str, str], frozenset[str]] = field(default_factory=dict)
+    # latest head count per (site, node, camera, zone); zone None = the whole view
+    counts: dict[tuple[str, str, str, str | None], int] = field(default_factory=dict)
+    # finished checks per (site, node, check_id) -> when seen (pruned after check_memory_s)
+    checks_done: dict[tuple[str, str, str], datetime] = field(default_factory=dict)
 
     def copy(self) -> EngineState:
         # values are immutable, so shallow copies of the dicts are enough
         return EngineState(
-            dict(self.alerts), dict(self.conditions), dict(self.nodes), dict(self.incidents)
+            dict(self.alerts),
+            dict(self.conditions),
+            dict(self.nodes),
+            dict(self.incidents),
+            dict(self.tamper),
+            dict(self.counts),
+            dict(self.checks_done),
         )
