@@ -13,11 +13,11 @@ from pydantic import BaseModel, ConfigDict, Field
 from devices.contract import codec, topics
 from devices.contract.errors import ContractError
 from devices.contract.models import Command
-from gateway.api.deps import Db, require
+from gateway.api.deps import Db, require, require_command
 from gateway.auth.tokens import Principal
 
 router = APIRouter(prefix="/api/v1", tags=["commands"])
-Operator = Annotated[Principal, require("desk", "supervisor")]
+Operator = Annotated[Principal, require_command("desk", "supervisor")]
 
 
 class CommandRequest(BaseModel):

@@ -1,4 +1,9 @@
-"""Dependencies shared by the routers: the database and the authenticated caller."""
+"""Dependencies shared by the routers: the database and the authenticated caller.
+
+The caller proves who they are with `Authorization: Bearer <token>` (API clients) or the
+`sk_session` cookie from POST /auth/login (dashboard); cookie-authenticated POST/PUT/PATCH/DELETE
+need the `X-CSRF-Token` header (gateway/auth/request.py). Every authenticated request leaves an
+audit row."""
 
 from __future__ import annotations
 
@@ -10,10 +15,15 @@ import sqlite_utils
 from fastapi import Depends, HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from gateway.auth.tokens import Principal, verify_token
+from gateway.auth.policy import may_send_command
+from gateway.auth.request import authenticate
+from gateway.auth.tokens import Principal
 from gateway.store.db import connect
 
-bearer = HTTPBearer(auto_error=False, description="token from `stationkit token create`")
+bearer = HTTPBearer(
+    auto_error=False,
+    description="token from `stationkit token create` (the dashboard uses the sk_session cookie)",
+)
 
 
 def get_db(request: Request) -> Iterator[sqlite_utils.Database]:
@@ -37,13 +47,10 @@ def get_principal(
     db: Db,
     creds: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> Principal:
-    if creds is None or creds.scheme.lower() != "bearer":
-        raise HTTPException(401, "missing bearer token", headers={"WWW-Authenticate": "Bearer"})
-    principal = verify_token(db, creds.credentials)
-    if principal is None:
-        raise HTTPException(
-            401, "invalid or disabled token", headers={"WWW-Authenticate": "Bearer"}
-        )
+    # `creds` only puts the bearer scheme into the OpenAPI document; `authenticate` reads the
+    # header (or the cookie) itself.
+    del creds
+    principal = authenticate(request, db, request.method)
     # Audit trail: who read or changed what (the people in these records are vulnerable).
     with db.conn:
         db.execute(
@@ -68,6 +75,25 @@ def require(*roles: str) -> Any:
     def check(principal: Caller) -> Principal:
         if principal.role != "admin" and principal.role not in roles:
             raise HTTPException(403, f"role {principal.role!r} may not do this")
+        return principal
+
+    return Depends(check)
+
+
+def require_command(*roles: str) -> Any:
+    """Like `require`, and the JSON body's `action` must be one the role may send (the desk
+    only drives its check station: gateway/auth/policy.py DESK_COMMANDS)."""
+
+    async def check(request: Request, principal: Caller) -> Principal:
+        if principal.role != "admin" and principal.role not in roles:
+            raise HTTPException(403, f"role {principal.role!r} may not do this")
+        try:
+            body = await request.json()
+        except ValueError:
+            body = None
+        action = body.get("action") if isinstance(body, dict) else None
+        if isinstance(action, str) and not may_send_command(principal.role, action):
+            raise HTTPException(403, f"role {principal.role!r} may not send {action!r}")
         return principal
 
     return Depends(check)

@@ -1,31 +1,27 @@
-"""Who may watch live video (bearer token of a supervisor or admin), and the audit of views."""
+"""Who may watch live video (supervisor or admin, by bearer token or session cookie), and the
+audit of views."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
 
-from fastapi import HTTPException, Request
+from fastapi import Request
 
-from gateway.auth.tokens import verify_token
+from gateway.auth.policy import LIVE_ROLES
+from gateway.auth.request import authenticate
 from gateway.live.relay import Viewer, ViewRecord
 from gateway.store.db import connect
 
-LIVE_ROLES = ("supervisor", "admin")
-
 
 def authorise_live_viewer(request: Request, site: str, node: str, camera: str) -> Viewer | None:
-    header = request.headers.get("authorization", "")
-    scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token:
-        raise HTTPException(401, "missing bearer token", headers={"WWW-Authenticate": "Bearer"})
+    """Bearer token or dashboard session cookie (an `<img src>` sends the cookie; a GET needs
+    no CSRF token). 401 without valid credentials; None (403) for roles without live video."""
     db = connect(request.app.state.db_path)
     try:
-        principal = verify_token(db, token)
+        principal = authenticate(request, db, "GET")
     finally:
         db.conn.close()
-    if principal is None:
-        raise HTTPException(401, "invalid or disabled token")
     if principal.role not in LIVE_ROLES:
         return None
     client = request.client.host if request.client else None

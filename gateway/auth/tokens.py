@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Literal
 
@@ -18,9 +18,14 @@ TOKEN_PREFIX = "sk_"
 
 @dataclass(frozen=True)
 class Principal:
+    """Who is calling. kind "token" (API bearer token) or "session" (dashboard login)."""
+
     name: str
     role: str
     kind: str = "token"
+    lang: str = "zh-CN"
+    sites: tuple[str, ...] | None = None  # None: every site
+    csrf_token: str | None = field(default=None, repr=False)
 
 
 def _hash(token: str) -> str:

@@ -1,0 +1,202 @@
+"""Dashboard login: POST /auth/login, POST /auth/logout, GET/PATCH /api/v1/me.
+
+Login answers the same (401, same text, one argon2 verification) for an unknown user, a wrong
+password and a disabled user. Failures are counted per username and per client address; past
+the limit the key is locked (429 with Retry-After). Every success, failure, lock and logout is
+written to the audit trail."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, HTTPException, Request, Response
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
+
+from gateway.api.deps import Caller, Db
+from gateway.auth import throttle
+from gateway.auth.audit import audit
+from gateway.auth.clock import client_address, is_https, now_of, settings_of
+from gateway.auth.passwords import hash_password, needs_rehash, verify_password
+from gateway.auth.request import authenticate
+from gateway.auth.sessions import COOKIE, create_session, end_session
+from gateway.auth.users import LANGS, UserError, get_user, set_lang
+
+router = APIRouter(tags=["auth"])
+
+BAD_CREDENTIALS = "invalid username or password"
+
+
+class LoginRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    username: str = Field(min_length=1, max_length=64)
+    password: str = Field(min_length=1, max_length=1024)
+
+
+class MeUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    lang: str = Field(description="zh-CN or en")
+
+
+def _locked(retry: int) -> JSONResponse:
+    return JSONResponse(
+        {"detail": "too many failed logins; try again later", "retry_after": retry},
+        status_code=429,
+        headers={"Retry-After": str(retry)},
+    )
+
+
+@router.post("/auth/login")
+def login(body: LoginRequest, request: Request, db: Db) -> Response:
+    """Log in with username and password: sets the `sk_session` cookie and returns the CSRF
+    token to send as `X-CSRF-Token` on POST/PUT/PATCH/DELETE."""
+    settings = settings_of(request)
+    now = now_of(request)
+    address = client_address(request)
+    user_key, ip_key = f"user:{body.username}", f"ip:{address}"
+    target = "/auth/login"
+
+    wait = throttle.retry_after(db, [user_key, ip_key], now)
+    if wait is not None:
+        audit(
+            db,
+            body.username,
+            "login_refused",
+            target,
+            {"address": address, "retry_after": wait},
+            now,
+        )
+        return _locked(wait)
+
+    user = get_user(db, body.username)
+    ok = verify_password(user.password_hash if user else None, body.password, settings)
+    if user is None or user.disabled or not ok:
+        reason = "unknown_user" if user is None else "disabled" if user.disabled else "bad_password"
+        audit(
+            db, body.username, "login_failed", target, {"address": address, "reason": reason}, now
+        )
+        for key, limit in (
+            (user_key, settings.max_failures_user),
+            (ip_key, settings.max_failures_ip),
+        ):
+            failures, locked_until = throttle.record_failure(db, key, limit, now, settings)
+            if key == user_key and user is not None:
+                with db.conn:
+                    db.execute(
+                        "UPDATE users SET failed_attempts=?, locked_until=? WHERE username=?",
+                        (failures, locked_until, user.username),
+                    )
+            if locked_until:
+                audit(
+                    db,
+                    body.username,
+                    "login_lockout",
+                    target,
+                    {"address": address, "key": key.partition(":")[0], "until": locked_until},
+                    now,
+                )
+        raise HTTPException(401, BAD_CREDENTIALS)
+
+    throttle.reset(db, user_key)
+    old = request.cookies.get(COOKIE)
+    if old:
+        end_session(db, old, now, "replaced")
+    with db.conn:
+        db.execute(
+            "UPDATE users SET failed_attempts=0, locked_until=NULL, last_login_at=? "
+            "WHERE username=?",
+            (now.isoformat(), user.username),
+        )
+        if needs_rehash(user.password_hash, settings):
+            db.execute(
+                "UPDATE users SET password_hash=? WHERE username=?",
+                (hash_password(body.password, settings), user.username),
+            )
+    session_id, csrf = create_session(
+        db,
+        user.username,
+        now,
+        settings,
+        address=address,
+        user_agent=request.headers.get("user-agent"),
+    )
+    audit(db, user.username, "login", target, {"address": address}, now)
+    response = JSONResponse(
+        {"name": user.username, "role": user.role, "csrf_token": csrf, "lang": user.lang}
+    )
+    secure = settings.cookie_secure == "always" or (
+        settings.cookie_secure == "auto" and is_https(request)
+    )
+    response.set_cookie(
+        COOKIE,
+        session_id,
+        max_age=int(settings.session_absolute_hours * 3600),
+        path="/",
+        secure=secure,
+        httponly=True,
+        samesite="strict",
+    )
+    return response
+
+
+@router.post("/auth/logout")
+def logout(request: Request, db: Db) -> Response:
+    """End this browser's session (needs X-CSRF-Token while the session is live) and clear the
+    cookie. Without a live session it only clears the cookie."""
+    response = JSONResponse({"status": "logged_out"})
+    session_id = request.cookies.get(COOKIE)
+    if session_id:
+        try:
+            principal = authenticate(request, db, "POST")
+        except HTTPException as exc:
+            if exc.status_code == 403:
+                raise
+            principal = None
+        if principal is not None and principal.kind == "session":
+            now = now_of(request)
+            end_session(db, session_id, now, "logout")
+            audit(
+                db,
+                principal.name,
+                "logout",
+                "/auth/logout",
+                {"address": client_address(request)},
+                now,
+            )
+    response.delete_cookie(COOKIE, path="/", httponly=True, samesite="strict")
+    return response
+
+
+def _me(principal: Any) -> dict[str, Any]:
+    return {
+        "name": principal.name,
+        "role": principal.role,
+        "kind": principal.kind,
+        "csrf_token": principal.csrf_token,
+        "lang": principal.lang,
+        "sites": list(principal.sites) if principal.sites is not None else None,
+    }
+
+
+@router.get("/api/v1/me")
+def me(who: Caller) -> dict[str, Any]:
+    """Who am I: name, role, kind (token|session), csrf_token (sessions), lang, sites."""
+    return _me(who)
+
+
+@router.patch("/api/v1/me")
+def update_me(body: MeUpdate, who: Caller, db: Db) -> dict[str, Any]:
+    """Change the logged-in user's language (zh-CN or en)."""
+    if who.kind != "session":
+        raise HTTPException(409, "only dashboard users have a language setting")
+    if body.lang not in LANGS:
+        raise HTTPException(422, f"lang must be one of {', '.join(LANGS)}")
+    try:
+        set_lang(db, who.name, body.lang)
+    except UserError as exc:
+        raise HTTPException(422, str(exc)) from None
+    out = _me(who)
+    out["lang"] = body.lang
+    return out

@@ -1,0 +1,129 @@
+"""Browser sessions. The cookie holds 256 random bits; the table holds only their SHA-256, so a
+copy of the database does not let anyone log in. A session ends at logout, after the idle
+timeout, at the absolute timeout, and when the user's password changes or the user is disabled
+(the lookup also re-reads the user, so role and disable take effect at the next request)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import sqlite_utils
+
+from gateway.auth.settings import AuthSettings
+
+COOKIE = "sk_session"
+
+
+@dataclass(frozen=True)
+class Session:
+    id_hash: str
+    username: str
+    role: str
+    lang: str
+    sites: tuple[str, ...] | None
+    csrf_token: str
+
+
+def hash_id(session_id: str) -> str:
+    return hashlib.sha256(session_id.encode()).hexdigest()
+
+
+def create_session(
+    db: sqlite_utils.Database,
+    username: str,
+    now: datetime,
+    settings: AuthSettings,
+    *,
+    address: str | None = None,
+    user_agent: str | None = None,
+) -> tuple[str, str]:
+    """A new session; returns (session id for the cookie, csrf token)."""
+    session_id = secrets.token_urlsafe(32)
+    csrf = secrets.token_urlsafe(32)
+    expires = now + timedelta(hours=settings.session_absolute_hours)
+    with db.conn:
+        db.execute(
+            "INSERT INTO sessions (id_hash, username, csrf_token, created_at, expires_at, "
+            "last_seen, address, user_agent) VALUES (?,?,?,?,?,?,?,?)",
+            (
+                hash_id(session_id),
+                username,
+                csrf,
+                now.isoformat(),
+                expires.isoformat(),
+                now.isoformat(),
+                address,
+                (user_agent or "")[:200],
+            ),
+        )
+    return session_id, csrf
+
+
+def lookup_session(
+    db: sqlite_utils.Database, session_id: str, now: datetime, settings: AuthSettings
+) -> Session | None:
+    """The live session for this cookie value, or None; touches last_seen."""
+    if not session_id or len(session_id) > 128:
+        return None
+    id_hash = hash_id(session_id)
+    row = db.execute(
+        "SELECT s.username, u.role, u.lang, u.sites, s.csrf_token, s.expires_at, s.last_seen, "
+        "u.disabled FROM sessions s JOIN users u ON u.username = s.username "
+        "WHERE s.id_hash=? AND s.ended_at IS NULL",
+        (id_hash,),
+    ).fetchone()
+    if row is None:
+        return None
+    username, role, lang, sites, csrf, expires_at, last_seen, disabled = row
+    reason = None
+    if disabled:
+        reason = "disabled"
+    elif now >= datetime.fromisoformat(expires_at):
+        reason = "expired"
+    elif now - datetime.fromisoformat(last_seen) >= timedelta(
+        minutes=settings.session_idle_minutes
+    ):
+        reason = "idle"
+    with db.conn:
+        if reason:
+            db.execute(
+                "UPDATE sessions SET ended_at=?, end_reason=? WHERE id_hash=?",
+                (now.isoformat(), reason, id_hash),
+            )
+        else:
+            db.execute(
+                "UPDATE sessions SET last_seen=? WHERE id_hash=?", (now.isoformat(), id_hash)
+            )
+    if reason:
+        return None
+    site_list = json.loads(sites) if sites else None
+    return Session(
+        id_hash=id_hash,
+        username=username,
+        role=role,
+        lang=lang,
+        sites=tuple(site_list) if site_list is not None else None,
+        csrf_token=csrf,
+    )
+
+
+def end_session(
+    db: sqlite_utils.Database, session_id: str, now: datetime, reason: str
+) -> str | None:
+    """End the session with this cookie value; returns its username if it was live."""
+    id_hash = hash_id(session_id)
+    row = db.execute(
+        "SELECT username FROM sessions WHERE id_hash=? AND ended_at IS NULL", (id_hash,)
+    ).fetchone()
+    if row is None:
+        return None
+    with db.conn:
+        db.execute(
+            "UPDATE sessions SET ended_at=?, end_reason=? WHERE id_hash=?",
+            (now.isoformat(), reason, id_hash),
+        )
+    return str(row[0])

@@ -1,0 +1,51 @@
+"""Dashboard users (argon2 password hashes), their sessions (only a hash of the session id is
+stored), login throttling per username and per client address, and audit indexes."""
+
+from __future__ import annotations
+
+import sqlite_utils
+
+
+def migrate(db: sqlite_utils.Database) -> None:
+    db.table("users").create(
+        {
+            "username": str,
+            "role": str,  # desk/supervisor/bureau/admin
+            "password_hash": str,  # argon2id, PHC string
+            "disabled": int,
+            "created_at": str,
+            "password_changed_at": str,
+            "failed_attempts": int,  # mirror of the username's login_throttle row, for admins
+            "locked_until": str,
+            "last_login_at": str,
+            "lang": str,  # zh-CN or en
+            "sites": str,  # JSON list of sites this user may see; NULL = all sites
+        },
+        pk="username",
+        not_null={"role", "password_hash", "disabled", "created_at", "lang"},
+        defaults={"disabled": 0, "failed_attempts": 0, "lang": "zh-CN"},
+    )
+    db.table("sessions").create(
+        {
+            "id_hash": str,  # SHA-256 of the cookie value; the value itself is never stored
+            "username": str,
+            "csrf_token": str,
+            "created_at": str,
+            "expires_at": str,  # absolute end
+            "last_seen": str,  # idle timeout counts from here
+            "address": str,
+            "user_agent": str,
+            "ended_at": str,
+            "end_reason": str,  # logout/password_changed/disabled/expired/replaced
+        },
+        pk="id_hash",
+        not_null={"username", "csrf_token", "created_at", "expires_at", "last_seen"},
+    )
+    db.table("sessions").create_index(["username"])
+    db.table("login_throttle").create(
+        {"key": str, "failures": int, "first_at": str, "locked_until": str},
+        pk="key",
+        not_null={"failures"},
+    )
+    db.table("audit").create_index(["actor", "id"])
+    db.table("audit").create_index(["action", "id"])
