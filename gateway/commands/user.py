@@ -1,0 +1,131 @@
+"""`stationkit user add|disable|enable|passwd|list`: dashboard users (argon2 password hashes).
+
+Passwords come from stdin (`--password-stdin`, first line) or, at a terminal, from a hidden
+prompt asked twice; never from the command line, which every local user can read."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from gateway.auth.passwords import PasswordPolicyError, check_policy
+from gateway.auth.tokens import ROLES
+from gateway.auth.users import LANGS, UserError, create_user, list_users, set_disabled, set_password
+from gateway.store.db import open_store
+
+
+def _db_path(args: argparse.Namespace) -> Path:
+    path = args.db or os.environ.get("STATIONKIT_DB")
+    if not path:
+        raise UserError("give --db or set STATIONKIT_DB")
+    return Path(path)
+
+
+def _password(args: argparse.Namespace) -> str:
+    if args.password_stdin:
+        line = sys.stdin.readline()
+        password = line[:-1] if line.endswith("\n") else line
+        return password.removesuffix("\r")
+    if not sys.stdin.isatty():
+        raise UserError("stdin is not a terminal: use --password-stdin")
+    first = getpass.getpass(f"password for {args.name}: ")
+    check_policy(args.name, first)
+    if getpass.getpass("again: ") != first:
+        raise UserError("the passwords differ")
+    return first
+
+
+def _run(func: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
+    def wrapper(args: argparse.Namespace) -> int:
+        try:
+            return func(args)
+        except (UserError, PasswordPolicyError) as exc:
+            print(f"stationkit user: {exc}", file=sys.stderr)
+            return 2
+
+    return wrapper
+
+
+def add(args: argparse.Namespace) -> int:
+    password = _password(args)
+    sites = [s for s in args.sites.split(",") if s] if args.sites else None
+    db = open_store(_db_path(args))
+    user = create_user(db, args.name, args.role, password, lang=args.lang, sites=sites)
+    print(f"user {user.username} ({user.role}) created")
+    return 0
+
+
+def passwd(args: argparse.Namespace) -> int:
+    db = open_store(_db_path(args))
+    password = _password(args)
+    set_password(db, args.name, password)
+    print(f"password of {args.name} changed; their sessions are ended")
+    return 0
+
+
+def disable(args: argparse.Namespace) -> int:
+    db = open_store(_db_path(args))
+    set_disabled(db, args.name, True)
+    print(f"user {args.name} disabled; their sessions are ended")
+    return 0
+
+
+def enable(args: argparse.Namespace) -> int:
+    db = open_store(_db_path(args))
+    set_disabled(db, args.name, False)
+    print(f"user {args.name} enabled")
+    return 0
+
+
+def list_(args: argparse.Namespace) -> int:
+    db = open_store(_db_path(args))
+    print(f"{'username':<20} {'role':<11} {'state':<9} {'lang':<6} {'sites':<16} last login")
+    for u in list_users(db):
+        state = "disabled" if u.disabled else "locked" if u.locked_until else "active"
+        sites = ",".join(u.sites) if u.sites is not None else "*"
+        print(
+            f"{u.username:<20} {u.role:<11} {state:<9} {u.lang:<6} {sites:<16} "
+            f"{u.last_login_at or '-'}"
+        )
+    return 0
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser("user", help="dashboard users (log in with username and password)")
+    usub = p.add_subparsers(dest="user_command", required=True)
+
+    def common(q: argparse.ArgumentParser) -> None:
+        q.add_argument("--db", help="gateway SQLite file (env STATIONKIT_DB)")
+
+    a = usub.add_parser("add", help="create a user")
+    a.add_argument("name")
+    a.add_argument("--role", required=True, choices=ROLES)
+    a.add_argument("--lang", default="zh-CN", choices=LANGS, help="dashboard language")
+    a.add_argument("--sites", help="comma-separated sites the user may see (default: all)")
+    a.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
+    common(a)
+    a.set_defaults(func=_run(add))
+
+    d = usub.add_parser("disable", help="disable a user and end their sessions")
+    d.add_argument("name")
+    common(d)
+    d.set_defaults(func=_run(disable))
+
+    e = usub.add_parser("enable", help="enable a disabled user")
+    e.add_argument("name")
+    common(e)
+    e.set_defaults(func=_run(enable))
+
+    w = usub.add_parser("passwd", help="set a user's password and end their sessions")
+    w.add_argument("name")
+    w.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
+    common(w)
+    w.set_defaults(func=_run(passwd))
+
+    ls = usub.add_parser("list", help="list users")
+    common(ls)
+    ls.set_defaults(func=_run(list_))

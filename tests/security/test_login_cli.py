@@ -1,0 +1,127 @@
+"""`stationkit user …` through the real CLI entry point, then logging in over HTTP."""
+
+from __future__ import annotations
+
+import io
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from firmware_py.cli import main
+from gateway.api.app import create_app
+from gateway.store.db import open_store
+
+
+def cli(monkeypatch: pytest.MonkeyPatch, argv: list[str], stdin: str = "") -> int:
+    monkeypatch.setattr(sys, "stdin", io.StringIO(stdin))
+    return main(argv)
+
+
+def login(db_path: Path, name: str, password: str) -> int:
+    client = TestClient(create_app(db_path))
+    return client.post("/auth/login", json={"username": name, "password": password}).status_code
+
+
+def test_add_passwd_disable_list(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    db = str(tmp_path / "gw.db")
+    argv = ["user", "add", "王芳", "--role", "supervisor", "--password-stdin", "--db", db]
+    assert cli(monkeypatch, argv, "first-password-1\n") == 0
+    row = open_store(db).execute("SELECT role, password_hash, lang FROM users").fetchone()
+    assert row[0] == "supervisor" and row[1].startswith("$argon2id$") and row[2] == "zh-CN"
+    assert "first-password-1" not in row[1]
+    assert login(Path(db), "王芳", "first-password-1") == 200
+
+    # a session opened before the password change dies with it
+    client = TestClient(create_app(Path(db)))
+    r = client.post("/auth/login", json={"username": "王芳", "password": "first-password-1"})
+    assert r.status_code == 200
+    argv = ["user", "passwd", "王芳", "--password-stdin", "--db", db]
+    assert cli(monkeypatch, argv, "second-password-2\n") == 0
+    assert client.get("/api/v1/me").status_code == 401
+    assert login(Path(db), "王芳", "first-password-1") == 401
+    assert login(Path(db), "王芳", "second-password-2") == 200
+
+    capsys.readouterr()
+    assert cli(monkeypatch, ["user", "list", "--db", db]) == 0
+    out = capsys.readouterr().out
+    assert "王芳" in out and "supervisor" in out and "active" in out
+
+    assert cli(monkeypatch, ["user", "disable", "王芳", "--db", db]) == 0
+    assert login(Path(db), "王芳", "second-password-2") == 401
+    assert cli(monkeypatch, ["user", "list", "--db", db]) == 0
+    assert "disabled" in capsys.readouterr().out
+    assert cli(monkeypatch, ["user", "enable", "王芳", "--db", db]) == 0
+    assert login(Path(db), "王芳", "second-password-2") == 200
+
+
+@pytest.mark.parametrize(
+    ("name", "password", "message"),
+    [
+        ("desk1", "short", "at least 10"),
+        ("longusername", "LongUserName", "not be the username"),
+    ],
+)
+def test_password_policy(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    name: str,
+    password: str,
+    message: str,
+) -> None:
+    db = str(tmp_path / "gw.db")
+    argv = ["user", "add", name, "--role", "desk", "--password-stdin", "--db", db]
+    assert cli(monkeypatch, argv, password + "\n") == 2
+    assert message in capsys.readouterr().err
+    assert open_store(db).execute("SELECT count(*) FROM users").fetchone()[0] == 0
+
+
+def test_errors(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    db = str(tmp_path / "gw.db")
+    add = ["user", "add", "desk1", "--role", "desk", "--password-stdin", "--db", db]
+    assert cli(monkeypatch, add, "a-good-password\n") == 0
+    assert cli(monkeypatch, add, "a-good-password\n") == 2
+    assert "exists" in capsys.readouterr().err
+    assert cli(monkeypatch, ["user", "disable", "ghost", "--db", db]) == 2
+    assert "no user" in capsys.readouterr().err
+    # without --password-stdin and without a terminal: refuse instead of hanging
+    assert cli(monkeypatch, ["user", "passwd", "desk1", "--db", db]) == 2
+    assert "--password-stdin" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        cli(monkeypatch, ["user", "add", "x", "--role", "root", "--db", db])
+
+
+def test_subprocess_with_env_db(tmp_path: Path) -> None:
+    db = tmp_path / "gw.db"
+    env = {"STATIONKIT_DB": str(db), "PATH": "/usr/bin:/bin"}
+    r = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "firmware_py.cli",
+            "user",
+            "add",
+            "ops",
+            "--role",
+            "admin",
+            "--lang",
+            "en",
+            "--password-stdin",
+        ],
+        input="ops-password-123\n",
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+        cwd=Path(__file__).parents[2],
+    )
+    assert r.returncode == 0, r.stderr
+    assert "ops-password-123" not in r.stdout + r.stderr
+    assert login(db, "ops", "ops-password-123") == 200
