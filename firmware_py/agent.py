@@ -120,7 +120,7 @@ class NodeAgent:
         states: dict[str, DeviceState] = {}
         for app in self.apps:
             states.update(app.devices())
-        if self.outbox_fault:
+        if self.outbox_fault or self.outbox.full:  # dropping or holding events: a fault
             states["outbox"] = "fault"
         return states
 

@@ -6,11 +6,20 @@ allocated in the same transaction as the insert and keeps counting across restar
 gateway can tell a gap (lost events) from a duplicate. The outbox is bounded: past
 `max_events`, or older than `max_age_s`, the oldest events are dropped and counted in
 `dropped`, which the heartbeat reports.
+
+A full disk (see `append`): even a DELETE needs free space for its WAL frames, so the outbox
+keeps a small reserve file beside the database. On the first SQLITE_FULL it caps the database
+at its current size, gives the reserve back to the filesystem, checkpoints, and drops the
+oldest events to make room; the newest are kept and `full` stays set (a fault the node reports)
+until the disk has room for the reserve again.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
+import shutil
 import sqlite3
 import threading
 import time
@@ -42,6 +51,15 @@ class Pending:
     payload: bytes
 
 
+RESERVE_BYTES = 1024 * 1024
+"""Kept free for the outbox's own use on a full disk (WAL frames of the deletes that make room)."""
+WAL_PAGES = 64
+"""Checkpoint the WAL every 64 pages (256 KiB): nodes write a few events a second at most."""
+MIN_DROP = 8
+"""Drop at least this many events when making room: one row rarely frees a whole page."""
+NO_CAP = 1073741823  # SQLite's default max_page_count
+
+
 class OutboxFull(RuntimeError):
     """The disk refused the write even after dropping old events."""
 
@@ -65,11 +83,20 @@ class Outbox:
         self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=FULL")
+        # Keep the WAL small (default 1000 pages = 4 MiB): on a nearly full disk the WAL is
+        # what grows, and a checkpoint can only rewind it when the database file may grow.
+        self._db.execute(f"PRAGMA wal_autocheckpoint={WAL_PAGES}")
         self._db.executescript(SCHEMA)
         self.write_failures = 0
         # Events that could not be written (disk full) wait here, newest kept, until the disk
-        # has room again; they still get their seq so ordering is preserved.
-        self._spill: deque[tuple[int, str, str, bytes, float]] = deque(maxlen=1000)
+        # has room again; they still get their seq so ordering is preserved. Events pushed out
+        # of this bounded queue are counted as dropped (persisted once the disk has room).
+        self._spill: deque[tuple[int, str, str, bytes, float]] = deque()
+        self.spill_limit = 1000
+        self._spill_dropped = 0
+        self.full_since: float | None = None
+        self._reserve = None if str(path) == ":memory:" else Path(f"{self.path}.reserve")
+        self._make_reserve()
 
     def close(self) -> None:
         with self._lock:
@@ -87,25 +114,93 @@ class Outbox:
         with self._lock:
             seq = self._next_seq()
             event_id, topic, payload = build(seq)
-            row = (seq, event_id, topic, payload, self._clock())
+            self._spill.append((seq, event_id, topic, payload, self._clock()))
             try:
                 self._flush_spill()
-                self._insert(row)
             except sqlite3.OperationalError as exc:
                 if not _disk_full(exc):
                     raise
-                self._spill.append(row)
-                self._make_room(fraction=0.05)
-                try:
-                    self._flush_spill()
-                except sqlite3.OperationalError as again:
-                    self.write_failures += 1
-                    raise OutboxFull(
-                        f"outbox {self.path}: disk full ({again}); {len(self._spill)} events "
-                        "held in memory until space is freed"
-                    ) from None
-            self._enforce_bounds()
+                self._on_disk_full(exc)
+            if not self._spill:
+                self._enforce_bounds()
+                if self.full_since is not None:
+                    self._check_space_back()
             return seq
+
+    @property
+    def full(self) -> bool:
+        """The disk was found full and has not had room for the reserve since."""
+        return self.full_since is not None
+
+    def _on_disk_full(self, exc: sqlite3.OperationalError) -> None:
+        if self.full_since is None:
+            self.full_since = self._clock()
+            log.error("outbox %s: disk full (%s); dropping the oldest events", self.path, exc)
+            # Give the reserve back, fold the WAL into the database and truncate it, then cap
+            # the file: a quarter of the reserve may hold new events (they pass through the WAL
+            # and then the file: twice), the rest stays for the WAL frames of the deletes.
+            had_reserve = self._reserve is not None and self._reserve.exists()
+            self._release_reserve()
+            with contextlib.suppress(sqlite3.OperationalError):
+                self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            pages = int(self._db.execute("PRAGMA page_count").fetchone()[0])
+            page = int(self._db.execute("PRAGMA page_size").fetchone()[0])
+            room = RESERVE_BYTES // 4 // page if had_reserve else 0
+            self._db.execute(f"PRAGMA max_page_count={pages + room}")
+        for _ in range(4):  # each round drops the oldest 5% (at least MIN_DROP events)
+            try:
+                with contextlib.suppress(sqlite3.OperationalError):
+                    self._db.execute("PRAGMA wal_checkpoint(RESTART)")
+                self._make_room(fraction=0.05)
+                self._flush_spill()
+                return
+            except sqlite3.OperationalError as again:
+                if not _disk_full(again):
+                    raise
+                last = again
+        self._bound_spill()
+        self.write_failures += 1
+        raise OutboxFull(
+            f"outbox {self.path}: disk full ({last}); {len(self._spill)} events held in memory "
+            "until space is freed"
+        ) from None
+
+    def _check_space_back(self) -> None:
+        """Lift the cap and recreate the reserve once the filesystem has room for both."""
+        try:
+            free = shutil.disk_usage(self.path.parent).free
+        except OSError:
+            return
+        if free < 2 * RESERVE_BYTES:
+            return
+        self._db.execute(f"PRAGMA max_page_count={NO_CAP}")
+        if self._make_reserve():
+            log.warning("outbox %s: disk has room again", self.path)
+            self.full_since = None
+
+    def _make_reserve(self) -> bool:
+        if self._reserve is None:
+            return True
+        try:
+            if not self._reserve.exists() or self._reserve.stat().st_size < RESERVE_BYTES:
+                with open(self._reserve, "wb") as f:
+                    f.write(b"\0" * RESERVE_BYTES)  # real blocks, not a sparse file
+                    f.flush()
+                    os.fsync(f.fileno())
+            return True
+        except OSError as exc:
+            log.warning("outbox reserve %s not made: %s", self._reserve, exc)
+            self._release_reserve()
+            return False
+
+    def _release_reserve(self) -> None:
+        if self._reserve is not None:
+            self._reserve.unlink(missing_ok=True)
+
+    def _bound_spill(self) -> None:
+        while len(self._spill) > self.spill_limit:
+            self._spill.popleft()
+            self._spill_dropped += 1
 
     def _next_seq(self) -> int:
         if self._spill:
@@ -128,11 +223,28 @@ class Outbox:
         while self._spill:
             self._insert(self._spill[0])
             self._spill.popleft()
+        if self._spill_dropped:  # events the bounded memory queue had to let go
+            with self._db:
+                self._db.execute(
+                    "UPDATE meta SET value=value+? WHERE key='dropped'", (self._spill_dropped,)
+                )
+            log.warning("outbox dropped %d events held in memory", self._spill_dropped)
+            self._spill_dropped = 0
 
     def _drop(self, where: str, args: tuple[object, ...]) -> int:
-        cur = self._db.execute(f"DELETE FROM outbox WHERE {where}", args)
+        self._db.execute("BEGIN IMMEDIATE")  # the delete and its count commit together
+        try:
+            cur = self._db.execute(f"DELETE FROM outbox WHERE {where}", args)
+            if cur.rowcount > 0:
+                self._db.execute(
+                    "UPDATE meta SET value=value+? WHERE key='dropped'", (cur.rowcount,)
+                )
+            self._db.execute("COMMIT")
+        except BaseException:
+            if self._db.in_transaction:
+                self._db.execute("ROLLBACK")
+            raise
         if cur.rowcount > 0:
-            self._db.execute("UPDATE meta SET value=value+? WHERE key='dropped'", (cur.rowcount,))
             log.warning("outbox dropped %d undelivered events (%s)", cur.rowcount, where)
         return cur.rowcount
 
@@ -141,10 +253,12 @@ class Outbox:
         if count:
             keep_from = self._db.execute(
                 "SELECT seq FROM outbox ORDER BY seq LIMIT 1 OFFSET ?",
-                (max(1, int(count * fraction)),),
+                (max(MIN_DROP, int(count * fraction)),),
             ).fetchone()
             if keep_from:
                 self._drop("seq < ?", (keep_from[0],))
+            else:  # fewer than MIN_DROP events: drop them all
+                self._drop("1", ())
 
     def _enforce_bounds(self) -> None:
         count = self._count()
@@ -189,7 +303,7 @@ class Outbox:
     def dropped(self) -> int:
         with self._lock:
             row = self._db.execute("SELECT value FROM meta WHERE key='dropped'").fetchone()
-            return int(row[0])
+            return int(row[0]) + self._spill_dropped
 
 
 def _disk_full(exc: sqlite3.OperationalError) -> bool:

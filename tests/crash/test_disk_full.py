@@ -123,16 +123,6 @@ def _event(seq: int) -> tuple[str, str, bytes]:
     return env.id, "stationkit/v1/s1/desk-1/event/manual", codec.encode(env)
 
 
-# Both fail against today's outbox: on a really full filesystem the DELETE that should make room
-# needs disk space for its WAL frames, so `append` raises sqlite3.OperationalError (not
-# OutboxFull), no fault is raised, and the newest events pile up in memory while the disk keeps
-# the oldest. strict=True: once the outbox is fixed these xpass and fail, so the marker goes.
-OUTBOX_DISK_FULL = pytest.mark.xfail(
-    strict=True, reason="outbox cannot make room on a full filesystem (report to the lead)"
-)
-
-
-@OUTBOX_DISK_FULL
 def test_outbox_keeps_the_newest_events_on_a_full_disk(disk: SmallDisk) -> None:
     outbox = Outbox(disk.path / "outbox.db", max_events=100_000)
     for _ in range(20):
@@ -217,7 +207,6 @@ def test_the_gate_keeps_working_on_a_full_disk(disk: SmallDisk) -> None:
         desk.close()
 
 
-@OUTBOX_DISK_FULL
 def test_a_full_disk_raises_a_fault_and_keeps_the_newest(disk: SmallDisk) -> None:
     desk = Desk(disk)
     outbox, agent = desk.outbox, desk.agent
