@@ -38,6 +38,9 @@ class Broker:
     port: int = field(default_factory=free_port)
     proc: subprocess.Popen[bytes] | None = None
     users: dict[str, str] = field(default_factory=dict)
+    base_conf: Path = PROJECT_CONF  # another broker's config (e.g. the bureau example)
+    extra_conf: str = ""  # appended to the config (e.g. a bridge section)
+    acl_text: str | None = None  # written instead of the generated ACL
 
     @property
     def passwd(self) -> Path:
@@ -53,7 +56,7 @@ class Broker:
 
     def write_conf(self) -> None:
         out = []
-        for line in PROJECT_CONF.read_text().splitlines():
+        for line in self.base_conf.read_text().splitlines():
             key = line.split(" ", 1)[0]
             if key in ("listener", "password_file", "acl_file", "persistence_location"):
                 continue
@@ -68,9 +71,14 @@ class Broker:
             # and could not read the temporary folder)
             f"user {pwd.getpwuid(os.getuid()).pw_name}",
         ]
+        if self.extra_conf:
+            out.append(self.extra_conf)
         self.conf.write_text("\n".join(out) + "\n")
 
     def _write_acl(self) -> None:
+        if self.acl_text is not None:
+            self.acl.write_text(self.acl_text)
+            return
         parts = [prov.gateway_acl()] if prov.GATEWAY_USER in self.users else []
         for user in self.users:
             if "." in user:
