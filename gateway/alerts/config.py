@@ -180,7 +180,13 @@ class SiteConfig(BaseModel):
         ge=0,
         le=10000,
         description="expected head count of the whole site: compared with the sum of the "
-        "latest whole-view counts of every camera of the site",
+        "latest whole-view counts of the cameras in total_cameras",
+    )
+    total_cameras: list[Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]{0,31}$")]] = Field(
+        default_factory=list,
+        max_length=200,
+        description="cameras whose whole-view counts add up to the site's head count (one per "
+        "room, no overlaps); the total is compared only once each of them has reported",
     )
     roster_hours: Window | None = Field(
         None,
@@ -203,6 +209,12 @@ class SiteConfig(BaseModel):
         if v is not None:
             parse_window(v)
         return v
+
+    @model_validator(mode="after")
+    def _total(self) -> SiteConfig:
+        if self.roster_total is not None and not self.total_cameras:
+            raise ValueError("roster_total needs total_cameras (the cameras that add up to it)")
+        return self
 
     def local(self, utc: datetime) -> datetime:
         return utc.astimezone(ZoneInfo(self.tz))

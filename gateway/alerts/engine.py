@@ -268,13 +268,15 @@ class _Run:
         else:
             expected = data.expected
         self.head_count(key, data.count, expected, ev.id, data.camera, at, True)
-        if cfg.roster_total is not None and data.zone is None:
+        if cfg.roster_total is not None and data.camera in cfg.total_cameras and data.zone is None:
             self._site_total(site, ev.id, at, True)
 
     def _site_total(self, site: str, event_id: str | None, at: datetime, repeat: bool) -> None:
         cfg = self.config.site(site)
-        total = sum(n for (s, _, _, z), n in self.state.counts.items() if s == site and z is None)
-        expected = cfg.roster_total if cfg.roster_applies(self.now) else None
+        latest = {c: n for (s, _, c, z), n in self.state.counts.items() if s == site and z is None}
+        known = all(c in latest for c in cfg.total_cameras)
+        total = sum(latest.get(c, 0) for c in cfg.total_cameras)
+        expected = cfg.roster_total if known and cfg.roster_applies(self.now) else None
         key: AlertKey = ("head_count", site, None, SITE_TOTAL)
         self.head_count(key, total, expected, event_id, None, at, repeat)
 
