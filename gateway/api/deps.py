@@ -8,13 +8,14 @@ audit row."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC
 from typing import Annotated, Any
 
 import sqlite_utils
 from fastapi import Depends, HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from gateway.auth.clock import now_of
 from gateway.auth.policy import may_send_command
 from gateway.auth.request import authenticate
 from gateway.auth.tokens import Principal
@@ -56,7 +57,7 @@ def get_principal(
         db.execute(
             "INSERT INTO audit (at, actor, action, target, detail) VALUES (?,?,?,?,?)",
             (
-                datetime.now(UTC).isoformat(),
+                now_of(request).astimezone(UTC).isoformat(),
                 principal.name,
                 request.method,
                 request.url.path,

@@ -1,4 +1,6 @@
-"""`GET /api/v1/audit` (admin): the audit trail with filters, as JSON pages or a CSV export.
+"""`GET /api/v1/audit` (admin): the audit trail with filters, newest first, keyset pages;
+`GET /api/v1/audit.csv` (admin): the same rows as CSV. An export is itself audited
+(action "export"), since it carries the trail out of the gateway.
 
 The trail answers "who read or changed what, and when" (logins, API reads, live views, media
 views, alert actions). Admins only: the targets name residents' events and cameras.
@@ -8,17 +10,30 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import datetime
-from typing import Any, Literal
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal
 
+import sqlite_utils
 from fastapi import APIRouter, HTTPException, Query
 from fastapi.responses import Response
 
 from gateway.api.deps import Db, require
+from gateway.auth.audit import audit
+from gateway.auth.tokens import Principal
 
-router = APIRouter(prefix="/api/v1", tags=["audit"], dependencies=[require("admin")])
+router = APIRouter(prefix="/api/v1", tags=["audit"])
+Admin = Annotated[Principal, require("admin")]
 
 COLUMNS = ("id", "at", "actor", "action", "target", "detail")
+EXPORT_MAX = 100_000
+# A spreadsheet runs a cell starting with these as a formula; a failed login's username is
+# attacker-chosen text, so such cells are prefixed with a quote.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+ActorQ = Query(None, max_length=128, description="exact user/token name")
+ActionQ = Query(None, max_length=100, description="exact action, e.g. login, login_failed, GET")
+TextQ = Query(None, max_length=200, description="text contained in the target")
+BeforeQ = Query(None, ge=1, description="`next` of the previous page (rows with smaller id)")
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -26,22 +41,20 @@ def _iso(value: datetime | None) -> str | None:
         return None
     if value.tzinfo is None:
         raise HTTPException(422, "times need a zone, e.g. 2026-11-22T14:00:00Z")
-    return value.isoformat()
+    return value.astimezone(UTC).isoformat()
 
 
-@router.get("/audit", response_model=None)
-def list_audit(
-    db: Db,
-    actor: str | None = Query(None, max_length=100, description="exact user/token name"),
-    action: str | None = Query(None, max_length=100, description="exact action, e.g. login"),
-    q: str | None = Query(None, max_length=200, description="text contained in the target"),
-    since: datetime | None = None,
-    until: datetime | None = None,
-    limit: int = Query(200, ge=1, le=10000),
-    before: int | None = Query(None, ge=1, description="`next` of the previous page"),
-    format: Literal["json", "csv"] = "json",
-) -> dict[str, Any] | Response:
-    """Newest first. `at` is compared as text: stored times are UTC ISO-8601."""
+def _select(
+    db: sqlite_utils.Database,
+    actor: str | None,
+    action: str | None,
+    q: str | None,
+    since: datetime | None,
+    until: datetime | None,
+    before: int | None,
+    limit: int,
+) -> list[tuple[Any, ...]]:
+    """Stored times are UTC ISO-8601 with +00:00, so `at` compares correctly as text."""
     where: list[str] = []
     args: list[Any] = []
     for col, val in (("actor", actor), ("action", action)):
@@ -61,19 +74,93 @@ def list_audit(
         where.append("id < ?")
         args.append(before)
     clause = f"WHERE {' AND '.join(where)}" if where else ""
-    rows = db.execute(
-        f"SELECT {', '.join(COLUMNS)} FROM audit {clause} ORDER BY id DESC LIMIT ?",
-        [*args, limit],
-    ).fetchall()
-    items = [dict(zip(COLUMNS, r, strict=True)) for r in rows]
-    if format == "csv":
-        buf = io.StringIO()
-        writer = csv.writer(buf)
-        writer.writerow(COLUMNS)
-        writer.writerows(rows)
-        return Response(
-            "\ufeff" + buf.getvalue(),  # BOM: Excel opens UTF-8 (Chinese names) correctly
-            media_type="text/csv; charset=utf-8",
-            headers={"Content-Disposition": 'attachment; filename="audit.csv"'},
+    return list(
+        db.execute(
+            f"SELECT {', '.join(COLUMNS)} FROM audit {clause} ORDER BY id DESC LIMIT ?",
+            [*args, limit],
         )
+    )
+
+
+def _safe(cell: Any) -> Any:
+    if isinstance(cell, str) and cell.startswith(FORMULA_START):
+        return "'" + cell
+    return cell
+
+
+def _csv(
+    db: sqlite_utils.Database, who: Principal, rows: list[tuple[Any, ...]], filters: dict[str, Any]
+) -> Response:
+    buf = io.StringIO()
+    writer = csv.writer(buf)
+    writer.writerow(COLUMNS)
+    writer.writerows([_safe(c) for c in row] for row in rows)
+    audit(
+        db,
+        who.name,
+        "export",
+        "/api/v1/audit.csv",
+        {"rows": len(rows), "filters": {k: v for k, v in filters.items() if v is not None}},
+    )
+    return Response(
+        "\ufeff" + buf.getvalue(),  # BOM: Excel opens UTF-8 (Chinese names) correctly
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": 'attachment; filename="audit.csv"'},
+    )
+
+
+@router.get("/audit", response_model=None)
+def list_audit(
+    db: Db,
+    who: Admin,
+    actor: str | None = ActorQ,
+    action: str | None = ActionQ,
+    q: str | None = TextQ,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    limit: int = Query(200, ge=1, le=10000),
+    before: int | None = BeforeQ,
+    format: Literal["json", "csv"] = "json",
+) -> dict[str, Any] | Response:
+    """Newest first: {"items": [{id, at, actor, action, target, detail}], "next": id|null}.
+    `format=csv` is the same as /audit.csv for this page."""
+    rows = _select(db, actor, action, q, since, until, before, limit)
+    if format == "csv":
+        filters = {
+            "actor": actor,
+            "action": action,
+            "q": q,
+            "since": _iso(since),
+            "until": _iso(until),
+            "before": before,
+            "limit": limit,
+        }
+        return _csv(db, who, rows, filters)
+    items = [dict(zip(COLUMNS, r, strict=True)) for r in rows]
     return {"items": items, "next": items[-1]["id"] if len(items) == limit else None}
+
+
+@router.get("/audit.csv", response_model=None)
+def export_audit(
+    db: Db,
+    who: Admin,
+    actor: str | None = ActorQ,
+    action: str | None = ActionQ,
+    q: str | None = TextQ,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    limit: int = Query(EXPORT_MAX, ge=1, le=EXPORT_MAX),
+    before: int | None = BeforeQ,
+) -> Response:
+    """CSV (UTF-8 with BOM) of the matching rows, newest first; audited as "export"."""
+    rows = _select(db, actor, action, q, since, until, before, limit)
+    filters = {
+        "actor": actor,
+        "action": action,
+        "q": q,
+        "since": _iso(since),
+        "until": _iso(until),
+        "before": before,
+        "limit": limit,
+    }
+    return _csv(db, who, rows, filters)
