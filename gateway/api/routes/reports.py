@@ -1,0 +1,142 @@
+"""Reports for the bureau: the written incident report and the daily/monthly statistics.
+
+Supervisors, the bureau and admins only (incidents and statistics are about vulnerable people).
+Times are shown in the site's time zone: `app.state.site_timezones` ({site: IANA name}) when
+the gateway sets it, else the `tz` query parameter, else Asia/Shanghai. Snapshots come from
+`app.state.media_dir` (a path, or the MediaStore) when set.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi.responses import JSONResponse, Response
+
+from gateway.api.deps import Db, require
+from gateway.reports import (
+    DEFAULT_TZ,
+    BadTimeZone,
+    ReportNotFound,
+    daily_stats,
+    monthly_stats,
+    render_incident_report,
+    stats_csv,
+    stats_xlsx,
+)
+from gateway.reports.report import CONTENT_TYPES
+from gateway.reports.times import zone
+
+router = APIRouter(
+    prefix="/api/v1", tags=["reports"], dependencies=[require("supervisor", "bureau")]
+)
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+_UNSAFE = re.compile(r"[^A-Za-z0-9_.-]+")
+TzQuery = Annotated[
+    str | None, Query(description="IANA time zone; default: the site's, else Asia/Shanghai")
+]
+SiteQuery = Annotated[str | None, Query(description="site slug; all sites when omitted")]
+StatsFormat = Annotated[Literal["json", "csv", "xlsx"], Query(alias="format")]
+
+
+def _site_tz(request: Request, site: str | None, tz: str | None) -> str:
+    name = tz
+    if name is None and site is not None:
+        name = (getattr(request.app.state, "site_timezones", None) or {}).get(site)
+    name = name or DEFAULT_TZ
+    try:
+        zone(name)
+    except BadTimeZone as exc:
+        raise HTTPException(422, str(exc)) from None
+    return name
+
+
+def _media_dir(request: Request) -> Path | None:
+    media = getattr(request.app.state, "media_dir", None)
+    media = getattr(media, "root", media)  # a MediaStore carries its directory as .root
+    return Path(media) if media else None
+
+
+def _attachment(body: bytes, media_type: str, name: str) -> Response:
+    safe = _UNSAFE.sub("_", name)[:120]
+    return Response(
+        body,
+        media_type=media_type,
+        headers={
+            "Content-Disposition": f'attachment; filename="{safe}"',
+            "Cache-Control": "no-store",  # personal data: no copies in caches
+        },
+    )
+
+
+@router.get("/incidents/{incident_id}/report")
+def incident_report(
+    incident_id: str,
+    request: Request,
+    db: Db,
+    lang: Literal["zh", "en"] = "zh",
+    fmt: Annotated[Literal["pdf", "html"], Query(alias="format")] = "pdf",
+    tz: TzQuery = None,
+) -> Response:
+    """The written incident report (header, deadlines, timeline, people, device data,
+    snapshots, report records) as a PDF or printable HTML download."""
+    row = db.execute("SELECT site FROM incidents WHERE id = ?", [incident_id]).fetchone()
+    if row is None:
+        raise HTTPException(404, f"no incident {incident_id}")
+    zone_name = _site_tz(request, row[0], tz)
+    try:
+        body = render_incident_report(
+            db, incident_id, lang, fmt, zone_name, media_dir=_media_dir(request)
+        )
+    except ReportNotFound as exc:
+        raise HTTPException(404, str(exc)) from None
+    return _attachment(body, CONTENT_TYPES[fmt], f"incident-{incident_id}-{lang}.{fmt}")
+
+
+def _year_ok(year: int) -> None:
+    if not 1970 <= year <= 9000:
+        raise HTTPException(422, "year out of range (1970-9000)")
+
+
+def _stats_response(stats: dict[str, Any], fmt: str, name: str) -> Response:
+    if fmt == "csv":
+        return _attachment(stats_csv(stats), "text/csv; charset=utf-8", f"{name}.csv")
+    if fmt == "xlsx":
+        return _attachment(stats_xlsx(stats), XLSX, f"{name}.xlsx")
+    return JSONResponse(stats, headers={"Cache-Control": "no-store"})
+
+
+@router.get("/reports/daily")
+def daily_report(
+    request: Request,
+    db: Db,
+    date_: Annotated[date, Query(alias="date", description="local calendar day, YYYY-MM-DD")],
+    site: SiteQuery = None,
+    fmt: StatsFormat = "json",
+    tz: TzQuery = None,
+) -> Response:
+    """Checks, outcomes, fevers, items held, alerts and response times, incidents and deadline
+    compliance of one day in the site's time zone."""
+    _year_ok(date_.year)
+    stats = daily_stats(db, site, date_, _site_tz(request, site, tz))
+    return _stats_response(stats, fmt, f"stats-{site or 'all'}-{date_.isoformat()}")
+
+
+@router.get("/reports/monthly")
+def monthly_report(
+    request: Request,
+    db: Db,
+    month: Annotated[str, Query(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="YYYY-MM")],
+    site: SiteQuery = None,
+    fmt: StatsFormat = "json",
+    tz: TzQuery = None,
+) -> Response:
+    """The daily figures summed over a month in the site's time zone, with a row per day."""
+    year, mon = (int(p) for p in month.split("-"))
+    _year_ok(year)
+    stats = monthly_stats(db, site, year, mon, _site_tz(request, site, tz))
+    return _stats_response(stats, fmt, f"stats-{site or 'all'}-{month}")
