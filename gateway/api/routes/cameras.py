@@ -11,8 +11,9 @@
   fractions of the frame. Nodes do not report their layout over MQTT (the contract has no
   field for it), so an admin enters what the node's TOML says; the wall draws it as SVG.
 
-Media are read from `app.state.media` (the gateway's `MediaStore`) when the app has one, else
-from the default media directory beside the database (the files are the record).
+Media are read from `app.state.media` / `app.state.media_dir` (the gateway's `MediaStore` or its
+directory) when set, else from the default media directory beside the database (the files are
+the record).
 """
 
 from __future__ import annotations
@@ -47,9 +48,12 @@ _TYPES = {
 
 # -- media files ------------------------------------------------------------------------------
 def _media_root(request: Request) -> Path:
-    store = getattr(request.app.state, "media", None)
-    if store is not None:
-        return Path(store.root)
+    """`app.state.media` or `app.state.media_dir` (a MediaStore or a path), else the default."""
+    for name in ("media", "media_dir"):
+        media = getattr(request.app.state, name, None)
+        media = getattr(media, "root", media)
+        if media:
+            return Path(media)
     return Path(request.app.state.db_path).parent / "media"
 
 
