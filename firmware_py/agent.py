@@ -55,6 +55,7 @@ class NodeAgent:
         self.outbox_fault: str | None = None
         self.bad_commands = 0
         self._stop = threading.Event()
+        self.beat = time.monotonic()  # last heartbeat-loop turn
         self._hb_thread = threading.Thread(
             target=self._heartbeat_loop, name="heartbeat", daemon=True
         )
@@ -116,6 +117,15 @@ class NodeAgent:
         self.publisher.stop()
         self.bus.close()
 
+    def healthy(self) -> str | None:
+        """None when the agent's loops are turning; otherwise what is stuck (for the watchdog)."""
+        now = time.monotonic()
+        if not self._hb_thread.is_alive() or now - self.beat > 3 * self.heartbeat_s + 5:
+            return "heartbeat loop stuck"
+        if now - self.publisher.beat > 30:
+            return "outbox publisher stuck"
+        return None
+
     def devices(self) -> dict[str, DeviceState]:
         states: dict[str, DeviceState] = {}
         for app in self.apps:
@@ -174,6 +184,7 @@ class NodeAgent:
 
     def _heartbeat_loop(self) -> None:
         while not self._stop.wait(self.heartbeat_s):
+            self.beat = time.monotonic()
             try:
                 self.outbox.prune_old()
                 if self.bus.connected:

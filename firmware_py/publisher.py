@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+import time
 
 from firmware_py.bus import MessageBus
 from firmware_py.outbox import Outbox
@@ -28,6 +29,7 @@ class OutboxPublisher:
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="outbox-publisher", daemon=True)
+        self.beat = time.monotonic()  # last loop turn: the watchdog's proof of life
         self.published = 0
         self.acknowledged = 0
         bus.on_acked = self._on_acked
@@ -56,6 +58,7 @@ class OutboxPublisher:
         while not self._stop.is_set():
             self._wake.wait(0.5)
             self._wake.clear()
+            self.beat = time.monotonic()
             try:
                 self._settle_acks()
                 if self._bus.connected:

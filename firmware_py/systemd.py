@@ -8,8 +8,14 @@ must be fed from the loop whose health it vouches for, at least every `watchdog_
 
 from __future__ import annotations
 
+import logging
 import os
+import signal
 import socket
+import threading
+from collections.abc import Callable
+
+log = logging.getLogger(__name__)
 
 
 def notify(state: str) -> bool:
@@ -52,3 +58,38 @@ def watchdog_interval_s() -> float | None:
     if not usec or not usec.isdigit() or (pid and pid != str(os.getpid())):
         return None
     return int(usec) / 2e6
+
+
+def run_until_signal(
+    start: Callable[[], None],
+    stop: Callable[[], None],
+    healthy: Callable[[], str | None],
+    *,
+    name: str,
+    check_s: float = 5.0,
+) -> int:
+    """Start, tell systemd we are ready, then until SIGTERM/SIGINT: check `healthy()` and feed
+    the watchdog only while it returns None (a stuck loop stops the feeding, so systemd
+    restarts the service). Says STOPPING before `stop()`. Returns the exit code."""
+    done = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: done.set())
+    signal.signal(signal.SIGINT, lambda *_: done.set())
+    start()
+    ready()
+    status(f"{name} running")
+    interval = min(check_s, watchdog_interval_s() or check_s)
+    stuck_logged = False
+    while not done.wait(interval):
+        problem = healthy()
+        if problem is None:
+            watchdog()
+            if stuck_logged:
+                status(f"{name} running")
+                stuck_logged = False
+        elif not stuck_logged:  # stop feeding: systemd restarts us after WatchdogSec
+            log.error("%s: %s; no longer feeding the watchdog", name, problem)
+            status(f"{name}: {problem}")
+            stuck_logged = True
+    stopping()
+    stop()
+    return 0

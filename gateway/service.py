@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from datetime import UTC, datetime
 from typing import Any
 
@@ -97,6 +98,14 @@ class Gateway:
         self.subscriber.start()
         self._http_thread.start()
         log.info("gateway API on http://%s", self.settings.http)
+
+    def healthy(self) -> str | None:
+        """None when ingestion and the API are running; otherwise what is stuck."""
+        if not self.subscriber._thread.is_alive() or time.monotonic() - self.subscriber.beat > 20:
+            return "ingest loop stuck"
+        if not self._http_thread.is_alive():
+            return "HTTP server stopped"
+        return None
 
     def stop(self) -> None:
         self._stopping.set()

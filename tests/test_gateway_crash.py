@@ -3,11 +3,9 @@ acknowledged to the broker only after their commit, and the persistent session k
 
 from __future__ import annotations
 
-import os
 import signal
 import sqlite3
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -15,33 +13,14 @@ import pytest
 
 from firmware_py.sim import CheckSimulator
 from tests.support.mosquitto import Broker
-from tests.support.net import free_port, wait_for, wait_port
-from tests.support.stack import node_agent
+from tests.support.net import free_port, wait_for
+from tests.support.stack import node_agent, spawn_gateway
 
 pytestmark = pytest.mark.integration
 
 
 def _start_gateway(broker: Broker, db: Path, port: int) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "STATIONKIT_BROKER_PASSWORD": broker.users["gateway"]}
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "firmware_py.cli",
-            "gateway",
-            "--broker",
-            f"mqtt://127.0.0.1:{broker.port}",
-            "--db",
-            str(db),
-            "--http",
-            f"127.0.0.1:{port}",
-        ],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    wait_port(port, 20)
-    return proc
+    return spawn_gateway(broker, db, port, wait_s=20)
 
 
 def _count(db: Path) -> tuple[int, int, list[int]]:

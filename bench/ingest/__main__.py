@@ -17,8 +17,6 @@ import os
 import platform
 import sqlite3
 import statistics
-import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -32,8 +30,8 @@ from paho.mqtt.properties import Properties
 
 from devices.contract import codec, topics
 from tests.support.mosquitto import Broker
-from tests.support.net import free_port, wait_port
-from tests.support.stack import gateway
+from tests.support.net import free_port
+from tests.support.stack import gateway, spawn_gateway
 
 SITE, NODE = "bench", "node-1"
 
@@ -107,25 +105,7 @@ def bare_rate(broker: Broker, items: list[bytes]) -> float:
 def gateway_rate(broker: Broker, items: list[bytes], workdir: Path) -> tuple[float, float]:
     db = workdir / "gw.db"
     port = free_port()
-    env = {**os.environ, "STATIONKIT_BROKER_PASSWORD": broker.users["gateway"]}
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "firmware_py.cli",
-            "gateway",
-            "--broker",
-            f"mqtt://127.0.0.1:{broker.port}",
-            "--db",
-            str(db),
-            "--http",
-            f"127.0.0.1:{port}",
-        ],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    wait_port(port, 30)
+    proc = spawn_gateway(broker, db, port)
     time.sleep(1.0)
     ps = psutil.Process(proc.pid)
     peak = ps.memory_info().rss

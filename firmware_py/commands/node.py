@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import argparse
 import logging
-import signal
-import threading
 from pathlib import Path
 
 from devices.contract import topics
@@ -16,6 +14,7 @@ from firmware_py.config import NodeConfig
 from firmware_py.config_file import ConfigError, load_toml
 from firmware_py.outbox import Outbox
 from firmware_py.sim import CheckSimulator
+from firmware_py.systemd import run_until_signal
 
 
 def build_agent(cfg: NodeConfig) -> NodeAgent:
@@ -77,13 +76,9 @@ def run(args: argparse.Namespace) -> int:
         print(exc)
         return 2
     agent = build_agent(cfg)
-    done = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: done.set())
-    signal.signal(signal.SIGINT, lambda *_: done.set())
-    agent.start()
-    done.wait()
-    agent.stop()
-    return 0
+    return run_until_signal(
+        agent.start, agent.stop, agent.healthy, name=f"node {cfg.site}/{cfg.node}"
+    )
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

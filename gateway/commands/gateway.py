@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import argparse
 import logging
-import signal
-import threading
 from pathlib import Path
 
 from firmware_py.config_file import ConfigError
+from firmware_py.systemd import run_until_signal
 from gateway.auth.tokens import ROLES, create_token
 from gateway.config import load_settings
 from gateway.store.db import open_store
@@ -33,13 +32,7 @@ def run_gateway(args: argparse.Namespace) -> int:
         print(f"stationkit gateway: {exc}")
         return 2
     gw = Gateway(settings)
-    done = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: done.set())
-    signal.signal(signal.SIGINT, lambda *_: done.set())
-    gw.start()
-    done.wait()
-    gw.stop()
-    return 0
+    return run_until_signal(gw.start, gw.stop, gw.healthy, name="gateway")
 
 
 def run_token_create(args: argparse.Namespace) -> int:

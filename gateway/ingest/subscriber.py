@@ -48,6 +48,7 @@ class GatewaySubscriber:
         self._queue: queue.Queue[tuple[Incoming, int, int]] = queue.Queue()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="ingest-writer", daemon=True)
+        self.beat = time.monotonic()  # last loop turn: the watchdog's proof of life
         c = mqtt.Client(
             mqtt.CallbackAPIVersion.VERSION2,
             client_id=client_id,
@@ -125,6 +126,7 @@ class GatewaySubscriber:
     def _run(self) -> None:
         last_expiry = 0.0
         while not self._stop.is_set():
+            self.beat = time.monotonic()
             batch = self._take_batch()
             if batch:
                 self._commit(batch)
@@ -158,6 +160,7 @@ class GatewaySubscriber:
             except Exception:  # disk full, locked database…: keep the messages, retry
                 log.exception("could not store a batch of %d messages; retrying", len(batch))
                 self._stop.wait(1.0)
+                self.beat = time.monotonic()  # retrying is alive: a restart would not help
         else:
             return  # stopping: not acknowledged, the broker will redeliver
         for _, mid, qos in batch:

@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import socket
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from firmware_py import systemd
+from tests.support.mosquitto import Broker
+from tests.support.net import free_port
+from tests.support.stack import spawn_gateway
 
 
 @pytest.fixture
@@ -64,3 +71,66 @@ def test_watchdog_interval(monkeypatch: pytest.MonkeyPatch) -> None:
     assert systemd.watchdog_interval_s() == 15.0
     monkeypatch.setenv("WATCHDOG_PID", "1")  # meant for another process
     assert systemd.watchdog_interval_s() is None
+
+
+@pytest.mark.integration
+def test_the_gateway_process_reports_ready_feeds_the_watchdog_and_says_stopping(
+    broker: Broker, tmp_path: Path, notify_socket: socket.socket
+) -> None:
+    """The Type=notify unit's contract, with a real `stationkit gateway` process."""
+    port = free_port()
+    proc = spawn_gateway(
+        broker,
+        tmp_path / "gw.db",
+        port,
+        env={"WATCHDOG_USEC": "1000000"},  # WatchdogSec=1: fed every 0.5 s
+    )
+    try:
+        got: list[bytes] = []
+        deadline = time.monotonic() + 10
+        while b"WATCHDOG=1" not in got and time.monotonic() < deadline:
+            got.append(notify_socket.recv(4096))
+        assert got[0] == b"READY=1"
+        assert b"WATCHDOG=1" in got
+        proc.send_signal(signal.SIGTERM)
+        while b"STOPPING=1" not in got and time.monotonic() < deadline:
+            got.append(notify_socket.recv(4096))
+        assert b"STOPPING=1" in got
+        assert proc.wait(10) == 0
+    finally:
+        proc.kill()
+        proc.wait()
+
+
+def test_a_stuck_loop_stops_feeding_the_watchdog(
+    notify_socket: socket.socket, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("WATCHDOG_USEC", "200000")
+    monkeypatch.setenv("WATCHDOG_PID", str(os.getpid()))
+    health: list[str | None] = [None, None, "ingest loop stuck", "ingest loop stuck"]
+    stopped: list[bool] = []
+
+    def healthy() -> str | None:
+        problem = health.pop(0) if health else "ingest loop stuck"
+        if not health:
+            threading.Timer(0.05, os.kill, (os.getpid(), signal.SIGTERM)).start()
+        return problem
+
+    previous = signal.getsignal(signal.SIGTERM), signal.getsignal(signal.SIGINT)
+    try:
+        code = systemd.run_until_signal(
+            lambda: None, lambda: stopped.append(True), healthy, name="gateway"
+        )
+    finally:
+        signal.signal(signal.SIGTERM, previous[0])
+        signal.signal(signal.SIGINT, previous[1])
+    assert code == 0 and stopped == [True]
+    got = []
+    with contextlib.suppress(TimeoutError):
+        notify_socket.settimeout(0.2)
+        while True:
+            got.append(notify_socket.recv(4096))
+    assert got[:2] == [b"READY=1", b"STATUS=gateway running"]
+    assert got.count(b"WATCHDOG=1") == 2  # fed while healthy, never after
+    assert b"STATUS=gateway: ingest loop stuck" in got
+    assert got[-1] == b"STOPPING=1"

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -42,6 +45,31 @@ class Api:
             cursor = page["next"]
             if not cursor:
                 return items
+
+
+def spawn_gateway(
+    broker: Broker,
+    db: Path,
+    port: int,
+    *,
+    env: dict[str, str] | None = None,
+    config: Path | None = None,
+    wait_s: float = 30,
+) -> subprocess.Popen[bytes]:
+    """`stationkit gateway` as a real process (for kill -9, systemd and benchmark runs)."""
+    args = [sys.executable, "-m", "firmware_py.cli", "gateway"]
+    if config:
+        args += ["--config", str(config)]
+    args += ["--broker", f"mqtt://127.0.0.1:{broker.port}", "--db", str(db)]
+    args += ["--http", f"127.0.0.1:{port}"]
+    proc = subprocess.Popen(
+        args,
+        env={**os.environ, "STATIONKIT_BROKER_PASSWORD": broker.users["gateway"], **(env or {})},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    wait_port(port, wait_s)
+    return proc
 
 
 @contextmanager
