@@ -168,6 +168,9 @@ class _Run:
             quiet = self.config.rule(key[0]).auto_clear_s
             if quiet is not None and self.now >= alert.last_at + timedelta(seconds=quiet):
                 self.close(key, "auto_cleared", None)
+
+    def forget_checks(self) -> None:
+        """Finished checks are remembered only `check_memory_s` (an out-of-order guard)."""
         forget = self.now - timedelta(seconds=self.config.check_memory_s)
         for check, seen in list(self.state.checks_done.items()):
             if seen < forget:
@@ -368,6 +371,7 @@ def evaluate(
     """Apply one event, node change or tick at time `now` (UTC-aware). Returns the new state
     and what changed, in order. `state` itself is left untouched."""
     run = _Run(state, now, config or AlertsConfig(), new_id)
+    run.forget_checks()
     if isinstance(item, NodeChange):
         run.node(item)
     elif not isinstance(item, Tick):

@@ -73,3 +73,42 @@ class Engine:
 
     def kinds(self, rule: str) -> list[str]:
         return [c.kind for c in self.changes if c.alert.rule == rule]
+
+
+def metal(result: str = "metal_found", check_id: str | None = None, **kw: Any) -> Event:
+    data: dict[str, Any] = {"result": result, "source": "keypad"}
+    if check_id is not None:
+        data["check_id"] = check_id
+    return event("metal", data, device=kw.pop("device", "wand"), **kw)
+
+
+def check_of(check_id: str, outcome: str = "cleared", **kw: Any) -> Event:
+    """The finished check `check_id` (the event that resolves its metal result)."""
+    data = {"check_id": check_id, "outcome": outcome, "started_at": T0, "finished_at": T0}
+    return event("check", data, device=kw.pop("device", "desk"), **kw)
+
+
+def people(
+    count: int,
+    expected: int | None = None,
+    camera: str = "room-1",
+    zone: str | None = None,
+    **kw: Any,
+) -> Event:
+    data: dict[str, Any] = {"camera": camera, "count": count}
+    if expected is not None:
+        data["expected"] = expected
+    if zone is not None:
+        data["zone"] = zone
+    return event("people", data, **kw)
+
+
+def crossing(
+    direction: str = "out", night: bool = False, camera: str = "door-cam", **kw: Any
+) -> Event:
+    data = {"camera": camera, "line": "door", "direction": direction, "night": night}
+    return event("line_cross", data, **kw)
+
+
+def tamper(reason: str, active: bool, camera: str = "cam1", **kw: Any) -> Event:
+    return event("tamper", {"camera": camera, "reason": reason, "active": active}, **kw)
