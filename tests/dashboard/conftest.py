@@ -1,0 +1,99 @@
+"""Fixtures for the dashboard's browser tests: one Chromium per session, one real stack
+(Mosquitto + gateway) per test module, logged-in pages on a given dashboard page."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Page
+
+from gateway.auth.tokens import create_token
+from gateway.service import Gateway
+from gateway.store.db import connect
+from tests.support.browser import Pages, launch, screenshot
+from tests.support.mosquitto import Broker
+from tests.support.stack import Api, gateway
+
+
+@dataclass
+class Stack:
+    broker: Broker
+    gw: Gateway
+    api: Api
+    db_path: Path
+
+    @property
+    def base(self) -> str:
+        return self.api.base
+
+    def token(self, role: str, name: str | None = None) -> str:
+        """A bearer token for a new (or renewed) API user `name` with `role`."""
+        db = connect(self.db_path)
+        try:
+            return create_token(db, name or f"{role}-user", role)
+        finally:
+            db.conn.close()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    with launch() as b:
+        yield b
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    tmp = tmp_path_factory.mktemp("dash")
+    b = Broker(tmp / "mosquitto")
+    b.workdir.mkdir()
+    b.add_user("gateway")
+    b.start()
+    try:
+        with gateway(b, tmp / "gateway.db") as (gw, api):
+            try:
+                yield Stack(b, gw, api, tmp / "gateway.db")
+            finally:
+                gw.updates.close()  # end open SSE responses so the HTTP server can stop
+    finally:
+        b.stop()
+
+
+@pytest.fixture
+def pages(browser: Browser) -> Iterator[Pages]:
+    p = Pages(browser)
+    try:
+        yield p
+    finally:
+        p.close()
+
+
+OpenDash = Callable[..., Page]
+
+
+@pytest.fixture
+def open_dash(stack: Stack, pages: Pages) -> OpenDash:
+    """`open_dash(role="admin", page="desk", viewport=(1024, 600), lang="zh-CN")`: a page logged
+    in with a bearer token for `role`, on `#/<page>`, once the page module has mounted."""
+
+    def open_(
+        role: str = "admin",
+        page: str = "desk",
+        viewport: tuple[int, int] = (1024, 600),
+        lang: str = "zh-CN",
+        name: str | None = None,
+    ) -> Page:
+        token = stack.token(role, name)
+        pg = pages.new(viewport, init_storage={"sk_token": token, "sk_lang": lang})
+        pg.goto(f"{stack.base}/#/{page}")
+        pg.wait_for_selector(f'section[data-page="{page}"][data-ready="1"]')
+        return pg
+
+    return open_
+
+
+@pytest.fixture
+def shot() -> Callable[[Page, str], Path]:
+    return screenshot
