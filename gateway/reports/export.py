@@ -25,7 +25,7 @@ Row = tuple[str, str, str, Any]
 def stats_rows(stats: dict[str, Any]) -> list[Row]:
     """The statistics as long rows, in a stable order."""
     rows: list[Row] = [
-        ("report", key, "", stats[key])
+        ("report", key, "value", stats[key])
         for key in ("site", "period", "label", "tz", "start", "end", "generated_at")
     ]
     c = stats["checks"]

@@ -16,8 +16,10 @@ class BadTimeZone(ValueError):
 
 def zone(name: str) -> ZoneInfo:
     try:
+        if len(name) > 64:
+            raise ValueError(name)
         return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):
         raise BadTimeZone(
             f"unknown time zone {name!r} (use an IANA name, e.g. Asia/Shanghai)"
         ) from None

@@ -57,8 +57,10 @@ def _site_tz(request: Request, site: str | None, tz: str | None) -> str:
 
 def _media_dir(request: Request) -> Path | None:
     media = getattr(request.app.state, "media_dir", None)
-    media = getattr(media, "root", media)  # a MediaStore carries its directory as .root
-    return Path(media) if media else None
+    if media is None or isinstance(media, str | Path):
+        return Path(media) if media else None
+    root = getattr(media, "root", None)  # a MediaStore carries its directory as .root
+    return Path(root) if isinstance(root, str | Path) else None
 
 
 def _attachment(body: bytes, media_type: str, name: str) -> Response:
