@@ -16,7 +16,11 @@ Choices (see docs/alerts.md, "After a restart"):
   nodes each site has and which are offline since when; a node_offline or site_link alert whose
   node (or any node of the site) the table shows online starts its auto-clear at once.
   Without it, a node with an open node_offline alert is taken as offline since the alert's
-  `first_at`.
+  `first_at`. A node the table shows offline without an open alert gets a pending condition if
+  it went offline less than debounce + site-link window ago or its site has an open site_link
+  alert (so it is raised when due, or when the site link comes back), else a latched one (a
+  person resolved it: no new alert until the node has been back online). Pass the engine's
+  `config` for those durations.
 * Lost on purpose: pending conditions that had not lasted their debounce yet (the next event
   starts them again), latches of alerts a person resolved (the next bad report may raise a new
   alert), which tamper reasons were active (the next clear of any reason clears the camera),
@@ -26,9 +30,9 @@ Choices (see docs/alerts.md, "After a restart"):
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from gateway.alerts.config import STATEFUL_RULES
+from gateway.alerts.config import STATEFUL_RULES, AlertsConfig
 from gateway.alerts.models import Alert, AlertKey, Condition, EngineState, Incident
 
 NodeRow = tuple[str, str, str, datetime]
@@ -41,6 +45,7 @@ def restore_state(
     now: datetime,
     *,
     nodes: Iterable[NodeRow] = (),
+    config: AlertsConfig | None = None,
 ) -> EngineState:
     """An engine state holding `open_alerts` (closed ones are ignored) and `open_incidents`.
     If two open alerts share a key (should not happen), the most recently raised one is kept
@@ -66,9 +71,25 @@ def restore_state(
         )
         if alert.rule == "node_offline" and alert.node is not None:
             state.nodes.setdefault((alert.site, alert.node), Condition(bad=True, since=since))
+    _node_conditions(state, now, config or AlertsConfig())
     for incident in open_incidents:
         state.incidents[incident.id] = incident
     return state
+
+
+def _node_conditions(state: EngineState, now: datetime, config: AlertsConfig) -> None:
+    """A node the table shows offline without an open node_offline alert gets its condition
+    back: pending if it went offline too recently to have been raised (or its whole site is
+    under a site_link alert, which stands for it), else latched (a person resolved it)."""
+    rule = config.rule("node_offline")
+    wait = timedelta(seconds=rule.debounce_s + config.site_link_window_s)
+    for (site, node), cond in state.nodes.items():
+        key: AlertKey = ("node_offline", site, node, None)
+        if not cond.bad or key in state.conditions:
+            continue
+        site_down = ("site_link", site, None, None) in state.alerts
+        latched = not site_down and now >= cond.since + wait
+        state.conditions[key] = Condition(bad=True, since=cond.since, latched=latched)
 
 
 def _recovered(state: EngineState, alert: Alert) -> bool:
