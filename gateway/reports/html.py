@@ -86,7 +86,7 @@ TEMPLATE = """<!DOCTYPE html>
 <h2>{{ t('timeline') }}</h2>
 <p class="note">{{ t('window', before=r.window_before_min, after=r.window_after_min,
   site=inc.site, node=('/' ~ inc.node) if inc.node else '') }}
-  {% if r.events_truncated %}{{ t('truncated', n=r.timeline|length) }}{% endif %}</p>
+  {% if r.events_truncated %}{{ t('truncated', n=r.events_shown) }}{% endif %}</p>
 <table id="timeline">
   <colgroup><col style="width:23%"><col style="width:8%"><col style="width:13%">
     <col style="width:13%"><col></colgroup>

@@ -24,7 +24,10 @@ WINDOW_BEFORE = timedelta(minutes=30)
 WINDOW_AFTER = timedelta(minutes=60)
 """…to this long after (the written report is due at +60 min)."""
 MAX_EVENTS = 200
-"""Events shown in the timeline at most (a busy camera must not make a 500-page report)."""
+"""Events shown in the timeline at most, the nearest in time to the incident (a busy camera must
+not make a 500-page report)."""
+SCAN_EVENTS = 20_000
+"""Events of the window read at most to choose them from."""
 NOISY_KINDS = ("motion", "gate", "metal", "temperature")
 """Kinds shown only from the incident's own node."""
 MAX_SNAPSHOTS = 12
@@ -86,6 +89,7 @@ class ReportData:
     checks: list[dict[str, Any]]
     report_notes: list[Entry]
     events_truncated: bool = False
+    events_shown: int = 0
     snapshots: list[Snapshot] = field(default_factory=list)
     clips: list[str] = field(default_factory=list)
     window_before_min: int = int(WINDOW_BEFORE.total_seconds() // 60)
@@ -225,10 +229,12 @@ def gather(
     events = _rows(
         db,
         f"SELECT * FROM events WHERE {' AND '.join(where)} ORDER BY ts, seq LIMIT ?",
-        [*args, MAX_EVENTS + 1],
+        [*args, SCAN_EVENTS],
     )
     truncated = len(events) > MAX_EVENTS
-    events = events[:MAX_EVENTS]
+    if truncated:  # keep the events nearest in time to the incident
+        events.sort(key=lambda e: abs(((parse(e["ts"]) or opened) - opened).total_seconds()))
+        events = events[:MAX_EVENTS]
     trigger_id = alert.get("event_id") if alert else None
     if trigger_id and not any(e["id"] == trigger_id for e in events):
         events += _rows(db, "SELECT * FROM events WHERE id = ?", [trigger_id])
@@ -288,6 +294,7 @@ def gather(
         checks=checks,
         report_notes=notes,
         events_truncated=truncated,
+        events_shown=len(kept),
         snapshots=snapshots,
         clips=clips,
     )

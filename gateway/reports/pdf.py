@@ -145,7 +145,7 @@ def render_pdf(report: ReportData, lang: str, tz: ZoneInfo) -> bytes:
         node=f"/{inc['node']}" if inc.get("node") else "",
     )
     if report.events_truncated:
-        note += " " + t("truncated", n=len(report.timeline))
+        note += " " + t("truncated", n=report.events_shown)
     story.append(_p(note, st["small"]))
     rows = [[t("time"), t("source"), t("actor"), t("action"), t("detail")]]
     for e in report.timeline:

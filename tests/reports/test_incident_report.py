@@ -136,3 +136,41 @@ def test_unreported_deadlines_are_missed_or_pending(station: Fixture) -> None:
     early = z("2026-11-22T09:00:00Z") + timedelta(minutes=45)  # written not yet due
     page = render_incident_report(station.db, "INC2", "en", "html", now=early).decode()
     assert 'class="pending">not yet due<' in page
+
+
+def test_busy_window_keeps_the_events_nearest_the_incident(
+    station: Fixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from datetime import timedelta
+
+    from devices.contract import codec, topics
+    from gateway.ingest.writer import Incoming, IngestWriter
+    from gateway.reports import incident
+    from tests.reports.conftest import z
+
+    monkeypatch.setattr(incident, "MAX_EVENTS", 4)
+    opened = z("2026-11-22T06:00:00Z")
+    events = [
+        codec.make_event(
+            "people",
+            site="s1",
+            node="desk-1",
+            seq=100 + i,
+            data={"camera": "hall", "count": i},
+            ts=opened + timedelta(minutes=minutes),
+        )
+        for i, minutes in enumerate((-29, -20, -1, 2, 3, 40, 59))
+    ]
+    IngestWriter(station.db).store_batch(
+        [Incoming(topics.event("s1", "desk-1", "people"), codec.encode(e), e.ts) for e in events]
+    )
+    page = _html(station, "en")
+    shown = [(t, action) for t, src, action in _timeline(page) if src == "event"]
+    # the trigger (0 min) and the people counts at -1, +2, +3 min; in time order
+    assert shown == [
+        ("2026-11-22 13:59:00 +08:00", "people count"),
+        ("2026-11-22 14:00:00 +08:00", "staff report"),
+        ("2026-11-22 14:02:00 +08:00", "people count"),
+        ("2026-11-22 14:03:00 +08:00", "people count"),
+    ]
+    assert "the 4 nearest in time are shown" in page
