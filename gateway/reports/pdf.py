@@ -76,7 +76,8 @@ def _table(
     rows: list[list[Any]], widths: list[float], style: ParagraphStyle, header: bool = True
 ) -> Table:
     data = [[_p(c, style) for c in row] for row in rows]
-    table = Table(data, colWidths=widths, repeatRows=1 if header else 0)
+    # splitInRow: a long comment or description may be taller than a page
+    table = Table(data, colWidths=widths, repeatRows=1 if header else 0, splitInRow=1)
     commands: list[tuple[Any, ...]] = [
         ("GRID", (0, 0), (-1, -1), 0.5, colors.HexColor("#555555")),
         ("VALIGN", (0, 0), (-1, -1), "TOP"),

@@ -174,3 +174,16 @@ def test_busy_window_keeps_the_events_nearest_the_incident(
         ("2026-11-22 14:03:00 +08:00", "people count"),
     ]
     assert "the 4 nearest in time are shown" in page
+
+
+def test_pdf_survives_text_longer_than_a_page(station: Fixture) -> None:
+    """A table row taller than a page raises LayoutError in reportlab unless rows may split."""
+    with station.db.conn:
+        station.db.execute(
+            "UPDATE incident_history SET detail=? WHERE action='phone_report'",
+            ["很长的备注" * 2000],
+        )
+        station.db.execute("UPDATE incidents SET summary=? WHERE id='INC1'", ["长" * 20000])
+    pdf = render_incident_report(station.db, "INC1", now=NOW)
+    assert page_count(pdf) >= 10
+    assert "INC1" in "\n".join(pdf_lines(pdf))
