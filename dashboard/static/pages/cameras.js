@@ -4,7 +4,7 @@
 // Media are fetched with the caller's credentials and shown as blob URLs (every fetch of a
 // recorded image or clip is audited by the gateway), so nothing of a resident is cached by URL.
 
-const KIND_ICONS = { motion: "〰", people: "👥", line_cross: "⇥", tamper: "⚠", camera: "📷" };
+const KIND_ICONS = { motion: "≈", people: "☺", line_cross: "→", tamper: "⚠", camera: "◉" };
 const STALE_S = 15 * 60; // a wall snapshot older than this is shown as stale
 const SVG = "http://www.w3.org/2000/svg";
 

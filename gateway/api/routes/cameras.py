@@ -51,7 +51,8 @@ def _media_root(request: Request) -> Path:
     """`app.state.media` or `app.state.media_dir` (a MediaStore or a path), else the default."""
     for name in ("media", "media_dir"):
         media = getattr(request.app.state, name, None)
-        media = getattr(media, "root", media)
+        if media is not None and not isinstance(media, str | Path):
+            media = media.root  # a MediaStore (careful: a Path has a .root too, "/")
         if media:
             return Path(media)
     return Path(request.app.state.db_path).parent / "media"
@@ -132,8 +133,9 @@ def _age_s(ts: str | None, now: datetime) -> float | None:
 
 
 @router.get("/cameras")
-def list_cameras(request: Request, db: Db, _: Watcher, site: str | None = None) -> dict[str, Any]:
-    """Cameras with health, latest snapshot, its age, and the layout to overlay."""
+def list_cameras(request: Request, db: Db, who: Watcher, site: str | None = None) -> dict[str, Any]:
+    """Cameras with health, latest snapshot, its age, and the layout to overlay (only the
+    sites the caller may see)."""
     now = datetime.now(UTC)
     where_site = "AND site = ?" if site else ""
     sargs: list[Any] = [site] if site else []
@@ -192,7 +194,10 @@ def list_cameras(request: Request, db: Db, _: Watcher, site: str | None = None) 
     }
     layouts = _layouts(db)
     items = []
+    scope = getattr(who, "sites", None)
     for key in sorted(cams):
+        if scope is not None and key[0] not in scope:
+            continue
         cam = cams[key]
         node_state, devices, last_seen = nodes.get((key[0], key[1]), (None, {}, None))
         if cam["tamper"]:
@@ -275,6 +280,9 @@ def get_media(request: Request, event_id: str, n: int, db: Db, who: Watcher) -> 
     if row is None:
         raise HTTPException(404, f"no event {event_id}")
     site, node, camera = row
+    scope = getattr(who, "sites", None)
+    if scope is not None and site not in scope:
+        raise HTTPException(403, f"site {site!r} is outside your scope")
     item = next(
         (m for m in _media_files(_media_root(request), site, node, event_id) if m["n"] == n), None
     )
