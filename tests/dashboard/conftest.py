@@ -75,8 +75,9 @@ OpenDash = Callable[..., Page]
 
 @pytest.fixture
 def open_dash(stack: Stack, pages: Pages) -> OpenDash:
-    """`open_dash(role="admin", page="desk", viewport=(1024, 600), lang="zh-CN")`: a page logged
-    in with a bearer token for `role`, on `#/<page>`, once the page module has mounted."""
+    """`open_dash(role="admin", page="desk", viewport=(1024, 600), lang="zh-CN", name=None,
+    storage=None)`: a page logged in with a bearer token for `role` (API user `name`), on
+    `#/<page>`, once the page module has mounted; `storage`: extra localStorage entries."""
 
     def open_(
         role: str = "admin",
@@ -84,9 +85,11 @@ def open_dash(stack: Stack, pages: Pages) -> OpenDash:
         viewport: tuple[int, int] = (1024, 600),
         lang: str = "zh-CN",
         name: str | None = None,
+        storage: dict[str, str] | None = None,
     ) -> Page:
         token = stack.token(role, name)
-        pg = pages.new(viewport, init_storage={"sk_token": token, "sk_lang": lang})
+        init = {"sk_token": token, "sk_lang": lang, **(storage or {})}
+        pg = pages.new(viewport, init_storage=init)
         pg.goto(f"{stack.base}/#/{page}")
         pg.wait_for_selector(f'section[data-page="{page}"][data-ready="1"]')
         return pg

@@ -87,7 +87,7 @@ export default {
       refreshChecks();
     });
     // node time-outs end checks without the operator; a slow poll keeps the card honest
-    const poll = setInterval(() => refreshActive(), 15000);
+    const poll = setInterval(() => refreshActive(), 5000);
     const tick = setInterval(() => renderClock(), 1000);
     stop = () => {
       clearInterval(poll);
@@ -249,7 +249,7 @@ export default {
     function coreEntry(node, check) {
       const input = h("input", {
         class: "core", type: "number", inputmode: "decimal", step: "0.1", min: "25", max: "45",
-        placeholder: "36.5", "data-testid": "core-input", "aria-label": t("desk.temp.core"),
+        placeholder: "°C", "data-testid": "core-input", "aria-label": t("desk.temp.core"),
       });
       const record = h("button", {
         class: "btn primary big", "data-testid": "core-submit",
@@ -312,7 +312,7 @@ export default {
           h("button", {
             class: "btn danger big", "data-testid": "outcome-refuse",
             onclick: () => { ui.refusing = true; renderCurrent(); },
-          }, t("outcome.refused")),
+          }, t("desk.outcome.refuse")),
         ));
       }
       return h("div", { class: "actions", "data-testid": "actions" }, parts);

@@ -5,7 +5,8 @@ day's finished checks with a search.
 Nodes decide checks themselves (the desk must work without the gateway); the gateway only sees
 their events. A check is "in progress" while its step events have arrived and its `check`
 event has not, within `window_min` minutes (a node that went offline mid-check leaves stale
-steps: they age out of the window).
+steps: they age out of the window). Intake nodes are those with checks, with recent step
+events, or with a gate/thermometer/wand among their devices (ids `gate*`, `thermo*`, `wand*`).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ router = APIRouter(prefix="/api/v1/desk", tags=["intake desk"])
 
 STEP_KINDS = ("gate", "metal", "temperature")
 ALARM_WINDOW_S = 2.0
+INTAKE_DEVICE_PREFIXES = ("gate", "thermo", "wand")
 DEFAULT_TZ = "Asia/Shanghai"
 
 
@@ -157,24 +159,23 @@ def active(
                 f"SELECT check_id FROM checks WHERE check_id IN ({marks})", list(ids)
             ).fetchall()
         }
-    nodes = _rows(
-        db,
-        "SELECT site, node, state, state_since, last_seen FROM nodes n "
-        f"WHERE EXISTS (SELECT 1 FROM checks c WHERE c.site=n.site AND c.node=n.node)"
-        f"{' AND n.site = ?' if site else ''} ORDER BY site, node",
-        site_args,
-    )
-    known = {(n["site"], n["node"]) for n in nodes}
-    for key in sorted(set(by_node) - known):
-        row = _rows(
+    nodes = [
+        n
+        for n in _rows(
             db,
-            "SELECT site, node, state, state_since, last_seen FROM nodes WHERE site=? AND node=?",
-            list(key),
+            "SELECT site, node, state, state_since, last_seen, devices, EXISTS (SELECT 1 FROM "
+            "checks c WHERE c.site=n.site AND c.node=n.node) AS has_checks FROM nodes n"
+            f"{' WHERE n.site = ?' if site else ''} ORDER BY site, node",
+            site_args,
         )
+        if n.pop("has_checks") or (n["site"], n["node"]) in by_node or _intake_devices(n)
+    ]
+    for n in nodes:
+        n.pop("devices")
+    known = {(n["site"], n["node"]) for n in nodes}
+    for key in sorted(set(by_node) - known):  # events before the node's first status
         nodes.append(
-            row[0]
-            if row
-            else {
+            {
                 "site": key[0],
                 "node": key[1],
                 "state": "unknown",
@@ -191,6 +192,15 @@ def active(
         )
         n["last"] = _check(last[0]) if last else None
     return {"now": _iso(now), "nodes": nodes}
+
+
+def _intake_devices(node: dict[str, Any]) -> bool:
+    """A node with a gate, thermometer or wand among its devices is an intake node."""
+    try:
+        devices = json.loads(node.get("devices") or "{}")
+    except ValueError:
+        return False
+    return any(str(d).startswith(INTAKE_DEVICE_PREFIXES) for d in devices)
 
 
 def _check(row: dict[str, Any]) -> dict[str, Any]:

@@ -1,0 +1,218 @@
+"""The intake desk page in a real browser against a real gateway, Mosquitto and intake node:
+an arrival appears live step by step, the operator's buttons reach the node as commands, the
+node's ack and the check's outcome show, and the day's checks can be searched."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import expect
+
+from firmware_py.agent import NodeAgent
+from firmware_py.intake.app import IntakeApp
+from firmware_py.intake.config import IntakeConfig
+from gateway.store.db import connect
+from tests.dashboard.conftest import OpenDash, Stack
+from tests.support.net import wait_for
+from tests.support.stack import node_agent
+
+SITE = "st-desk"
+TIMING = dict(alarm_window_s=0.2, temperature_timeout_s=120, wand_timeout_s=120, tick_s=0.05)
+
+
+class Desk:
+    def __init__(self, stack: Stack, node: str, tmp: Path) -> None:
+        self.stack = stack
+        self.node = node
+        self.app = IntakeApp(IntakeConfig(operator="node-operator", **TIMING))  # type: ignore[arg-type]
+        self.agent: NodeAgent = node_agent(
+            stack.broker, SITE, node, tmp / f"{node}.db", apps=[self.app], heartbeat_s=2
+        )
+
+    def __enter__(self) -> Desk:
+        self.agent.start()
+        wait_for(
+            lambda: (r := self.row()) and r["state"] == "online" and r["devices"],
+            10,
+            "node online with its devices",
+        )
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.agent.stop()
+
+    def row(self) -> dict[str, Any] | None:
+        rows = [n for n in self.stack.api.get("/api/v1/nodes")["items"] if n["node"] == self.node]
+        return rows[0] if rows else None
+
+    def checks(self) -> list[dict[str, Any]]:
+        return self.stack.api.get("/api/v1/checks", site=SITE, node=self.node)["items"]
+
+
+@pytest.fixture
+def desk(stack: Stack, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Desk]:
+    with Desk(stack, request.param if hasattr(request, "param") else "desk-1", tmp_path) as d:
+        yield d
+
+
+def _open(open_dash: OpenDash, desk: Desk, **kw: Any) -> Any:
+    return open_dash(
+        "desk", "desk", name="li-desk", storage={"sk_desk_node": f"{SITE}/{desk.node}"}, **kw
+    )
+
+
+@pytest.mark.parametrize("desk", ["desk-1"], indirect=True)
+def test_arrival_shows_live_and_items_held_reach_the_node(
+    stack: Stack, desk: Desk, open_dash: OpenDash, shot: Any
+) -> None:
+    page = _open(open_dash, desk)
+    expect(page.get_by_test_id("desk-idle")).to_be_visible()
+    desk.app.gate.walk("in", alarm=True)
+    desk.app.thermometer.person(36.6)
+    # live over SSE, no reload: gate alarm, temperature taken, wand needed
+    expect(page.get_by_test_id("step-gate")).to_have_attribute("data-status", "bad")
+    expect(page.get_by_test_id("step-temperature")).to_have_attribute("data-status", "done")
+    expect(page.get_by_test_id("step-temperature")).to_contain_text("36.6")
+    expect(page.get_by_test_id("step-wand")).to_have_attribute("data-status", "active")
+    expect(page.get_by_test_id("step-outcome")).to_have_attribute("data-status", "pending")
+    shot(page, "desk-check-1024x600")
+
+    page.get_by_test_id("wand-metal").click()
+    page.locator('[data-item="knife"]').click()
+    page.get_by_test_id("item-other").fill("铁棍")
+    shot(page, "desk-items-1024x600")
+    page.get_by_test_id("items-confirm").click()
+    expect(page.get_by_test_id("ack")).to_have_attribute("data-ack", "ok")
+    expect(page.get_by_test_id("ack")).to_contain_text("节点已确认")
+    expect(page.get_by_test_id("last-result")).to_have_attribute("data-outcome", "items_held")
+    expect(page.get_by_test_id("step-wand")).to_contain_text("刀具")
+    row = page.locator('[data-testid="today-row"][data-outcome="items_held"]')
+    expect(row).to_have_count(1)
+    shot(page, "desk-result-1024x600")
+
+    # the node really decided it from the operator's input
+    wait_for(lambda: desk.checks(), 10, "check stored")
+    [check] = desk.checks()
+    assert check["outcome"] == "items_held"
+    assert check["items_held"] == ["刀具", "铁棍"]
+    assert check["gate_alarm"] == 1 and check["wand"] == "metal_found"
+    [metal] = stack.api.get("/api/v1/events", site=SITE, node=desk.node, kind="metal")["items"]
+    assert metal["data"]["source"] == "dashboard" and metal["data"]["operator"] == "li-desk"
+
+    # the day's checks: search by item, and a search that finds nothing
+    search = page.get_by_test_id("desk-search")
+    search.fill("铁棍")
+    expect(page.get_by_test_id("today-row")).to_have_count(1)
+    search.fill("no-such-thing")
+    expect(page.get_by_test_id("today-empty")).to_be_visible()
+    search.fill("")
+    expect(row).to_have_count(1)
+    row.click()
+    expect(page.locator(".check-detail")).to_contain_text(check["check_id"])
+    assert page.errors == []  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("desk", ["desk-2"], indirect=True)
+def test_low_reading_prompts_for_core_temperature_then_admit(
+    stack: Stack, desk: Desk, open_dash: OpenDash, shot: Any
+) -> None:
+    page = _open(open_dash, desk, lang="en")
+    desk.app.gate.walk("in")
+    desk.app.thermometer.person(33.1)  # too low to be a result: re-measure
+    expect(page.get_by_test_id("step-temperature")).to_have_attribute("data-status", "active")
+    expect(page.get_by_test_id("core-entry")).to_contain_text("below 34")
+    expect(page.get_by_test_id("step-wand")).to_have_attribute("data-status", "skip")
+    shot(page, "desk-remeasure-1024x600")
+    page.get_by_test_id("core-input").fill("36.2")
+    page.get_by_test_id("core-submit").click()
+    expect(page.get_by_test_id("ack")).to_have_attribute("data-ack", "ok")
+    expect(page.get_by_test_id("last-result")).to_have_attribute("data-outcome", "cleared")
+    wait_for(lambda: desk.checks(), 10, "check stored")
+    [check] = desk.checks()
+    assert check["outcome"] == "cleared" and check["celsius"] == 36.2
+    assert [t["mode"] for t in check["data"]["temperatures"]] == ["body", "core"]
+    assert page.errors == []  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("desk", ["desk-3"], indirect=True)
+def test_a_refused_command_shows_the_nodes_reason_then_refusal_with_a_note(
+    stack: Stack, desk: Desk, open_dash: OpenDash
+) -> None:
+    page = _open(open_dash, desk)
+    desk.app.gate.walk("in")
+    expect(page.get_by_test_id("step-temperature")).to_have_attribute("data-status", "active")
+
+    # the first command names a check the node does not have: the node refuses it
+    def wrong_check(route: Any) -> None:
+        body = json.loads(route.request.post_data or "{}")
+        body["args"]["check_id"] = "no-such-check"
+        route.continue_(post_data=json.dumps(body))
+
+    commands = f"**/api/v1/nodes/{SITE}/{desk.node}/commands"
+    page.route(commands, wrong_check)
+    page.get_by_test_id("outcome-refuse").click()
+    page.get_by_test_id("refuse-confirm").click()
+    expect(page.get_by_test_id("ack")).to_have_attribute("data-ack", "error")
+    expect(page.get_by_test_id("ack")).to_contain_text("no-such-check")
+    expect(page.get_by_test_id("step-temperature")).to_have_attribute("data-status", "active")
+    page.unroute(commands)
+
+    page.get_by_test_id("outcome-refuse").click()
+    page.get_by_test_id("refuse-note").fill("拒绝检查")
+    page.get_by_test_id("refuse-confirm").click()
+    expect(page.get_by_test_id("ack")).to_have_attribute("data-ack", "ok")
+    expect(page.get_by_test_id("last-result")).to_have_attribute("data-outcome", "refused")
+    wait_for(lambda: desk.checks(), 10, "check stored")
+    [check] = desk.checks()
+    assert check["outcome"] == "refused" and check["data"]["note"] == "拒绝检查"
+    refused = [c for c in _commands(stack, desk.node) if c[0] == "outcome" and c[1] == 0]
+    assert len(refused) == 1 and "no-such-check" in refused[0][2]
+
+    before = desk.app.signals.releases  # type: ignore[attr-defined]
+    page.get_by_test_id("release-gate").click()
+    expect(page.get_by_test_id("ack")).to_have_attribute("data-ack", "ok")
+    assert desk.app.signals.releases == before + 1  # type: ignore[attr-defined]
+    assert page.errors == []  # type: ignore[attr-defined]
+
+
+def _commands(stack: Stack, node: str) -> list[tuple[str, int | None, str | None]]:
+    db = connect(stack.db_path)
+    try:
+        return [
+            (r[0], r[1], r[2])
+            for r in db.execute(
+                "SELECT action, ok, error FROM commands WHERE site=? AND node=? ORDER BY sent_at",
+                (SITE, node),
+            ).fetchall()
+        ]
+    finally:
+        db.conn.close()
+
+
+def test_desk_buttons_fit_the_1024x600_touchscreen(
+    stack: Stack, tmp_path: Path, open_dash: OpenDash
+) -> None:
+    with Desk(stack, "desk-4", tmp_path) as desk:
+        page = _open(open_dash, desk)
+        desk.app.gate.walk("in", alarm=True)
+        desk.app.thermometer.person(33.0)
+        expect(page.get_by_test_id("core-entry")).to_be_visible()
+        expect(page.get_by_test_id("wand-metal")).to_be_visible()
+        for testid in (
+            "wand-clear",
+            "wand-metal",
+            "core-submit",
+            "outcome-admit",
+            "outcome-held",
+            "outcome-refuse",
+        ):
+            box = page.get_by_test_id(testid).bounding_box()
+            assert box is not None, testid
+            assert box["x"] >= 0 and box["x"] + box["width"] <= 1024, testid
+            assert box["y"] >= 0 and box["y"] + box["height"] <= 600, (testid, box)
+            assert box["height"] >= 48, (testid, box)  # touch target
+        assert page.evaluate("document.documentElement.scrollWidth") <= 1024
