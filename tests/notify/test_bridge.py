@@ -57,7 +57,9 @@ class Subscriber:
         self.client.loop_start()
 
     def _on_connect(self, client: mqtt.Client, *_: object) -> None:
-        client.subscribe([(ALERT_TOPIC.replace("s1", "+"), 1), ("$SYS/broker/connection/+/state", 1)])
+        client.subscribe(
+            [("stationkit/v1/+/gateway/alert", 1), ("$SYS/broker/connection/+/state", 1)]
+        )
 
     def _on_message(self, _c: mqtt.Client, _u: object, msg: mqtt.MQTTMessage) -> None:
         with self.lock:

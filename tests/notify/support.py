@@ -1,0 +1,255 @@
+"""Real receivers for the notification tests: an HTTP webhook server that can fail on purpose,
+an SMTP server (aiosmtpd) with STARTTLS and AUTH on a self-signed certificate, a fake clock."""
+
+from __future__ import annotations
+
+import datetime as dt
+import ipaddress
+import ssl
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from email import message_from_bytes, policy
+from email.message import EmailMessage
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult, Envelope, LoginPassword, Session
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+
+from devices.contract.codec import new_id
+from tests.support.net import free_port
+
+T0 = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
+
+
+class FakeClock:
+    def __init__(self, start: datetime = T0) -> None:
+        self.now = start
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, seconds: float) -> datetime:
+        self.now += timedelta(seconds=seconds)
+        return self.now
+
+
+def alert_dict(site: str = "s1", rule: str = "fever_referral", **extra: Any) -> dict[str, Any]:
+    at = T0.isoformat()
+    alert: dict[str, Any] = {
+        "id": new_id(),
+        "rule": rule,
+        "severity": "major",
+        "site": site,
+        "node": "desk-1",
+        "device": "thermo-1",
+        "subject": None,
+        "first_at": at,
+        "last_at": at,
+        "count": 1,
+        "state": "active",
+        "changed_at": at,
+        "changed_by": None,
+        "assignee": None,
+        "escalation_level": 0,
+        "event_id": new_id(),
+        "incident_id": None,
+    }
+    alert.update(extra)
+    return alert
+
+
+@dataclass
+class Received:
+    headers: dict[str, str]
+    body: bytes
+    status: int
+    at: float  # time.monotonic() when answered
+
+
+@dataclass
+class WebhookReceiver:
+    """A real HTTP server: answers `fail_status` to the first `fail_first` requests, then 200."""
+
+    fail_first: int = 0
+    fail_status: int = 500
+    port: int = field(default_factory=free_port)
+    requests: list[Received] = field(default_factory=list)
+    _server: ThreadingHTTPServer | None = None
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/hook?token=s3cret"
+
+    def ok(self) -> list[Received]:
+        with self._lock:
+            return [r for r in self.requests if r.status == 200]
+
+    def start(self) -> WebhookReceiver:
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+            disable_nagle_algorithm = True  # headers and body are separate writes
+
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+                with receiver._lock:
+                    failing = len(receiver.requests) < receiver.fail_first
+                    status = receiver.fail_status if failing else 200
+                    receiver.requests.append(
+                        Received(dict(self.headers.items()), body, status, time.monotonic())
+                    )
+                reply = b'{"ok":true}' if status == 200 else b'{"error":"down"}'
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(reply)))
+                self.end_headers()
+                self.wfile.write(reply)
+
+            def log_message(self, *_: object) -> None:
+                pass
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
+        self._server.daemon_threads = True
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+
+
+def self_signed(tmp: Path) -> tuple[Path, Path]:
+    """A certificate for 127.0.0.1/localhost that is its own CA: (cert.pem, key.pem)."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "stationkit-test-smtp")])
+    now = datetime.now(UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(minutes=5))
+        .not_valid_after(now + dt.timedelta(days=1))
+        .add_extension(
+            x509.SubjectAlternativeName(
+                [x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
+            ),
+            critical=False,
+        )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .add_extension(
+            x509.KeyUsage(
+                digital_signature=True,
+                key_cert_sign=True,
+                crl_sign=True,
+                content_commitment=False,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                encipher_only=False,
+                decipher_only=False,
+            ),
+            critical=True,
+        )
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), False)
+        .sign(key, hashes.SHA256())
+    )
+    cert_path, key_path = tmp / "smtp.crt", tmp / "smtp.key"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return cert_path, key_path
+
+
+@dataclass
+class Mail:
+    sender: str
+    rcpts: list[str]
+    message: EmailMessage
+    login: str | None
+    tls: bool
+
+
+class _Handler:
+    def __init__(self, box: SmtpServer) -> None:
+        self.box = box
+
+    async def handle_DATA(self, server: Any, session: Session, envelope: Envelope) -> str:
+        raw = envelope.original_content or envelope.content or b""
+        assert isinstance(raw, bytes)
+        msg = message_from_bytes(raw, policy=policy.default)
+        assert isinstance(msg, EmailMessage)
+        login = session.auth_data.login.decode() if session.auth_data else None
+        with self.box.lock:
+            self.box.mails.append(
+                Mail(
+                    str(envelope.mail_from),
+                    list(envelope.rcpt_tos),
+                    msg,
+                    login,
+                    session.ssl is not None,
+                )
+            )
+        return f"250 OK queued as {len(self.box.mails)}"
+
+
+class SmtpServer:
+    """aiosmtpd on a free port: STARTTLS required, AUTH (LOGIN/PLAIN) required."""
+
+    def __init__(self, tmp: Path, username: str = "station", password: str = "pw-123") -> None:
+        self.cert, self.key = self_signed(tmp)
+        self.username, self.password = username, password
+        self.mails: list[Mail] = []
+        self.lock = threading.Lock()
+        self.port = free_port()
+        ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        ctx.load_cert_chain(self.cert, self.key)
+        self.controller = Controller(
+            _Handler(self),
+            hostname="127.0.0.1",
+            port=self.port,
+            tls_context=ctx,
+            require_starttls=True,
+            auth_required=True,
+            auth_require_tls=True,
+            authenticator=self._auth,
+        )
+
+    def _auth(
+        self, _server: Any, _session: Session, _env: Envelope, _mech: str, data: Any
+    ) -> AuthResult:
+        ok = (
+            isinstance(data, LoginPassword)
+            and data.login.decode() == self.username
+            and data.password.decode() == self.password
+        )
+        return AuthResult(success=ok, handled=False, auth_data=data)
+
+    def start(self) -> SmtpServer:
+        self.controller.start()
+        return self
+
+    def stop(self) -> None:
+        self.controller.stop()
+
+    def received(self) -> list[Mail]:
+        with self.lock:
+            return list(self.mails)
