@@ -10,6 +10,8 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from devices.contract.broker_url import BrokerUrl, parse_broker_url
 from firmware_py.config_file import load_toml
+from gateway.alerts.config import AlertsConfig
+from gateway.notify.config import NotifyConfig
 
 ENV_PREFIX = "STATIONKIT_"
 
@@ -32,6 +34,12 @@ class GatewaySettings(BaseModel):
     http: str = Field("127.0.0.1:8080", description="HOST:PORT the API listens on")
     heartbeat_grace: float = Field(
         3.0, ge=1.5, le=20, description="node offline after this many silent heartbeat periods"
+    )
+    alerts: AlertsConfig = Field(
+        default_factory=AlertsConfig, description="[alerts]: rules, sites, escalation, reminders"
+    )
+    notify: NotifyConfig = Field(
+        default_factory=NotifyConfig, description="[notify]: webhooks, e-mail, MQTT, retries"
     )
 
     @field_validator("broker")

@@ -13,6 +13,7 @@ import uvicorn
 from devices.contract import codec, topics
 from devices.contract.errors import ContractError
 from devices.contract.models import Command
+from gateway.alerts.service import AlertService
 from gateway.api.app import create_app
 from gateway.api.live import audit_view
 from gateway.config import GatewaySettings
@@ -21,6 +22,7 @@ from gateway.ingest.subscriber import GatewaySubscriber
 from gateway.ingest.writer import IngestWriter
 from gateway.live.relay import LiveRelay
 from gateway.media.store import MediaRejected, MediaStore
+from gateway.notify.notifier import Notifier
 from gateway.store.db import open_store
 from gateway.updates import Updates
 
@@ -58,12 +60,24 @@ class Gateway:
                 "node", {"site": site, "node": node, "state": state, "reason": reason}
             )
         )
+        # Alerts: fed by the writer after each commit; notifications through a durable outbox.
+        self.notifier = Notifier(settings.notify, settings.db, publish=self.subscriber.publish)
+        self.alerts = AlertService(
+            settings.db, settings.alerts, notifier=self.notifier, updates=self.updates
+        )
+        self.writer.event_listeners.append(self.alerts.on_event)
+        self.writer.node_listeners.append(self.alerts.on_node)
         self.app = create_app(
             settings.db,
             self.metrics,
             publish=self.subscriber.publish,
             live_relay=self.live,
             updates=self.updates,
+            services={
+                "alerts": self.alerts,
+                "notifier": self.notifier,
+                "media_dir": self.media.root,
+            },
         )
         self.server = uvicorn.Server(
             uvicorn.Config(
@@ -94,6 +108,8 @@ class Gateway:
                 log.exception("media purge failed; will retry")
 
     def start(self) -> None:
+        self.notifier.start()
+        self.alerts.start()
         self._purger.start()
         self.subscriber.start()
         self._http_thread.start()
@@ -111,5 +127,7 @@ class Gateway:
         self._stopping.set()
         self.server.should_exit = True
         self.subscriber.stop()
+        self.alerts.stop()
+        self.notifier.stop()
         self._http_thread.join(5)
         self.db.conn.close()

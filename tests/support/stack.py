@@ -73,13 +73,17 @@ def spawn_gateway(
 
 
 @contextmanager
-def gateway(broker: Broker, db: Path) -> Iterator[tuple[Gateway, Api]]:
+def gateway(broker: Broker, db: Path, **overrides: Any) -> Iterator[tuple[Gateway, Api]]:
+    """A gateway in this process; `overrides` are GatewaySettings fields (alerts, notify…)."""
     port = free_port()
-    settings = GatewaySettings(
-        broker=f"mqtt://127.0.0.1:{broker.port}",
-        broker_password=broker.users["gateway"],
-        db=db,
-        http=f"127.0.0.1:{port}",
+    settings = GatewaySettings.model_validate(
+        {
+            "broker": f"mqtt://127.0.0.1:{broker.port}",
+            "broker_password": broker.users["gateway"],
+            "db": db,
+            "http": f"127.0.0.1:{port}",
+            **overrides,
+        }
     )
     gw = Gateway(settings)
     token = create_token(gw.db, "tests", "admin")

@@ -1,0 +1,271 @@
+"""Alerts and incidents on disk (tables of gateway/store/schema/m0100_alerts.py).
+
+The engine's changes are written here in the caller's transaction, with one history row per
+transition (who and when): the audit trail of every alert and incident. Reads give the dicts
+of the API (CONTRACTS: alert dict, incident dict).
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+import sqlite_utils
+
+from gateway.alerts.models import Alert, AlertChange, Incident
+
+ENGINE = "engine"
+OPEN_STATES = ("active", "acknowledged")
+ReportKind = Literal["phone", "written"]
+
+
+def iso(value: datetime) -> str:
+    """UTC ISO-8601 with milliseconds and a Z, as every table of the gateway stores time."""
+    return value.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _parse(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value.replace("Z", "+00:00")) if value else None
+
+
+def history(
+    db: sqlite_utils.Database,
+    alert_id: str,
+    at: datetime,
+    actor: str,
+    action: str,
+    detail: str = "",
+) -> None:
+    db.execute(
+        "INSERT INTO alert_history (alert_id, at, actor, action, detail) VALUES (?,?,?,?,?)",
+        (alert_id, iso(at), actor, action, detail),
+    )
+
+
+def incident_history(
+    db: sqlite_utils.Database,
+    incident_id: str,
+    at: datetime,
+    actor: str,
+    action: str,
+    detail: str = "",
+) -> None:
+    db.execute(
+        "INSERT INTO incident_history (incident_id, at, actor, action, detail) VALUES (?,?,?,?,?)",
+        (incident_id, iso(at), actor, action, detail),
+    )
+
+
+def save_changes(db: sqlite_utils.Database, changes: list[AlertChange]) -> None:
+    """Write the engine's changes (no commit: the caller's transaction)."""
+    for change in changes:
+        a = change.alert
+        actor = a.changed_by or ENGINE
+        if change.kind == "raised":
+            db.execute(
+                "INSERT OR IGNORE INTO alerts (id, rule, severity, site, node, device, subject, "
+                "first_at, last_at, count, state, changed_at, changed_by, event_id, "
+                "escalation_level) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,0)",
+                (
+                    a.id,
+                    a.rule,
+                    a.severity,
+                    a.site,
+                    a.node,
+                    a.device,
+                    a.subject,
+                    iso(a.first_at),
+                    iso(a.last_at),
+                    a.count,
+                    a.state,
+                    iso(a.changed_at),
+                    a.changed_by,
+                    a.event_id,
+                ),
+            )
+            history(db, a.id, a.changed_at, actor, "raised", a.event_id or "")
+            if change.incident is not None:
+                _insert_incident(db, change.incident, a.changed_at)
+        elif change.kind == "repeated":
+            db.execute(
+                "UPDATE alerts SET last_at=?, count=? WHERE id=?", (iso(a.last_at), a.count, a.id)
+            )
+        else:  # acknowledged / resolved / auto_cleared
+            db.execute(
+                "UPDATE alerts SET state=?, changed_at=?, changed_by=?, last_at=?, count=? "
+                "WHERE id=?",
+                (a.state, iso(a.changed_at), a.changed_by, iso(a.last_at), a.count, a.id),
+            )
+            history(db, a.id, a.changed_at, actor, change.kind)
+
+
+def _insert_incident(db: sqlite_utils.Database, inc: Incident, at: datetime) -> None:
+    db.execute(
+        "INSERT OR IGNORE INTO incidents (id, alert_id, category, site, node, opened_at, "
+        "phone_due, written_due, people) VALUES (?,?,?,?,?,?,?,?,?)",
+        (
+            inc.id,
+            inc.alert_id,
+            inc.category,
+            inc.site,
+            inc.node,
+            iso(inc.opened_at),
+            iso(inc.phone_due),
+            iso(inc.written_due),
+            "[]",
+        ),
+    )
+    incident_history(db, inc.id, at, ENGINE, "opened", inc.category)
+
+
+# reading ----------------------------------------------------------------------------------------
+
+_ALERT_COLUMNS = (
+    "a.id, a.rule, a.severity, a.site, a.node, a.device, a.subject, a.first_at, a.last_at, "
+    "a.count, a.state, a.changed_at, a.changed_by, a.assignee, a.escalation_level, a.event_id, "
+    "(SELECT i.id FROM incidents i WHERE i.alert_id = a.id) AS incident_id"
+)
+
+
+def _rows(cursor: Any) -> list[dict[str, Any]]:
+    names = [d[0] for d in cursor.description]
+    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+def get_alert(db: sqlite_utils.Database, alert_id: str) -> dict[str, Any] | None:
+    rows = _rows(db.execute(f"SELECT {_ALERT_COLUMNS} FROM alerts a WHERE a.id=?", (alert_id,)))
+    return rows[0] if rows else None
+
+
+def list_alerts(
+    db: sqlite_utils.Database,
+    *,
+    state: str = "open",
+    site: str | None = None,
+    severity: str | None = None,
+    before: str | None = None,
+    limit: int = 100,
+) -> tuple[list[dict[str, Any]], str | None]:
+    """Newest first by id (ULIDs sort by time); `before` is the keyset cursor."""
+    where, args = [], []
+    states = {
+        "open": OPEN_STATES,
+        "closed": ("resolved", "auto_cleared"),
+        "all": None,
+    }.get(state, (state,))
+    if states:
+        where.append(f"a.state IN ({','.join('?' * len(states))})")
+        args += list(states)
+    for column, value in (("a.site", site), ("a.severity", severity)):
+        if value:
+            where.append(f"{column}=?")
+            args.append(value)
+    if before:
+        where.append("a.id < ?")
+        args.append(before)
+    sql = f"SELECT {_ALERT_COLUMNS} FROM alerts a"
+    if where:
+        sql += " WHERE " + " AND ".join(where)
+    rows = _rows(db.execute(sql + " ORDER BY a.id DESC LIMIT ?", (*args, limit + 1)))
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return rows, (rows[-1]["id"] if more and rows else None)
+
+
+def alert_history(db: sqlite_utils.Database, alert_id: str) -> list[dict[str, Any]]:
+    return _rows(
+        db.execute(
+            "SELECT at, actor, action, detail FROM alert_history WHERE alert_id=? ORDER BY id",
+            (alert_id,),
+        )
+    )
+
+
+def incident_dict(row: dict[str, Any], now: datetime) -> dict[str, Any]:
+    row = dict(row)
+    row["people"] = json.loads(row.get("people") or "[]")
+    overdue = []
+    for kind in ("phone", "written"):
+        due = _parse(row[f"{kind}_due"])
+        if row[f"{kind}_reported_at"] is None and due is not None and now > due:
+            overdue.append(kind)
+    row["overdue"] = overdue
+    return row
+
+
+def get_incident(db: sqlite_utils.Database, incident_id: str, now: datetime) -> dict | None:
+    rows = _rows(db.execute("SELECT * FROM incidents WHERE id=?", (incident_id,)))
+    return incident_dict(rows[0], now) if rows else None
+
+
+def list_incidents(
+    db: sqlite_utils.Database, now: datetime, *, open_only: bool | None, site: str | None
+) -> list[dict[str, Any]]:
+    where, args = [], []
+    if open_only is True:
+        where.append("closed_at IS NULL")
+    elif open_only is False:
+        where.append("closed_at IS NOT NULL")
+    if site:
+        where.append("site=?")
+        args.append(site)
+    sql = "SELECT * FROM incidents" + (" WHERE " + " AND ".join(where) if where else "")
+    return [incident_dict(r, now) for r in _rows(db.execute(sql + " ORDER BY id DESC", args))]
+
+
+def incident_timeline(db: sqlite_utils.Database, incident_id: str, alert_id: str) -> list[dict]:
+    """The incident's own history and its alert's, in time order."""
+    rows = _rows(
+        db.execute(
+            "SELECT at, actor, action, detail, 1 AS src, id FROM incident_history "
+            "WHERE incident_id=? UNION ALL "
+            "SELECT at, actor, action, detail, 0 AS src, id FROM alert_history WHERE alert_id=? "
+            "ORDER BY at, src, id",  # at the same instant: the alert was raised, then opened
+            (incident_id, alert_id),
+        )
+    )
+    for row in rows:
+        del row["src"], row["id"]
+    return rows
+
+
+def load_open(db: sqlite_utils.Database) -> tuple[list[Alert], list[Incident]]:
+    """Open alerts and incidents as engine models (to rebuild the engine after a restart)."""
+    alerts = [
+        Alert(
+            id=r["id"],
+            rule=r["rule"],
+            severity=r["severity"],
+            site=r["site"],
+            node=r["node"],
+            device=r["device"],
+            subject=r["subject"],
+            first_at=_parse(r["first_at"]),
+            last_at=_parse(r["last_at"]),
+            count=r["count"],
+            state=r["state"],
+            changed_at=_parse(r["changed_at"]) or _parse(r["first_at"]),
+            changed_by=r["changed_by"],
+            event_id=r["event_id"],
+        )
+        for r in _rows(
+            db.execute("SELECT * FROM alerts WHERE state IN (?,?) ORDER BY id", OPEN_STATES)
+        )
+    ]
+    incidents = [
+        Incident(
+            id=r["id"],
+            alert_id=r["alert_id"],
+            category=r["category"],
+            site=r["site"],
+            node=r["node"],
+            opened_at=_parse(r["opened_at"]),
+            phone_due=_parse(r["phone_due"]),
+            written_due=_parse(r["written_due"]),
+            phone_reported_at=_parse(r["phone_reported_at"]),
+            written_reported_at=_parse(r["written_reported_at"]),
+        )
+        for r in _rows(db.execute("SELECT * FROM incidents WHERE closed_at IS NULL ORDER BY id"))
+    ]
+    return alerts, incidents

@@ -1,0 +1,154 @@
+"""Alerts and incidents: read them, act on them (ack, resolve, comment, assign), record the
+phone and written reports to the bureau. Every action is recorded with who and when."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, HTTPException, Query, Request
+from pydantic import BaseModel, ConfigDict, Field
+
+from gateway.alerts import store
+from gateway.alerts.service import AlertError, AlertService
+from gateway.api.deps import Db, require
+from gateway.auth.tokens import Principal
+
+router = APIRouter(prefix="/api/v1", tags=["alerts"])
+
+READ_ALERTS = require("desk", "supervisor", "bureau")
+ACT_ON_ALERTS = require("desk", "supervisor")
+READ_INCIDENTS = require("supervisor", "bureau")
+RECORD_REPORTS = require("supervisor")
+
+AlertState = Literal["open", "active", "acknowledged", "resolved", "auto_cleared", "closed", "all"]
+Severity = Literal["critical", "major", "minor", "warning", "info"]
+Slug = Annotated[str, Query(pattern=r"^[a-z0-9][a-z0-9-]{0,31}$")]
+
+
+class CommentBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    text: str = Field(min_length=1, max_length=2000, description="the comment")
+
+
+class AssignBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    assignee: str = Field(min_length=1, max_length=100, description="who takes care of it")
+
+
+class ReportBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    reported_to: str = Field(
+        min_length=1, max_length=200, description="who at the bureau took the report"
+    )
+    note: str = Field("", max_length=2000, description="what was said or sent")
+
+
+def _service(request: Request) -> AlertService:
+    service = getattr(request.app.state, "alerts", None)
+    if service is None:
+        raise HTTPException(503, "the alert engine is not running on this gateway")
+    return service
+
+
+def _act(fn: Any, *args: Any) -> dict[str, Any]:
+    try:
+        return fn(*args)
+    except AlertError as exc:
+        raise HTTPException(exc.status, str(exc)) from None
+
+
+@router.get("/alerts", dependencies=[READ_ALERTS])
+def list_alerts(
+    db: Db,
+    state: AlertState = "open",
+    site: Slug | None = None,
+    severity: Severity | None = None,
+    before: Annotated[str | None, Query(max_length=26, description="cursor: `next`")] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> dict[str, Any]:
+    """Alerts, newest first. `open` = active + acknowledged; `closed` = resolved + auto-cleared."""
+    items, nxt = store.list_alerts(
+        db, state=state, site=site, severity=severity, before=before, limit=limit
+    )
+    return {"items": items, "next": nxt}
+
+
+@router.get("/alerts/{alert_id}", dependencies=[READ_ALERTS])
+def get_alert(db: Db, alert_id: str) -> dict[str, Any]:
+    """One alert with its history (every transition, comment and assignment: who and when)."""
+    row = store.get_alert(db, alert_id)
+    if row is None:
+        raise HTTPException(404, f"no alert {alert_id}")
+    return {**row, "history": store.alert_history(db, alert_id)}
+
+
+@router.post("/alerts/{alert_id}/ack")
+def acknowledge(request: Request, alert_id: str, who: Principal = ACT_ON_ALERTS) -> dict[str, Any]:
+    """Acknowledge an active alert: escalation stops."""
+    return _act(_service(request).acknowledge, alert_id, who.name)
+
+
+@router.post("/alerts/{alert_id}/resolve")
+def resolve(request: Request, alert_id: str, who: Principal = ACT_ON_ALERTS) -> dict[str, Any]:
+    """Resolve an open alert. The next occurrence raises a new alert with a new id."""
+    return _act(_service(request).resolve, alert_id, who.name)
+
+
+@router.post("/alerts/{alert_id}/comment")
+def comment(
+    request: Request, alert_id: str, body: CommentBody, who: Principal = ACT_ON_ALERTS
+) -> dict[str, Any]:
+    return _act(_service(request).comment, alert_id, who.name, body.text)
+
+
+@router.post("/alerts/{alert_id}/assign")
+def assign(
+    request: Request, alert_id: str, body: AssignBody, who: Principal = ACT_ON_ALERTS
+) -> dict[str, Any]:
+    return _act(_service(request).assign, alert_id, who.name, body.assignee)
+
+
+@router.get("/incidents", dependencies=[READ_INCIDENTS])
+def list_incidents(
+    db: Db,
+    open: Annotated[bool | None, Query(description="true: open only; false: closed only")] = None,
+    site: Slug | None = None,
+) -> dict[str, Any]:
+    """Incidents (missing person, injury, death, disaster, violence) with their deadlines and
+    `overdue` reports, newest first."""
+    now = datetime.now(UTC)
+    return {"items": store.list_incidents(db, now, open_only=open, site=site)}
+
+
+@router.get("/incidents/{incident_id}", dependencies=[READ_INCIDENTS])
+def get_incident(db: Db, incident_id: str) -> dict[str, Any]:
+    """One incident with its timeline (its own history and its alert's) and its alert."""
+    row = store.get_incident(db, incident_id, datetime.now(UTC))
+    if row is None:
+        raise HTTPException(404, f"no incident {incident_id}")
+    return {
+        **row,
+        "timeline": store.incident_timeline(db, incident_id, row["alert_id"]),
+        "alert": store.get_alert(db, row["alert_id"]),
+    }
+
+
+@router.post("/incidents/{incident_id}/phone-report")
+def phone_report(
+    request: Request, incident_id: str, body: ReportBody, who: Principal = RECORD_REPORTS
+) -> dict[str, Any]:
+    """Record the phone report to the bureau (due 30 minutes after the event)."""
+    service = _service(request)
+    return _act(service.record_report, incident_id, "phone", who.name, body.reported_to, body.note)
+
+
+@router.post("/incidents/{incident_id}/written-report")
+def written_report(
+    request: Request, incident_id: str, body: ReportBody, who: Principal = RECORD_REPORTS
+) -> dict[str, Any]:
+    """Record the written report to the bureau (due 60 minutes after the event)."""
+    service = _service(request)
+    return _act(
+        service.record_report, incident_id, "written", who.name, body.reported_to, body.note
+    )
