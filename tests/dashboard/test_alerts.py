@@ -1,0 +1,154 @@
+"""Alerts and incidents page against the real alert flow: a node's events go through Mosquitto,
+the gateway's ingest and alert engine to the page. The desk acknowledges an alert from the
+inbox (the state changes in the API), a new alert appears live (SSE), the bureau sees no action
+buttons, and a supervisor sees the incident deadlines counting down (the phone report overdue
+in red), records the phone report and downloads the incident report."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import Page
+
+from devices.contract import codec, topics
+from firmware_py.agent import NodeAgent
+from tests.dashboard.conftest import OpenDash, Stack
+from tests.support.net import wait_for
+from tests.support.stack import node_agent
+
+pytestmark = pytest.mark.integration
+Shot = Callable[[Page, str], Path]
+
+
+def emit(agent: NodeAgent, kind: str, data: dict[str, Any], ts: datetime | None = None) -> str:
+    """Send an event through the node's outbox, optionally dated in the past."""
+    made: list[str] = []
+
+    def build(seq: int) -> tuple[str, str, bytes]:
+        env = codec.make_event(kind, site=agent.site, node=agent.node, seq=seq, data=data, ts=ts)
+        made.append(env.id)
+        return env.id, topics.event(agent.site, agent.node, kind), codec.encode(env)
+
+    agent.outbox.append(build)
+    agent.publisher.wake()
+    return made[0]
+
+
+def check(outcome: str, celsius: float = 36.6) -> dict[str, Any]:
+    now = datetime.now(UTC)
+    return {
+        "check_id": codec.new_id(),
+        "outcome": outcome,
+        "started_at": (now - timedelta(seconds=40)).isoformat(),
+        "finished_at": now.isoformat(),
+        "celsius": celsius,
+        "items_held": ["knife"] if outcome == "items_held" else [],
+    }
+
+
+def alerts(stack: Stack, **params: Any) -> list[dict[str, Any]]:
+    return stack.api.get("/api/v1/alerts", state="all", **params)["items"]  # type: ignore[no-any-return]
+
+
+@pytest.fixture(scope="module")
+def station(stack: Stack, tmp_path_factory: pytest.TempPathFactory) -> Iterator[NodeAgent]:
+    """An intake node that reports a fever and, 35 minutes late, a missing resident."""
+    tmp = tmp_path_factory.mktemp("station")
+    agent = node_agent(stack.broker, "station-1", "desk-1", tmp / "outbox.db")
+    agent.start()
+    try:
+        wait_for(lambda: agent.bus.connected, 10, "node connected")
+        emit(agent, "check", check("fever_referral", 38.4), None)
+        emit(
+            agent,
+            "manual",
+            {"category": "missing_person", "description": "Resident Z. not in room 3 at roll call"},
+            datetime.now(UTC) - timedelta(minutes=35),
+        )
+        wait_for(lambda: len(alerts(stack)) >= 2, 15, "fever and missing-person alerts")
+        wait_for(lambda: stack.api.get("/api/v1/incidents")["items"], 10, "incident opened")
+        yield agent
+    finally:
+        agent.stop()
+
+
+def _row(stack: Stack, page: Page, rule: str) -> Any:
+    [alert] = [a for a in alerts(stack) if a["rule"] == rule]
+    return page.locator(f'[data-testid="alert"][data-id="{alert["id"]}"]')
+
+
+def test_desk_acknowledges_from_inbox_and_sees_new_alerts_live(
+    stack: Stack, station: NodeAgent, open_dash: OpenDash, shot: Shot
+) -> None:
+    page = open_dash(role="desk", page="alerts", name="desk-li")
+    fever = _row(stack, page, "fever_referral")
+    fever.wait_for()
+    assert fever.get_attribute("data-state") == "active"
+    assert page.locator('[data-testid="incident-list"]').count() == 0  # desk: no incidents
+    # critical first: the missing person is above the fever
+    severities = page.locator('[data-testid="alert"]').evaluate_all(
+        "rows => rows.map(r => r.dataset.severity)"
+    )
+    order = ["critical", "major", "minor", "warning", "info"]
+    assert severities == sorted(severities, key=order.index) and len(severities) == 2
+    shot(page, "alerts-desk")
+    fever.locator('[data-testid="ack"]').click()
+    page.wait_for_selector(
+        f'[data-testid="alert"][data-id="{fever.get_attribute("data-id")}"]'
+        '[data-state="acknowledged"]'
+    )
+    [api_alert] = [a for a in alerts(stack) if a["rule"] == "fever_referral"]
+    assert api_alert["state"] == "acknowledged" and api_alert["changed_by"] == "desk-li"
+    # a new alert arrives through the live stream, without a reload
+    page.wait_for_selector('#live[data-state="open"]')
+    emit(station, "check", check("items_held"))
+    wait_for(lambda: any(a["rule"] == "items_held" for a in alerts(stack)), 10, "new alert")
+    _row(stack, page, "items_held").wait_for()
+    assert page.locator('[data-testid="alert"]').count() == 3
+    assert page.errors == []  # type: ignore[attr-defined]
+
+
+def test_bureau_reads_without_action_buttons(
+    stack: Stack, station: NodeAgent, open_dash: OpenDash
+) -> None:
+    page = open_dash(role="bureau", page="alerts", name="bureau-zhao")
+    page.locator('[data-testid="alert"]').first.wait_for()
+    assert page.locator('[data-testid="ack"], [data-testid="resolve"]').count() == 0
+    assert page.locator('[data-testid="incident"]').count() >= 1
+    assert page.locator('[data-testid="record-phone"]').count() == 0  # bureau records nothing
+
+
+def test_supervisor_incident_countdowns_report_and_download(
+    stack: Stack, station: NodeAgent, open_dash: OpenDash, shot: Shot
+) -> None:
+    page = open_dash(role="supervisor", page="alerts", viewport=(1280, 800), name="sup-chen")
+    incident = page.locator('[data-testid="incident"]').first
+    phone = incident.locator('[data-testid="phone-countdown"]')
+    written = incident.locator('[data-testid="written-countdown"]')
+    # opened 35 min ago: the phone report (30 min) is overdue, the written one (60 min) is not
+    assert phone.get_attribute("data-overdue") == "1"
+    assert "inc-deadline overdue" in (phone.get_attribute("class") or "")
+    assert written.get_attribute("data-overdue") == ""
+    first = written.locator(".inc-clock").inner_text()
+    page.wait_for_timeout(1100)
+    assert written.locator(".inc-clock").inner_text() != first  # it counts down
+    assert "剩余" in first and "已超时" in phone.inner_text()
+    shot(page, "alerts-incidents")
+    incident.locator('[data-testid="phone-to"]').fill("区民政局 王科长")
+    incident.locator('[data-testid="phone-note"]').fill("reported by phone")
+    incident.locator('[data-testid="record-phone"]').click()
+    page.wait_for_selector('[data-testid="phone-countdown"][data-done="1"]')
+    [inc] = stack.api.get("/api/v1/incidents")["items"]
+    assert inc["phone_reported_by"] == "sup-chen" and inc["phone_reported_to"] == "区民政局 王科长"
+    with page.expect_download() as dl:
+        incident.locator('[data-testid="report-pdf-zh"]').click()
+    path = dl.value.path()
+    assert path is not None and Path(path).read_bytes()[:5] == b"%PDF-"
+    with page.expect_download() as dl:
+        incident.locator('[data-testid="report-html-en"]').click()
+    assert b"<html" in Path(dl.value.path()).read_bytes()[:2000].lower()
+    assert page.errors == []  # type: ignore[attr-defined]
