@@ -12,6 +12,7 @@ import io
 from typing import Any
 
 from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.chart import BarChart, Reference
 from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
@@ -77,7 +78,7 @@ def stats_xlsx(stats: dict[str, Any]) -> bytes:
     ws.title = "report"
     ws.append(list(HEADER))
     for row in stats_rows(stats):
-        ws.append(list(row))
+        ws.append([_cell(v) for v in row])
     _header(ws, [12, 30, 18, 26])
     if stats["days"]:
         days = wb.create_sheet("days")
@@ -87,7 +88,7 @@ def stats_xlsx(stats: dict[str, Any]) -> bytes:
             days.append([day[c] for c in columns])
         _header(days, [12] + [max(9, len(c) + 2) for c in DAY_COLUMNS])
         chart = BarChart()
-        chart.title = f"{stats['site'] or 'all sites'} {stats['label']}"
+        chart.title = _cell(f"{stats['site'] or 'all sites'} {stats['label']}")
         chart.y_axis.title = "count"
         chart.x_axis.title = "date"
         n = len(stats["days"]) + 1
@@ -102,6 +103,14 @@ def stats_xlsx(stats: dict[str, Any]) -> bytes:
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()
+
+
+def _cell(value: Any) -> Any:
+    """XLSX cannot hold most control characters (a site name is user input): they become
+    U+FFFD; everything else is written as it is in the JSON."""
+    if isinstance(value, str):
+        return ILLEGAL_CHARACTERS_RE.sub("\ufffd", value)
+    return value
 
 
 def _header(ws: Any, widths: list[int]) -> None:

@@ -136,3 +136,12 @@ def test_csv_and_xlsx_carry_the_json_numbers(station: Fixture) -> None:
             assert len(days._charts) == 1
         else:
             assert wb.sheetnames == ["report"]
+
+
+def test_xlsx_takes_control_characters_in_a_site_name(station: Fixture) -> None:
+    stats = monthly_stats(station.db, "s1\x01\x1b", 2026, 11, now=NOW)
+    wb = load_workbook(io.BytesIO(stats_xlsx(stats)))
+    assert ("report", "site", "value", "s1\ufffd\ufffd") in set(
+        wb["report"].iter_rows(values_only=True)
+    )
+    assert stats_csv(stats).decode("utf-8-sig").count("s1\x01\x1b") == 1
