@@ -2,7 +2,7 @@
 // action, target text and time; CSV export of what the filters select (up to 10 000 rows).
 
 const ACTIONS = [
-  "login", "login_failed", "logout", "live_view_start", "live_view_end", "media_view", "GET", "POST", "PUT", "PATCH", "DELETE",
+  "login", "login_failed", "login_refused", "login_lockout", "logout", "export", "live_view_start", "live_view_end", "media_view", "GET", "POST", "PUT", "PATCH", "DELETE",
 ];
 const EXPORT_MAX = 10000;
 
@@ -89,7 +89,8 @@ export default {
       } catch {
         /* plain text */
       }
-      const cls = r.action.startsWith("login_failed") || r.action.includes("denied") ? "bad" : (r.action.startsWith("live_view") || r.action === "media_view" ? "warn" : "");
+      const cls = /failed|refused|lockout|denied/.test(r.action) ? "bad"
+        : r.action.startsWith("live_view") || r.action === "media_view" || r.action === "export" ? "warn" : "";
       this.body.append(h("tr", { dataset: { testid: "audit-row", action: r.action, actor: r.actor } },
         h("td", { class: "nowrap" }, fmtTime(r.at)),
         h("td", null, r.actor),

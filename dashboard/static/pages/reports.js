@@ -212,7 +212,8 @@ export default {
       parts.push(h("div", { class: "card rep-scroll" }, h("h3", null, t("reports.per_day")),
         h("table", { class: "grid", dataset: { testid: "days-table" } },
           h("tr", null, ...cols.map((c) => h("th", null, t(`reports.col.${c}`) === `reports.col.${c}` ? label("outcome", c) : t(`reports.col.${c}`)))),
-          ...st.days.map((d) => h("tr", null, ...cols.map((c) => h("td", null, String(d[c]))))))));
+          ...st.days.map((d) => h("tr", { class: d.checks || d.alerts || d.incidents ? "" : "quiet" },
+            ...cols.map((c) => h("td", { class: d[c] === 0 ? "zero" : "" }, String(d[c]))))))));
     }
     if (st.alerts.by_rule.length) {
       parts.push(h("div", { class: "card rep-scroll" }, h("h3", null, t("reports.by_rule")),
