@@ -191,7 +191,8 @@ def summary(name: str, lat: list[float], missing: int = 0) -> str:
     p99 = lat[max(0, int(len(lat) * 0.99) - 1)] * 1000
     extra = f", {missing} missing" if missing else ""
     worst = lat[-1] * 1000
-    return f"{name:<44} n={len(lat)}: p50 {p50:6.1f} ms  p99 {p99:6.1f} ms  max {worst:6.1f} ms{extra}"
+    stats = f"p50 {p50:6.1f} ms  p99 {p99:6.1f} ms  max {worst:6.1f} ms"
+    return f"{name:<44} n={len(lat)}: {stats}{extra}"
 
 
 def main() -> None:
