@@ -78,6 +78,21 @@ class Attempt:
 
 
 Listener = Callable[[Attempt], None]
+
+
+@dataclass(frozen=True, slots=True)
+class _Done:
+    attempt: Attempt
+    notification: Notification
+    ended: datetime
+    fell_back: bool
+
+
+RECORD_BATCH = 50
+RECORD_WINDOW_S = 0.05
+"""Attempts are recorded in one transaction per batch (at most this many, or this long after
+the batch's first send): one fsync per batch instead of per attempt. A crash inside the window
+resends those rows with the same idempotency key."""
 _ROW_KEYS = [  # the columns of deliver_due's SELECT, in order
     "id",
     "seq",
@@ -124,6 +139,7 @@ class Notifier:
         self._expect: dict[str, dict[str, float]] = {c: {} for c in self._channels()}
         self._expect_lock = threading.Lock()
         self._threads: list[threading.Thread] = []
+        self._warned: set[str] = set()
 
     def _channels(self) -> list[str]:
         return self.config.channel_names()
@@ -150,10 +166,9 @@ class Notifier:
         """
         if not self.config.enabled:
             return []
-        if notification.level not in self.config.levels:
-            log.warning(
-                "notify: level %r not in [notify.levels]: every channel", notification.level
-            )
+        if notification.level not in self.config.levels and notification.level not in self._warned:
+            self._warned.add(notification.level)
+            log.warning("notify: level %r not in [notify.levels]: all channels", notification.level)
         ids = self._insert(
             db,
             notification,
@@ -247,11 +262,19 @@ class Notifier:
             sql += " AND channel = ?"
             args.append(channel)
         rows = db.execute(sql + " ORDER BY due_at, seq LIMIT ?", [*args, limit]).fetchall()
+        done: list[_Done] = []
+        window = time.monotonic()
+        made = 0
         for row in rows:
             if self._stop.is_set() and now is None:
                 break
-            self._attempt(db, row, now)
-        return len(rows)
+            done.append(self._attempt(row, now))
+            made += 1
+            if len(done) >= RECORD_BATCH or time.monotonic() - window >= RECORD_WINDOW_S:
+                self._record(db, done)
+                done, window = [], time.monotonic()
+        self._record(db, done)
+        return made
 
     def _send(self, row: dict[str, Any], n: Notification, at: datetime) -> Result:
         attempt = row["attempts"] + 1
@@ -284,9 +307,8 @@ class Notifier:
             body, delivery_id=row["id"], attempt=attempt, timestamp=int(at.timestamp())
         )
 
-    def _attempt(
-        self, db: sqlite_utils.Database, raw: tuple[Any, ...], now: datetime | None
-    ) -> None:
+    def _attempt(self, raw: tuple[Any, ...], now: datetime | None) -> _Done:
+        """Send one row (no database access: the result is recorded by `_record`)."""
         row = dict(zip(_ROW_KEYS, raw, strict=True))
         n = Notification.model_validate_json(row["payload"])
         started = now or self.clock()
@@ -298,67 +320,18 @@ class Notifier:
             result = Result(False, error=f"{type(exc).__name__}: {exc}")
         latency_ms = (time.perf_counter() - t0) * 1000
         ended = now or self.clock()
-        created = datetime.fromisoformat(row["created_at"])
-        since_ms = (ended - created).total_seconds() * 1000
+        since_ms = (ended - datetime.fromisoformat(row["created_at"])).total_seconds() * 1000
         if now is None:
             since_ms = max(since_ms, latency_ms)
-        attempt_no = row["attempts"] + 1
-        policy = self.config.retry
-        with db.conn:
-            db.conn.execute(
-                "INSERT INTO notify_deliveries (outbox_id, alert_id, event, level, channel, kind, "
-                "target, attempt, at, ok, status, reply, error, latency_ms, since_enqueue_ms) "
-                "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                (
-                    row["id"],
-                    row["alert_id"],
-                    row["event"],
-                    row["level"],
-                    row["channel"],
-                    row["kind"],
-                    row["target"],
-                    attempt_no,
-                    iso(started),
-                    int(result.ok),
-                    result.status,
-                    result.reply,
-                    result.error,
-                    round(latency_ms, 3),
-                    round(since_ms, 3),
-                ),
-            )
-            if result.ok:
-                db.conn.execute(
-                    "UPDATE notify_outbox SET state='delivered', attempts=?, delivered_at=?, "
-                    "last_error=NULL WHERE id=?",
-                    (attempt_no, iso(ended), row["id"]),
-                )
-            else:
-                state = "failed" if attempt_no >= policy.max_attempts else "pending"
-                due = started + timedelta(seconds=policy.delay_s(attempt_no))
-                fell_back = row["fell_back"]
-                fallback = self.config.fallback_of(row["channel"])
-                if (
-                    fallback is not None
-                    and not fell_back
-                    and attempt_no >= policy.attempts_before_fallback
-                ):
-                    self._insert(db, n, [fallback], now=started, fallback_of=row["id"])
-                    fell_back = 1
-                db.conn.execute(
-                    "UPDATE notify_outbox SET state=?, attempts=?, due_at=?, last_error=?, "
-                    "fell_back=? WHERE id=?",
-                    (state, attempt_no, iso(due), result.error, fell_back, row["id"]),
-                )
         if not result.ok:
             log.warning(
                 "notify: %s to %s failed (attempt %d): %s",
                 row["channel"],
                 row["target"],
-                attempt_no,
+                row["attempts"] + 1,
                 result.error,
             )
-        record = Attempt(
+        attempt = Attempt(
             outbox_id=row["id"],
             notification_id=row["notification_id"],
             alert_id=row["alert_id"],
@@ -367,7 +340,7 @@ class Notifier:
             channel=row["channel"],
             kind=row["kind"],
             target=row["target"],
-            attempt=attempt_no,
+            attempt=row["attempts"] + 1,
             at=started,
             ok=result.ok,
             status=result.status,
@@ -376,11 +349,68 @@ class Notifier:
             latency_ms=latency_ms,
             since_enqueue_ms=since_ms,
         )
-        for fn in self._listeners:
-            try:
-                fn(record)
-            except Exception:
-                log.exception("notify: listener failed")
+        return _Done(attempt, n, ended, bool(row["fell_back"]))
+
+    def _record(self, db: sqlite_utils.Database, done: list[_Done]) -> None:
+        """Record attempts and their consequences (delivered / rescheduled / failed, fallback
+        rows) in one transaction; then tell the listeners."""
+        if not done:
+            return
+        policy = self.config.retry
+        with db.conn:
+            for d in done:
+                a = d.attempt
+                db.conn.execute(
+                    "INSERT INTO notify_deliveries (outbox_id, alert_id, event, level, channel, "
+                    "kind, target, attempt, at, ok, status, reply, error, latency_ms, "
+                    "since_enqueue_ms) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                    (
+                        a.outbox_id,
+                        a.alert_id,
+                        a.event,
+                        a.level,
+                        a.channel,
+                        a.kind,
+                        a.target,
+                        a.attempt,
+                        iso(a.at),
+                        int(a.ok),
+                        a.status,
+                        a.reply,
+                        a.error,
+                        round(a.latency_ms, 3),
+                        round(a.since_enqueue_ms, 3),
+                    ),
+                )
+                if a.ok:
+                    db.conn.execute(
+                        "UPDATE notify_outbox SET state='delivered', attempts=?, "
+                        "delivered_at=?, last_error=NULL WHERE id=?",
+                        (a.attempt, iso(d.ended), a.outbox_id),
+                    )
+                    continue
+                state = "failed" if a.attempt >= policy.max_attempts else "pending"
+                due = a.at + timedelta(seconds=policy.delay_s(a.attempt))
+                fell_back = d.fell_back
+                fallback = self.config.fallback_of(a.channel)
+                if (
+                    fallback is not None
+                    and not fell_back
+                    and a.attempt >= policy.attempts_before_fallback
+                ):
+                    self._insert(db, d.notification, [fallback], now=a.at, fallback_of=a.outbox_id)
+                    fell_back = True
+                db.conn.execute(
+                    "UPDATE notify_outbox SET state=?, attempts=?, due_at=?, last_error=?, "
+                    "fell_back=? WHERE id=?",
+                    (state, a.attempt, iso(due), a.error, int(fell_back), a.outbox_id),
+                )
+        for d in done:
+            for fn in self._listeners:
+                try:
+                    fn(d.attempt)
+                except Exception:
+                    log.exception("notify: listener failed")
 
     # ---- threads ---------------------------------------------------------------------------
 
