@@ -103,6 +103,13 @@ def test_desk_acknowledges_from_inbox_and_sees_new_alerts_live(
     )
     [api_alert] = [a for a in alerts(stack) if a["rule"] == "fever_referral"]
     assert api_alert["state"] == "acknowledged" and api_alert["changed_by"] == "desk-li"
+    # the detail shows the history; a comment is saved with who wrote it
+    fever.locator(".al-main").click()
+    page.fill('[data-testid="comment-text"]', "家属已通知 family told")
+    page.click('[data-testid="comment"]')
+    page.wait_for_selector('[data-testid="history"] li:has-text("家属已通知 family told")')
+    history = stack.api.get(f"/api/v1/alerts/{api_alert['id']}")["history"]
+    assert any(h["actor"] == "desk-li" and "family told" in (h["detail"] or "") for h in history)
     # a new alert arrives through the live stream, without a reload
     page.wait_for_selector('#live[data-state="open"]')
     emit(station, "check", check("items_held"))
