@@ -50,7 +50,7 @@ case "${1:-}" in
     demo)
         shift
         apt_install requirements/apt-demo.txt
-        venv demo,gateway
+        venv demo,gateway,camera
         exec "$VENV/bin/stationkit" demo "$@"
         ;;
     test)

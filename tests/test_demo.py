@@ -40,9 +40,9 @@ def test_demo_serves_live_checks(tmp_path: Path) -> None:
         assert proc.stdout is not None
         banner = ""
         deadline = time.monotonic() + 20
-        while "token=" not in banner and time.monotonic() < deadline:
+        while "Bearer" not in banner and time.monotonic() < deadline:
             banner += proc.stdout.readline()
-        match = re.search(r"#token=(\S+)", banner)
+        match = re.search(r"Bearer …\): (\S+)", banner)
         assert match, f"no token in the demo's banner: {banner!r}"
         headers = {"Authorization": f"Bearer {match.group(1)}"}
         base = f"http://127.0.0.1:{http}"
@@ -51,8 +51,25 @@ def test_demo_serves_live_checks(tmp_path: Path) -> None:
             return list(httpx.get(f"{base}/api/v1/checks", headers=headers).json()["items"])
 
         wait_for(lambda: len(checks()) >= 2, 15, "simulated checks")
-        assert "Intake checks" in httpx.get(base + "/").text
         assert httpx.get(f"{base}/api/v1/checks").status_code == 401
+        # the printed demo users log in to the dashboard
+        login = re.search(r"(demo-desk) / (\S+)", banner)
+        assert login, banner
+        with httpx.Client(base_url=base) as browser:
+            r = browser.post(
+                "/auth/login", json={"username": login.group(1), "password": login.group(2)}
+            )
+            assert r.status_code == 200 and r.json()["role"] == "desk"
+            assert browser.get("/api/v1/me").json()["name"] == "demo-desk"
+        # the foster-home camera node reports too
+        wait_for(
+            lambda: any(
+                n["node"] == "home-1" and n["state"] == "online"
+                for n in httpx.get(f"{base}/api/v1/nodes", headers=headers).json()["items"]
+            ),
+            15,
+            "camera node online",
+        )
     finally:
         proc.terminate()
         proc.wait(15)

@@ -1,4 +1,5 @@
-"""`stationkit demo`: an embedded broker (amqtt), the gateway and a simulated intake node.
+"""`stationkit demo`: an embedded broker (amqtt), the gateway, a simulated intake node and a
+foster-home camera node on a synthetic camera, plus one dashboard user per role.
 
 Nothing else needs to be installed or running. amqtt speaks MQTT 3.1.1 only and drops
 unacknowledged QoS 1 messages when a client disconnects; the node's outbox does not rely on
@@ -51,6 +52,7 @@ def run(args: argparse.Namespace) -> int:
     from firmware_py.commands.node import build_agent
     from firmware_py.config import NodeConfig
     from gateway.auth.tokens import create_token
+    from gateway.auth.users import create_user, get_user, set_password
     from gateway.config import GatewaySettings
     from gateway.service import Gateway
 
@@ -68,6 +70,14 @@ def run(args: argparse.Namespace) -> int:
     )
     gw = Gateway(settings)
     token = create_token(gw.db, "demo-admin", "admin")
+    users = {}
+    for role in ("desk", "supervisor", "bureau", "admin"):
+        name, password = f"demo-{role}", f"demo-{role}-pass"  # a demo: printed below
+        if get_user(gw.db, name) is None:
+            create_user(gw.db, name, role, password)
+        else:
+            set_password(gw.db, name, password)
+        users[name] = password
     gw.start()
     node_cfg = NodeConfig.model_validate(
         {
@@ -85,11 +95,39 @@ def run(args: argparse.Namespace) -> int:
     )
     agent = build_agent(node_cfg)
     agent.start()
+    camera_cfg = NodeConfig.model_validate(
+        {
+            "site": "demo-station",
+            "node": "home-1",
+            "broker": {"url": broker},
+            "outbox": {"path": str(state / "home-1-outbox.db")},
+            "heartbeat": {"interval_s": 5},
+            # a foster home's room on a synthetic camera: someone walks out of the door
+            "camera": {
+                "night": {"start": "21:30", "end": "06:00"},
+                "cameras": [
+                    {
+                        "id": "room-1",
+                        "source": {"kind": "synthetic", "seed": 1, "fps": 5, "walk_every_s": 30},
+                        "zones": [{"id": "beds", "polygon": [[0, 0.4], [1, 0.4], [1, 1], [0, 1]]}],
+                        "lines": [{"id": "door", "a": [0.5, 0], "b": [0.5, 1]}],
+                    }
+                ],
+            },
+        }
+    )
+    try:
+        camera_agent = build_agent(camera_cfg)
+        camera_agent.start()
+    except Exception as exc:  # OpenCV missing (installed with the camera extra)
+        camera_agent = None
+        print(f"camera node not started: {exc}")
     host, _, port = args.http.rpartition(":")
     print(
         f"\nStationKit demo is running.\n"
-        f"  dashboard:  http://{host}:{port}/#token={token}\n"
-        f"  API docs:   http://{host}:{port}/docs\n"
+        f"  dashboard:  http://{host}:{port}/  log in as one of:\n"
+        + "".join(f"      {name} / {pw}\n" for name, pw in users.items())
+        + f"  API docs:   http://{host}:{port}/docs\n"
         f"  admin token (Authorization: Bearer …): {token}\n"
         f"  MQTT broker (embedded amqtt): {broker}\n"
         f"  state folder: {state}\n"
@@ -101,6 +139,8 @@ def run(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGINT, lambda *_: done.set())
     done.wait(args.seconds or None)
     agent.stop()
+    if camera_agent:
+        camera_agent.stop()
     gw.stop()
     return 0
 
