@@ -80,6 +80,7 @@ class WebhookReceiver:
 
     fail_first: int = 0
     fail_status: int = 500
+    delay_s: float = 0.0  # think time before answering
     port: int = field(default_factory=free_port)
     requests: list[Received] = field(default_factory=list)
     _server: ThreadingHTTPServer | None = None
@@ -102,6 +103,8 @@ class WebhookReceiver:
 
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+                if receiver.delay_s:
+                    time.sleep(receiver.delay_s)
                 with receiver._lock:
                     failing = len(receiver.requests) < receiver.fail_first
                     status = receiver.fail_status if failing else 200
