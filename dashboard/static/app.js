@@ -593,6 +593,8 @@ async function setLang(lang) {
   fmtCache.clear();
   await loadStrings(lang, state.user ? state.pages : []);
   applyShellStrings();
+  if (!state.user) state.langPicked = true;
+  else if (state.user.kind === "session") saveLang(lang);
   if (state.user) {
     renderNav();
     setLive($("#live").dataset.state);
@@ -600,10 +602,23 @@ async function setLang(lang) {
   } else showLogin();
 }
 
+function saveLang(lang) {
+  api("/api/v1/me", { method: "PATCH", body: { lang } }).catch((err) => console.warn("language not saved", err));
+}
+
 async function enter(me) {
   state.user = { name: me.name, role: me.role, kind: me.kind || (state.token ? "token" : "session") };
   if (me.csrf_token) state.csrf = me.csrf_token;
-  if (me.lang && !localStorage.getItem("sk_lang") && LANGS.includes(me.lang)) state.lang = me.lang;
+  // A dashboard user's language is kept on the server (PATCH /api/v1/me); a choice made on the
+  // login screen wins and is saved, otherwise the saved one applies. Token users: this browser.
+  if (state.user.kind === "session" && LANGS.includes(me.lang)) {
+    if (state.langPicked && me.lang !== state.lang) saveLang(state.lang);
+    else if (me.lang !== state.lang) {
+      state.lang = me.lang;
+      localStorage.setItem("sk_lang", me.lang);
+    }
+  }
+  state.langPicked = false;
   state.pages = PAGE_IDS.map((id) => modules.get(id)).filter((p) => p && may(p));
   await loadStrings(state.lang, state.pages);
   $("#top").hidden = false;

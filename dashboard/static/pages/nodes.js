@@ -45,7 +45,18 @@ export default {
       timer = setTimeout(() => { timer = null; load(); }, ms);
     };
     ctx.onUpdate("node", () => soon(100));
-    ctx.onUpdate("event", (ev) => soon(ev.kind === "fault" ? 100 : 2000));
+    // Device states reach the node table with heartbeats; a fault event is shown at once and
+    // stands until two heartbeat intervals have passed (by then a heartbeat carries the truth).
+    const overlay = new Map(); // "site/node/device" -> {state, until}
+    ctx.onUpdate("event", (ev) => {
+      if (ev.kind === "fault" && ev.device && ev.data?.state) {
+        const row = data?.items.find((n) => n.site === ev.site && n.node === ev.node);
+        const hb = (row?.heartbeat_interval_s || 15) * 1000;
+        overlay.set(`${ev.site}/${ev.node}/${ev.device}`, { state: ev.data.state, until: Date.now() + 2 * hb + 1000 });
+        render();
+      }
+      soon(2000);
+    });
     ctx.onUpdate("resync", () => soon(100));
     const poll = setInterval(load, 10000);
     const ages = setInterval(() => {
@@ -68,20 +79,20 @@ export default {
       siteSel.hidden = sites.length < 2;
       const items = data.items.filter((n) => !site || n.site === site);
       const count = (s) => items.filter((n) => (n.state || "unknown") === s).length;
-      const faults = items.reduce((a, n) => a + Object.values(n.devices || {}).filter((d) => d === "fault").length, 0);
-      summary.replaceChildren(
+      const faults = items.reduce((a, n) => a + Object.values(deviceStates(n)).filter((d) => d === "fault").length, 0);
+      summary.replaceChildren(h("div", { class: "badges" },
         h("span", { class: "badge ok" }, `${t("state.online")} ${count("online")}`),
         h("span", { class: "badge bad" }, `${t("state.offline")} ${count("offline")}`),
         count("unknown") ? h("span", { class: "badge muted" }, `${t("state.unknown")} ${count("unknown")}`) : null,
         h("span", { class: `badge ${faults ? "bad" : "ok"}`, "data-testid": "nodes-faults" }, `${t("nodes.faults")} ${faults}`),
-      );
+      ));
       if (!items.length) {
         body.replaceChildren(h("p", { class: "empty", "data-testid": "nodes-empty" }, t("nodes.none")));
         return;
       }
       const rows = items.map((n) => {
         const st = n.state || "unknown";
-        const devices = Object.entries(n.devices || {}).sort(([a], [b]) => a.localeCompare(b));
+        const devices = Object.entries(deviceStates(n)).sort(([a], [b]) => a.localeCompare(b));
         return h("tr", { "data-testid": "node-row", "data-node": `${n.site}/${n.node}`, "data-state": st, class: st === "offline" ? "bad" : "" },
           h("td", {}, h("strong", {}, n.node), h("div", { class: "muted small" }, n.site)),
           h("td", {}, h("span", { class: `badge ${STATE_CLASS[st] || "muted"}`, "data-testid": "node-state" }, t(`state.${st}`)),
@@ -91,9 +102,9 @@ export default {
           h("td", { class: "num", "data-testid": "node-outbox" }, n.outbox ?? "—"),
           h("td", { class: `num ${n.dropped ? "error" : ""}` }, n.dropped ?? 0),
           h("td", { class: `num ${n.lost ? "error" : ""}`, "data-testid": "node-lost" }, n.lost ?? 0),
-          h("td", { class: "devices" }, devices.length
+          h("td", {}, h("div", { class: "devices" }, devices.length
             ? devices.map(([id, s]) => h("span", { class: `badge ${DEVICE_CLASS[s] || "muted"}`, "data-device": id, "data-device-state": s, title: t(`device.${s}`) }, `${id} · ${t(`device.${s}`)}`))
-            : h("span", { class: "muted" }, "—")),
+            : h("span", { class: "muted" }, "—"))),
           h("td", { class: "muted small" }, n.version || "—"),
         );
       });
@@ -105,6 +116,16 @@ export default {
           h("th", { class: "num", title: t("nodes.lost_hint") }, t("nodes.lost")),
           h("th", {}, t("nodes.devices")), h("th", {}, t("nodes.version")))),
         h("tbody", {}, rows)));
+    }
+
+    function deviceStates(n) {
+      const out = { ...(n.devices || {}) };
+      const now = Date.now();
+      for (const [key, o] of overlay) {
+        if (o.until < now) overlay.delete(key);
+        else if (key.startsWith(`${n.site}/${n.node}/`)) out[key.slice(n.site.length + n.node.length + 2)] = o.state;
+      }
+      return out;
     }
 
     function reason(r) {

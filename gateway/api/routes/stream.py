@@ -4,8 +4,9 @@ Each update is one SSE message, `id:` the update's sequence number, `event:` its
 ("event", "node", "alert", "incident", "resync") and `data:` the JSON dict. A comment line is
 sent every `KEEPALIVE_S` seconds so proxies and the page can tell a quiet stream from a dead
 one. Each role only gets what it may read through the API: no camera events for the desk, no
-raw events for the bureau, incidents only for supervisors, the bureau and admins. When the
-subscriber fell behind and lost updates, a "resync" message tells the page to reload.
+raw events but device faults for the bureau, incidents only for supervisors, the bureau and
+admins. When the subscriber fell behind and lost updates, a "resync" message tells the page to
+reload.
 """
 
 from __future__ import annotations
@@ -35,7 +36,9 @@ def visible(role: str, topic: str, data: dict[str, Any]) -> bool:
             return True
         if role == "desk":
             return data.get("kind") not in CAMERA_KINDS
-        return False  # bureau: statistics and alerts, not raw events
+        # bureau: statistics and alerts, not raw events; device faults (no personal data) for
+        # the nodes page
+        return data.get("kind") == "fault"
     if topic in ("node", "alert"):
         return role in ("desk", "supervisor", "bureau")
     if topic == "incident":

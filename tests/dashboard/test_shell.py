@@ -1,0 +1,147 @@
+"""The dashboard shell in a real browser: static files, password and token login, logout,
+navigation by role, the language switch (remembered), times in the site's zone."""
+
+from __future__ import annotations
+
+import re
+
+import httpx
+from playwright.sync_api import expect
+
+from gateway.auth.users import create_user
+from gateway.store.db import connect
+from tests.dashboard.conftest import OpenDash, Stack
+from tests.support.browser import Pages
+
+PASSWORD = "correct horse battery 42"
+
+
+def _user(stack: Stack, name: str, role: str) -> None:
+    db = connect(stack.db_path)
+    try:
+        create_user(db, name, role, PASSWORD)
+    finally:
+        db.conn.close()
+
+
+def test_static_files_have_module_types_and_stay_inside_the_folder(stack: Stack) -> None:
+    with httpx.Client(base_url=stack.base) as c:
+        r = c.get("/")
+        assert r.status_code == 200 and 'src="/static/app.js"' in r.text
+        assert 'data-tz="Asia/Shanghai"' in r.text
+        js = c.get("/static/app.js")
+        assert js.status_code == 200 and js.headers["content-type"].startswith("text/javascript")
+        assert c.get("/static/i18n/zh-CN.json").json()["nav.desk"] == "入站检视"
+        assert c.get("/static/style.css").headers["content-type"].startswith("text/css")
+        for bad in ("/static/../page.py", "/static/%2e%2e/page.py", "/static/nope.js"):
+            assert c.get(bad).status_code == 404, bad
+        # every page module the shell lists has its strings in both languages
+        for lang in ("zh-CN", "en"):
+            common = c.get(f"/static/i18n/{lang}.json").json()
+            for page in ("desk", "nodes", "cameras", "alerts", "reports", "audit"):
+                assert f"nav.{page}" in common
+            for page in ("desk", "nodes"):
+                strings = c.get(f"/static/i18n/pages/{page}.{lang}.json").json()
+                assert strings and all(k.startswith(page + ".") for k in strings)
+        zh = set(c.get("/static/i18n/zh-CN.json").json())
+        en = set(c.get("/static/i18n/en.json").json())
+        assert zh == en
+
+
+def test_password_login_shows_the_user_and_logout_ends_the_session(
+    stack: Stack, pages: Pages
+) -> None:
+    _user(stack, "wang", "desk")
+    page = pages.new((1024, 600))
+    page.goto(stack.base + "/")
+    expect(page.get_by_test_id("login-form")).to_be_visible()
+    page.get_by_test_id("login-user").fill("wang")
+    page.get_by_test_id("login-pass").fill("wrong password 1234")
+    page.get_by_test_id("login-submit").click()
+    expect(page.get_by_test_id("login-error")).to_have_text("用户名或密码错误。")
+    page.get_by_test_id("login-pass").fill(PASSWORD)
+    page.get_by_test_id("login-submit").click()
+    expect(page.locator('section[data-page="desk"][data-ready="1"]')).to_be_attached()
+    expect(page.get_by_test_id("who")).to_contain_text("wang")
+    expect(page.get_by_test_id("who")).to_contain_text("入站检视")
+    expect(page.get_by_test_id("live")).to_have_attribute("data-state", "open")
+    assert any(c["name"] == "sk_session" for c in page.context.cookies())
+    # the session's CSRF token goes with changes made through the shell's api()
+    saved = page.evaluate(
+        "async () => (await import('/static/app.js')).api('/api/v1/me', "
+        "{method: 'PATCH', body: {lang: 'zh-CN'}})"
+    )
+    assert saved["name"] == "wang" and saved["kind"] == "session"
+    page.reload()  # the session survives a reload
+    expect(page.locator('section[data-page="desk"][data-ready="1"]')).to_be_attached()
+    page.get_by_test_id("logout").click()
+    expect(page.get_by_test_id("login-form")).to_be_visible()
+    page.reload()
+    expect(page.get_by_test_id("login-form")).to_be_visible()
+    assert page.errors == []  # type: ignore[attr-defined]
+
+
+def test_token_in_the_fragment_logs_in_and_leaves_the_address_bar(
+    stack: Stack, pages: Pages
+) -> None:
+    token = stack.token("supervisor", "sup-frag")
+    page = pages.new((1440, 900))
+    page.goto(f"{stack.base}/#token={token}")
+    expect(page.get_by_test_id("who")).to_contain_text("sup-frag")
+    assert token not in page.url
+    assert page.evaluate("localStorage.getItem('sk_token')") == token
+    page.goto(f"{stack.base}/#/nodes")
+    expect(page.locator('section[data-page="nodes"][data-ready="1"]')).to_be_attached()
+    # a token that stops working sends the user back to the login screen
+    page.evaluate("localStorage.setItem('sk_token', 'sk_bogus')")
+    page.reload()
+    expect(page.get_by_test_id("login-form")).to_be_visible()
+    expect(page.get_by_test_id("login-error")).to_have_text("令牌无效。")
+
+
+def test_navigation_follows_the_role(open_dash: OpenDash) -> None:
+    visible = {
+        "desk": {"desk", "nodes", "alerts"},
+        "bureau": {"nodes", "alerts", "reports"},
+        "supervisor": {"nodes", "cameras", "alerts", "reports"},
+        "admin": {"desk", "nodes", "cameras", "alerts", "reports", "audit"},
+    }
+    for role, pages_ in visible.items():
+        page = open_dash(role, "nodes", viewport=(1440, 900))
+        links = page.locator("#nav a").evaluate_all("els => els.map(e => e.dataset.page)")
+        assert set(links) == pages_, role
+        if role != "admin":
+            page.goto(page.url.split("#")[0] + "#/audit")  # not for this role: back to the first
+            first = links[0]
+            expect(page.locator(f'section[data-page="{first}"][data-ready="1"]')).to_be_attached()
+            assert page.url.endswith(f"#/{first}")
+        page.context.close()
+
+
+def test_language_switch_changes_texts_and_is_remembered(open_dash: OpenDash) -> None:
+    page = open_dash("admin", "nodes")
+    expect(page.get_by_test_id("nav-desk")).to_have_text("入站检视")
+    expect(page.locator("h2").first).to_have_text("节点与设备")
+    assert page.evaluate("document.documentElement.lang") == "zh-CN"
+    page.get_by_test_id("lang").select_option("en")
+    expect(page.get_by_test_id("nav-desk")).to_have_text("Intake desk")
+    expect(page.locator('section[data-page="nodes"] h2').first).to_have_text("Nodes and devices")
+    expect(page.get_by_test_id("logout")).to_have_text("Log out")
+    assert page.evaluate("document.documentElement.lang") == "en"
+    page.reload()
+    expect(page.locator('section[data-page="nodes"][data-ready="1"]')).to_be_attached()
+    expect(page.get_by_test_id("nav-nodes")).to_have_text("Nodes")
+    page.get_by_test_id("lang").select_option("zh-CN")
+    expect(page.get_by_test_id("nav-nodes")).to_have_text("节点设备")
+
+
+def test_times_are_shown_in_the_site_zone_not_the_browsers(open_dash: OpenDash) -> None:
+    page = open_dash("admin", "nodes")  # the browser runs in UTC (see tests/support/browser.py)
+    shown = page.evaluate(
+        "async () => (await import('/static/app.js')).fmtTime('2026-11-23T18:05:09Z', 'datetime')"
+    )
+    assert re.search(r"2026.11.24.*02:05:09", shown), shown
+    day = page.evaluate(
+        "async () => (await import('/static/app.js')).siteDay(new Date('2026-11-23T16:30:00Z'))"
+    )
+    assert day == "2026-11-24"

@@ -1,0 +1,151 @@
+"""GET /api/v1/stream (Server-Sent Events): authentication, what each role gets, keep-alives,
+and the fan-out's guarantees (a slow subscriber loses the oldest updates and is told to
+resync; closing ends every stream)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import httpx
+import pytest
+
+from gateway.updates import Updates
+from tests.dashboard.conftest import Stack
+
+MARK = {"kind": "check", "id": "mark"}
+
+
+@contextmanager
+def sse(stack: Stack, token: str | None) -> Iterator[Iterator[tuple[str, Any]]]:
+    """The stream as (event, data) pairs, comments as ("comment", text)."""
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    with (
+        httpx.Client(base_url=stack.base, timeout=5) as c,
+        c.stream("GET", "/api/v1/stream", headers=headers) as r,
+    ):
+        if r.status_code != 200:
+            r.read()
+            raise httpx.HTTPStatusError("stream refused", request=r.request, response=r)
+        assert r.headers["content-type"].startswith("text/event-stream")
+
+        def messages() -> Iterator[tuple[str, Any]]:
+            event, data = "message", []
+            for line in r.iter_lines():
+                if line.startswith(":"):
+                    yield "comment", line[1:].strip()
+                elif line.startswith("event:"):
+                    event = line[6:].strip()
+                elif line.startswith("data:"):
+                    data.append(line[5:].strip())
+                elif line == "" and data:
+                    yield event, json.loads("\n".join(data))
+                    event, data = "message", []
+
+        yield messages()
+
+
+def test_the_stream_needs_a_login(stack: Stack) -> None:
+    for token in (None, "sk_not_a_token"):
+        with pytest.raises(httpx.HTTPStatusError) as err, sse(stack, token):
+            pass
+        assert err.value.response.status_code == 401
+
+
+ALL = [
+    ("event", {"kind": "gate", "id": "g1"}),
+    ("event", {"kind": "motion", "id": "m1"}),
+    ("event", {"kind": "tamper", "id": "t1"}),
+    ("event", {"kind": "fault", "id": "f1"}),
+    ("node", {"site": "s", "node": "n", "state": "offline", "reason": "x"}),
+    ("alert", {"id": 1, "rule": "check_fever"}),
+    ("incident", {"id": 7, "category": "missing_person"}),
+]
+
+
+@pytest.mark.parametrize(
+    ("role", "expected"),
+    [
+        ("desk", ["g1", "f1", "node", "alert"]),
+        ("bureau", ["f1", "node", "alert", "incident"]),
+        ("supervisor", ["g1", "m1", "t1", "f1", "node", "alert", "incident"]),
+        ("admin", ["g1", "m1", "t1", "f1", "node", "alert", "incident"]),
+    ],
+)
+def test_each_role_gets_what_it_may_read(stack: Stack, role: str, expected: list[str]) -> None:
+    # the marker is an intake event: bureau gets no events at all, so send an alert instead
+    mark = ("alert", {"id": "mark"}) if role == "bureau" else ("event", MARK)
+    with sse(stack, stack.token(role, f"sse-{role}")) as msgs:
+        topic, hello = next(msgs)
+        assert topic == "hello" and hello == {"name": f"sse-{role}", "role": role}
+        for topic, data in [*ALL, mark]:
+            stack.gw.updates.publish(topic, data)
+        got = []
+        for topic, data in msgs:
+            if data == mark[1]:
+                break
+            if topic != "comment":
+                got.append(data.get("id") if topic == "event" else topic)
+    assert got == expected
+
+
+def test_quiet_streams_get_keep_alive_comments(stack: Stack) -> None:
+    stack.gw.app.state.stream_keepalive_s = 0.2
+    try:
+        with sse(stack, stack.token("desk", "sse-ka")) as msgs:
+            assert next(msgs)[0] == "hello"
+            assert next(msgs) == ("comment", "keep-alive")
+            assert next(msgs) == ("comment", "keep-alive")
+    finally:
+        del stack.gw.app.state.stream_keepalive_s
+
+
+def _run(coro: Any) -> Any:
+    """asyncio.run on a thread of its own: Playwright's sync API keeps a loop on this one."""
+    out: list[Any] = []
+    t = threading.Thread(target=lambda: out.append(asyncio.run(coro)))
+    t.start()
+    t.join(10)
+    assert out, "coroutine did not finish"
+    return out[0]
+
+
+def test_a_slow_subscriber_loses_the_oldest_and_is_told() -> None:
+    async def run() -> tuple[list[int], int, int]:
+        updates = Updates(queue_size=3)
+        sub = updates.listen()
+        for i in range(5):
+            updates.publish("event", {"i": i})
+        await asyncio.sleep(0.01)  # publish hands over through the loop
+        got = []
+        while (item := await sub.get(timeout=0.05)) is not None:
+            got.append(item["data"]["i"])
+        dropped = sub.take_dropped()
+        updates.unlisten(sub)
+        return got, dropped, updates.subscribers
+
+    got, dropped, subscribers = _run(run())
+    assert got == [2, 3, 4] and dropped == 2 and subscribers == 0
+
+
+def test_close_ends_every_subscription() -> None:
+    async def run() -> list[Any]:
+        updates = Updates()
+        seen: list[Any] = []
+
+        async def consume() -> None:
+            async for item in updates.subscribe():
+                seen.append(item["data"])
+
+        task = asyncio.create_task(consume())
+        await asyncio.sleep(0.01)
+        updates.publish("node", {"n": 1})
+        updates.close()
+        await asyncio.wait_for(task, 2)
+        return seen
+
+    assert _run(run()) == [{"n": 1}]
