@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
+from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 
@@ -55,6 +56,9 @@ class WebhookSender:
     def __init__(self, cfg: WebhookConfig) -> None:
         self.cfg = cfg
         self._key = cfg.key()
+        parts = urlsplit(cfg.url)
+        netloc = parts.netloc.rpartition("@")[2]  # no credentials either
+        self._public = urlunsplit((parts.scheme, netloc, parts.path, "", ""))
         verify_tls: bool | str = (
             str(cfg.verify_tls) if not isinstance(cfg.verify_tls, bool) else cfg.verify_tls
         )
@@ -74,7 +78,8 @@ class WebhookSender:
         try:
             resp = self._client.post(self.cfg.url, content=body, headers=headers)
         except httpx.HTTPError as exc:
-            return Result(False, error=f"{type(exc).__name__}: {_short(str(exc), 300)}")
+            text = str(exc).replace(self.cfg.url, self._public)  # no token from the query
+            return Result(False, error=f"{type(exc).__name__}: {_short(text, 300)}")
         ok = 200 <= resp.status_code < 300
         return Result(
             ok,

@@ -217,6 +217,8 @@ class Notifier:
                 )
                 ids.append((row_id, channel))
         stamp = time.monotonic()
+        if not self._threads:  # deliver_due() driven (tests): nobody to watch for the commit
+            return [row_id for row_id, _ in ids]
         with self._expect_lock:
             for row_id, channel in ids:
                 if channel in self._expect:

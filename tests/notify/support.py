@@ -208,16 +208,22 @@ class _Handler:
                     list(envelope.rcpt_tos),
                     msg,
                     login,
-                    session.ssl is not None,
+                    server.transport.get_extra_info("ssl_object") is not None,
                 )
             )
         return f"250 OK queued as {len(self.box.mails)}"
 
 
 class SmtpServer:
-    """aiosmtpd on a free port: STARTTLS required, AUTH (LOGIN/PLAIN) required."""
+    """aiosmtpd on a free port: STARTTLS (or implicit TLS) and AUTH (LOGIN/PLAIN) required."""
 
-    def __init__(self, tmp: Path, username: str = "station", password: str = "pw-123") -> None:
+    def __init__(
+        self,
+        tmp: Path,
+        username: str = "station",
+        password: str = "pw-123",
+        implicit_tls: bool = False,
+    ) -> None:
         self.cert, self.key = self_signed(tmp)
         self.username, self.password = username, password
         self.mails: list[Mail] = []
@@ -225,15 +231,19 @@ class SmtpServer:
         self.port = free_port()
         ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         ctx.load_cert_chain(self.cert, self.key)
+        tls: dict[str, Any] = (
+            # implicit TLS (port 465 style): the whole session is encrypted from the start
+            {"ssl_context": ctx, "auth_require_tls": False}
+            if implicit_tls
+            else {"tls_context": ctx, "require_starttls": True, "auth_require_tls": True}
+        )
         self.controller = Controller(
             _Handler(self),
             hostname="127.0.0.1",
             port=self.port,
-            tls_context=ctx,
-            require_starttls=True,
             auth_required=True,
-            auth_require_tls=True,
             authenticator=self._auth,
+            **tls,
         )
 
     def _auth(

@@ -362,3 +362,29 @@ def test_mqtt_channel_publishes_qos1_and_records_the_puback(
     assert doc["type"] == "stationkit.notification.v1"
     assert first["ok"] == 1 and first["status"] == "puback"
     assert second["ok"] == 1 and second["status"] == "queued"
+
+
+def test_email_over_implicit_tls(db: sqlite_utils.Database, tmp_path: Path) -> None:
+    server = SmtpServer(tmp_path, implicit_tls=True).start()
+    try:
+        cfg = smtp_config(server, tmp_path, server.password, smtp={"starttls": False, "ssl": True})
+        notifier = Notifier(cfg, tmp_path / "gw.db")
+        enqueue(notifier, db, event="overdue")
+        assert notifier.deliver_due() == 2
+    finally:
+        server.stop()
+    assert len(server.received()) == 2
+    assert all(m.tls and m.login == "station" for m in server.received())
+    assert "报告逾期" in str(server.received()[0].message["Subject"])
+
+
+def test_webhook_errors_never_show_the_url_query(db: sqlite_utils.Database, tmp_path: Path) -> None:
+    port = free_port()
+    url = f"http://user:pw@127.0.0.1:{port}/hook?token=s3cret"  # nobody listens
+    notifier = Notifier(config(url), tmp_path / "gw.db")
+    enqueue(notifier, db)
+    assert notifier.deliver_due() == 1
+    text = json.dumps(rows(db, "SELECT * FROM notify_deliveries"))
+    text += json.dumps(rows(db, "SELECT target, last_error FROM notify_outbox"))
+    assert "s3cret" not in text and "pw@" not in text
+    assert f"127.0.0.1:{port}/hook" in text
