@@ -145,3 +145,18 @@ def test_times_are_shown_in_the_site_zone_not_the_browsers(open_dash: OpenDash) 
         "async () => (await import('/static/app.js')).siteDay(new Date('2026-11-23T16:30:00Z'))"
     )
     assert day == "2026-11-24"
+
+
+def test_the_live_stream_reconnects_and_pages_resync(stack: Stack, open_dash: OpenDash) -> None:
+    page = open_dash("admin", "nodes")
+    live = page.get_by_test_id("live")
+    expect(live).to_have_attribute("data-state", "open")
+    page.evaluate("async () => { const m = await import('/static/app.js'); window.__resyncs = 0; }")
+    # count the page's reloads: each GET /api/v1/nodes after the stream comes back
+    loads: list[str] = []
+    page.on("request", lambda r: loads.append(r.url) if "/api/v1/nodes" in r.url else None)
+    stack.gw.updates.close()  # the server ends every stream (as when the gateway stops)
+    expect(live).to_have_attribute("data-state", "connecting")
+    expect(live).to_have_attribute("data-state", "open", timeout=5000)
+    page.wait_for_timeout(400)
+    assert loads, "the nodes page did not reload after the stream came back"
