@@ -51,7 +51,8 @@ def check(outcome: str, celsius: float = 36.6) -> dict[str, Any]:
 
 
 def alerts(stack: Stack, **params: Any) -> list[dict[str, Any]]:
-    return stack.api.get("/api/v1/alerts", state="all", **params)["items"]  # type: ignore[no-any-return]
+    items: list[dict[str, Any]] = stack.api.get("/api/v1/alerts", state="all", **params)["items"]
+    return items
 
 
 @pytest.fixture(scope="module")

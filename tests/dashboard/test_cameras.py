@@ -31,7 +31,9 @@ LAYOUT = {
 
 
 @pytest.fixture(scope="module")
-def camera_node(stack: Stack, tmp_path_factory: pytest.TempPathFactory) -> Iterator[NodeAgent]:
+def camera_node(
+    stack: Stack, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[NodeAgent, SyntheticSource]]:
     """A camera node whose lens gets covered: a tamper event with a snapshot and a clip."""
     source = SyntheticSource(width=320, height=240, fps=10, seed=1)
     config = CameraNodeConfig.model_validate(
@@ -76,7 +78,7 @@ def camera_node(stack: Stack, tmp_path_factory: pytest.TempPathFactory) -> Itera
             raise
         r = stack.api.client.put("/api/v1/cameras/home-1/cam-node/room-1/layout", json=LAYOUT)
         r.raise_for_status()
-        yield agent
+        yield agent, source
     finally:
         agent.stop()
 
@@ -92,7 +94,7 @@ def _audit(db: Path, action: str, actor: str) -> list[tuple[str, str]]:
 
 
 def test_camera_api_health_snapshot_layout_and_audited_media(
-    stack: Stack, camera_node: NodeAgent
+    stack: Stack, camera_node: tuple[NodeAgent, SyntheticSource]
 ) -> None:
     sup = {"Authorization": f"Bearer {stack.token('supervisor', 'sup-api')}"}
     desk = {"Authorization": f"Bearer {stack.token('desk', 'desk-api')}"}
@@ -134,8 +136,8 @@ def test_camera_api_health_snapshot_layout_and_audited_media(
 
 
 def test_wall_live_view_timeline(
-    stack: Stack, camera_node: NodeAgent, open_dash: OpenDash, shot
-) -> None:  # type: ignore[no-untyped-def]
+    stack: Stack, camera_node: tuple[NodeAgent, SyntheticSource], open_dash: OpenDash, shot: Shot
+) -> None:
     page = open_dash(role="supervisor", page="cameras", viewport=(1280, 800), name="sup-wang")
     tile = page.locator('[data-testid="camera-tile"][data-camera="home-1/cam-node/room-1"]')
     assert tile.get_attribute("data-health") == "tampered"
@@ -170,4 +172,7 @@ def test_wall_live_view_timeline(
     # the wall fetched the snapshot once (audited); the timeline shows the same image again
     # from the page's memory, not a second download
     assert len(_audit(stack.db_path, "media_view", "sup-wang")) == 1
+    # the lens is uncovered: the tamper clears and the wall follows without a reload
+    camera_node[1].cover(False)
+    page.wait_for_selector('[data-testid="camera-tile"][data-health="online"]', timeout=15_000)
     assert page.errors == []  # type: ignore[attr-defined]

@@ -123,7 +123,9 @@ export default {
       this.wall,
     );
     ctx.onUpdate("event", (ev) => {
-      if (KIND_ICONS[ev.kind]) this.soon();
+      if (!KIND_ICONS[ev.kind]) return;
+      const mine = this.current && ev.site === this.current.site && ev.node === this.current.node && ev.device === this.current.camera;
+      if (ev.kind !== "motion" || ev.data?.snapshot || mine) this.soon(mine);
     });
     ctx.onUpdate("node", () => this.soon());
     ctx.onUpdate("resync", () => this.soon());
@@ -140,9 +142,19 @@ export default {
     for (const url of (this.blobs || new Map()).values()) URL.revokeObjectURL(url);
   },
 
-  soon() {
-    clearTimeout(this.pending);
-    this.pending = setTimeout(() => this.refresh(), 500);
+  // Coalesce bursts of events into one reload every 2 s at most (a busy site sends many).
+  soon(timeline) {
+    if (timeline) this.timelineDue = true;
+    if (this.pending) return;
+    this.pending = setTimeout(() => {
+      this.pending = null;
+      this.refresh();
+      if (this.timelineDue && this.current) {
+        this.timelineDue = false;
+        const cam = this.find(this.current);
+        if (cam) this.loadTimeline(cam);
+      }
+    }, 2000);
   },
 
   async blobUrl(url) {

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import re
+import threading
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -132,62 +133,85 @@ def _age_s(ts: str | None, now: datetime) -> float | None:
     return round(max(0.0, (now - t).total_seconds()), 1)
 
 
+class _Wall:
+    """The latest state of every camera, folded from the events table incrementally.
+
+    Events are appended (rowids grow), so each request reads only the rows added since the
+    last one: a wall refreshed every few seconds never rescans a table that is mostly motion
+    events. Retention deleting old rows cannot change a camera's latest state, except its
+    snapshot, whose file is checked on every request.
+    """
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.rowid = 0
+        self.cams: dict[tuple[str, str, str], dict[str, Any]] = {}
+
+    def fold(self, db: Db) -> dict[tuple[str, str, str], dict[str, Any]]:
+        with self.lock:
+            rows = db.execute(
+                "SELECT rowid, id, site, node, device, kind, ts, data FROM events "
+                f"WHERE rowid > ? AND kind IN ({_KINDS_SQL}) AND device IS NOT NULL "
+                "ORDER BY rowid",
+                [self.rowid, *CAMERA_KINDS],
+            ).fetchall()
+            for rowid, eid, site, node, dev, kind, ts, data in rows:
+                self.rowid = max(self.rowid, rowid)
+                cam = self.cams.setdefault(
+                    (site, node, dev),
+                    {
+                        "site": site,
+                        "node": node,
+                        "camera": dev,
+                        "last_event_at": None,
+                        "state": None,
+                        "state_at": None,
+                        "state_reason": None,
+                        "tamper": {},
+                        "snapshots": [],
+                    },
+                )
+                d = json.loads(data)
+                if cam["last_event_at"] is None or ts >= cam["last_event_at"]:
+                    cam["last_event_at"] = ts
+                if kind == "camera" and (cam["state_at"] is None or ts >= cam["state_at"]):
+                    cam.update(state=d.get("state"), state_at=ts, state_reason=d.get("reason"))
+                if kind == "tamper":
+                    reason = str(d.get("reason"))
+                    seen = cam["tamper"].get(reason)
+                    if seen is None or ts >= seen[0]:
+                        cam["tamper"][reason] = (ts, bool(d.get("active")))
+                if d.get("snapshot"):
+                    # a few candidates: the newest one's JPEG may be late, lost or rejected
+                    snaps = [*cam["snapshots"], {"event_id": eid, "kind": kind, "at": ts}]
+                    cam["snapshots"] = sorted(snaps, key=lambda x: str(x["at"]))[-4:]
+            # a copy: the caller adds request-specific fields
+            return {k: {**v, "tamper": dict(v["tamper"])} for k, v in self.cams.items()}
+
+
+def _wall(request: Request) -> _Wall:
+    wall = getattr(request.app.state, "camera_wall", None)
+    if wall is None:
+        wall = request.app.state.camera_wall = _Wall()
+    return wall
+
+
 @router.get("/cameras")
 def list_cameras(request: Request, db: Db, who: Watcher, site: str | None = None) -> dict[str, Any]:
     """Cameras with health, latest snapshot, its age, and the layout to overlay (only the
     sites the caller may see)."""
     now = datetime.now(UTC)
-    where_site = "AND site = ?" if site else ""
-    sargs: list[Any] = [site] if site else []
-    cams: dict[tuple[str, str, str], dict[str, Any]] = {}
-    for s, n, dev, last in db.execute(
-        f"SELECT site, node, device, max(ts) FROM events WHERE kind IN ({_KINDS_SQL}) "
-        f"AND device IS NOT NULL {where_site} GROUP BY site, node, device",
-        [*CAMERA_KINDS, *sargs],
-    ).fetchall():
-        cams[(s, n, dev)] = {
-            "site": s,
-            "node": n,
-            "camera": dev,
-            "last_event_at": last,
-            "state": None,
-            "state_at": None,
-            "state_reason": None,
-            "tamper": [],
-            "snapshot": None,
-        }
-    # latest online/offline report of each camera (SQLite: bare columns come from the max row)
-    for s, n, dev, data, ts in db.execute(
-        f"SELECT site, node, device, data, max(ts) FROM events WHERE kind='camera' {where_site} "
-        "GROUP BY site, node, device",
-        sargs,
-    ).fetchall():
-        cam = cams.get((s, n, dev))
-        if cam is not None:
-            d = json.loads(data)
-            cam.update(state=d.get("state"), state_at=ts, state_reason=d.get("reason"))
-    # tamper checks still raised (latest report per reason is active)
-    for s, n, dev, data, _ts in db.execute(
-        f"SELECT site, node, device, data, max(ts) FROM events WHERE kind='tamper' {where_site} "
-        "GROUP BY site, node, device, json_extract(data, '$.reason')",
-        sargs,
-    ).fetchall():
-        cam = cams.get((s, n, dev))
-        d = json.loads(data)
-        if cam is not None and d.get("active"):
-            cam["tamper"].append(d.get("reason"))
+    cams = {k: v for k, v in _wall(request).fold(db).items() if site is None or k[0] == site}
     root = _media_root(request)
-    for s, n, dev, eid, kind, ts in db.execute(
-        f"SELECT site, node, device, id, kind, max(ts) FROM events WHERE kind IN ({_KINDS_SQL}) "
-        f"AND json_extract(data, '$.snapshot') = 1 {where_site} GROUP BY site, node, device",
-        [*CAMERA_KINDS, *sargs],
-    ).fetchall():
-        cam = cams.get((s, n, dev))
-        if cam is None:
-            continue
-        jpeg = next((m for m in _media_files(root, s, n, eid) if m["kind"] == "jpeg"), None)
-        if jpeg is not None:
-            cam["snapshot"] = {"event_id": eid, "kind": kind, "at": ts, "url": jpeg["url"]}
+    for (s, n, _dev), cam in cams.items():
+        cam["tamper"] = sorted(r for r, (_ts, active) in cam["tamper"].items() if active)
+        cam["snapshot"] = None
+        for snap in reversed(cam.pop("snapshots")):
+            files = _media_files(root, s, n, snap["event_id"])
+            jpeg = next((m for m in files if m["kind"] == "jpeg"), None)
+            if jpeg is not None:
+                cam["snapshot"] = {**snap, "url": jpeg["url"]}
+                break
     nodes = {
         (r[0], r[1]): (r[2], json.loads(r[3] or "{}"), r[4])
         for r in db.execute("SELECT site, node, state, devices, last_seen FROM nodes").fetchall()
