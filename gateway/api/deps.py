@@ -16,7 +16,7 @@ from fastapi import Depends, HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from gateway.auth.clock import now_of
-from gateway.auth.policy import may_send_command
+from gateway.auth.policy import DESK_EVENT_KINDS, may_send_command
 from gateway.auth.request import authenticate
 from gateway.auth.tokens import Principal
 from gateway.store.db import connect
@@ -95,6 +95,19 @@ def require_command(*roles: str) -> Any:
         action = body.get("action") if isinstance(body, dict) else None
         if isinstance(action, str) and not may_send_command(principal.role, action):
             raise HTTPException(403, f"role {principal.role!r} may not send {action!r}")
+        return principal
+
+    return Depends(check)
+
+
+def require_event_reader() -> Any:
+    """Any role may list events, but the desk only with `kind=` one of its intake kinds
+    (gateway/auth/policy.py DESK_EVENT_KINDS)."""
+
+    def check(request: Request, principal: Caller) -> Principal:
+        if principal.role == "desk" and request.query_params.get("kind") not in DESK_EVENT_KINDS:
+            kinds = "|".join(sorted(DESK_EVENT_KINDS))
+            raise HTTPException(403, f"the desk may list intake events only: kind={kinds}")
         return principal
 
     return Depends(check)

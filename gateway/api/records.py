@@ -5,13 +5,15 @@ from __future__ import annotations
 import base64
 import json
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query
 
-from gateway.api.deps import Caller, Db, require
+from gateway.api.deps import Caller, Db, require, require_event_reader
+from gateway.auth.tokens import Principal
 
 router = APIRouter(prefix="/api/v1", tags=["records"])
+EventReader = Annotated[Principal, require_event_reader()]  # desk: intake kinds only
 
 Limit = Query(100, ge=1, le=1000, description="page size")
 Cursor = Query(None, description="`next` from the previous page")
@@ -92,7 +94,7 @@ def _json_fields(page: dict[str, Any], *fields: str) -> dict[str, Any]:
 @router.get("/events")
 def list_events(
     db: Db,
-    _: Caller,
+    _: EventReader,
     site: str | None = None,
     node: str | None = None,
     kind: str | None = None,

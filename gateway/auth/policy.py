@@ -8,6 +8,10 @@ from __future__ import annotations
 
 # The intake desk drives its own check station and nothing else (no cameras, no reloads).
 DESK_COMMANDS = frozenset({"wand_result", "outcome", "core_temperature", "release_gate"})
+# Events the intake desk may read (its own check steps and device faults); camera events of
+# foster homes (motion, people, line_cross, tamper, camera, door) and manual reports are not
+# the desk's business.
+DESK_EVENT_KINDS = frozenset({"check", "gate", "metal", "temperature", "fault"})
 # Roles that may send node commands; desk only the ones above.
 COMMAND_ROLES = ("desk", "supervisor", "admin")
 # Live video of foster homes: supervisors (and admins). Not the desk, not the bureau.

@@ -84,9 +84,13 @@ def test_filters(setup: tuple[TestClient, dict[str, str], IngestWriter]) -> None
     assert len(page["items"]) == 12 and {c["node"] for c in page["items"]} == {"desk-2"}
     fevers = client.get("/api/v1/checks", params={"outcome": "fever_referral"}, headers=h).json()
     assert all(c["outcome"] == "fever_referral" for c in fevers["items"])
-    future = client.get("/api/v1/events", params={"since": "2099-01-01T00:00:00Z"}, headers=h)
+    future = client.get(
+        "/api/v1/events", params={"kind": "check", "since": "2099-01-01T00:00:00Z"}, headers=h
+    )
     assert future.json()["items"] == []
-    naive = client.get("/api/v1/events", params={"since": "2026-01-01T00:00:00"}, headers=h)
+    naive = client.get(
+        "/api/v1/events", params={"kind": "check", "since": "2026-01-01T00:00:00"}, headers=h
+    )
     assert naive.status_code == 422
     one = page["items"][0]
     got = client.get(f"/api/v1/checks/{one['check_id']}", headers=h).json()

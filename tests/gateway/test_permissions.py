@@ -56,7 +56,7 @@ POLICY: dict[str, frozenset[str] | str] = {
     "GET /api/v1/me": ALL,
     "PATCH /api/v1/me": ALL,
     # records
-    "GET /api/v1/events": ALL,
+    "GET /api/v1/events": REPORTS,  # and the desk with kind=<intake kind>: test_desk_events
     "GET /api/v1/checks": ALL,
     "GET /api/v1/checks/{check_id}": ALL,
     "GET /api/v1/nodes": ALL,
@@ -256,6 +256,19 @@ def test_desk_command_actions(server: Server, role: str, action: str, allowed: b
         )
     # no broker on this app: an allowed command gets as far as 503
     assert r.status_code == (503 if allowed else 403), r.text
+
+
+@pytest.mark.parametrize(
+    ("kind", "status"), [("check", 200), ("temperature", 200), ("motion", 403), ("door", 403)]
+)
+def test_desk_events(server: Server, kind: str, status: int) -> None:
+    with httpx.Client(base_url=server.url, timeout=10) as client:
+        r = client.get(
+            "/api/v1/events",
+            params={"kind": kind},
+            headers={"Authorization": f"Bearer {server.tokens['desk']}"},
+        )
+    assert r.status_code == status, r.text
 
 
 def test_live_video_with_session_cookie(server: Server) -> None:
