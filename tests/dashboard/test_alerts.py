@@ -123,8 +123,10 @@ def test_desk_acknowledges_from_inbox_and_sees_new_alerts_live(
 def test_bureau_reads_without_action_buttons(
     stack: Stack, station: NodeAgent, open_dash: OpenDash
 ) -> None:
-    page = open_dash(role="bureau", page="alerts", name="bureau-zhao")
+    page = open_dash(role="bureau", page="alerts", name="bureau-zhao", lang="en")
     page.locator('[data-testid="alert"]').first.wait_for()
+    assert "Missing person" in page.locator('[data-testid="incident"]').first.inner_text()
+    assert "Phone report (30 min)" in page.locator('[data-testid="incident-list"]').inner_text()
     assert page.locator('[data-testid="ack"], [data-testid="resolve"]').count() == 0
     assert page.locator('[data-testid="incident"]').count() >= 1
     assert page.locator('[data-testid="record-phone"]').count() == 0  # bureau records nothing
@@ -142,8 +144,12 @@ def test_supervisor_incident_countdowns_report_and_download(
     assert "inc-deadline overdue" in (phone.get_attribute("class") or "")
     assert written.get_attribute("data-overdue") == ""
     first = written.locator(".inc-clock").inner_text()
-    page.wait_for_timeout(1100)
-    assert written.locator(".inc-clock").inner_text() != first  # it counts down
+    page.wait_for_function(  # it counts down
+        "(first) => document.querySelector("
+        "'[data-testid=written-countdown] .inc-clock').textContent !== first",
+        arg=first,
+        timeout=3000,
+    )
     assert "剩余" in first and "已超时" in phone.inner_text()
     shot(page, "alerts-incidents")
     incident.locator('[data-testid="phone-to"]').fill("区民政局 王科长")

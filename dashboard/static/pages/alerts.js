@@ -70,13 +70,18 @@ export default {
     ctx.onUpdate("alert", (a) => this.upsertAlert(a));
     ctx.onUpdate("incident", (i) => this.upsertIncident(i));
     ctx.onUpdate("resync", () => this.reloadAll());
-    this.timer = setInterval(() => this.tick(), 1000);
+    // tick just after each whole second, so the displayed seconds never skip or stall
+    const loop = () => {
+      this.tick();
+      this.timer = setTimeout(loop, 1020 - (Date.now() % 1000));
+    };
+    this.timer = setTimeout(loop, 1020 - (Date.now() % 1000));
     await this.reloadAll();
     if (ctx.route?.parts?.[0]) this.toggle(ctx.route.parts[0], true);
   },
 
   unmount() {
-    clearInterval(this.timer);
+    clearTimeout(this.timer);
   },
 
   route(ctx) {
