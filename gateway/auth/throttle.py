@@ -5,7 +5,7 @@ known ones, so a lock reveals nothing about which users exist."""
 from __future__ import annotations
 
 import math
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import sqlite_utils
 
@@ -23,34 +23,39 @@ def retry_after(db: sqlite_utils.Database, keys: list[str], now: datetime) -> in
     return max(1, math.ceil(wait)) if wait > 0 else None
 
 
+def _iso(t: datetime) -> str:
+    """Fixed-width UTC text, so SQLite can compare times as strings."""
+    return t.astimezone(UTC).isoformat(timespec="microseconds")
+
+
 def record_failure(
     db: sqlite_utils.Database, key: str, limit: int, now: datetime, settings: AuthSettings
 ) -> tuple[int, str | None]:
-    """Count one failure; returns (failures in the window, locked_until if this locked it)."""
-    row = db.execute("SELECT failures, first_at FROM login_throttle WHERE key=?", (key,)).fetchone()
-    window = timedelta(minutes=settings.failure_window_minutes)
-    if row is None or not row[1] or now - datetime.fromisoformat(row[1]) >= window:
-        failures, first_at = 1, now.isoformat()
-    else:
-        failures, first_at = int(row[0]) + 1, row[1]
-    locked_until = None
-    if failures >= limit:
-        locked_until = (now + timedelta(minutes=settings.lockout_minutes)).isoformat()
-    with db.conn:
-        db.execute(
-            "INSERT INTO login_throttle (key, failures, first_at, locked_until) VALUES (?,?,?,?) "
-            "ON CONFLICT(key) DO UPDATE SET failures=excluded.failures, "
-            "first_at=excluded.first_at, locked_until=excluded.locked_until",
-            (
-                key,
-                0 if locked_until else failures,
-                None if locked_until else first_at,
-                locked_until,
-            ),
-        )
+    """Count one failure; returns (failures in the window, locked_until if this locked it).
+
+    One UPSERT increments the count, so concurrent failures are all counted."""
+    window_start = _iso(now - timedelta(minutes=settings.failure_window_minutes))
+    with db.atomic():
+        row = db.execute(
+            "INSERT INTO login_throttle (key, failures, first_at) VALUES (?, 1, ?) "
+            "ON CONFLICT(key) DO UPDATE SET "
+            "failures = CASE WHEN first_at IS NULL OR first_at <= ? THEN 1 ELSE failures + 1 END, "
+            "first_at = CASE WHEN first_at IS NULL OR first_at <= ? THEN excluded.first_at "
+            "ELSE first_at END "
+            "RETURNING failures",
+            (key, _iso(now), window_start, window_start),
+        ).fetchone()
+        failures = int(row[0])
+        locked_until = None
+        if failures >= limit:
+            locked_until = _iso(now + timedelta(minutes=settings.lockout_minutes))
+            db.execute(
+                "UPDATE login_throttle SET failures=0, first_at=NULL, locked_until=? WHERE key=?",
+                (locked_until, key),
+            )
     return failures, locked_until
 
 
 def reset(db: sqlite_utils.Database, key: str) -> None:
-    with db.conn:
+    with db.atomic():
         db.execute("DELETE FROM login_throttle WHERE key=?", (key,))
