@@ -45,7 +45,7 @@ def create_session(
     session_id = secrets.token_urlsafe(32)
     csrf = secrets.token_urlsafe(32)
     expires = now + timedelta(hours=settings.session_absolute_hours)
-    with db.conn:
+    with db.atomic():
         db.execute(
             "INSERT INTO sessions (id_hash, username, csrf_token, created_at, expires_at, "
             "last_seen, address, user_agent) VALUES (?,?,?,?,?,?,?,?)",
@@ -88,7 +88,7 @@ def lookup_session(
         minutes=settings.session_idle_minutes
     ):
         reason = "idle"
-    with db.conn:
+    with db.atomic():
         if reason:
             db.execute(
                 "UPDATE sessions SET ended_at=?, end_reason=? WHERE id_hash=?",
@@ -121,7 +121,7 @@ def end_session(
     ).fetchone()
     if row is None:
         return None
-    with db.conn:
+    with db.atomic():
         db.execute(
             "UPDATE sessions SET ended_at=?, end_reason=? WHERE id_hash=?",
             (now.isoformat(), reason, id_hash),

@@ -299,3 +299,10 @@ def test_bearer_token_me(site: AuthSite) -> None:
 def test_production_hash_parameters() -> None:
     h = hash_password("a-long-password", AuthSettings())
     assert h.startswith("$argon2id$") and "m=65536,t=3,p=4" in h
+
+
+def test_long_dead_sessions_are_pruned(site: AuthSite) -> None:
+    site.login(site.client(), "desk")
+    site.clock.advance(hours=12 + 7 * 24, seconds=1)
+    site.login(site.client(), "desk")
+    assert site.db.execute("SELECT count(*) FROM sessions").fetchone()[0] == 1
