@@ -53,7 +53,7 @@ def get_principal(
     del creds
     principal = authenticate(request, db, request.method)
     # Audit trail: who read or changed what (the people in these records are vulnerable).
-    with db.conn:
+    with db.atomic():
         db.execute(
             "INSERT INTO audit (at, actor, action, target, detail) VALUES (?,?,?,?,?)",
             (

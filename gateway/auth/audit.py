@@ -22,7 +22,7 @@ def audit(
         if isinstance(detail, str) or detail is None
         else json.dumps(detail, ensure_ascii=False)
     )
-    with db.conn:
+    with db.atomic():
         db.execute(
             "INSERT INTO audit (at, actor, action, target, detail) VALUES (?,?,?,?,?)",
             (

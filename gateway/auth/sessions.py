@@ -46,6 +46,11 @@ def create_session(
     csrf = secrets.token_urlsafe(32)
     expires = now + timedelta(hours=settings.session_absolute_hours)
     with db.atomic():
+        # sessions past their absolute end for a week are of no use any more (logins and
+        # logouts stay in the audit trail)
+        db.execute(
+            "DELETE FROM sessions WHERE expires_at < ?", ((now - timedelta(days=7)).isoformat(),)
+        )
         db.execute(
             "INSERT INTO sessions (id_hash, username, csrf_token, created_at, expires_at, "
             "last_seen, address, user_agent) VALUES (?,?,?,?,?,?,?,?)",

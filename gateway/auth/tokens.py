@@ -36,7 +36,7 @@ def create_token(db: sqlite_utils.Database, name: str, role: str) -> str:
     if role not in ROLES:
         raise ValueError(f"role must be one of {', '.join(ROLES)}")
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    with db.conn:
+    with db.atomic():
         db.execute(
             "INSERT INTO api_tokens (name, role, token_hash, created_at, disabled) "
             "VALUES (?,?,?,?,0) ON CONFLICT(name) DO UPDATE SET role=excluded.role, "

@@ -94,7 +94,7 @@ def create_user(
     if get_user(db, username) is not None:
         raise UserError(f"user {username!r} exists")
     now = datetime.now(UTC).isoformat()
-    with db.conn:
+    with db.atomic():
         db.execute(
             "INSERT INTO users (username, role, password_hash, disabled, created_at, "
             "password_changed_at, failed_attempts, lang, sites) VALUES (?,?,?,0,?,?,0,?,?)",
@@ -114,7 +114,7 @@ def create_user(
 
 
 def end_sessions(db: sqlite_utils.Database, username: str, reason: str) -> int:
-    with db.conn:
+    with db.atomic():
         cur = db.execute(
             "UPDATE sessions SET ended_at=?, end_reason=? WHERE username=? AND ended_at IS NULL",
             (datetime.now(UTC).isoformat(), reason, username),
@@ -128,7 +128,7 @@ def set_password(
     if get_user(db, username) is None:
         raise UserError(f"no user {username!r}")
     check_policy(username, password)
-    with db.conn:
+    with db.atomic():
         db.execute(
             "UPDATE users SET password_hash=?, password_changed_at=? WHERE username=?",
             (hash_password(password, settings), datetime.now(UTC).isoformat(), username),
@@ -139,7 +139,7 @@ def set_password(
 def set_disabled(db: sqlite_utils.Database, username: str, disabled: bool = True) -> None:
     if get_user(db, username) is None:
         raise UserError(f"no user {username!r}")
-    with db.conn:
+    with db.atomic():
         db.execute("UPDATE users SET disabled=? WHERE username=?", (int(disabled), username))
     if disabled:
         end_sessions(db, username, "disabled")
@@ -148,5 +148,5 @@ def set_disabled(db: sqlite_utils.Database, username: str, disabled: bool = True
 def set_lang(db: sqlite_utils.Database, username: str, lang: str) -> None:
     if lang not in LANGS:
         raise UserError(f"lang must be one of {', '.join(LANGS)}")
-    with db.conn:
+    with db.atomic():
         db.execute("UPDATE users SET lang=? WHERE username=?", (lang, username))

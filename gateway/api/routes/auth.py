@@ -83,7 +83,7 @@ def login(body: LoginRequest, request: Request, db: Db) -> Response:
         ):
             failures, locked_until = throttle.record_failure(db, key, limit, now, settings)
             if key == user_key and user is not None:
-                with db.conn:
+                with db.atomic():
                     db.execute(
                         "UPDATE users SET failed_attempts=?, locked_until=? WHERE username=?",
                         (failures, locked_until, user.username),
@@ -103,7 +103,7 @@ def login(body: LoginRequest, request: Request, db: Db) -> Response:
     old = request.cookies.get(COOKIE)
     if old:
         end_session(db, old, now, "replaced")
-    with db.conn:
+    with db.atomic():
         db.execute(
             "UPDATE users SET failed_attempts=0, locked_until=NULL, last_login_at=? "
             "WHERE username=?",
