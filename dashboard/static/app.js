@@ -494,7 +494,10 @@ function renderNav() {
   const nav = $("#nav");
   nav.replaceChildren(
     ...state.pages.map((p) =>
-      h("a", { href: `#/${p.id}`, "data-page": p.id, "data-testid": `nav-${p.id}`, class: state.current?.page === p ? "active" : "" }, t(p.title_key)),
+      h("a", {
+        href: `#/${p.id}`, "data-page": p.id, "data-testid": `nav-${p.id}`,
+        class: state.current?.page === p ? "active" : "", "aria-current": state.current?.page === p ? "page" : null,
+      }, t(p.title_key)),
     ),
   );
   $("#who").replaceChildren(

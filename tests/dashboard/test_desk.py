@@ -30,7 +30,7 @@ class Desk:
         self.node = node
         self.app = IntakeApp(IntakeConfig(operator="node-operator", **TIMING))  # type: ignore[arg-type]
         self.agent: NodeAgent = node_agent(
-            stack.broker, SITE, node, tmp / f"{node}.db", apps=[self.app], heartbeat_s=2
+            stack.broker, SITE, node, tmp / f"{node}.db", apps=[self.app], heartbeat_s=1
         )
 
     def __enter__(self) -> Desk:

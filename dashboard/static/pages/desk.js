@@ -7,7 +7,7 @@
 const STEP_KINDS = new Set(["gate", "metal", "temperature", "check"]);
 const ACK_TIMEOUT_MS = 8000;
 const RECENT_MS = 60000; // a finished check stays on the card this long
-const ITEMS = ["knife", "scissors", "lighter", "blade", "tool", "medicine", "other"];
+const ITEMS = ["knife", "scissors", "lighter", "blade", "tool", "medicine", "rope", "glass"];
 const OUTCOME_CLASS = {
   cleared: "ok", items_held: "warn", fever_referral: "bad", hypothermia_referral: "bad", refused: "muted", incomplete: "muted",
 };
@@ -229,7 +229,7 @@ export default {
       const confirm = h("button", {
         class: "btn warn big", "data-testid": "items-confirm",
         onclick: () => {
-          const items = [...ui.items].filter((i) => i !== "other").map((i) => itemLabel(i));
+          const items = [...ui.items].map((i) => itemLabel(i));
           if (ui.other.trim()) items.push(ui.other.trim());
           const args = { result: "metal_found", items, operator: ctx.user.name, check_id: check.check_id };
           ui.picking = null;
