@@ -17,7 +17,10 @@ from devices.camera.synthetic import SyntheticSource
 from firmware_py.agent import NodeAgent
 from firmware_py.camera.app import CameraApp
 from firmware_py.camera.config import CameraNodeConfig
+from gateway.auth.users import create_user
+from gateway.store.db import connect
 from tests.dashboard.conftest import OpenDash, Stack
+from tests.support.browser import Pages
 from tests.support.net import wait_for
 from tests.support.stack import node_agent
 
@@ -175,4 +178,33 @@ def test_wall_live_view_timeline(
     # the lens is uncovered: the tamper clears and the wall follows without a reload
     camera_node[1].cover(False)
     page.wait_for_selector('[data-testid="camera-tile"][data-health="online"]', timeout=15_000)
+    assert page.errors == []  # type: ignore[attr-defined]
+
+
+def test_live_view_with_a_password_session(
+    stack: Stack, camera_node: tuple[NodeAgent, SyntheticSource], pages: Pages
+) -> None:
+    """Staff log in with a password (cookie session, no bearer token): the live view and the
+    snapshot still load, and the view is audited under the user's name."""
+    db = connect(stack.db_path)
+    try:
+        create_user(db, "sup-xu", "supervisor", "live view password")
+    finally:
+        db.conn.close()
+    page = pages.new((1024, 600))
+    page.goto(f"{stack.base}/")
+    page.fill('[data-testid="login-user"]', "sup-xu")
+    page.fill('[data-testid="login-pass"]', "live view password")
+    page.click('[data-testid="login-submit"]')
+    page.wait_for_selector('section[data-page][data-ready="1"]')
+    assert page.evaluate("localStorage.getItem('sk_token')") is None
+    page.goto(f"{stack.base}/#/cameras/home-1/cam-node/room-1")
+    page.wait_for_function(
+        "() => { const i = document.querySelector('[data-testid=live-img]');"
+        " return i && i.naturalWidth > 0 && Number(i.dataset.frames) >= 2; }",
+        timeout=15_000,
+    )
+    assert [t for t, _ in _audit(stack.db_path, "live_view_start", "sup-xu")] == [
+        "home-1/cam-node/room-1"
+    ]
     assert page.errors == []  # type: ignore[attr-defined]
