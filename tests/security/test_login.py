@@ -306,3 +306,22 @@ def test_long_dead_sessions_are_pruned(site: AuthSite) -> None:
     site.clock.advance(hours=12 + 7 * 24, seconds=1)
     site.login(site.client(), "desk")
     assert site.db.execute("SELECT count(*) FROM sessions").fetchone()[0] == 1
+
+
+def test_concurrent_failures_are_all_counted(site: AuthSite) -> None:
+    """Parallel wrong passwords (the API runs sync routes on a thread pool) cannot slip past
+    the counter: every failure is one atomic increment, so the lock still comes."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    def attempt(_: int) -> int:
+        r = site.client().post("/auth/login", json={"username": "desk1", "password": "wrong-pass"})
+        return r.status_code
+
+    with ThreadPoolExecutor(8) as pool:
+        codes = list(pool.map(attempt, range(8)))
+    assert codes.count(401) + codes.count(429) == 8 and codes.count(401) >= 5
+    failed = len(site.audit_rows("login_failed"))
+    assert failed == codes.count(401)
+    assert len(site.audit_rows("login_lockout")) == failed // 5
+    r = site.client().post("/auth/login", json={"username": "desk1", "password": PASSWORDS["desk"]})
+    assert r.status_code == 429

@@ -125,3 +125,24 @@ def test_subprocess_with_env_db(tmp_path: Path) -> None:
     assert r.returncode == 0, r.stderr
     assert "ops-password-123" not in r.stdout + r.stderr
     assert login(db, "ops", "ops-password-123") == 200
+
+
+def test_interactive_prompt_asks_twice(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import getpass
+
+    db = str(tmp_path / "gw.db")
+
+    class Tty(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    answers = iter(["prompted-password-1", "prompted-password-1", "prompted-password-1", "typo"])
+    monkeypatch.setattr(getpass, "getpass", lambda prompt="": next(answers))
+    monkeypatch.setattr(sys, "stdin", Tty())
+    assert main(["user", "add", "li", "--role", "bureau", "--db", db]) == 0
+    assert login(Path(db), "li", "prompted-password-1") == 200
+    assert main(["user", "passwd", "li", "--db", db]) == 2  # second answer differs
+    assert "differ" in capsys.readouterr().err
+    assert login(Path(db), "li", "prompted-password-1") == 200
