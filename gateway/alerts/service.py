@@ -159,14 +159,14 @@ class AlertService:
     def comment(self, alert_id: str, by: str, text: str) -> dict[str, Any]:
         with self._lock:
             self._alert(alert_id)
-            with self.db.conn:
+            with self.db.atomic():
                 store.history(self.db, alert_id, self.clock(), by, "commented", text)
             return self._published(alert_id)
 
     def assign(self, alert_id: str, by: str, assignee: str) -> dict[str, Any]:
         with self._lock:
             self._alert(alert_id)
-            with self.db.conn:
+            with self.db.atomic():
                 self.db.execute("UPDATE alerts SET assignee=? WHERE id=?", (assignee, alert_id))
                 store.history(self.db, alert_id, self.clock(), by, "assigned", assignee)
             return self._published(alert_id)
@@ -187,7 +187,7 @@ class AlertService:
                 raise AlertError(404, f"no incident {incident_id}")
             if row[f"{kind}_reported_at"] is not None:
                 raise AlertError(409, f"the {kind} report was already recorded")
-            with self.db.conn:
+            with self.db.atomic():
                 self.db.execute(
                     f"UPDATE incidents SET {kind}_reported_at=?, {kind}_reported_by=?, "
                     f"{kind}_reported_to=? WHERE id=?",
@@ -219,7 +219,7 @@ class AlertService:
     def _apply(self, changes: list[AlertChange]) -> None:
         """The feed's sink: store the changes, queue their notifications, one transaction."""
         now = self.clock()
-        with self._lock, self.db.conn:
+        with self._lock, self.db.atomic():
             store.save_changes(self.db, changes)
             for change in changes:
                 self._notify_change(change, now)
@@ -299,7 +299,7 @@ class AlertService:
                     due.append((alert, steps))
         if not due:
             return
-        with self.db.conn:
+        with self.db.atomic():
             for alert, steps in due:
                 for step in steps:
                     self._set_level(alert.id, step.level + 1, now, step.name)
@@ -330,7 +330,7 @@ class AlertService:
             return
         levels = [lv.name for lv in self.config.escalation.levels] or ["desk"]
         duty = "station_duty" if "station_duty" in levels else levels[0]
-        with self.db.conn:
+        with self.db.atomic():
             for inc, rem in pending:
                 store.incident_history(self.db, inc.id, now, store.ENGINE, rem.kind, rem.key)
                 text = _reminder_text(rem)

@@ -44,7 +44,7 @@ def send_command(
     except ContractError as exc:
         raise HTTPException(422, str(exc)) from None
     cmd = Command(id=codec.new_id(), action=body.action, args=body.args, ts=datetime.now(UTC))
-    with db.conn:
+    with db.atomic():
         db.execute(
             "INSERT INTO commands (id, site, node, action, args, sent_at, sent_by) "
             "VALUES (?,?,?,?,?,?,?)",

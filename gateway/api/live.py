@@ -32,7 +32,7 @@ def audit_view(db_path: Path, record: ViewRecord) -> None:
     """One audit row per view start and end (who, which camera, from when to when, why)."""
     db = connect(db_path)
     try:
-        with db.conn:
+        with db.atomic():
             db.execute(
                 "INSERT INTO audit (at, actor, action, target, detail) VALUES (?,?,?,?,?)",
                 (

@@ -62,7 +62,7 @@ class IngestWriter:
         stored: list[tuple[Event, datetime]] = []
         changes: list[tuple[str, str, str, str, datetime]] = []
         self._traffic = {}
-        with self.db.conn:
+        with self.db.atomic():
             for msg in batch:
                 try:
                     self._one(msg, stored, changes)
@@ -260,7 +260,7 @@ class IngestWriter:
     def expire_heartbeats(self, now: datetime, grace: float = 3.0) -> None:
         """Mark offline every online node silent for `grace` heartbeat intervals."""
         changes: list[tuple[str, str, str, str, datetime]] = []
-        with self.db.conn:
+        with self.db.atomic():
             rows = self.db.execute(
                 "SELECT site, node, last_seen, coalesce(heartbeat_interval_s, 15) FROM nodes "
                 "WHERE state='online' AND last_seen IS NOT NULL"

@@ -3,7 +3,9 @@
 A hold names one event or a whole node ("site/node", e.g. a foster home under investigation).
 Incident evidence needs no hold: every event referenced from a table called ``incidents``,
 ``incident_events`` or ``alerts`` with an ``event_id`` column (the alerts module's records) is kept
-as long as that record exists, and those records themselves are never touched by retention.
+as long as that record exists, and so is every event of an incident's site from
+`EVIDENCE_BEFORE` before to `EVIDENCE_AFTER` after the incident opened (what the written report
+shows). Alert and incident records themselves are never touched by retention.
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ import sqlite_utils
 
 Scope = Literal["event", "node"]
 INCIDENT_TABLES = ("incidents", "incident_events", "alerts")
+EVIDENCE_BEFORE = dt.timedelta(minutes=30)
+EVIDENCE_AFTER = dt.timedelta(minutes=60)
 
 
 class HoldError(ValueError):
@@ -32,8 +36,12 @@ class Hold:
     placed_at: str
 
 
+def _iso(value: dt.datetime) -> str:
+    return value.astimezone(dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
 def _now() -> str:
-    return dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return _iso(dt.datetime.now(dt.UTC))
 
 
 def place_hold(
@@ -47,7 +55,7 @@ def place_hold(
     if not reason.strip() or not actor.strip():
         raise HoldError("a hold needs a reason and who placed it")
     at = _now()
-    with db.conn:
+    with db.atomic():
         cur = db.execute(
             "INSERT INTO legal_holds (scope, target, reason, placed_by, placed_at) "
             "VALUES (?,?,?,?,?)",
@@ -62,7 +70,7 @@ def place_hold(
 
 def release_hold(db: sqlite_utils.Database, hold_id: int, *, actor: str) -> None:
     at = _now()
-    with db.conn:
+    with db.atomic():
         cur = db.execute(
             "UPDATE legal_holds SET released_by=?, released_at=? "
             "WHERE id=? AND released_at IS NULL",
@@ -115,3 +123,13 @@ def fill_held_events(db: sqlite_utils.Database) -> None:
             f"INSERT OR IGNORE INTO _held_events SELECT event_id FROM [{table}] "
             "WHERE event_id IS NOT NULL"
         )
+    if "incidents" in db.table_names() and {"site", "opened_at"} <= {
+        c.name for c in db.table("incidents").columns
+    }:
+        for site, opened in db.execute("SELECT site, opened_at FROM incidents").fetchall():
+            at = dt.datetime.fromisoformat(opened.replace("Z", "+00:00"))
+            db.execute(
+                "INSERT OR IGNORE INTO _held_events SELECT id FROM events "
+                "WHERE site=? AND ts >= ? AND ts <= ?",
+                (site, _iso(at - EVIDENCE_BEFORE), _iso(at + EVIDENCE_AFTER)),
+            )

@@ -122,7 +122,7 @@ def _purge_table(
 ) -> tuple[int, int]:
     deleted = 0
     while True:
-        with db.conn:  # one short transaction per batch
+        with db.atomic():  # one short transaction per batch
             rows = db.execute(
                 f"DELETE FROM [{target.table}] WHERE rowid IN ("
                 f"  SELECT rowid FROM [{target.table}]"
@@ -178,7 +178,7 @@ def apply_retention(
         report.deleted[name] = deleted
         report.held[name] = held
     if any(report.deleted.values()):
-        with db.conn:
+        with db.atomic():
             db.execute(
                 "INSERT INTO audit (at, actor, action, target, detail) VALUES (?,?,?,?,?)",
                 (at, actor, "retention.delete", None, report.summary()),
@@ -198,7 +198,7 @@ def log_media_deletion(
 ) -> None:
     """Record one media deletion (a `MediaStore.on_delete` callback can call this)."""
     at = iso(dt.datetime.now(dt.UTC))
-    with db.conn:
+    with db.atomic():
         _log_deletion(
             db,
             at=at,

@@ -160,7 +160,7 @@ class Notifier:
         """Insert one outbox row per channel target into `db`'s transaction (no commit: the
         caller commits together with the alert change). Returns the outbox ids.
 
-        Call it inside `with db.conn:` or `with db.atomic():`. The rows go through the raw
+        Call it inside `with db.atomic():` or `with db.atomic():`. The rows go through the raw
         sqlite3 connection, which joins (or implicitly opens) the caller's transaction;
         note that sqlite_utils' `db.execute` COMMITS a write made outside an open transaction.
         """
@@ -359,7 +359,7 @@ class Notifier:
         if not done:
             return
         policy = self.config.retry
-        with db.conn:
+        with db.atomic():
             for d in done:
                 a = d.attempt
                 db.conn.execute(

@@ -38,7 +38,7 @@ def migrate(db: sqlite_utils.Database) -> list[str]:
         if info.name in done or not info.name.startswith("m"):
             continue
         module = importlib.import_module(f"{schema.__name__}.{info.name}")
-        with db.conn:
+        with db.atomic():
             module.migrate(db)
             db.execute(
                 "INSERT INTO _migrations VALUES (?, ?)",

@@ -70,7 +70,7 @@ def _check(db: Any, cid: str, started: datetime, **kw: Any) -> None:
 @pytest.fixture(scope="module")
 def day_checks(stack: Stack) -> Stack:
     db = connect(stack.db_path)
-    with db.conn:
+    with db.atomic():
         # 2026-11-20 in Shanghai (UTC+8) runs from 11-19T16:00Z to 11-20T16:00Z
         _check(db, "c-before", datetime(2026, 11, 19, 15, 59, 59, tzinfo=UTC))
         _check(db, "c-first", datetime(2026, 11, 19, 16, 0, 0, tzinfo=UTC), items=["打火机"])

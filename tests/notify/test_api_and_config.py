@@ -40,7 +40,7 @@ def test_deliveries_api_lists_every_attempt_for_the_alert(tmp_path: Path) -> Non
     notifier = Notifier(cfg, db_path, clock=clock)
     alert = alert_dict()
     other = alert_dict()
-    with db.conn:
+    with db.atomic():
         db.conn.execute(
             "INSERT INTO alerts (id, rule, severity, site, first_at, last_at, count, state) "
             "VALUES (?, 'night_exit', 'minor', 's1', ?, ?, 1, 'active')",
@@ -154,7 +154,7 @@ def test_notification_from_an_engine_alert_change(tmp_path: Path) -> None:
     assert n.incident is not None and n.incident["phone_due"] == "2026-11-23T08:30:00Z"
     db = open_store(tmp_path / "gw.db")
     cfg = NotifyConfig.model_validate(base())
-    with db.conn:
+    with db.atomic():
         ids = Notifier(cfg, tmp_path / "gw.db").enqueue(db, n)
     row = db.execute("SELECT incident_id, alert_id FROM notify_outbox WHERE id=?", ids).fetchone()
     assert row == (incident.id, alert.id)

@@ -41,7 +41,7 @@ def test_sigkill_while_delivering_loses_nothing(tmp_path: Path) -> None:
     db = open_store(db_path)
     notifier = Notifier(NotifyConfig.model_validate(raw), db_path)
     ids = []
-    with db.conn:
+    with db.atomic():
         for _ in range(60):
             n = Notification(event="raised", level="bureau_duty", alert=alert_dict())
             notifier.enqueue(db, n)

@@ -45,7 +45,7 @@ def db(tmp_path: Path) -> Iterator[sqlite_utils.Database]:
 
 def enqueue(notifier: Notifier, db: sqlite_utils.Database, **kw: Any) -> Notification:
     n = Notification(event=kw.pop("event", "raised"), level="bureau_duty", alert=alert_dict(), **kw)
-    with db.conn:  # the caller's transaction (the lead stores the alert change in it)
+    with db.atomic():  # the caller's transaction (the lead stores the alert change in it)
         notifier.enqueue(db, n)
     return n
 
@@ -69,12 +69,12 @@ def test_enqueue_commits_and_rolls_back_with_the_callers_transaction(
     )
     notifier = Notifier(cfg, tmp_path / "gw.db")
     n = Notification(event="raised", level="bureau_duty", alert=alert_dict())
-    with pytest.raises(RuntimeError), db.conn:
+    with pytest.raises(RuntimeError), db.atomic():
         notifier.enqueue(db, n)
         raise RuntimeError("the alert change failed to store")
     assert rows(db, "SELECT * FROM notify_outbox") == []
 
-    with db.conn:
+    with db.atomic():
         ids = notifier.enqueue(db, n)
     stored = rows(db, "SELECT * FROM notify_outbox ORDER BY seq")
     assert [r["id"] for r in stored] == ids
@@ -196,7 +196,7 @@ def test_delivery_thread_wakes_on_enqueue_without_polling_delay(
     try:
         for _ in range(100):
             n = Notification(event="raised", level="bureau_duty", alert=alert_dict())
-            with db.conn:
+            with db.atomic():
                 notifier.enqueue(db, n)
             enqueued_at[n.id] = time.monotonic()  # after the commit, as in the alert flow
             time.sleep(0.005)
@@ -247,7 +247,7 @@ def test_email_over_starttls_with_auth_in_chinese_and_english(
         }
         alert = alert_dict(rule="missing_person", severity="critical")
         n = Notification(event="raised", level="bureau_duty", alert=alert, incident=incident)
-        with db.conn:
+        with db.atomic():
             notifier.enqueue(db, n)
         assert notifier.deliver_due() == 2
         notifier.stop()

@@ -23,7 +23,7 @@ from gateway.store.db import open_store
 def _insert(db_path: Path, start: int, count: int) -> None:
     db = open_store(db_path)
     for i in range(start, start + count):
-        with db.conn:
+        with db.atomic():
             db.execute(
                 "INSERT INTO events (id, site, node, kind, ts, seq, data, received_at) "
                 "VALUES (?,?,?,?,?,?,?,?)",

@@ -33,7 +33,7 @@ def _event(db: sqlite_utils.Database, eid: str, node: str, age_days: float, seq:
 @pytest.fixture
 def db(tmp_path: Path) -> sqlite_utils.Database:
     store = open_store(tmp_path / "gateway.db")
-    with store.conn:
+    with store.atomic():
         for i in range(1200):  # more than two deletion batches
             _event(store, f"old-{i:05d}", "desk-1", 400 + i / 1000, i)
         for i in range(10):
@@ -46,9 +46,20 @@ def db(tmp_path: Path) -> sqlite_utils.Database:
             "INSERT INTO deadletters (received_at, topic, reason, size) VALUES (?,?,?,?)",
             (iso(NOW - dt.timedelta(days=40)), "x", "bad_json", 1),
         )
-        # the alerts module's incident record referencing its evidence
-        store.execute("CREATE TABLE incidents (id TEXT PRIMARY KEY, event_id TEXT)")
-        store.execute("INSERT INTO incidents VALUES ('inc-1', 'held-by-incident')")
+        # an alert that raised an incident, referencing its evidence; its site is "s2" so the
+        # incident's evidence window holds nothing of s1's
+        old = iso(NOW - dt.timedelta(days=500))
+        store.execute(
+            "INSERT INTO alerts (id, rule, severity, site, node, first_at, last_at, count, "
+            "state, event_id) VALUES ('a-1','missing_person','critical','s2','home-1',?,?,1,"
+            "'resolved','held-by-incident')",
+            (old, old),
+        )
+        store.execute(
+            "INSERT INTO incidents (id, alert_id, category, site, opened_at, phone_due, "
+            "written_due) VALUES ('inc-1','a-1','missing_person','s2',?,?,?)",
+            (old, old, old),
+        )
     place_hold(store, "event", "held-by-hold", reason="bureau case 17", actor="supervisor-li")
     place_hold(store, "node", "s1/room-2", reason="missing person inquiry", actor="bureau-wang")
     return store
@@ -126,7 +137,7 @@ def test_cli_retention_with_policy_file(tmp_path: Path, db: sqlite_utils.Databas
     policy = tmp_path / "retention.toml"
     policy.write_text("events_days = 36500\nchecks_days = 36500\ndeadletters_days = 1\n")
     five_days_ago = iso(dt.datetime.now(dt.UTC) - dt.timedelta(days=5))  # the CLI uses real time
-    with db.conn:
+    with db.atomic():
         db.execute(
             "INSERT INTO deadletters (received_at, topic, reason, size) VALUES (?,?,?,?)",
             (five_days_ago, "cli", "bad_json", 1),
@@ -136,3 +147,23 @@ def test_cli_retention_with_policy_file(tmp_path: Path, db: sqlite_utils.Databas
     assert db.execute("SELECT count(*) FROM deadletters WHERE topic='cli'").fetchone()[0] == 0
     policy.write_text("events_days = 3\n")
     assert main(["retention", "--db", str(db_path), "--policy", str(policy)]) == 2
+
+
+def test_events_around_an_incident_are_its_evidence(db: sqlite_utils.Database) -> None:
+    opened = NOW - dt.timedelta(days=400.5)
+    db.execute(
+        "INSERT INTO incidents (id, alert_id, category, site, opened_at, phone_due, "
+        "written_due) VALUES ('inc-2','a-1','injury','s1',?,?,?)",
+        (iso(opened), iso(opened), iso(opened)),
+    )
+    apply_retention(db, RetentionPolicy(), now=NOW)
+    kept = {e for e in _ids(db, "events", "id") if e.startswith("old-")}
+    # old-i happened 400 + i/1000 days ago: 30 min before to 60 min after the incident
+    window = {
+        f"old-{i:05d}"
+        for i in range(1200)
+        if opened - dt.timedelta(minutes=30)
+        <= NOW - dt.timedelta(days=400 + i / 1000)
+        <= opened + dt.timedelta(minutes=60)
+    }
+    assert len(window) > 50 and kept == window

@@ -212,7 +212,7 @@ def station(tmp_path: Path) -> Fixture:
     (media_dir / "s1" / "cam-1" / f"{cross.id}-1.jpg").write_bytes(_jpeg((200, 30, 30)))
     (media_dir / "s1" / "cam-1" / f"{cross.id}-2.mp4").write_bytes(b"\0\0\0\x18ftypmp42")
 
-    with db.conn:
+    with db.atomic():
         _alert(db, "AL1", "fever_referral", "major", "2026-11-21T16:00:31Z", 120)
         _alert(db, "AL2", "items_held", "info", "2026-11-22T03:00:05Z", None)
         _alert(

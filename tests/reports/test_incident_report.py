@@ -178,7 +178,7 @@ def test_busy_window_keeps_the_events_nearest_the_incident(
 
 def test_pdf_survives_text_longer_than_a_page(station: Fixture) -> None:
     """A table row taller than a page raises LayoutError in reportlab unless rows may split."""
-    with station.db.conn:
+    with station.db.atomic():
         station.db.execute(
             "UPDATE incident_history SET detail=? WHERE action='phone_report'",
             ["很长的备注" * 2000],

@@ -45,9 +45,11 @@ class ReportBody(BaseModel):
 
 
 def _service(request: Request) -> AlertService:
+    """The gateway's alert service; an API served without one (tests, tools) gets a passive
+    one on first use: actions work, timers and notifications do not run."""
     service = getattr(request.app.state, "alerts", None)
     if service is None:
-        raise HTTPException(503, "the alert engine is not running on this gateway")
+        service = request.app.state.alerts = AlertService(request.app.state.db_path)
     return service
 
 

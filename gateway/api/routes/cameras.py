@@ -314,7 +314,7 @@ def get_media(request: Request, event_id: str, n: int, db: Db, who: Watcher) -> 
         raise HTTPException(404, f"no media {event_id}-{n} (never received, or past retention)")
     ext = {"jpeg": "jpg", "avi": "avi", "mp4": "mp4"}[item["kind"]]
     path = _media_root(request) / site / node / f"{event_id}-{n}.{ext}"
-    with db.conn:
+    with db.atomic():
         db.execute(
             "INSERT INTO audit (at, actor, action, target, detail) VALUES (?,?,?,?,?)",
             (
@@ -357,7 +357,7 @@ def put_layout(
     _check_ids(site, node, camera)
     _ensure_layouts(db)
     layout = body.model_dump(mode="json")
-    with db.conn:
+    with db.atomic():
         db.execute(
             "INSERT INTO camera_layouts (site, node, camera, layout, updated_at, updated_by) "
             "VALUES (?,?,?,?,?,?) ON CONFLICT(site, node, camera) DO UPDATE SET "
