@@ -12,8 +12,11 @@ import httpx
 import pytest
 
 from gateway.api.routes.desk import derive_open_checks
+from gateway.auth.users import create_user
 from gateway.store.db import connect
 from tests.dashboard.conftest import Stack
+
+PASSWORD = "correct horse battery 42"
 
 
 def _ev(kind: str, ts: str, **data: Any) -> dict[str, Any]:
@@ -123,3 +126,36 @@ def test_who_may_read_the_desk_api(day_checks: Stack) -> None:
         headers=day_checks.api.client.headers,
     )
     assert bad.status_code == 422
+
+
+def _login(stack: Stack, name: str, sites: list[str] | None) -> httpx.Client:
+    db = connect(stack.db_path)
+    try:
+        create_user(db, name, "desk", PASSWORD, sites=sites)
+    finally:
+        db.conn.close()
+    c = httpx.Client(base_url=stack.base, timeout=5)
+    r = c.post("/auth/login", json={"username": name, "password": PASSWORD})
+    assert r.status_code == 200, r.text
+    return c
+
+
+def test_a_site_scoped_user_sees_only_their_sites(day_checks: Stack) -> None:
+    db = connect(day_checks.db_path)
+    with db.conn:
+        _check(db, "c-s1", datetime(2026, 11, 22, 3, 0, tzinfo=UTC))
+        db.table("checks").update("c-s1", {"site": "s1"})
+        _check(db, "c-s2", datetime(2026, 11, 22, 4, 0, tzinfo=UTC))
+        db.table("checks").update("c-s2", {"site": "s2"})
+    db.conn.close()
+    c = _login(day_checks, "scoped-desk", ["s1"])
+    try:
+        body = c.get("/api/v1/desk/checks", params={"day": "2026-11-22"}).json()
+        assert [i["check_id"] for i in body["items"]] == ["c-s1"] and body["total"] == 1
+        assert c.get("/api/v1/desk/checks", params={"site": "s2"}).status_code == 403
+        nodes = c.get("/api/v1/desk/active").json()["nodes"]
+        assert {n["site"] for n in nodes} <= {"s1"}
+    finally:
+        c.close()
+    everything = day_checks.api.get("/api/v1/desk/checks", day="2026-11-22")
+    assert [i["check_id"] for i in everything["items"]] == ["c-s2", "c-s1"]

@@ -14,10 +14,13 @@ from typing import Any
 import httpx
 import pytest
 
+from gateway.auth.users import create_user
+from gateway.store.db import connect
 from gateway.updates import Updates
 from tests.dashboard.conftest import Stack
 
 MARK = {"kind": "check", "id": "mark"}
+PASSWORD = "correct horse battery 42"
 
 
 @contextmanager
@@ -149,3 +152,34 @@ def test_close_ends_every_subscription() -> None:
         return seen
 
     assert _run(run()) == [{"n": 1}]
+
+
+def test_a_site_scoped_user_gets_only_their_sites_updates(stack: Stack) -> None:
+    db = connect(stack.db_path)
+    try:
+        create_user(db, "sse-scoped", "supervisor", PASSWORD, sites=["s1"])
+    finally:
+        db.conn.close()
+    with httpx.Client(base_url=stack.base, timeout=5) as c:
+        r = c.post("/auth/login", json={"username": "sse-scoped", "password": PASSWORD})
+        assert r.status_code == 200
+        got = []
+        with c.stream("GET", "/api/v1/stream") as s:
+            lines = s.iter_lines()
+            assert next(lines) == "retry: 3000"
+            for topic, data in [
+                ("event", {"kind": "gate", "id": "a", "site": "s2"}),
+                ("node", {"site": "s2", "node": "n", "state": "online", "reason": ""}),
+                ("event", {"kind": "gate", "id": "b", "site": "s1"}),
+                ("alert", {"id": 3, "site": None}),
+                ("event", {"kind": "gate", "id": "mark", "site": "s1"}),
+            ]:
+                stack.gw.updates.publish(topic, data)
+            for line in lines:
+                if line.startswith("data:"):
+                    data = json.loads(line[5:])
+                    if data.get("id") == "mark":
+                        break
+                    got.append(data.get("id", data.get("site")))
+    # the hello message has no id or site: None; then only s1 and site-less updates
+    assert got == [None, "b", 3]

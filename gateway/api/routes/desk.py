@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from fastapi import APIRouter, HTTPException, Query, Request
 
 from gateway.api.deps import Db, require
+from gateway.auth.tokens import Principal
 
 router = APIRouter(prefix="/api/v1/desk", tags=["intake desk"])
 
@@ -123,9 +124,24 @@ def derive_open_checks(events: list[dict[str, Any]], finished: set[str]) -> list
     return out
 
 
-@router.get("/active", dependencies=[require("desk", "supervisor")])
+Reader = Annotated[Principal, require("desk", "supervisor")]
+
+
+def _scope(who: Principal, site: str | None) -> tuple[str, list[str]]:
+    """SQL condition on `site` for the caller: the one asked for, else the caller's sites (a
+    site-scoped user sees only their sites; naming another one is refused by the auth layer)."""
+    if site:
+        return " AND site = ?", [site]
+    if who.sites is not None:
+        marks = ",".join("?" * len(who.sites)) or "NULL"
+        return f" AND site IN ({marks})", list(who.sites)
+    return "", []
+
+
+@router.get("/active")
 def active(
     db: Db,
+    who: Reader,
     site: str | None = None,
     window_min: Annotated[
         int, Query(ge=1, le=240, description="how far back to look, minutes")
@@ -135,8 +151,7 @@ def active(
     check."""
     now = datetime.now(UTC)
     since = _iso(now - timedelta(minutes=window_min))
-    site_clause = " AND site = ?" if site else ""
-    site_args = [site] if site else []
+    site_clause, site_args = _scope(who, site)
     events = _rows(
         db,
         "SELECT id, site, node, kind, ts, data FROM events WHERE kind IN (?,?,?) "
@@ -164,8 +179,8 @@ def active(
         for n in _rows(
             db,
             "SELECT site, node, state, state_since, last_seen, devices, EXISTS (SELECT 1 FROM "
-            "checks c WHERE c.site=n.site AND c.node=n.node) AS has_checks FROM nodes n"
-            f"{' WHERE n.site = ?' if site else ''} ORDER BY site, node",
+            "checks c WHERE c.site=n.site AND c.node=n.node) AS has_checks FROM nodes n "
+            f"WHERE 1=1{site_clause} ORDER BY site, node",
             site_args,
         )
         if n.pop("has_checks") or (n["site"], n["node"]) in by_node or _intake_devices(n)
@@ -210,10 +225,11 @@ def _check(row: dict[str, Any]) -> dict[str, Any]:
     return row
 
 
-@router.get("/checks", dependencies=[require("desk", "supervisor")])
+@router.get("/checks")
 def day_checks(
     request: Request,
     db: Db,
+    who: Reader,
     day: Annotated[
         date | None, Query(description="YYYY-MM-DD in the site's time zone (default today)")
     ] = None,
@@ -233,11 +249,9 @@ def day_checks(
     the_day = day or datetime.now(tz).date()
     start = datetime.combine(the_day, time(0), tz)
     end = start + timedelta(days=1)
-    where = ["started_at >= ?", "started_at < ?"]
-    args: list[Any] = [_iso(start), _iso(end)]
-    if site:
-        where.append("site = ?")
-        args.append(site)
+    clause, scope_args = _scope(who, site)
+    where = ["started_at >= ?", "started_at < ?" + clause]
+    args: list[Any] = [_iso(start), _iso(end), *scope_args]
     counts = {
         r[0]: r[1]
         for r in db.execute(

@@ -19,6 +19,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import StreamingResponse
 
 from gateway.api.deps import Caller
+from gateway.auth.tokens import Principal
 from gateway.updates import Updates
 
 router = APIRouter(prefix="/api/v1", tags=["live updates"])
@@ -44,6 +45,12 @@ def visible(role: str, topic: str, data: dict[str, Any]) -> bool:
     if topic == "incident":
         return role in ("supervisor", "bureau")
     return role == "supervisor"
+
+
+def in_scope(who: Principal, data: dict[str, Any]) -> bool:
+    """A site-scoped user gets only updates about their sites (and site-less ones)."""
+    site = data.get("site") if isinstance(data, dict) else None
+    return who.sites is None or site is None or site in who.sites
 
 
 def _message(topic: str, data: Any, seq: int | None = None) -> bytes:
@@ -76,7 +83,7 @@ async def stream(request: Request, who: Caller) -> StreamingResponse:
                     continue
                 if item["topic"] == Updates.CLOSE:
                     return
-                if visible(who.role, item["topic"], item["data"]):
+                if visible(who.role, item["topic"], item["data"]) and in_scope(who, item["data"]):
                     yield _message(item["topic"], item["data"], item["seq"])
         finally:
             updates.unlisten(sub)
