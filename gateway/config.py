@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from devices.contract.broker_url import BrokerUrl, parse_broker_url
 from firmware_py.config_file import load_toml
 from gateway.alerts.config import AlertsConfig
+from gateway.auth.settings import AuthSettings
 from gateway.notify.config import NotifyConfig
 
 ENV_PREFIX = "STATIONKIT_"
@@ -37,6 +38,9 @@ class GatewaySettings(BaseModel):
     )
     alerts: AlertsConfig = Field(
         default_factory=AlertsConfig, description="[alerts]: rules, sites, escalation, reminders"
+    )
+    auth: AuthSettings = Field(
+        default_factory=AuthSettings, description="[auth]: sessions, login limits, cookies"
     )
     notify: NotifyConfig = Field(
         default_factory=NotifyConfig, description="[notify]: webhooks, e-mail, MQTT, retries"

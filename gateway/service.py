@@ -77,6 +77,7 @@ class Gateway:
                 "alerts": self.alerts,
                 "notifier": self.notifier,
                 "media_dir": self.media.root,
+                "auth": settings.auth,
             },
         )
         self.server = uvicorn.Server(

@@ -63,7 +63,7 @@ def test_fever_to_webhook_ack_over_the_api_and_an_incident(broker: Broker, tmp_p
                         f"/api/v1/alerts/{alert_id}/ack",
                         headers={"Authorization": f"Bearer {bureau}"},
                     )
-                    assert r.status_code == 403, "the bureau reads, it does not act for the desk"
+                    assert r.status_code == 403, "the bureau acknowledges incident alerts only"
                     r = c.post(
                         f"/api/v1/alerts/{alert_id}/ack",
                         headers={"Authorization": f"Bearer {desk}"},
@@ -86,6 +86,12 @@ def test_fever_to_webhook_ack_over_the_api_and_an_incident(broker: Broker, tmp_p
                 full = api.get(f"/api/v1/incidents/{incident['id']}")
                 assert full["alert"]["rule"] == "missing_person"
                 assert [t["action"] for t in full["timeline"]][:2] == ["raised", "opened"]
+                r = httpx.post(
+                    f"{api.base}/api/v1/alerts/{incident['alert_id']}/ack",
+                    headers={"Authorization": f"Bearer {bureau}"},
+                )
+                assert r.status_code == 200, "the bureau acknowledges incident alerts"
+                assert r.json()["changed_by"] == "bureau-1"
                 r = api.client.post(
                     f"/api/v1/incidents/{incident['id']}/phone-report",
                     json={"reported_to": "bureau duty officer", "note": "called"},

@@ -17,6 +17,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import StreamingResponse
 
 from devices.contract.topics import SLUG
+from gateway.api.deps import require
 from gateway.live.relay import BOUNDARY, LiveRelay, Viewer
 
 router = APIRouter(prefix="/live", tags=["live"])
@@ -63,9 +64,9 @@ async def live_mjpeg(
     )
 
 
-@router.get("/sessions")
+@router.get("/sessions", dependencies=[require("supervisor")])
 def live_sessions(relay: RelayDep) -> list[dict[str, Any]]:
-    """Who is watching what right now."""
+    """Who is watching what right now (supervisors and admins)."""
     return [
         {
             "id": r.id,

@@ -1,6 +1,6 @@
 """Alerts and incidents page against the real alert flow: a node's events go through Mosquitto,
 the gateway's ingest and alert engine to the page. The desk acknowledges an alert from the
-inbox (the state changes in the API), a new alert appears live (SSE), the bureau sees no action
+inbox (the state changes in the API), a new alert appears live (SSE), the bureau acks only incident
 buttons, and a supervisor sees the incident deadlines counting down (the phone report overdue
 in red), records the phone report and downloads the incident report."""
 
@@ -127,7 +127,12 @@ def test_bureau_reads_without_action_buttons(
     page.locator('[data-testid="alert"]').first.wait_for()
     assert "Missing person" in page.locator('[data-testid="incident"]').first.inner_text()
     assert "Phone report (30 min)" in page.locator('[data-testid="incident-list"]').inner_text()
-    assert page.locator('[data-testid="ack"], [data-testid="resolve"]').count() == 0
+    # the bureau acknowledges incident alerts only, and resolves nothing
+    assert page.locator('[data-testid="resolve"]').count() == 0
+    assert (
+        page.locator('[data-testid="alert"]:not([data-incident]) [data-testid="ack"]').count() == 0
+    )
+    assert page.locator('[data-testid="alert"][data-incident] [data-testid="ack"]').count() >= 1
     assert page.locator('[data-testid="incident"]').count() >= 1
     assert page.locator('[data-testid="record-phone"]').count() == 0  # bureau records nothing
 

@@ -159,14 +159,16 @@ export default {
       return;
     }
     for (const a of items) {
-      const actions = this.canAct && OPEN.has(a.state)
+      // the bureau acknowledges incident alerts (they reach it with their deadlines)
+      const canAck = this.canAct || (this.ctx.can("bureau") && Boolean(a.incident_id));
+      const actions = (this.canAct || canAck) && OPEN.has(a.state)
         ? h("div", { class: "al-actions" },
-          a.state === "active" ? h("button", { class: "btn primary", dataset: { testid: "ack" }, onclick: (e) => { e.stopPropagation(); this.act(a, "ack"); } }, t("alerts.ack")) : null,
-          h("button", { class: "btn ok", dataset: { testid: "resolve" }, onclick: (e) => { e.stopPropagation(); this.act(a, "resolve"); } }, t("alerts.resolve")))
+          a.state === "active" && canAck ? h("button", { class: "btn primary", dataset: { testid: "ack" }, onclick: (e) => { e.stopPropagation(); this.act(a, "ack"); } }, t("alerts.ack")) : null,
+          this.canAct ? h("button", { class: "btn ok", dataset: { testid: "resolve" }, onclick: (e) => { e.stopPropagation(); this.act(a, "resolve"); } }, t("alerts.resolve")) : null)
         : null;
       const row = h("div", {
         class: `al-row sev-${a.severity} st-${a.state}${this.open === a.id ? " open" : ""}`,
-        dataset: { testid: "alert", id: a.id, state: a.state, severity: a.severity },
+        dataset: { testid: "alert", id: a.id, state: a.state, severity: a.severity, ...(a.incident_id ? { incident: a.incident_id } : {}) },
       },
       h("div", { class: "al-main", onclick: () => this.toggle(a.id) },
         h("span", { class: `badge sev sev-${a.severity}` }, t(`alerts.sev.${a.severity}`)),

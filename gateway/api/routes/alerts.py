@@ -18,6 +18,7 @@ router = APIRouter(prefix="/api/v1", tags=["alerts"])
 
 READ_ALERTS = require("desk", "supervisor", "bureau")
 ACT_ON_ALERTS = require("desk", "supervisor")
+ACKNOWLEDGE = require("desk", "supervisor", "bureau")  # the bureau: incident alerts only
 READ_INCIDENTS = require("supervisor", "bureau")
 RECORD_REPORTS = require("supervisor")
 
@@ -86,8 +87,15 @@ def get_alert(db: Db, alert_id: str) -> dict[str, Any]:
 
 
 @router.post("/alerts/{alert_id}/ack")
-def acknowledge(request: Request, alert_id: str, who: Principal = ACT_ON_ALERTS) -> dict[str, Any]:
-    """Acknowledge an active alert: escalation stops."""
+def acknowledge(
+    request: Request, db: Db, alert_id: str, who: Principal = ACKNOWLEDGE
+) -> dict[str, Any]:
+    """Acknowledge an active alert: escalation stops. The bureau acknowledges the alerts of
+    incidents (it receives them with their reporting deadlines); the station all alerts."""
+    if who.role == "bureau":
+        row = store.get_alert(db, alert_id)
+        if row is not None and row["incident_id"] is None:
+            raise HTTPException(403, "the bureau acknowledges incident alerts only")
     return _act(_service(request).acknowledge, alert_id, who.name)
 
 
