@@ -22,7 +22,7 @@ from gateway.updates import Updates
 def create_app(
     db_path: Path,
     metrics: GatewayMetrics | None = None,
-    publish: Callable[[str, bytes], None] | None = None,
+    publish: Callable[[str, bytes], object] | None = None,
     live_relay: LiveRelay | None = None,
     updates: Updates | None = None,
     services: dict[str, object] | None = None,

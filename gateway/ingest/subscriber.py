@@ -68,9 +68,12 @@ class GatewaySubscriber:
         c.on_message = self._on_message
         self.client = c
 
-    def publish(self, topic: str, payload: bytes, qos: int = 1, retain: bool = False) -> None:
-        """For gateway output (commands to nodes, alerts)."""
-        self.client.publish(topic, payload, qos=qos, retain=retain)
+    def publish(
+        self, topic: str, payload: bytes, qos: int = 1, retain: bool = False
+    ) -> mqtt.MQTTMessageInfo:
+        """For gateway output (commands to nodes, alerts). The returned info's
+        `wait_for_publish()` returns once the broker acknowledged (the notifier's proof)."""
+        return self.client.publish(topic, payload, qos=qos, retain=retain)
 
     def start(self) -> None:
         self._thread.start()
