@@ -184,7 +184,8 @@ export default {
       } else temp = stepBox("temperature", "active", t("desk.temp.waiting"), "step-temperature");
       const outcome = finished
         ? stepBox("outcome", OUTCOME_CLASS[finished.outcome] === "ok" ? "done" : OUTCOME_CLASS[finished.outcome] || "done", t(`outcome.${finished.outcome}`), "step-outcome")
-        : stepBox("outcome", check ? (check.waiting_for.length ? "pending" : "active") : "pending", check ? t("desk.outcome.open") : "—", "step-outcome");
+        : stepBox("outcome", check ? (check.waiting_for.length ? "pending" : "active") : "pending",
+            check ? t(check.waiting_for.length ? "desk.outcome.open" : "desk.outcome.deciding") : "—", "step-outcome");
       return h("div", { class: "steps", "data-testid": "steps" }, gate, wand, temp, outcome);
     }
 
