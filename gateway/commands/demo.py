@@ -116,6 +116,7 @@ def run(args: argparse.Namespace) -> int:
             },
         }
     )
+    _put_layout(args.http, token, camera_cfg.camera.cameras[0])
     try:
         camera_agent = build_agent(camera_cfg)
         camera_agent.start()
@@ -143,6 +144,26 @@ def run(args: argparse.Namespace) -> int:
         camera_agent.stop()
     gw.stop()
     return 0
+
+
+def _put_layout(http: str, token: str, camera: Any) -> None:
+    """Zones and lines drawn over the camera tile (on a real site an admin sets them)."""
+    import time
+
+    import httpx
+
+    body = {
+        "zones": [z.model_dump(mode="json") for z in camera.zones],
+        "lines": [ln.model_dump(mode="json") for ln in camera.lines],
+    }
+    url = f"http://{http}/api/v1/cameras/demo-station/home-1/{camera.id}/layout"
+    for _ in range(100):  # the HTTP server is starting in its thread
+        try:
+            r = httpx.put(url, headers={"Authorization": f"Bearer {token}"}, json=body)
+            r.raise_for_status()
+            return
+        except httpx.TransportError:
+            time.sleep(0.1)
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
