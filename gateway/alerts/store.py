@@ -230,42 +230,18 @@ def incident_timeline(db: sqlite_utils.Database, incident_id: str, alert_id: str
     return rows
 
 
+def _model(cls: Any, row: dict[str, Any]) -> Any:
+    """An engine model from a table row (pydantic parses the ISO times)."""
+    return cls.model_validate({k: v for k, v in row.items() if k in cls.model_fields})
+
+
 def load_open(db: sqlite_utils.Database) -> tuple[list[Alert], list[Incident]]:
     """Open alerts and incidents as engine models (to rebuild the engine after a restart)."""
+    open_alerts = db.execute("SELECT * FROM alerts WHERE state IN (?,?) ORDER BY id", OPEN_STATES)
     alerts = [
-        Alert(
-            id=r["id"],
-            rule=r["rule"],
-            severity=r["severity"],
-            site=r["site"],
-            node=r["node"],
-            device=r["device"],
-            subject=r["subject"],
-            first_at=_parse(r["first_at"]),
-            last_at=_parse(r["last_at"]),
-            count=r["count"],
-            state=r["state"],
-            changed_at=_parse(r["changed_at"]) or _parse(r["first_at"]),
-            changed_by=r["changed_by"],
-            event_id=r["event_id"],
-        )
-        for r in _rows(
-            db.execute("SELECT * FROM alerts WHERE state IN (?,?) ORDER BY id", OPEN_STATES)
-        )
+        _model(Alert, {**r, "changed_at": r["changed_at"] or r["first_at"]})
+        for r in _rows(open_alerts)
     ]
-    incidents = [
-        Incident(
-            id=r["id"],
-            alert_id=r["alert_id"],
-            category=r["category"],
-            site=r["site"],
-            node=r["node"],
-            opened_at=_parse(r["opened_at"]),
-            phone_due=_parse(r["phone_due"]),
-            written_due=_parse(r["written_due"]),
-            phone_reported_at=_parse(r["phone_reported_at"]),
-            written_reported_at=_parse(r["written_reported_at"]),
-        )
-        for r in _rows(db.execute("SELECT * FROM incidents WHERE closed_at IS NULL ORDER BY id"))
-    ]
+    open_incidents = db.execute("SELECT * FROM incidents WHERE closed_at IS NULL ORDER BY id")
+    incidents = [_model(Incident, r) for r in _rows(open_incidents)]
     return alerts, incidents
