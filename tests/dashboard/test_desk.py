@@ -5,6 +5,7 @@ node's ack and the check's outcome show, and the day's checks can be searched.""
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -179,6 +180,16 @@ def test_a_refused_command_shows_the_nodes_reason_then_refusal_with_a_note(
     assert page.errors == []  # type: ignore[attr-defined]
 
 
+def _box(page: Any, testid: str) -> dict[str, float]:
+    """The element's box; retried because a live update may re-render it meanwhile."""
+    for _ in range(20):
+        box = page.get_by_test_id(testid).bounding_box()
+        if box is not None:
+            return dict(box)
+        page.wait_for_timeout(50)
+    raise AssertionError(f"{testid} not on the page")
+
+
 def _commands(stack: Stack, node: str) -> list[tuple[str, int | None, str | None]]:
     db = connect(stack.db_path)
     try:
@@ -193,26 +204,45 @@ def _commands(stack: Stack, node: str) -> list[tuple[str, int | None, str | None
         db.conn.close()
 
 
-def test_desk_buttons_fit_the_1024x600_touchscreen(
+def test_desk_buttons_fit_the_1024x600_touchscreen_in_both_languages(
     stack: Stack, tmp_path: Path, open_dash: OpenDash
 ) -> None:
+    buttons = (
+        "wand-clear",
+        "wand-metal",
+        "core-submit",
+        "outcome-admit",
+        "outcome-held",
+        "outcome-refuse",
+    )
     with Desk(stack, "desk-4", tmp_path) as desk:
         page = _open(open_dash, desk)
         desk.app.gate.walk("in", alarm=True)
-        desk.app.thermometer.person(33.0)
-        expect(page.get_by_test_id("core-entry")).to_be_visible()
-        expect(page.get_by_test_id("wand-metal")).to_be_visible()
-        for testid in (
-            "wand-clear",
-            "wand-metal",
-            "core-submit",
-            "outcome-admit",
-            "outcome-held",
-            "outcome-refuse",
-        ):
-            box = page.get_by_test_id(testid).bounding_box()
-            assert box is not None, testid
-            assert box["x"] >= 0 and box["x"] + box["width"] <= 1024, testid
-            assert box["y"] >= 0 and box["y"] + box["height"] <= 600, (testid, box)
-            assert box["height"] >= 48, (testid, box)  # touch target
-        assert page.evaluate("document.documentElement.scrollWidth") <= 1024
+        desk.app.thermometer.person(33.0)  # the most crowded card: wand + core entry + outcome
+        for lang in ("zh-CN", "en"):
+            page.get_by_test_id("lang").select_option(lang)
+            page.wait_for_selector('section[data-page="desk"][data-ready="1"]')
+            expect(page.get_by_test_id("step-temperature")).to_contain_text("33.0")
+            expect(page.get_by_test_id("core-entry")).to_have_class(re.compile("prompt"))
+            for testid in buttons:
+                # fully on screen (the assertion retries across the page's re-renders)
+                expect(page.get_by_test_id(testid)).to_be_in_viewport(ratio=1)
+                box = _box(page, testid)
+                assert box["x"] >= 0 and box["x"] + box["width"] <= 1024, (lang, testid)
+                assert box["y"] >= 0 and box["y"] + box["height"] <= 600, (lang, testid, box)
+                assert box["height"] >= 48, (lang, testid, box)  # touch target
+            assert page.evaluate("document.documentElement.scrollWidth") <= 1024, lang
+        # Enter in the core field records it
+        page.get_by_test_id("core-input").fill("36.4")
+        page.get_by_test_id("core-input").press("Enter")
+        expect(page.get_by_test_id("ack")).to_have_attribute("data-ack", "ok")
+        expect(page.get_by_test_id("step-temperature")).to_contain_text("36.4")
+        # a double tap sends one command: the second tap comes while the first is on its way
+        page.evaluate(
+            "() => { const b = document.querySelector('[data-testid=wand-clear]');"
+            " b.click(); b.click(); }"
+        )
+        expect(page.get_by_test_id("ack")).to_have_attribute("data-ack", "ok")
+        expect(page.get_by_test_id("last-result")).to_have_attribute("data-outcome", "cleared")
+        sent = [c[0] for c in _commands(stack, desk.node)]
+        assert sent == ["core_temperature", "wand_result"]

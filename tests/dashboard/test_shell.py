@@ -3,7 +3,9 @@ navigation by role, the language switch (remembered), times in the site's zone."
 
 from __future__ import annotations
 
+import json
 import re
+from pathlib import Path
 
 import httpx
 from playwright.sync_api import expect
@@ -160,3 +162,55 @@ def test_the_live_stream_reconnects_and_pages_resync(stack: Stack, open_dash: Op
     expect(live).to_have_attribute("data-state", "open", timeout=5000)
     page.wait_for_timeout(400)
     assert loads, "the nodes page did not reload after the stream came back"
+
+
+STATIC = Path(__file__).resolve().parents[2] / "dashboard" / "static"
+# keys built at run time: prefix -> the values the code puts after it
+DYNAMIC = {
+    "outcome.": [
+        "cleared",
+        "items_held",
+        "fever_referral",
+        "hypothermia_referral",
+        "refused",
+        "incomplete",
+    ],
+    "state.": ["online", "offline", "unknown"],
+    "device.": ["ok", "fault", "unknown"],
+    "role.": ["desk", "supervisor", "bureau", "admin"],
+    "live.": ["open", "connecting", "closed"],
+    "wand.": ["clear", "metal_found"],
+    "desk.step.": [
+        "gate",
+        "wand",
+        "temperature",
+        "outcome",
+        "passage",
+        "gate_alarm",
+        "remeasure",
+        "timeout",
+    ],
+    "desk.item.": ["knife", "scissors", "lighter", "blade", "tool", "medicine", "rope", "glass"],
+}
+
+
+def test_every_string_the_shell_desk_and_nodes_use_exists_in_both_languages() -> None:
+    used: set[str] = set()
+    for name in ("app.js", "pages/desk.js", "pages/nodes.js", "index.html"):
+        text = (STATIC / name).read_text(encoding="utf-8")
+        used |= set(re.findall(r"""\bt\(\s*["']([\w.]+)["']""", text))
+        used |= set(re.findall(r'data-i18n="([\w.]+)"', text))
+        used |= set(re.findall(r"title_key: \"([\w.]+)\"", text))
+    for prefix, values in DYNAMIC.items():
+        used |= {prefix + v for v in values}
+    assert len(used) > 100
+    for lang in ("zh-CN", "en"):
+        strings = json.loads((STATIC / "i18n" / f"{lang}.json").read_text(encoding="utf-8"))
+        for page in ("desk", "nodes"):
+            path = STATIC / "i18n" / "pages" / f"{page}.{lang}.json"
+            strings |= json.loads(path.read_text(encoding="utf-8"))
+        missing = sorted(k for k in used if k not in strings)
+        assert not missing, (lang, missing)
+    zh = json.loads((STATIC / "i18n" / "pages" / "desk.zh-CN.json").read_text(encoding="utf-8"))
+    en = json.loads((STATIC / "i18n" / "pages" / "desk.en.json").read_text(encoding="utf-8"))
+    assert set(zh) == set(en)

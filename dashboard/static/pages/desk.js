@@ -47,6 +47,7 @@ export default {
       outcome: "",
       checks: null,
       openRow: null,
+      busy: false, // a command is on its way
     };
     const left = h("div", { class: "card desk-current", "data-testid": "desk-current" });
     const right = h("div", { class: "card desk-today", "data-testid": "desk-today" });
@@ -97,7 +98,19 @@ export default {
     };
 
     // ------------------------------------------------------------------ commands
+    // One command at a time: a double tap on the touchscreen must not record twice.
     async function send(node, action, args, label) {
+      if (ui.busy) return;
+      ui.busy = true;
+      try {
+        await sendOne(node, action, args, label);
+      } finally {
+        ui.busy = false;
+        if (!ctx.signal.aborted) renderCurrent();
+      }
+    }
+
+    async function sendOne(node, action, args, label) {
       const path = `/api/v1/nodes/${encodeURIComponent(node.site)}/${encodeURIComponent(node.node)}/commands`;
       ui.ack = { state: "pending", text: t("desk.ack.sending", { what: label }) };
       renderCurrent();
@@ -263,6 +276,9 @@ export default {
           send(node, "core_temperature", { celsius: v, operator: ctx.user.name, check_id: check.check_id }, t("desk.temp.core"));
         },
       }, t("desk.temp.record"));
+      input.addEventListener("keydown", (e) => {
+        if (e.key === "Enter") record.click();
+      });
       return h("div", { class: `core-entry ${check.remeasure ? "prompt" : ""}`, "data-testid": "core-entry" },
         h("div", { class: "label" }, check.remeasure ? t("desk.temp.remeasure_prompt") : t("desk.temp.core")),
         h("div", { class: "row" }, input, record));
@@ -386,6 +402,7 @@ export default {
       }
       body.push(ackLine());
       left.replaceChildren(...body);
+      if (ui.busy) for (const b of left.querySelectorAll(".actions button, .meta button")) b.disabled = true;
     }
 
     // ------------------------------------------------------------------ rendering: today
