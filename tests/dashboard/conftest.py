@@ -3,9 +3,11 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from playwright.sync_api import Browser, Page
@@ -61,12 +63,25 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         b.stop()
 
 
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    report = yield
+    setattr(item, f"report_{report.when}", report)  # for the fixtures' teardown
+    return report
+
+
 @pytest.fixture
-def pages(browser: Browser) -> Iterator[Pages]:
+def pages(browser: Browser, request: pytest.FixtureRequest) -> Iterator[Pages]:
     p = Pages(browser)
     try:
         yield p
     finally:
+        report = getattr(request.node, "report_call", None)
+        if report is not None and report.failed:  # what the browser showed when it failed
+            for i, ctx in enumerate(p.contexts):
+                for j, page in enumerate(ctx.pages):
+                    with contextlib.suppress(Exception):
+                        screenshot(page, f"FAILED-{request.node.name}-{i}-{j}")
         p.close()
 
 
