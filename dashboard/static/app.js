@@ -328,25 +328,7 @@ class Stream {
 // ---------------------------------------------------------------------------------------- auth
 async function fetchMe() {
   const r = await rawFetch("/api/v1/me");
-  if (r.ok) return r.json();
-  if (r.status === 404 && state.token) {
-    // Gateways without /api/v1/me: the stream's first message names the caller.
-    const ctrl = new AbortController();
-    const s = await rawFetch("/api/v1/stream", { signal: ctrl.signal });
-    if (!s.ok) return null;
-    const reader = s.body.getReader();
-    const decoder = new TextDecoder();
-    let buf = "";
-    while (!/event: hello\ndata: .*\n\n/.test(buf)) {
-      const { value, done } = await reader.read();
-      if (done) break;
-      buf += decoder.decode(value, { stream: true });
-    }
-    ctrl.abort();
-    const m = /event: hello\ndata: (.*)\n/.exec(buf);
-    return m ? { ...JSON.parse(m[1]), kind: "token", csrf_token: null } : null;
-  }
-  return null;
+  return r.ok ? r.json() : null;
 }
 
 function expired() {
@@ -366,7 +348,15 @@ function showLogin(message) {
   const pass = h("input", {
     name: "password", type: "password", autocomplete: "current-password", required: true, "data-testid": "login-pass",
   });
-  const tok = h("input", { name: "token", autocomplete: "off", spellcheck: "false", "data-testid": "login-token" });
+  const tok = h("input", {
+    name: "token", autocomplete: "off", spellcheck: "false", "data-testid": "login-token",
+    onkeydown: (e) => {
+      if (e.key === "Enter") {
+        e.preventDefault();
+        tokenLogin();
+      }
+    },
+  });
   const form = h(
     "form",
     { class: "card login", "data-testid": "login-form" },

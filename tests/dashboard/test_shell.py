@@ -99,6 +99,12 @@ def test_token_in_the_fragment_logs_in_and_leaves_the_address_bar(
     page.reload()
     expect(page.get_by_test_id("login-form")).to_be_visible()
     expect(page.get_by_test_id("login-error")).to_have_text("令牌无效。")
+    # the login screen's token field
+    page.locator("details.token-login summary").click()
+    page.get_by_test_id("login-token").fill(token)
+    page.get_by_test_id("login-token").press("Enter")
+    expect(page.get_by_test_id("who")).to_contain_text("sup-frag")
+    expect(page.locator('section[data-page="nodes"][data-ready="1"]')).to_be_attached()
 
 
 def test_navigation_follows_the_role(open_dash: OpenDash) -> None:
