@@ -108,18 +108,27 @@ def test_token_in_the_fragment_logs_in_and_leaves_the_address_bar(
 
 
 def test_navigation_follows_the_role(open_dash: OpenDash) -> None:
-    visible = {
-        "desk": {"desk", "nodes", "alerts"},
-        "bureau": {"nodes", "alerts", "reports"},
-        "supervisor": {"nodes", "cameras", "alerts", "reports"},
-        "admin": {"desk", "nodes", "cameras", "alerts", "reports", "audit"},
-    }
-    for role, pages_ in visible.items():
+    page = open_dash("admin", "nodes", viewport=(1440, 900))
+    declared = page.evaluate(
+        """async () => {
+            const ids = (await import('/static/app.js')).PAGE_IDS;
+            const out = {};
+            for (const id of ids) out[id] = (await import(`/static/pages/${id}.js`)).default.roles;
+            return out;
+        }"""
+    )
+    assert set(declared) == {"desk", "nodes", "cameras", "alerts", "reports", "audit"}
+    assert declared["desk"] == ["desk", "admin"]
+    assert set(declared["nodes"]) == {"desk", "supervisor", "bureau", "admin"}
+    page.context.close()
+    for role in ("desk", "supervisor", "bureau", "admin"):
+        expected = {p for p, roles in declared.items() if role == "admin" or role in roles}
         page = open_dash(role, "nodes", viewport=(1440, 900))
         links = page.locator("#nav a").evaluate_all("els => els.map(e => e.dataset.page)")
-        assert set(links) == pages_, role
+        assert set(links) == expected, role
         if role != "admin":
-            page.goto(page.url.split("#")[0] + "#/audit")  # not for this role: back to the first
+            hidden = next(p for p in declared if p not in expected)
+            page.goto(page.url.split("#")[0] + f"#/{hidden}")  # not for this role: go to first
             first = links[0]
             expect(page.locator(f'section[data-page="{first}"][data-ready="1"]')).to_be_attached()
             assert page.url.endswith(f"#/{first}")
