@@ -64,6 +64,7 @@ def test_every_page_mounts_and_is_photographed(
         page.wait_for_selector(f'section[data-page="{pid}"][data-ready="1"]')
         page.wait_for_timeout(300)  # let late data (images, counts) settle for the picture
         shot(page, f"{pid}-{viewport[0]}x{viewport[1]}")
+        assert page.evaluate("window.__cspViolations") == [], pid
         if pid in MINE:
             assert page.evaluate("document.documentElement.scrollWidth") <= viewport[0], pid
             assert not page.locator(f'section[data-page="{pid}"] .error').count(), pid

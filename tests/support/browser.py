@@ -77,6 +77,12 @@ class Pages:
                 script += f"localStorage.setItem({k!r}, {v!r});"
             script += "sessionStorage.setItem('__sk_init', '1');}"
             ctx.add_init_script(script)
+        # Content-Security-Policy violations, for tests to assert none happened
+        ctx.add_init_script(
+            "window.__cspViolations = [];"
+            "document.addEventListener('securitypolicyviolation', e => "
+            "window.__cspViolations.push(e.violatedDirective + ' ' + e.blockedURI));"
+        )
         page = ctx.new_page()
         errors: list[str] = []
         page.on("pageerror", lambda exc: errors.append(str(exc)))
