@@ -246,3 +246,7 @@ def test_desk_buttons_fit_the_1024x600_touchscreen_in_both_languages(
         expect(page.get_by_test_id("last-result")).to_have_attribute("data-outcome", "cleared")
         sent = [c[0] for c in _commands(stack, desk.node)]
         assert sent == ["core_temperature", "wand_result"]
+        expect(page.get_by_test_id("desk-offline")).to_have_count(0)
+    # the node has stopped: the card says so at once
+    expect(page.get_by_test_id("desk-node-state")).to_have_text("Offline")
+    expect(page.get_by_test_id("desk-offline")).to_contain_text("desk keypad")

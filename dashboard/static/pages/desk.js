@@ -380,6 +380,7 @@ export default {
           : null,
       );
       const body = [head, meta];
+      if (node.state === "offline") body.push(h("p", { class: "warn-line", "data-testid": "desk-offline", role: "alert" }, t("desk.offline")));
       if (check) {
         body.push(h("div", { class: "check-head", "data-testid": "check", "data-check": check.check_id },
           h("span", {}, t("desk.arrived")), " ",
