@@ -126,6 +126,7 @@ class Gateway:
 
     def stop(self) -> None:
         self._stopping.set()
+        self.updates.close()  # open dashboard streams end, so the server can stop at once
         self.server.should_exit = True
         self.subscriber.stop()
         self.alerts.stop()

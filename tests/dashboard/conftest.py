@@ -40,8 +40,10 @@ class Stack:
             db.conn.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser() -> Iterator[Browser]:
+    # package scope: Playwright's sync API keeps an event loop running in the main thread
+    # while it lives; tests after this package may call asyncio.run()
     with launch() as b:
         yield b
 

@@ -22,8 +22,10 @@ from devices.contract.codec import new_id
 from devices.contract.models import Command
 from firmware_py.camera.app import CameraApp
 from firmware_py.camera.config import CameraNodeConfig
+from gateway.auth.tokens import create_token
 from gateway.live.relay import LiveRelay, Viewer
 from gateway.live.routes import router
+from gateway.store.db import open_store
 from tests.camera.fakes import FakeContext
 from tests.support.net import free_port, wait_for, wait_port
 
@@ -55,7 +57,7 @@ def read_parts(resp: httpx.Response, n: int, while_open=lambda: None) -> list[by
 
 
 @pytest.fixture
-def system():
+def system(tmp_path):
     config = CameraNodeConfig.model_validate(
         {
             "cameras": [
@@ -78,6 +80,9 @@ def system():
     app = FastAPI()
     app.include_router(router)
     app.state.live_relay = relay
+    # /live/sessions (who watches what) needs a supervisor of the gateway's own auth
+    app.state.db_path = tmp_path / "gateway.db"
+    app.state.supervisor_token = create_token(open_store(app.state.db_path), "sup", "supervisor")
 
     def authorise(request: Request, site: str, node_id: str, camera: str) -> Viewer | None:
         user = request.headers.get("x-user")
@@ -94,14 +99,14 @@ def system():
     thread.start()
     wait_port(port)
     node.start(ctx)
-    yield f"http://127.0.0.1:{port}", relay, ctx, node
+    yield f"http://127.0.0.1:{port}", relay, ctx, node, app.state.supervisor_token
     node.stop()
     server.should_exit = True
     thread.join(5)
 
 
 def test_viewer_gets_live_jpeg_frames_through_the_gateway(system):
-    base, relay, ctx, node = system
+    base, relay, ctx, node, token = system
     url = f"{base}/live/{SITE}/{NODE}/room-1.mjpg"
     with (
         httpx.Client(timeout=10) as client,
@@ -115,7 +120,9 @@ def test_viewer_gets_live_jpeg_frames_through_the_gateway(system):
 
         def look() -> None:
             seen["live"] = node.stats()["room-1"]["live"]
-            seen["sessions"] = client.get(f"{base}/live/sessions").json()
+            assert client.get(f"{base}/live/sessions").status_code == 401
+            auth = {"Authorization": f"Bearer {token}"}
+            seen["sessions"] = client.get(f"{base}/live/sessions", headers=auth).json()
 
         parts = read_parts(resp, 5, look)
         assert len(parts) == 5
@@ -135,7 +142,7 @@ def test_viewer_gets_live_jpeg_frames_through_the_gateway(system):
 
 
 def test_unauthorised_viewer_is_refused_and_node_not_started(system):
-    base, relay, ctx, _ = system
+    base, relay, ctx, _, _ = system
     r = httpx.get(f"{base}/live/{SITE}/{NODE}/room-1.mjpg", headers={"x-user": "mallory"})
     assert r.status_code == 403
     r = httpx.get(f"{base}/live/{SITE}/{NODE}/Room 1.mjpg", headers={"x-user": "alice"})
