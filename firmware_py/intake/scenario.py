@@ -217,7 +217,7 @@ def play(
         stage.person(normal)
     # walk_past and alarm_no_wand: nothing more; the timeout finishes them
     timeout = max(app.config.temperature_timeout_s, app.config.wand_timeout_s) + 5
-    if not _until(lambda: not app.open_checks(), timeout, stop):
+    if not _until(lambda: not app.open_checks(), timeout, stop) and not stop.is_set():
         log.warning("arrival %d (%s): check still open after %g s", a.index, a.kind, timeout)
 
 
