@@ -8,21 +8,17 @@ of the API (CONTRACTS: alert dict, incident dict).
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, Literal
 
 import sqlite_utils
 
 from gateway.alerts.models import Alert, AlertChange, Incident
+from gateway.store.times import iso
 
 ENGINE = "engine"
 OPEN_STATES = ("active", "acknowledged")
 ReportKind = Literal["phone", "written"]
-
-
-def iso(value: datetime) -> str:
-    """UTC ISO-8601 with milliseconds and a Z, as every table of the gateway stores time."""
-    return value.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def _parse(value: str | None) -> datetime | None:

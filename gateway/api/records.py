@@ -11,6 +11,7 @@ from fastapi import APIRouter, HTTPException, Query
 
 from gateway.api.deps import Caller, Db, require, require_event_reader
 from gateway.auth.tokens import Principal
+from gateway.store.times import iso
 
 router = APIRouter(prefix="/api/v1", tags=["records"])
 EventReader = Annotated[Principal, require_event_reader()]  # desk: intake kinds only
@@ -76,8 +77,6 @@ def _filters(
 
 
 def _iso(value: datetime) -> str:
-    from gateway.ingest.writer import _iso as iso
-
     if value.tzinfo is None:
         raise HTTPException(422, "times need a zone, e.g. 2026-11-22T14:00:00Z")
     return iso(value)

@@ -13,7 +13,7 @@ import logging
 import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import sqlite_utils
@@ -24,6 +24,7 @@ from devices.contract.models import Ack, Event, Heartbeat, Status
 from devices.contract.models.events import CheckEvent
 from devices.contract.topics import Channel
 from gateway.ingest.metrics import GatewayMetrics
+from gateway.store.times import iso
 
 log = logging.getLogger(__name__)
 
@@ -40,10 +41,6 @@ class Incoming:
 
 EventListener = Callable[[Event, datetime], None]
 NodeStateListener = Callable[[str, str, str, str, datetime], None]  # site, node, state, reason
-
-
-def _iso(value: datetime) -> str:
-    return value.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 class IngestWriter:
@@ -141,7 +138,7 @@ class IngestWriter:
             ack = codec.decode(Ack, msg.payload)
             self.db.execute(
                 "UPDATE commands SET acked_at=?, ok=?, error=? WHERE id=? AND site=? AND node=?",
-                (_iso(msg.received_at), int(ack.ok), ack.error, ack.id, topic.site, topic.node),
+                (iso(msg.received_at), int(ack.ok), ack.error, ack.id, topic.site, topic.node),
             )
 
     # events, checks, node seq accounting ----------------------------------------------------
@@ -156,11 +153,11 @@ class IngestWriter:
                 event.site,
                 event.node,
                 event.kind,
-                _iso(event.ts),
+                iso(event.ts),
                 event.seq,
                 event.device,
                 data,
-                _iso(received_at),
+                iso(received_at),
             ),
         )
         if cur.rowcount == 0:
@@ -178,8 +175,8 @@ class IngestWriter:
                     event.site,
                     event.node,
                     d.outcome,
-                    _iso(d.started_at),
-                    _iso(d.finished_at),
+                    iso(d.started_at),
+                    iso(d.finished_at),
                     d.operator,
                     d.celsius,
                     int(d.gate_alarm),
@@ -223,7 +220,7 @@ class IngestWriter:
             (site, node),
         )
         if seen is not None:
-            fields["last_seen"] = _iso(seen)
+            fields["last_seen"] = iso(seen)
         if fields:
             sets = ", ".join(f"{k}=?" for k in fields)
             self.db.execute(
@@ -253,7 +250,7 @@ class IngestWriter:
             return
         self.db.execute(
             "UPDATE nodes SET state=?, state_reason=?, state_since=? WHERE site=? AND node=?",
-            (state, reason, _iso(at), site, node),
+            (state, reason, iso(at), site, node),
         )
         changes.append((site, node, state, reason, at))
 
@@ -282,7 +279,7 @@ class IngestWriter:
             "INSERT INTO deadletters (received_at, topic, reason, detail, size, payload) "
             "VALUES (?,?,?,?,?,?)",
             (
-                _iso(msg.received_at),
+                iso(msg.received_at),
                 msg.topic[:1000],
                 reason,
                 detail[:2000],

@@ -16,6 +16,8 @@ from typing import Literal
 
 import sqlite_utils
 
+from gateway.store.times import iso
+
 Scope = Literal["event", "node"]
 INCIDENT_TABLES = ("incidents", "incident_events", "alerts")
 EVIDENCE_BEFORE = dt.timedelta(minutes=30)
@@ -36,12 +38,8 @@ class Hold:
     placed_at: str
 
 
-def _iso(value: dt.datetime) -> str:
-    return value.astimezone(dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
 def _now() -> str:
-    return _iso(dt.datetime.now(dt.UTC))
+    return iso(dt.datetime.now(dt.UTC))
 
 
 def place_hold(
@@ -131,5 +129,5 @@ def fill_held_events(db: sqlite_utils.Database) -> None:
             db.execute(
                 "INSERT OR IGNORE INTO _held_events SELECT id FROM events "
                 "WHERE site=? AND ts >= ? AND ts <= ?",
-                (site, _iso(at - EVIDENCE_BEFORE), _iso(at + EVIDENCE_AFTER)),
+                (site, iso(at - EVIDENCE_BEFORE), iso(at + EVIDENCE_AFTER)),
             )

@@ -17,6 +17,7 @@ import sqlite_utils
 from pydantic import BaseModel, ConfigDict, Field
 
 from gateway.maintenance.holds import fill_held_events
+from gateway.store.times import iso
 
 log = logging.getLogger(__name__)
 
@@ -82,11 +83,6 @@ class RetentionReport:
     def summary(self) -> str:
         parts = [f"{t}: {n} deleted, {self.held.get(t, 0)} held" for t, n in self.deleted.items()]
         return "; ".join(parts) or "nothing to do"
-
-
-def iso(value: dt.datetime) -> str:
-    """The store's timestamp format (UTC, milliseconds, Z): comparable as text."""
-    return value.astimezone(dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def _log_deletion(

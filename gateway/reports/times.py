@@ -7,6 +7,8 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from gateway.store.times import iso  # noqa: F401  (re-exported: the reports' range queries)
+
 DEFAULT_TZ = "Asia/Shanghai"
 
 
@@ -33,11 +35,6 @@ def parse(value: str | None) -> datetime | None:
     if dt.tzinfo is None:
         dt = dt.replace(tzinfo=UTC)
     return dt.astimezone(UTC)
-
-
-def iso(value: datetime) -> str:
-    """The ingest spelling (milliseconds, ``Z``), for range queries against stored strings."""
-    return value.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def local(value: datetime | None, tz: ZoneInfo) -> str:
