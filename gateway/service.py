@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import queue
 import threading
 import time
 from datetime import UTC, datetime
@@ -21,9 +22,11 @@ from gateway.ingest.metrics import GatewayMetrics
 from gateway.ingest.subscriber import GatewaySubscriber
 from gateway.ingest.writer import IngestWriter
 from gateway.live.relay import LiveRelay
-from gateway.media.store import MediaRejected, MediaStore
+from gateway.maintenance.media import purge_media
+from gateway.maintenance.retention import log_media_deletion
+from gateway.media.store import MediaItem, MediaRejected, MediaStore
 from gateway.notify.notifier import Notifier
-from gateway.store.db import open_store
+from gateway.store.db import connect, open_store
 from gateway.updates import Updates
 
 log = logging.getLogger(__name__)
@@ -43,10 +46,10 @@ class Gateway:
             mqtt_v5=settings.mqtt_version == "5",
         )
         self.media = MediaStore(
-            settings.media_dir or settings.db.parent / "media",
-            on_delete=lambda item, why: log.info("media %s deleted: %s", item.event_id, why),
+            settings.media_dir or settings.db.parent / "media", on_delete=self._media_deleted
         )
         self.writer.media_handler = self._save_media
+        self._deletions: queue.SimpleQueue[tuple[MediaItem, str]] = queue.SimpleQueue()
         self._purger = threading.Thread(target=self._purge_media, name="media-purge", daemon=True)
         self._stopping = threading.Event()
         self.live = LiveRelay(self._publish_cmd, audit=lambda rec: audit_view(settings.db, rec))
@@ -101,12 +104,37 @@ class Gateway:
         except MediaRejected as exc:  # becomes a dead letter with the store's reason
             raise ContractError(exc.reason, str(exc)) from None
 
+    def _media_deleted(self, item: MediaItem, reason: str) -> None:
+        """Every media deletion (age limit, disk budget) goes to the deletion log. Budget
+        deletions happen inside the ingest transaction: the purge thread writes the log."""
+        self._deletions.put((item, reason))
+
     def _purge_media(self) -> None:
-        while not self._stopping.wait(300):
-            try:
-                self.media.purge()
-            except Exception:
-                log.exception("media purge failed; will retry")
+        """Every minute: holds synced from the database (legal holds, incident evidence), then
+        media past the age limit deleted (`stationkit retention --media` does the same), and
+        every deletion written to the deletion log."""
+        db = connect(self.settings.db)
+        try:
+            while True:
+                stopping = self._stopping.wait(60)
+                try:
+                    if not stopping:
+                        purge_media(db, self.media)
+                    while not self._deletions.empty():
+                        item, reason = self._deletions.get()
+                        log_media_deletion(
+                            db,
+                            event_id=item.event_id,
+                            path=str(item.path),
+                            reason=reason,
+                            actor="gateway",
+                        )
+                except Exception:
+                    log.exception("media purge failed; will retry")
+                if stopping:
+                    return
+        finally:
+            db.conn.close()
 
     def start(self) -> None:
         self.notifier.start()
@@ -129,6 +157,8 @@ class Gateway:
         self.updates.close()  # open dashboard streams end, so the server can stop at once
         self.server.should_exit = True
         self.subscriber.stop()
+        if self._purger.is_alive():
+            self._purger.join(5)  # writes the last media deletions to the log
         self.alerts.stop()
         self.notifier.stop()
         self._http_thread.join(5)

@@ -52,10 +52,10 @@ def run_restore(args: argparse.Namespace) -> int:
 
 def run_retention(args: argparse.Namespace) -> int:
     from firmware_py.config_file import ConfigError, load_toml
+    from gateway.maintenance.media import purge_media
     from gateway.maintenance.retention import (
         RetentionPolicy,
         apply_retention,
-        held_event_ids,
         log_media_deletion,
     )
     from gateway.store.db import open_store
@@ -82,10 +82,7 @@ def run_retention(args: argparse.Namespace) -> int:
                 db, event_id=item.event_id, path=str(item.path), reason=reason
             ),
         )
-        for event_id in held_event_ids(db):
-            if store.items(event_id):
-                store.hold(event_id)
-        gone = store.purge()
+        gone = purge_media(db, store)
         print(f"media: {len(gone)} deleted")
     return 0
 

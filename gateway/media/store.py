@@ -126,6 +126,16 @@ class MediaStore:
         with self._lock:
             return list(self._items.get(event_id, []))
 
+    def event_ids(self) -> set[str]:
+        """Events that have media here."""
+        with self._lock:
+            return set(self._items)
+
+    def held(self) -> set[str]:
+        """Events under a hold here."""
+        with self._lock:
+            return set(self._holds)
+
     def get(self, event_id: str, n: int) -> MediaItem | None:
         return next((i for i in self.items(event_id) if i.n == n), None)
 
