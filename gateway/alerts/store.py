@@ -8,13 +8,17 @@ of the API (CONTRACTS: alert dict, incident dict).
 from __future__ import annotations
 
 import json
+import logging
 from datetime import datetime
 from typing import Any, Literal
 
 import sqlite_utils
+from pydantic import ValidationError
 
 from gateway.alerts.models import Alert, AlertChange, Incident
 from gateway.store.times import iso
+
+log = logging.getLogger(__name__)
 
 ENGINE = "engine"
 OPEN_STATES = ("active", "acknowledged")
@@ -142,9 +146,14 @@ def list_alerts(
     severity: str | None = None,
     before: str | None = None,
     limit: int = 100,
+    sites: tuple[str, ...] | None = None,
 ) -> tuple[list[dict[str, Any]], str | None]:
-    """Newest first by id (ULIDs sort by time); `before` is the keyset cursor."""
+    """Newest first by id (ULIDs sort by time); `before` is the keyset cursor; `sites` limits
+    to those sites (a site-scoped user)."""
     where, args = [], []
+    if sites is not None:
+        where.append(f"a.site IN ({','.join('?' * len(sites))})" if sites else "0")
+        args += list(sites)
     states = {
         "open": OPEN_STATES,
         "closed": ("resolved", "auto_cleared"),
@@ -196,9 +205,17 @@ def get_incident(db: sqlite_utils.Database, incident_id: str, now: datetime) -> 
 
 
 def list_incidents(
-    db: sqlite_utils.Database, now: datetime, *, open_only: bool | None, site: str | None
+    db: sqlite_utils.Database,
+    now: datetime,
+    *,
+    open_only: bool | None,
+    site: str | None,
+    sites: tuple[str, ...] | None = None,
 ) -> list[dict[str, Any]]:
     where, args = [], []
+    if sites is not None:
+        where.append(f"site IN ({','.join('?' * len(sites))})" if sites else "0")
+        args += list(sites)
     if open_only is True:
         where.append("closed_at IS NULL")
     elif open_only is False:
@@ -226,18 +243,24 @@ def incident_timeline(db: sqlite_utils.Database, incident_id: str, alert_id: str
     return rows
 
 
-def _model(cls: Any, row: dict[str, Any]) -> Any:
-    """An engine model from a table row (pydantic parses the ISO times)."""
-    return cls.model_validate({k: v for k, v in row.items() if k in cls.model_fields})
+def _models(cls: Any, rows: list[dict[str, Any]]) -> list[Any]:
+    """Engine models from table rows (pydantic parses the ISO times). A row that does not
+    validate (edited by hand, say) is logged and left out: the engine still starts."""
+    out = []
+    for row in rows:
+        try:
+            out.append(cls.model_validate({k: v for k, v in row.items() if k in cls.model_fields}))
+        except ValidationError as exc:
+            log.error("%s %s left out of the alert engine: %s", cls.__name__, row.get("id"), exc)
+    return out
 
 
 def load_open(db: sqlite_utils.Database) -> tuple[list[Alert], list[Incident]]:
     """Open alerts and incidents as engine models (to rebuild the engine after a restart)."""
     open_alerts = db.execute("SELECT * FROM alerts WHERE state IN (?,?) ORDER BY id", OPEN_STATES)
-    alerts = [
-        _model(Alert, {**r, "changed_at": r["changed_at"] or r["first_at"]})
-        for r in _rows(open_alerts)
-    ]
+    alerts = _models(
+        Alert, [{**r, "changed_at": r["changed_at"] or r["first_at"]} for r in _rows(open_alerts)]
+    )
     open_incidents = db.execute("SELECT * FROM incidents WHERE closed_at IS NULL ORDER BY id")
-    incidents = [_model(Incident, r) for r in _rows(open_incidents)]
+    incidents = _models(Incident, _rows(open_incidents))
     return alerts, incidents

@@ -60,9 +60,17 @@ def _decode_cursor(cursor: str) -> int:
 
 
 def _filters(
-    site: str | None, node: str | None, since: datetime | None, until: datetime | None, ts: str
+    who: Principal,
+    site: str | None,
+    node: str | None,
+    since: datetime | None,
+    until: datetime | None,
+    ts: str,
 ) -> tuple[list[str], list[Any]]:
     where, args = [], []
+    if who.sites is not None and site is None:  # a site-scoped user sees only its sites
+        where.append(f"site IN ({','.join('?' * len(who.sites))})" if who.sites else "0")
+        args += list(who.sites)
     for col, val in (("site", site), ("node", node)):
         if val is not None:
             where.append(f"{col} = ?")
@@ -93,7 +101,7 @@ def _json_fields(page: dict[str, Any], *fields: str) -> dict[str, Any]:
 @router.get("/events")
 def list_events(
     db: Db,
-    _: EventReader,
+    who: EventReader,
     site: str | None = None,
     node: str | None = None,
     kind: str | None = None,
@@ -103,7 +111,7 @@ def list_events(
     cursor: str | None = Cursor,
 ) -> dict[str, Any]:
     """Events, newest first. Filters: site, node, kind, since/until (event time)."""
-    where, args = _filters(site, node, since, until, "ts")
+    where, args = _filters(who, site, node, since, until, "ts")
     if kind is not None:
         where.append("kind = ?")
         args.append(kind)
@@ -113,7 +121,7 @@ def list_events(
 @router.get("/checks")
 def list_checks(
     db: Db,
-    _: Caller,
+    who: Caller,
     site: str | None = None,
     node: str | None = None,
     outcome: str | None = None,
@@ -123,7 +131,7 @@ def list_checks(
     cursor: str | None = Cursor,
 ) -> dict[str, Any]:
     """Intake checks, newest first. Filters: site, node, outcome, since/until (start time)."""
-    where, args = _filters(site, node, since, until, "started_at")
+    where, args = _filters(who, site, node, since, until, "started_at")
     if outcome is not None:
         where.append("outcome = ?")
         args.append(outcome)
@@ -131,9 +139,9 @@ def list_checks(
 
 
 @router.get("/checks/{check_id}")
-def get_check(check_id: str, db: Db, _: Caller) -> dict[str, Any]:
+def get_check(check_id: str, db: Db, who: Caller) -> dict[str, Any]:
     rows = _rows(db, "SELECT * FROM checks WHERE check_id = ?", [check_id])
-    if not rows:
+    if not rows or (who.sites is not None and rows[0]["site"] not in who.sites):
         raise HTTPException(404, f"no check {check_id}")
     row = rows[0]
     row["items_held"] = json.loads(row["items_held"] or "[]")
@@ -142,12 +150,11 @@ def get_check(check_id: str, db: Db, _: Caller) -> dict[str, Any]:
 
 
 @router.get("/nodes")
-def list_nodes(db: Db, _: Caller, site: str | None = None) -> dict[str, Any]:
+def list_nodes(db: Db, who: Caller, site: str | None = None) -> dict[str, Any]:
     """Every node: state, last seen, outbox backlog, device states, events lost by seq."""
-    where, args = _filters(site, None, None, None, "")
-    rows = _rows(
-        db, f"SELECT * FROM nodes {'WHERE ' + where[0] if where else ''} ORDER BY site, node", args
-    )
+    where, args = _filters(who, site, None, None, None, "")
+    clause = f"WHERE {' AND '.join(where)}" if where else ""
+    rows = _rows(db, f"SELECT * FROM nodes {clause} ORDER BY site, node", args)
     for row in rows:
         row["devices"] = json.loads(row["devices"] or "{}")
         if row["max_seq"] is not None:

@@ -54,6 +54,24 @@ def _service(request: Request) -> AlertService:
     return service
 
 
+def _in_scope(who: Principal, site: str) -> bool:
+    return who.sites is None or site in who.sites
+
+
+def _scoped_alert(db: Db, who: Principal, alert_id: str) -> dict[str, Any] | None:
+    """The alert, or None if unknown; 404 for an alert of a site outside the caller's scope."""
+    row = store.get_alert(db, alert_id)
+    if row is not None and not _in_scope(who, row["site"]):
+        raise HTTPException(404, f"no alert {alert_id}")
+    return row
+
+
+def _scoped_incident(db: Db, who: Principal, incident_id: str) -> None:
+    row = store.get_incident(db, incident_id, datetime.now(UTC))
+    if row is not None and not _in_scope(who, row["site"]):
+        raise HTTPException(404, f"no incident {incident_id}")
+
+
 def _act(fn: Any, *args: Any) -> dict[str, Any]:
     try:
         return fn(*args)
@@ -61,9 +79,10 @@ def _act(fn: Any, *args: Any) -> dict[str, Any]:
         raise HTTPException(exc.status, str(exc)) from None
 
 
-@router.get("/alerts", dependencies=[READ_ALERTS])
+@router.get("/alerts")
 def list_alerts(
     db: Db,
+    who: Annotated[Principal, READ_ALERTS],
     state: AlertState = "open",
     site: Slug | None = None,
     severity: Severity | None = None,
@@ -72,16 +91,16 @@ def list_alerts(
 ) -> dict[str, Any]:
     """Alerts, newest first. `open` = active + acknowledged; `closed` = resolved + auto-cleared."""
     items, nxt = store.list_alerts(
-        db, state=state, site=site, severity=severity, before=before, limit=limit
+        db, state=state, site=site, severity=severity, before=before, limit=limit, sites=who.sites
     )
     return {"items": items, "next": nxt}
 
 
-@router.get("/alerts/{alert_id}", dependencies=[READ_ALERTS])
-def get_alert(db: Db, alert_id: str) -> dict[str, Any]:
+@router.get("/alerts/{alert_id}")
+def get_alert(db: Db, alert_id: str, who: Principal = READ_ALERTS) -> dict[str, Any]:
     """One alert with its history (every transition, comment and assignment: who and when)."""
     row = store.get_alert(db, alert_id)
-    if row is None:
+    if row is None or not _in_scope(who, row["site"]):
         raise HTTPException(404, f"no alert {alert_id}")
     return {**row, "history": store.alert_history(db, alert_id)}
 
@@ -92,50 +111,55 @@ def acknowledge(
 ) -> dict[str, Any]:
     """Acknowledge an active alert: escalation stops. The bureau acknowledges the alerts of
     incidents (it receives them with their reporting deadlines); the station all alerts."""
-    if who.role == "bureau":
-        row = store.get_alert(db, alert_id)
-        if row is not None and row["incident_id"] is None:
-            raise HTTPException(403, "the bureau acknowledges incident alerts only")
+    row = _scoped_alert(db, who, alert_id)
+    if who.role == "bureau" and row is not None and row["incident_id"] is None:
+        raise HTTPException(403, "the bureau acknowledges incident alerts only")
     return _act(_service(request).acknowledge, alert_id, who.name)
 
 
 @router.post("/alerts/{alert_id}/resolve")
-def resolve(request: Request, alert_id: str, who: Principal = ACT_ON_ALERTS) -> dict[str, Any]:
+def resolve(
+    request: Request, db: Db, alert_id: str, who: Principal = ACT_ON_ALERTS
+) -> dict[str, Any]:
     """Resolve an open alert. The next occurrence raises a new alert with a new id."""
+    _scoped_alert(db, who, alert_id)
     return _act(_service(request).resolve, alert_id, who.name)
 
 
 @router.post("/alerts/{alert_id}/comment")
 def comment(
-    request: Request, alert_id: str, body: CommentBody, who: Principal = ACT_ON_ALERTS
+    request: Request, db: Db, alert_id: str, body: CommentBody, who: Principal = ACT_ON_ALERTS
 ) -> dict[str, Any]:
+    _scoped_alert(db, who, alert_id)
     return _act(_service(request).comment, alert_id, who.name, body.text)
 
 
 @router.post("/alerts/{alert_id}/assign")
 def assign(
-    request: Request, alert_id: str, body: AssignBody, who: Principal = ACT_ON_ALERTS
+    request: Request, db: Db, alert_id: str, body: AssignBody, who: Principal = ACT_ON_ALERTS
 ) -> dict[str, Any]:
+    _scoped_alert(db, who, alert_id)
     return _act(_service(request).assign, alert_id, who.name, body.assignee)
 
 
-@router.get("/incidents", dependencies=[READ_INCIDENTS])
+@router.get("/incidents")
 def list_incidents(
     db: Db,
+    who: Annotated[Principal, READ_INCIDENTS],
     open: Annotated[bool | None, Query(description="true: open only; false: closed only")] = None,
     site: Slug | None = None,
 ) -> dict[str, Any]:
     """Incidents (missing person, injury, death, disaster, violence) with their deadlines and
     `overdue` reports, newest first."""
     now = datetime.now(UTC)
-    return {"items": store.list_incidents(db, now, open_only=open, site=site)}
+    return {"items": store.list_incidents(db, now, open_only=open, site=site, sites=who.sites)}
 
 
-@router.get("/incidents/{incident_id}", dependencies=[READ_INCIDENTS])
-def get_incident(db: Db, incident_id: str) -> dict[str, Any]:
+@router.get("/incidents/{incident_id}")
+def get_incident(db: Db, incident_id: str, who: Principal = READ_INCIDENTS) -> dict[str, Any]:
     """One incident with its timeline (its own history and its alert's) and its alert."""
     row = store.get_incident(db, incident_id, datetime.now(UTC))
-    if row is None:
+    if row is None or not _in_scope(who, row["site"]):
         raise HTTPException(404, f"no incident {incident_id}")
     return {
         **row,
@@ -146,18 +170,20 @@ def get_incident(db: Db, incident_id: str) -> dict[str, Any]:
 
 @router.post("/incidents/{incident_id}/phone-report")
 def phone_report(
-    request: Request, incident_id: str, body: ReportBody, who: Principal = RECORD_REPORTS
+    request: Request, db: Db, incident_id: str, body: ReportBody, who: Principal = RECORD_REPORTS
 ) -> dict[str, Any]:
     """Record the phone report to the bureau (due 30 minutes after the event)."""
+    _scoped_incident(db, who, incident_id)
     service = _service(request)
     return _act(service.record_report, incident_id, "phone", who.name, body.reported_to, body.note)
 
 
 @router.post("/incidents/{incident_id}/written-report")
 def written_report(
-    request: Request, incident_id: str, body: ReportBody, who: Principal = RECORD_REPORTS
+    request: Request, db: Db, incident_id: str, body: ReportBody, who: Principal = RECORD_REPORTS
 ) -> dict[str, Any]:
     """Record the written report to the bureau (due 60 minutes after the event)."""
+    _scoped_incident(db, who, incident_id)
     service = _service(request)
     return _act(
         service.record_report, incident_id, "written", who.name, body.reported_to, body.note

@@ -16,7 +16,8 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import JSONResponse, Response
 
-from gateway.api.deps import Db, require
+from gateway.api.deps import Caller, Db, require
+from gateway.auth.tokens import Principal
 from gateway.reports import (
     DEFAULT_TZ,
     BadTimeZone,
@@ -80,6 +81,7 @@ def incident_report(
     incident_id: str,
     request: Request,
     db: Db,
+    who: Caller,
     lang: Literal["zh", "en"] = "zh",
     fmt: Annotated[Literal["pdf", "html"], Query(alias="format")] = "pdf",
     tz: TzQuery = None,
@@ -87,7 +89,7 @@ def incident_report(
     """The written incident report (header, deadlines, timeline, people, device data,
     snapshots, report records) as a PDF or printable HTML download."""
     row = db.execute("SELECT site FROM incidents WHERE id = ?", [incident_id]).fetchone()
-    if row is None:
+    if row is None or (who.sites is not None and row[0] not in who.sites):
         raise HTTPException(404, f"no incident {incident_id}")
     zone_name = _site_tz(request, row[0], tz)
     try:
@@ -97,6 +99,12 @@ def incident_report(
     except ReportNotFound as exc:
         raise HTTPException(404, str(exc)) from None
     return _attachment(body, CONTENT_TYPES[fmt], f"incident-{incident_id}-{lang}.{fmt}")
+
+
+def _scoped(who: Principal, site: str | None) -> None:
+    """All-sites statistics are for users who may see every site."""
+    if site is None and who.sites is not None:
+        raise HTTPException(403, "name one of your sites: site=" + "|".join(who.sites))
 
 
 def _year_ok(year: int) -> None:
@@ -116,6 +124,7 @@ def _stats_response(stats: dict[str, Any], fmt: str, name: str) -> Response:
 def daily_report(
     request: Request,
     db: Db,
+    who: Caller,
     date_: Annotated[date, Query(alias="date", description="local calendar day, YYYY-MM-DD")],
     site: SiteQuery = None,
     fmt: StatsFormat = "json",
@@ -124,6 +133,7 @@ def daily_report(
     """Checks, outcomes, fevers, items held, alerts and response times, incidents and deadline
     compliance of one day in the site's time zone."""
     _year_ok(date_.year)
+    _scoped(who, site)
     stats = daily_stats(db, site, date_, _site_tz(request, site, tz))
     return _stats_response(stats, fmt, f"stats-{site or 'all'}-{date_.isoformat()}")
 
@@ -132,6 +142,7 @@ def daily_report(
 def monthly_report(
     request: Request,
     db: Db,
+    who: Caller,
     month: Annotated[str, Query(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="YYYY-MM")],
     site: SiteQuery = None,
     fmt: StatsFormat = "json",
@@ -140,5 +151,6 @@ def monthly_report(
     """The daily figures summed over a month in the site's time zone, with a row per day."""
     year, mon = (int(p) for p in month.split("-"))
     _year_ok(year)
+    _scoped(who, site)
     stats = monthly_stats(db, site, year, mon, _site_tz(request, site, tz))
     return _stats_response(stats, fmt, f"stats-{site or 'all'}-{month}")
