@@ -32,6 +32,11 @@ from gateway.updates import Updates
 log = logging.getLogger(__name__)
 
 
+def _common_tz(settings: GatewaySettings) -> str | None:
+    zones = {site.tz for site in settings.alerts.sites.values()}
+    return zones.pop() if len(zones) == 1 else None
+
+
 class Gateway:
     def __init__(self, settings: GatewaySettings) -> None:
         self.settings = settings
@@ -81,6 +86,10 @@ class Gateway:
                 "notifier": self.notifier,
                 "media_dir": self.media.root,
                 "auth": settings.auth,
+                # times shown in each site's zone ([alerts.sites.<slug>] tz); the dashboard
+                # shows one zone: the sites' common one, else Asia/Shanghai or the env default
+                "site_timezones": {k: v.tz for k, v in settings.alerts.sites.items()},
+                "site_tz": _common_tz(settings),
             },
         )
         self.server = uvicorn.Server(

@@ -70,6 +70,6 @@ def create_app(
     def index() -> str:
         from dashboard import page
 
-        return page.index_html()
+        return page.index_html(getattr(app.state, "site_tz", None))
 
     return app
