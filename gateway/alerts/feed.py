@@ -1,8 +1,10 @@
-"""The thin seam between the gateway and the pure engine (not wired in yet).
+"""The thin seam between the gateway and the pure engine.
 
 `AlertFeed.on_event` and `AlertFeed.on_node` match the IngestWriter's `event_listeners` and
 `node_listeners` signatures; `tick(now)` is called by a timer so that debounce and auto-clear
-fire without traffic. Every change goes to `sink` (later: store, escalation, notifiers).
+fire without traffic. Every change goes to `sink` (the gateway's AlertService stores it), and
+the new engine state is kept only once the sink returned: if storing fails, the engine is as
+before and the same input can be fed again.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ class AlertFeed:
         self.config = config
         self.sink = sink
         self.state = state or EngineState()
-        self._lock = threading.Lock()
+        self.lock = threading.RLock()
 
     def on_event(self, event: Event, at: datetime) -> None:
         self._feed(event, at)
@@ -39,7 +41,8 @@ class AlertFeed:
         self._feed(Tick(), now)
 
     def _feed(self, item: Input, now: datetime) -> None:
-        with self._lock:
-            self.state, changes = evaluate(self.state, item, now, self.config)
-        if changes:
-            self.sink(changes)
+        with self.lock:
+            state, changes = evaluate(self.state, item, now, self.config)
+            if changes:
+                self.sink(changes)  # raises: the state stays as it was
+            self.state = state

@@ -2,10 +2,12 @@
 
 `AlertService` is fed by the ingest writer's listeners (in the ingest thread, right after the
 events were committed) and by its own timer (debounce, auto-clear, escalation, incident
-reminders). Every change is written with its history row and its notification outbox rows in
-ONE transaction, so a crash either loses the change and its notifications together (the event
-is redelivered: it was acknowledged to the broker only after its own commit, and the engine
-sees it again after the restart rebuilt its state) or keeps both.
+reminders). Every change is written with its history row, its notification outbox rows and the engine's
+progress through the events table (`alert_progress`) in ONE transaction. The engine keeps a
+new state only once that transaction committed; an input whose changes could not be stored
+waits, in order, and the timer feeds it again. A crash between the events' commit and the
+alert commit loses nothing either: at start the events after the recorded progress are fed
+through the engine again.
 
 Who is told what:
 - `raised`: the first escalation level whose delay is 0 for the alert's severity (default: the
@@ -19,15 +21,17 @@ Who is told what:
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
+from collections import deque
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, Literal, Protocol
 
 import sqlite_utils
 
-from devices.contract.models import Event
+from devices.contract.models import EVENT_ADAPTER, Event
 from gateway.alerts import engine, store
 from gateway.alerts.config import AlertsConfig
 from gateway.alerts.escalation import due_escalations, level_after
@@ -36,10 +40,12 @@ from gateway.alerts.models import Alert, AlertChange, Incident
 from gateway.alerts.reminders import Reminder, due_reminders
 from gateway.alerts.restore import restore_state
 from gateway.store.db import connect
+from gateway.store.times import parse
 
 log = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
+MAX_PENDING = 100_000
 
 
 class Notifier(Protocol):
@@ -97,23 +103,97 @@ class AlertService:
         }
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="alerts", daemon=True)
+        # Inputs wait here, in order, until the engine's changes from them are stored: a failed
+        # write (locked or full database) is retried by the timer, nothing is skipped.
+        self._pending: deque[tuple[Event | tuple[str, str, str, str], datetime]] = deque()
+        self._current_rowid: int | None = None
+        self._new_levels: dict[str, int] = {}  # escalation levels of the open transaction
+        self._mark = self._saved_mark = self._load_mark()
+        self._replay()
 
     # inputs -------------------------------------------------------------------------------------
 
     def on_event(self, event: Event, at: datetime) -> None:
         """IngestWriter event listener (ingest thread, after the commit)."""
         with self._lock:
-            self.feed.on_event(event, at)
+            self._pending.append((event, at))
+            self._drain()
 
     def on_node(self, site: str, node: str, state: str, reason: str, at: datetime) -> None:
         """IngestWriter node listener."""
         with self._lock:
-            self.feed.on_node(site, node, state, reason, at)
+            self._pending.append(((site, node, state, reason), at))
+            self._drain()
+
+    def _drain(self) -> bool:
+        """Feed the waiting inputs in order; stop at the first that cannot be stored."""
+        while self._pending:
+            item, at = self._pending[0]
+            try:
+                if isinstance(item, tuple):
+                    self.feed.on_node(*item, at)
+                else:
+                    row = self.db.execute("SELECT rowid FROM events WHERE id=?", (item.id,))
+                    found = row.fetchone()
+                    self._current_rowid = found[0] if found else None
+                    self.feed.on_event(item, at)
+                    self._mark = max(self._mark, self._current_rowid or 0)
+            except Exception:
+                log.exception("alert engine: could not store what %s changed; will retry", item)
+                if len(self._pending) > MAX_PENDING:  # the database is gone for long: the
+                    self._pending.popleft()  # events stay in it and are replayed at start
+                return False
+            finally:
+                self._current_rowid = None
+            self._pending.popleft()
+        return True
+
+    def _load_mark(self) -> int:
+        row = self.db.execute("SELECT event_rowid FROM alert_progress WHERE id=1").fetchone()
+        if row is not None:
+            return int(row[0])
+        (top,) = self.db.execute("SELECT coalesce(max(rowid), 0) FROM events").fetchone()
+        self.db.execute("INSERT INTO alert_progress (id, event_rowid) VALUES (1, ?)", (top,))
+        return int(top)
+
+    def _save_mark(self) -> None:
+        if self._mark > self._saved_mark:
+            self.db.execute(
+                "UPDATE alert_progress SET event_rowid=max(event_rowid, ?) WHERE id=1",
+                (self._mark,),
+            )
+            self._saved_mark = self._mark
+
+    def _replay(self) -> None:
+        """Events stored after the engine's last recorded progress (a crash between the
+        ingest commit and the alert commit) go through the engine again, in order."""
+        rows = self.db.execute(
+            "SELECT id, site, node, kind, ts, seq, device, data, received_at FROM events "
+            "WHERE rowid > ? ORDER BY rowid",
+            (self._mark,),
+        ).fetchall()
+        for r in rows:
+            try:
+                event = EVENT_ADAPTER.validate_python(
+                    {"id": r[0], "site": r[1], "node": r[2], "kind": r[3], "ts": r[4]}
+                    | {"seq": r[5], "device": r[6], "data": json.loads(r[7])}
+                )
+            except (ValueError, TypeError) as exc:
+                log.error("event %s not replayed into the alert engine: %s", r[0], exc)
+                continue
+            self._pending.append((event, parse(r[8])))
+        if rows:
+            log.warning("alert engine: replaying %d events stored before a restart", len(rows))
+            self._drain()
+            self._save_mark()
 
     def tick(self, now: datetime | None = None) -> None:
         """Timers: debounce, auto-clear, escalation, reminders (the thread calls it each tick)."""
         now = now or self.clock()
         with self._lock:
+            if not self._drain():
+                return  # the database refuses writes: keep the order, try again next tick
+            self._save_mark()
             self.feed.tick(now)
             self._escalate(now)
             self._remind(now)
@@ -125,7 +205,12 @@ class AlertService:
         self._stop.set()
         if self._thread.is_alive():
             self._thread.join(5)
-        self.db.conn.close()
+        with self._lock:
+            try:
+                self._save_mark()
+            except Exception:
+                log.exception("alert engine progress not saved; events will be replayed")
+            self.db.conn.close()
 
     def _run(self) -> None:
         while not self._stop.wait(self.tick_s):
@@ -145,16 +230,29 @@ class AlertService:
     def _transition(self, alert_id: str, by: str, fn: Any, verb: str) -> dict[str, Any]:
         with self._lock:
             now = self.clock()
-            with self.feed._lock:
+            with self.feed.lock:
                 state, changes = fn(self.feed.state, alert_id, now, by)
-                self.feed.state = state
-            if not changes:
-                current = store.get_alert(self.db, alert_id)
-                if current is None:
-                    raise AlertError(404, f"no alert {alert_id}")
-                raise AlertError(409, f"alert {alert_id} is {current['state']}: cannot be {verb}")
-            self._apply(changes)
-            return self._alert(alert_id)
+                if changes:
+                    self._apply(changes)  # raises: the engine stays as it was
+                    self.feed.state = state
+            if changes:
+                return self._alert(alert_id)
+            current = store.get_alert(self.db, alert_id)
+            if current is None:
+                raise AlertError(404, f"no alert {alert_id}")
+            if current["state"] == "active" or (
+                verb == "resolved" and current["state"] == "acknowledged"
+            ):  # open in the database but not held by the engine (left out at a restart)
+                with self.db.atomic():
+                    self.db.execute(
+                        "UPDATE alerts SET state=?, changed_at=?, changed_by=? WHERE id=?",
+                        (verb, store.iso(now), by, alert_id),
+                    )
+                    store.history(self.db, alert_id, now, by, verb)
+                if verb == "resolved":
+                    self._levels.pop(alert_id, None)
+                return self._published(alert_id)
+            raise AlertError(409, f"alert {alert_id} is {current['state']}: cannot be {verb}")
 
     def comment(self, alert_id: str, by: str, text: str) -> dict[str, Any]:
         with self._lock:
@@ -201,7 +299,7 @@ class AlertService:
                         "UPDATE incidents SET closed_at=? WHERE id=?", (store.iso(now), incident_id)
                     )
                     store.incident_history(self.db, incident_id, now, by, "closed")
-            with self.feed._lock:
+            with self.feed.lock:
                 inc = self.feed.state.incidents.get(incident_id)
                 if inc is not None:
                     inc = inc.reported(kind, now)
@@ -219,10 +317,17 @@ class AlertService:
     def _apply(self, changes: list[AlertChange]) -> None:
         """The feed's sink: store the changes, queue their notifications, one transaction."""
         now = self.clock()
+        self._new_levels = {}
         with self._lock, self.db.atomic():
             store.save_changes(self.db, changes)
             for change in changes:
                 self._notify_change(change, now)
+            if self._current_rowid is not None:  # this event's effects and its progress
+                self.db.execute(
+                    "UPDATE alert_progress SET event_rowid=max(event_rowid, ?) WHERE id=1",
+                    (self._current_rowid,),
+                )
+        self._levels.update(self._new_levels)  # only once committed
         if self.notifier:
             self.notifier.wake()
         for change in changes:
@@ -254,7 +359,8 @@ class AlertService:
                 self._enqueue(change.kind, levels[min(done, len(levels)) - 1].name, alert.id)
 
     def _set_level(self, alert_id: str, level: int, now: datetime, name: str | None) -> None:
-        self._levels[alert_id] = level
+        """Inside the caller's transaction; `self._levels` learns it after the commit."""
+        self._new_levels[alert_id] = level
         self.db.execute(
             "UPDATE alerts SET escalation_level=?, escalated_at=? WHERE id=?",
             (level, store.iso(now), alert_id),
@@ -292,18 +398,20 @@ class AlertService:
     def _escalate(self, now: datetime) -> None:
         config = self.config.escalation
         due: list[tuple[Alert, list[Any]]] = []
-        with self.feed._lock:
+        with self.feed.lock:
             for alert in self.feed.state.alerts.values():
                 steps = due_escalations(alert, now, self._levels.get(alert.id, 0), config)
                 if steps:
                     due.append((alert, steps))
         if not due:
             return
+        self._new_levels = {}
         with self.db.atomic():
             for alert, steps in due:
                 for step in steps:
                     self._set_level(alert.id, step.level + 1, now, step.name)
                     self._enqueue("escalated", step.name, alert.id)
+        self._levels.update(self._new_levels)  # a rolled-back escalation is tried again
         if self.notifier:
             self.notifier.wake()
         for alert, _ in due:
@@ -311,7 +419,7 @@ class AlertService:
 
     def _remind(self, now: datetime) -> None:
         config = self.config.reminders
-        with self.feed._lock:
+        with self.feed.lock:
             incidents = list(self.feed.state.incidents.values())
         pending: list[tuple[Incident, Reminder]] = []
         for inc in incidents:

@@ -189,3 +189,71 @@ def test_a_restart_keeps_counting_on_the_open_alert(db_path: Path) -> None:
     again.tick(clock.advance(minutes=5))
     (alert_id,) = again.db.execute("SELECT id FROM alerts").fetchone()
     assert _events(again, alert_id) == [("raised", "desk"), ("escalated", "station_duty")]
+
+
+def _store(db_path: Path, *events: Event) -> None:
+    """Store events the way the gateway does (the alert engine looks up their rowid)."""
+    from devices.contract import topics
+    from gateway.ingest.writer import Incoming, IngestWriter
+
+    db = open_store(db_path)
+    IngestWriter(db).store_batch(
+        [Incoming(topics.event(e.site, e.node, e.kind), codec.encode(e), T0) for e in events]
+    )
+    db.conn.close()
+
+
+def test_a_locked_database_delays_an_incident_but_loses_nothing(db_path: Path) -> None:
+    import sqlite3
+
+    clock = Clock()
+    svc, _ = _service(db_path, clock)
+    svc.db.execute("PRAGMA busy_timeout=50")
+    report = _manual("missing_person")
+    _store(db_path, report)
+    blocker = sqlite3.connect(db_path, isolation_level=None)
+    blocker.execute("BEGIN IMMEDIATE")  # another writer holds the database
+    svc.on_event(report, clock())
+    assert svc.db.execute("SELECT count(*) FROM alerts").fetchone() == (0,)
+    assert svc.feed.state.alerts == {}, "the engine must not keep what was not stored"
+    blocker.execute("ROLLBACK")
+    svc.tick(clock.advance(seconds=1))  # the timer feeds it again
+    assert svc.db.execute("SELECT rule FROM alerts").fetchall() == [("missing_person",)]
+    assert svc.db.execute("SELECT count(*) FROM incidents").fetchone() == (1,)
+    (alert_id,) = svc.db.execute("SELECT id FROM alerts").fetchone()
+    assert _events(svc, alert_id) == [("raised", "desk")]
+
+
+def test_events_stored_but_not_yet_seen_by_the_engine_are_replayed_at_start(
+    db_path: Path,
+) -> None:
+    clock = Clock()
+    svc, _ = _service(db_path, clock)
+    first = _fever(1)
+    _store(db_path, first)
+    svc.on_event(first, clock())
+    svc.tick(clock.advance(seconds=1))  # progress saved
+    svc.stop()
+    # the gateway stored two more events and died before the engine saw them
+    _store(db_path, _manual("injury", 2), _fever(3))
+    again, _ = _service(db_path, clock)
+    rows = again.db.execute("SELECT rule, count FROM alerts ORDER BY rule").fetchall()
+    assert rows == [("fever_referral", 2), ("injury", 1)], "replayed once each, first not again"
+    again.stop()
+    third, _ = _service(db_path, clock)
+    rows = third.db.execute("SELECT rule, count FROM alerts ORDER BY rule").fetchall()
+    assert rows == [("fever_referral", 2), ("injury", 1)], "nothing replayed twice"
+
+
+def test_an_open_alert_the_engine_does_not_hold_can_still_be_closed(db_path: Path) -> None:
+    clock = Clock()
+    svc, _ = _service(db_path, clock)
+    svc.db.execute(  # e.g. a row the engine left out at start (it did not validate)
+        "INSERT INTO alerts (id, rule, severity, site, first_at, last_at, count, state) "
+        "VALUES ('01STRAY0000000000000000000','fever_referral','urgent','s1',?,?,1,'active')",
+        ("2026-11-23T01:00:00.000Z", "2026-11-23T01:00:00.000Z"),
+    )
+    assert svc.acknowledge("01STRAY0000000000000000000", "sup-li")["state"] == "acknowledged"
+    assert svc.resolve("01STRAY0000000000000000000", "sup-li")["state"] == "resolved"
+    with pytest.raises(AlertError):
+        svc.resolve("01STRAY0000000000000000000", "sup-li")
