@@ -2,12 +2,12 @@
 
 `AlertService` is fed by the ingest writer's listeners (in the ingest thread, right after the
 events were committed) and by its own timer (debounce, auto-clear, escalation, incident
-reminders). Every change is written with its history row, its notification outbox rows and the engine's
-progress through the events table (`alert_progress`) in ONE transaction. The engine keeps a
-new state only once that transaction committed; an input whose changes could not be stored
-waits, in order, and the timer feeds it again. A crash between the events' commit and the
-alert commit loses nothing either: at start the events after the recorded progress are fed
-through the engine again.
+reminders). Every change is written with its history row, its notification outbox rows and
+the engine's progress through the events table (`alert_progress`) in ONE transaction. The
+engine keeps a new state only once that transaction committed; an input whose changes could
+not be stored waits, in order, and the timer feeds it again. A crash between the events'
+commit and the alert commit loses nothing either: at start the events after the recorded
+progress are fed through the engine again.
 
 Who is told what:
 - `raised`: the first escalation level whose delay is 0 for the alert's severity (default: the

@@ -64,6 +64,7 @@ ALL = [
     ("event", {"kind": "motion", "id": "m1"}),
     ("event", {"kind": "tamper", "id": "t1"}),
     ("event", {"kind": "fault", "id": "f1"}),
+    ("event", {"kind": "manual", "id": "x1"}),  # a staff report: names, injuries, deaths
     ("node", {"site": "s", "node": "n", "state": "offline", "reason": "x"}),
     ("alert", {"id": 1, "rule": "check_fever"}),
     ("incident", {"id": 7, "category": "missing_person"}),
@@ -75,8 +76,8 @@ ALL = [
     [
         ("desk", ["g1", "f1", "node", "alert"]),
         ("bureau", ["f1", "node", "alert", "incident"]),
-        ("supervisor", ["g1", "m1", "t1", "f1", "node", "alert", "incident"]),
-        ("admin", ["g1", "m1", "t1", "f1", "node", "alert", "incident"]),
+        ("supervisor", ["g1", "m1", "t1", "f1", "x1", "node", "alert", "incident"]),
+        ("admin", ["g1", "m1", "t1", "f1", "x1", "node", "alert", "incident"]),
     ],
 )
 def test_each_role_gets_what_it_may_read(stack: Stack, role: str, expected: list[str]) -> None:
@@ -103,6 +104,22 @@ def test_quiet_streams_get_keep_alive_comments(stack: Stack) -> None:
             assert next(msgs)[0] == "hello"
             assert next(msgs) == ("comment", "keep-alive")
             assert next(msgs) == ("comment", "keep-alive")
+    finally:
+        del stack.gw.app.state.stream_keepalive_s
+
+
+def test_the_stream_ends_when_its_access_is_withdrawn(stack: Stack) -> None:
+    stack.gw.app.state.stream_keepalive_s = 0.2
+    try:
+        with sse(stack, stack.token("supervisor", "sse-revoked")) as msgs:
+            assert next(msgs)[0] == "hello"
+            assert next(msgs) == ("comment", "keep-alive")
+            db = connect(stack.gw.settings.db)
+            with db.atomic():
+                db.execute("UPDATE api_tokens SET disabled=1 WHERE name='sse-revoked'")
+            db.conn.close()
+            rest = [m for m in msgs if m[0] != "comment"]
+        assert rest == [("ended", {"reason": "logged out or access changed"})]
     finally:
         del stack.gw.app.state.stream_keepalive_s
 

@@ -42,6 +42,8 @@ def test_a_site_scoped_supervisor_sees_and_acts_on_its_own_site_only(tmp_path: P
     assert client.get("/api/v1/checks/c-s1").status_code == 200
     assert client.get("/api/v1/checks/c-s2").status_code == 404
     assert client.get("/api/v1/alerts/A-s2").status_code == 404
+    assert client.get("/api/v1/alerts/A-s2/deliveries").status_code == 404
+    assert client.get("/api/v1/alerts/A-s1/deliveries").status_code == 200
     assert client.post("/api/v1/alerts/A-s2/ack", headers=csrf).status_code == 404
     assert client.post("/api/v1/alerts/A-s1/ack", headers=csrf).status_code == 200
     assert client.get("/api/v1/nodes", params={"site": "s2"}).status_code == 403

@@ -3,29 +3,33 @@
 Each update is one SSE message, `id:` the update's sequence number, `event:` its topic
 ("event", "node", "alert", "incident", "resync") and `data:` the JSON dict. A comment line is
 sent every `KEEPALIVE_S` seconds so proxies and the page can tell a quiet stream from a dead
-one. Each role only gets what it may read through the API: no camera events for the desk, no
-raw events but device faults for the bureau, incidents only for supervisors, the bureau and
-admins. When the subscriber fell behind and lost updates, a "resync" message tells the page to
-reload.
+one; at each keep-alive the caller's access is checked again, and an "ended" message closes
+the stream after a logout, an expired session, a disabled user or a changed role. Each role
+only gets what it may read through the API: intake events only for the desk, no raw events but
+device faults for the bureau, incidents only for supervisors, the bureau and admins. When the
+subscriber fell behind and lost updates, a "resync" message tells the page to reload.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import StreamingResponse
 
 from gateway.api.deps import Caller
+from gateway.auth.policy import DESK_EVENT_KINDS
+from gateway.auth.request import authenticate
 from gateway.auth.tokens import Principal
+from gateway.store.db import connect
 from gateway.updates import Updates
 
 router = APIRouter(prefix="/api/v1", tags=["live updates"])
 
 KEEPALIVE_S = 15.0
-CAMERA_KINDS = frozenset({"motion", "people", "line_cross", "tamper", "camera"})
 
 
 def visible(role: str, topic: str, data: dict[str, Any]) -> bool:
@@ -35,8 +39,8 @@ def visible(role: str, topic: str, data: dict[str, Any]) -> bool:
     if topic == "event":
         if role == "supervisor":
             return True
-        if role == "desk":
-            return data.get("kind") not in CAMERA_KINDS
+        if role == "desk":  # intake only: no camera events, no manual (incident) reports
+            return data.get("kind") in DESK_EVENT_KINDS
         # bureau: statistics and alerts, not raw events; device faults (no personal data) for
         # the nodes page
         return data.get("kind") == "fault"
@@ -51,6 +55,19 @@ def in_scope(who: Principal, data: dict[str, Any]) -> bool:
     """A site-scoped user gets only updates about their sites (and site-less ones)."""
     site = data.get("site") if isinstance(data, dict) else None
     return who.sites is None or site is None or site in who.sites
+
+
+def _still_allowed(request: Request, who: Principal) -> bool:
+    """Checked at each keep-alive: logout, a disabled user or token, an expired session or a
+    changed role end the stream (it must not outlive the access it was opened with)."""
+    db = connect(request.app.state.db_path, check_same_thread=False)
+    try:
+        now = authenticate(request, db, "GET")
+    except HTTPException:
+        return False
+    finally:
+        db.conn.close()
+    return now.role == who.role and now.sites == who.sites
 
 
 def _message(topic: str, data: Any, seq: int | None = None) -> bytes:
@@ -79,6 +96,9 @@ async def stream(request: Request, who: Caller) -> StreamingResponse:
                 if sub.take_dropped():
                     yield _message("resync", {"reason": "updates lost: reload"})
                 if item is None:
+                    if not await asyncio.to_thread(_still_allowed, request, who):
+                        yield _message("ended", {"reason": "logged out or access changed"})
+                        return
                     yield b": keep-alive\n\n"
                     continue
                 if item["topic"] == Updates.CLOSE:
