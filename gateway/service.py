@@ -166,9 +166,9 @@ class Gateway:
         self.updates.close()  # open dashboard streams end, so the server can stop at once
         self.server.should_exit = True
         self.subscriber.stop()
+        self._http_thread.join(5)  # no request may still be acting on an alert
         if self._purger.is_alive():
             self._purger.join(5)  # writes the last media deletions to the log
         self.alerts.stop()
         self.notifier.stop()
-        self._http_thread.join(5)
         self.db.conn.close()

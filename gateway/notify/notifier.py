@@ -263,7 +263,9 @@ class Notifier:
         if channel is not None:
             sql += " AND channel = ?"
             args.append(channel)
-        rows = db.execute(sql + " ORDER BY due_at, seq LIMIT ?", [*args, limit]).fetchall()
+        # rows never tried go first: a new alert must not wait behind a backlog of retries
+        order = " ORDER BY attempts > 0, due_at, seq LIMIT ?"
+        rows = db.execute(sql + order, [*args, limit]).fetchall()
         done: list[_Done] = []
         window = time.monotonic()
         made = 0
@@ -312,10 +314,10 @@ class Notifier:
     def _attempt(self, raw: tuple[Any, ...], now: datetime | None) -> _Done:
         """Send one row (no database access: the result is recorded by `_record`)."""
         row = dict(zip(_ROW_KEYS, raw, strict=True))
-        n = Notification.model_validate_json(row["payload"])
         started = now or self.clock()
         t0 = time.perf_counter()
-        try:
+        try:  # a payload that no longer validates (upgrade) is a failed attempt, not a stall
+            n = Notification.model_validate_json(row["payload"])
             result = self._send(row, n, started)
         except Exception as exc:  # a sender bug must not kill the thread or lose the row
             log.exception("notify: sender failed")

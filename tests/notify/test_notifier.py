@@ -388,3 +388,21 @@ def test_webhook_errors_never_show_the_url_query(db: sqlite_utils.Database, tmp_
     text += json.dumps(rows(db, "SELECT target, last_error FROM notify_outbox"))
     assert "s3cret" not in text and "pw@" not in text
     assert f"127.0.0.1:{port}/hook" in text
+
+
+def test_a_new_alert_goes_before_a_backlog_of_retries(
+    db: sqlite_utils.Database, tmp_path: Path
+) -> None:
+    hook = WebhookReceiver(fail_first=3).start()
+    try:
+        clock = FakeClock()
+        notifier = Notifier(config(hook.url), tmp_path / "gw.db", clock=clock)
+        for _ in range(3):
+            enqueue(notifier, db)
+        notifier.deliver_due()  # the receiver is down: three rows now wait for a retry
+        clock.advance(600)  # all three are due again
+        fresh = enqueue(notifier, db, event="overdue")
+        notifier.deliver_due(limit=1)
+        assert json.loads(hook.ok()[0].body)["notification_id"] == fresh.id
+    finally:
+        hook.stop()
