@@ -14,6 +14,7 @@ import pytest
 from gateway.api.routes.desk import derive_open_checks
 from gateway.auth.users import create_user
 from gateway.store.db import connect
+from gateway.store.times import iso
 from tests.dashboard.conftest import Stack
 
 PASSWORD = "correct horse battery 42"
@@ -58,8 +59,8 @@ def _check(db: Any, cid: str, started: datetime, **kw: Any) -> None:
         "site": "s1",
         "node": kw.pop("node", "desk-1"),
         "outcome": kw.pop("outcome", "cleared"),
-        "started_at": started.isoformat().replace("+00:00", "Z"),
-        "finished_at": (started + timedelta(seconds=20)).isoformat().replace("+00:00", "Z"),
+        "started_at": iso(started),  # as the gateway stores it: milliseconds and Z
+        "finished_at": iso(started + timedelta(seconds=20)),
         "operator": kw.pop("operator", "wang"),
         "celsius": 36.5,
         "gate_alarm": 0,
@@ -76,7 +77,10 @@ def day_checks(stack: Stack) -> Stack:
     with db.atomic():
         # 2026-11-20 in Shanghai (UTC+8) runs from 11-19T16:00Z to 11-20T16:00Z
         _check(db, "c-before", datetime(2026, 11, 19, 15, 59, 59, tzinfo=UTC))
-        _check(db, "c-first", datetime(2026, 11, 19, 16, 0, 0, tzinfo=UTC), items=["打火机"])
+        # half a second after local midnight: "…T16:00:00.500Z" belongs to the new day
+        _check(
+            db, "c-first", datetime(2026, 11, 19, 16, 0, 0, 500000, tzinfo=UTC), items=["打火机"]
+        )
         _check(
             db, "c-mid", datetime(2026, 11, 20, 3, 0, tzinfo=UTC), outcome="refused", note="50%_x"
         )

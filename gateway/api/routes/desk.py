@@ -21,6 +21,7 @@ from fastapi import APIRouter, HTTPException, Query, Request
 
 from gateway.api.deps import Db, require
 from gateway.auth.tokens import Principal
+from gateway.store.times import iso
 
 router = APIRouter(prefix="/api/v1/desk", tags=["intake desk"])
 
@@ -30,19 +31,19 @@ INTAKE_DEVICE_PREFIXES = ("gate", "thermo", "wand")
 DEFAULT_TZ = "Asia/Shanghai"
 
 
-def site_tz(request: Request) -> ZoneInfo:
-    """The site's time zone: `app.state.site_tz`, else $STATIONKIT_SITE_TZ, else Shanghai."""
-    name = getattr(request.app.state, "site_tz", None) or os.environ.get(
-        "STATIONKIT_SITE_TZ", DEFAULT_TZ
+def site_tz(request: Request, site: str | None = None) -> ZoneInfo:
+    """The site's time zone: its own (`app.state.site_timezones`), else the dashboard's
+    (`app.state.site_tz`), else $STATIONKIT_SITE_TZ, else Shanghai."""
+    zones = getattr(request.app.state, "site_timezones", None) or {}
+    name = (
+        (zones.get(site) if site else None)
+        or getattr(request.app.state, "site_tz", None)
+        or os.environ.get("STATIONKIT_SITE_TZ", DEFAULT_TZ)
     )
     try:
         return ZoneInfo(str(name))
     except (ZoneInfoNotFoundError, ValueError):
         return ZoneInfo(DEFAULT_TZ)
-
-
-def _iso(dt: datetime) -> str:
-    return dt.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 def _parse(ts: str) -> datetime:
@@ -150,7 +151,7 @@ def active(
     """Each intake node with its checks in progress (oldest first) and its last finished
     check."""
     now = datetime.now(UTC)
-    since = _iso(now - timedelta(minutes=window_min))
+    since = iso(now - timedelta(minutes=window_min))
     site_clause, site_args = _scope(who, site)
     events = _rows(
         db,
@@ -206,7 +207,7 @@ def active(
             [n["site"], n["node"]],
         )
         n["last"] = _check(last[0]) if last else None
-    return {"now": _iso(now), "nodes": nodes}
+    return {"now": iso(now), "nodes": nodes}
 
 
 def _intake_devices(node: dict[str, Any]) -> bool:
@@ -245,13 +246,13 @@ def day_checks(
     and the day's counts by outcome."""
     if day is not None and not 2000 <= day.year <= 2999:
         raise HTTPException(422, "day out of range")
-    tz = site_tz(request)
+    tz = site_tz(request, site)
     the_day = day or datetime.now(tz).date()
     start = datetime.combine(the_day, time(0), tz)
     end = start + timedelta(days=1)
     clause, scope_args = _scope(who, site)
     where = ["started_at >= ?", "started_at < ?" + clause]
-    args: list[Any] = [_iso(start), _iso(end), *scope_args]
+    args: list[Any] = [iso(start), iso(end), *scope_args]
     counts = {
         r[0]: r[1]
         for r in db.execute(
