@@ -325,3 +325,23 @@ def test_concurrent_failures_are_all_counted(site: AuthSite) -> None:
     assert len(site.audit_rows("login_lockout")) == failed // 5
     r = site.client().post("/auth/login", json={"username": "desk1", "password": PASSWORDS["desk"]})
     assert r.status_code == 429
+
+
+def test_password_checks_are_bounded_so_a_burst_cannot_starve_the_gateway(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from gateway.api.routes import auth as auth_routes
+
+    site = make_site(tmp_path)
+    monkeypatch.setattr(auth_routes, "PASSWORD_CHECK_WAIT_S", 0.05)
+    client = site.client()
+    body = {"username": "desk1", "password": PASSWORDS["desk"]}
+    held = [auth_routes.PASSWORD_CHECKS.acquire(timeout=1) for _ in range(2)]
+    try:
+        assert all(held)  # two checks already running: a third is told to retry
+        r = client.post("/auth/login", json=body)
+        assert r.status_code == 429
+    finally:
+        for _ in held:
+            auth_routes.PASSWORD_CHECKS.release()
+    assert client.post("/auth/login", json=body).status_code == 200

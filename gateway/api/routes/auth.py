@@ -7,6 +7,7 @@ written to the audit trail."""
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request, Response
@@ -25,6 +26,11 @@ from gateway.auth.users import LANGS, UserError, get_user, set_lang
 router = APIRouter(tags=["auth"])
 
 BAD_CREDENTIALS = "invalid username or password"
+# argon2 costs 64 MiB and a core per check: a burst of logins must not starve ingest and
+# alerting, nor outrun the lockout; at most this many checks run at once, the rest wait briefly
+# and are then told to retry (429).
+PASSWORD_CHECKS = threading.BoundedSemaphore(2)
+PASSWORD_CHECK_WAIT_S = 2.0
 
 
 class LoginRequest(BaseModel):
@@ -71,7 +77,12 @@ def login(body: LoginRequest, request: Request, db: Db) -> Response:
         return _locked(wait)
 
     user = get_user(db, body.username)
-    ok = verify_password(user.password_hash if user else None, body.password, settings)
+    if not PASSWORD_CHECKS.acquire(timeout=PASSWORD_CHECK_WAIT_S):
+        return _locked(1)
+    try:
+        ok = verify_password(user.password_hash if user else None, body.password, settings)
+    finally:
+        PASSWORD_CHECKS.release()
     if user is None or user.disabled or not ok:
         reason = "unknown_user" if user is None else "disabled" if user.disabled else "bad_password"
         audit(
