@@ -21,7 +21,7 @@ from __future__ import annotations
 import json
 import re
 import threading
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -32,6 +32,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from devices.contract.topics import EVENT_ID, SLUG
 from gateway.api.deps import Db, require
 from gateway.auth.tokens import Principal
+from gateway.store.times import iso
 
 router = APIRouter(prefix="/api/v1", tags=["cameras"])
 Watcher = Annotated[Principal, require("supervisor")]  # admin always may
@@ -133,6 +134,9 @@ def _age_s(ts: str | None, now: datetime) -> float | None:
     return round(max(0.0, (now - t).total_seconds()), 1)
 
 
+FIRST_FOLD_WINDOW = timedelta(days=7)
+
+
 class _Wall:
     """The latest state of every camera, folded from the events table incrementally.
 
@@ -149,12 +153,15 @@ class _Wall:
 
     def fold(self, db: Db) -> dict[tuple[str, str, str], dict[str, Any]]:
         with self.lock:
-            rows = db.execute(
-                "SELECT rowid, id, site, node, device, kind, ts, data FROM events "
-                f"WHERE rowid > ? AND kind IN ({_KINDS_SQL}) AND device IS NOT NULL "
-                "ORDER BY rowid",
-                [self.rowid, *CAMERA_KINDS],
-            ).fetchall()
+            if self.rowid == 0:
+                rows = self._first(db)
+            else:
+                rows = db.execute(
+                    "SELECT rowid, id, site, node, device, kind, ts, data FROM events "
+                    f"WHERE rowid > ? AND kind IN ({_KINDS_SQL}) AND device IS NOT NULL "
+                    "ORDER BY rowid",
+                    [self.rowid, *CAMERA_KINDS],
+                ).fetchall()
             for rowid, eid, site, node, dev, kind, ts, data in rows:
                 self.rowid = max(self.rowid, rowid)
                 cam = self.cams.setdefault(
@@ -187,6 +194,23 @@ class _Wall:
                     cam["snapshots"] = sorted(snaps, key=lambda x: str(x["at"]))[-4:]
             # a copy: the caller adds request-specific fields
             return {k: {**v, "tamper": dict(v["tamper"])} for k, v in self.cams.items()}
+
+    def _first(self, db: Db) -> list[Any]:
+        """The first fold after a start: every state change (camera online/offline, tamper:
+        rare) but only the last week of the frequent kinds (motion, people, crossings), which
+        only add snapshots and the last-event time; not months of motion events."""
+        (top,) = db.execute("SELECT coalesce(max(rowid), 0) FROM events").fetchone()
+        since = iso(datetime.now(UTC) - FIRST_FOLD_WINDOW)
+        rows = db.execute(
+            "SELECT rowid, id, site, node, device, kind, ts, data FROM events "
+            "WHERE kind IN ('camera', 'tamper') AND device IS NOT NULL AND rowid <= ? "
+            "UNION SELECT rowid, id, site, node, device, kind, ts, data FROM events "
+            f"WHERE ts >= ? AND kind IN ({_KINDS_SQL}) AND device IS NOT NULL AND rowid <= ? "
+            "ORDER BY rowid",
+            [top, since, *CAMERA_KINDS, top],
+        ).fetchall()
+        self.rowid = max(self.rowid, top)
+        return list(rows)
 
 
 def _wall(request: Request) -> _Wall:
