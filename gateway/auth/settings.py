@@ -15,7 +15,18 @@ class AuthSettings(BaseModel):
     session_absolute_hours: float = Field(
         12, gt=0, description="session ends this long after login"
     )
-    max_failures_user: int = Field(5, ge=1, description="failed logins per username before a lock")
+    max_failures_user: int = Field(
+        5,
+        ge=1,
+        description="failed logins of a username from one address before that address is "
+        "locked out for it (others, e.g. the supervisor's own desk, still get in)",
+    )
+    max_failures_user_all: int = Field(
+        50,
+        ge=1,
+        description="failed logins of a username from all addresses together before the "
+        "username itself is locked (a guessing campaign spread over many hosts)",
+    )
     max_failures_ip: int = Field(
         20, ge=1, description="failed logins per client address before a lock"
     )

@@ -188,6 +188,24 @@ def test_failures_per_address_lock_the_address(tmp_path: Path) -> None:
     assert r.status_code == 429 and "Retry-After" in r.headers
 
 
+def test_guessing_from_one_host_does_not_lock_the_owner_out_elsewhere(tmp_path: Path) -> None:
+    """During an incident a prankster on the LAN must not keep the supervisor out."""
+    s = make_site(tmp_path, trusted_proxies=["testclient"], max_failures_user_all=12)
+    c = s.client()
+
+    def login(address: str, password: str) -> int:
+        body = {"username": "supervisor1", "password": password}
+        return c.post("/auth/login", json=body, headers={"X-Forwarded-For": address}).status_code
+
+    assert [login("10.0.0.66", "wrong-password") for _ in range(5)] == [401] * 5
+    assert login("10.0.0.66", PASSWORDS["supervisor"]) == 429  # that host is locked out
+    assert login("10.0.0.10", PASSWORDS["supervisor"]) == 200  # the supervisor's desk is not
+    # a campaign spread over many hosts still locks the username itself
+    for host in range(7):
+        login(f"10.0.1.{host}", "wrong-password")
+    assert login("10.0.0.10", PASSWORDS["supervisor"]) == 429
+
+
 def test_failures_are_forgotten_after_the_window(site: AuthSite) -> None:
     c = site.client()
     for _ in range(4):

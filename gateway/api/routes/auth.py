@@ -61,10 +61,13 @@ def login(body: LoginRequest, request: Request, db: Db) -> Response:
     settings = settings_of(request)
     now = now_of(request)
     address = client_address(request)
-    user_key, ip_key = f"user:{body.username}", f"ip:{address}"
+    # A username is locked per address (five wrong guesses from one host must not lock its
+    # owner out everywhere during an incident), and for all addresses only after many more.
+    user_key, ip_key = f"user:{body.username}@{address}", f"ip:{address}"
+    all_key = f"user:{body.username}"
     target = "/auth/login"
 
-    wait = throttle.retry_after(db, [user_key, ip_key], now)
+    wait = throttle.retry_after(db, [user_key, ip_key, all_key], now)
     if wait is not None:
         audit(
             db,
@@ -91,6 +94,7 @@ def login(body: LoginRequest, request: Request, db: Db) -> Response:
         for key, limit in (
             (user_key, settings.max_failures_user),
             (ip_key, settings.max_failures_ip),
+            (all_key, settings.max_failures_user_all),
         ):
             failures, locked_until = throttle.record_failure(db, key, limit, now, settings)
             if key == user_key and user is not None:
