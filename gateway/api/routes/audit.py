@@ -109,6 +109,27 @@ def _csv(
     )
 
 
+def _filters(
+    actor: str | None,
+    action: str | None,
+    q: str | None,
+    since: datetime | None,
+    until: datetime | None,
+    before: int | None,
+    limit: int,
+) -> dict[str, Any]:
+    """What an export was filtered by (recorded with the export's own audit row)."""
+    return {
+        "actor": actor,
+        "action": action,
+        "q": q,
+        "since": _iso(since),
+        "until": _iso(until),
+        "before": before,
+        "limit": limit,
+    }
+
+
 @router.get("/audit", response_model=None)
 def list_audit(
     db: Db,
@@ -126,16 +147,7 @@ def list_audit(
     `format=csv` is the same as /audit.csv for this page."""
     rows = _select(db, actor, action, q, since, until, before, limit)
     if format == "csv":
-        filters = {
-            "actor": actor,
-            "action": action,
-            "q": q,
-            "since": _iso(since),
-            "until": _iso(until),
-            "before": before,
-            "limit": limit,
-        }
-        return _csv(db, who, rows, filters)
+        return _csv(db, who, rows, _filters(actor, action, q, since, until, before, limit))
     items = [dict(zip(COLUMNS, r, strict=True)) for r in rows]
     return {"items": items, "next": items[-1]["id"] if len(items) == limit else None}
 
@@ -154,13 +166,4 @@ def export_audit(
 ) -> Response:
     """CSV (UTF-8 with BOM) of the matching rows, newest first; audited as "export"."""
     rows = _select(db, actor, action, q, since, until, before, limit)
-    filters = {
-        "actor": actor,
-        "action": action,
-        "q": q,
-        "since": _iso(since),
-        "until": _iso(until),
-        "before": before,
-        "limit": limit,
-    }
-    return _csv(db, who, rows, filters)
+    return _csv(db, who, rows, _filters(actor, action, q, since, until, before, limit))
