@@ -84,6 +84,7 @@ POLICY: dict[str, frozenset[str] | str] = {
     "GET /api/v1/alerts": ALL,
     "GET /api/v1/alerts/{alert_id}": ALL,
     "POST /api/v1/alerts/{alert_id}/ack": ALL,  # the bureau: incident alerts only
+    "POST /api/v1/manual-reports": DESK_UP,  # staff reports (missing person, injury, …)
     "POST /api/v1/alerts/{alert_id}/resolve": DESK_UP,
     "POST /api/v1/alerts/{alert_id}/comment": DESK_UP,
     "POST /api/v1/alerts/{alert_id}/assign": DESK_UP,
@@ -103,6 +104,7 @@ POLICY: dict[str, frozenset[str] | str] = {
 KNOWN_GAPS: dict[str, str] = {}
 
 BODIES: dict[str, Any] = {
+    "POST /api/v1/manual-reports": {"site": "s1", "category": "other", "description": "test"},
     "POST /api/v1/nodes/{site}/{node}/commands": {"action": "wand_result", "args": {}},
     "PATCH /api/v1/me": {"lang": "zh-CN"},
     "POST /auth/login": {},

@@ -1,0 +1,98 @@
+"""POST /api/v1/manual-reports: staff report what no sensor sees — a resident missing at roll
+call, an injury, a death, a disaster, violence — from the dashboard.
+
+The report becomes a contract `manual` event of the site (node `dashboard`, so it is told apart
+from the nodes' own), stored in the events table like every event and fed to the alert engine:
+a missing person, injury, death, disaster or violence opens an incident whose 30/60-minute
+deadlines count from the time given (`happened_at`, default now). Who filed it is the reporter
+and is in the audit trail.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any, Literal, cast
+
+from fastapi import APIRouter, HTTPException, Request
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from devices.contract import codec
+from devices.contract.errors import ContractError
+from devices.contract.models.events import ManualEvent
+from gateway.alerts import store
+from gateway.api.deps import Db, require
+from gateway.api.routes.alerts import _service
+from gateway.auth.tokens import Principal
+from gateway.store.times import iso
+
+router = APIRouter(prefix="/api/v1", tags=["alerts"])
+
+REPORTERS = require("desk", "supervisor")
+REPORT_NODE = "dashboard"  # the pseudo-node of reports filed in the dashboard
+
+
+class ManualReport(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    site: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{0,31}$", description="site slug")
+    category: Literal["missing_person", "injury", "death", "disaster", "violence", "other"]
+    description: str = Field(min_length=1, max_length=4000, description="what happened")
+    person: str | None = Field(None, max_length=200, description="resident concerned")
+    location: str | None = Field(None, max_length=200, description="where it happened")
+    happened_at: AwareDatetime | None = Field(
+        None, description="when it happened (deadlines count from here); default: now"
+    )
+
+
+@router.post("/manual-reports", status_code=201)
+def file_report(
+    request: Request, db: Db, body: ManualReport, who: Principal = REPORTERS
+) -> dict[str, Any]:
+    """File a staff report; returns the stored event and the alert and incident it opened."""
+    if who.sites is not None and body.site not in who.sites:
+        raise HTTPException(403, f"site {body.site!r} is outside your scope")
+    now = datetime.now(UTC)
+    happened = min(body.happened_at or now, now)
+    data = {
+        "category": body.category,
+        "description": body.description,
+        "reporter": who.name,
+        "person": body.person,
+        "location": body.location,
+    }
+    try:
+        event = cast(
+            ManualEvent,
+            codec.make_event(
+                "manual", site=body.site, node=REPORT_NODE, seq=0, data=data, ts=happened
+            ),
+        )
+    except ContractError as exc:
+        raise HTTPException(422, str(exc)) from None
+    with db.atomic():
+        db.execute(
+            "INSERT INTO events (id, site, node, kind, ts, seq, device, data, received_at) "
+            "VALUES (?,?,?,?,?,?,?,?,?)",
+            (
+                event.id,
+                event.site,
+                event.node,
+                event.kind,
+                iso(event.ts),
+                event.seq,
+                None,
+                json.dumps(event.data.model_dump(mode="json"), ensure_ascii=False),
+                iso(now),
+            ),
+        )
+    _service(request).on_event(event, now)
+    updates = getattr(request.app.state, "updates", None)
+    if updates is not None:
+        updates.publish("event", event.model_dump(mode="json"))
+    alert = db.execute("SELECT id FROM alerts WHERE event_id=?", (event.id,)).fetchone()
+    alert_row = store.get_alert(db, alert[0]) if alert else None
+    incident = None
+    if alert_row and alert_row["incident_id"]:
+        incident = store.get_incident(db, alert_row["incident_id"], now)
+    return {"event_id": event.id, "alert": alert_row, "incident": incident}
