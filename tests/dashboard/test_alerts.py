@@ -171,3 +171,28 @@ def test_supervisor_incident_countdowns_report_and_download(
         incident.locator('[data-testid="report-html-en"]').click()
     assert b"<html" in Path(dl.value.path()).read_bytes()[:2000].lower()
     assert page.errors == []  # type: ignore[attr-defined]
+
+
+def test_staff_report_an_injury_and_an_incident_opens(
+    stack: Stack, station: NodeAgent, open_dash: OpenDash, shot: Shot
+) -> None:
+    page = open_dash(role="supervisor", page="alerts", viewport=(1280, 800), name="sup-zhou")
+    page.click('[data-testid="report-open"]')
+    page.select_option('[data-testid="report-site"]', "station-1")
+    page.select_option('[data-testid="report-category"]', "injury")
+    page.fill('[data-testid="report-person"]', "张大爷 Zhang")
+    page.fill('[data-testid="report-description"]', "slipped in the shower, cut on the forehead")
+    shot(page, "alerts-report-form")
+    page.click('[data-testid="report-submit"]')
+    page.wait_for_selector('[data-testid="report-form"]', state="detached")
+    wait_for(
+        lambda: any(i["category"] == "injury" for i in stack.api.get("/api/v1/incidents")["items"]),
+        10,
+        "injury incident",
+    )
+    page.wait_for_selector('[data-testid="incident"]:has-text("受伤")')
+    [alert] = [a for a in alerts(stack) if a["rule"] == "injury"]
+    assert alert["severity"] == "critical" and alert["incident_id"]
+    history = stack.api.get(f"/api/v1/alerts/{alert['id']}")["history"]
+    assert history[0]["action"] == "raised"
+    assert page.errors == []  # type: ignore[attr-defined]

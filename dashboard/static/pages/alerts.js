@@ -44,6 +44,8 @@ export default {
     this.canAct = ctx.can("desk", "supervisor");
     this.canIncidents = ctx.can("supervisor", "bureau");
     this.canReport = ctx.can("supervisor");
+    this.canFile = ctx.can("desk", "supervisor"); // staff reports: missing person, injury, …
+    this.el = el;
     this.stateSel = h("select", { dataset: { testid: "state-filter" }, onchange: () => this.loadAlerts() },
       ...["open", "active", "acknowledged", "closed", "all"].map((s) => h("option", { value: s }, t(`alerts.filter.${s}`))));
     this.sevSel = h("select", { dataset: { testid: "severity-filter" }, onchange: () => this.loadAlerts() },
@@ -57,6 +59,9 @@ export default {
       h("div", { class: "toolbar" },
         this.stateSel, this.sevSel, this.siteIn,
         h("button", { class: "btn", onclick: () => this.reloadAll() }, t("common.refresh")),
+        this.canFile
+          ? h("button", { class: "btn danger", dataset: { testid: "report-open" }, onclick: () => this.openReport() }, t("alerts.report.open"))
+          : null,
         this.counts),
       h("div", { class: this.canIncidents ? "grid2 al-grid" : "" },
         h("section", { class: "card" }, h("h2", null, t("alerts.alerts")), this.list),
@@ -252,6 +257,65 @@ export default {
     } catch (e) {
       this.ctx.toast(`${this.ctx.t("alerts.failed")}: ${e.detail || e.message}`, "error");
     }
+  },
+
+  // -- staff reports --------------------------------------------------------------------------
+  async openReport() {
+    const { h, t } = this.ctx;
+    if (this.reportEl) return;
+    let sites = this.ctx.user?.sites || [];
+    if (!sites.length) {
+      try {
+        const nodes = await this.ctx.api("/api/v1/nodes");
+        sites = [...new Set(nodes.items.map((n) => n.site))].sort();
+      } catch {
+        sites = [];
+      }
+    }
+    const site = sites.length
+      ? h("select", { dataset: { testid: "report-site" } }, ...sites.map((s) => h("option", { value: s }, s)))
+      : h("input", { type: "text", required: true, placeholder: t("alerts.site"), dataset: { testid: "report-site" } });
+    const category = h("select", { dataset: { testid: "report-category" } },
+      ...["missing_person", "injury", "death", "disaster", "violence", "other"].map((c) =>
+        h("option", { value: c }, t(`alerts.report.cat.${c}`))));
+    const person = h("input", { type: "text", maxlength: "200", placeholder: t("alerts.report.person"), dataset: { testid: "report-person" } });
+    const location = h("input", { type: "text", maxlength: "200", placeholder: t("alerts.report.location"), dataset: { testid: "report-location" } });
+    const description = h("textarea", { rows: "3", maxlength: "4000", required: true, placeholder: t("alerts.report.description"), dataset: { testid: "report-description" } });
+    const close = () => {
+      this.reportEl?.remove();
+      this.reportEl = null;
+    };
+    const submit = async (e) => {
+      e.preventDefault();
+      if (!description.value.trim()) return;
+      try {
+        const r = await this.ctx.api("/api/v1/manual-reports", {
+          method: "POST",
+          body: {
+            site: site.value.trim(),
+            category: category.value,
+            description: description.value.trim(),
+            person: person.value.trim() || null,
+            location: location.value.trim() || null,
+          },
+        });
+        this.ctx.toast(t(r.incident ? "alerts.report.filed_incident" : "alerts.report.filed"), "ok");
+        close();
+        await this.reloadAll();
+      } catch (err) {
+        this.ctx.toast(`${t("alerts.failed")}: ${err.detail || err.message}`, "error");
+      }
+    };
+    this.reportEl = h("form", { class: "card report-form", dataset: { testid: "report-form" }, onsubmit: submit },
+      h("h2", null, t("alerts.report.title")),
+      h("p", { class: "muted small" }, t("alerts.report.note")),
+      h("div", { class: "toolbar" }, site, category, person, location),
+      description,
+      h("div", { class: "toolbar" },
+        h("button", { class: "btn danger big", type: "submit", dataset: { testid: "report-submit" } }, t("alerts.report.submit")),
+        h("button", { class: "btn", type: "button", onclick: close }, t("alerts.report.cancel"))));
+    this.el.querySelector(".toolbar").after(this.reportEl);
+    description.focus();
   },
 
   // -- incidents ------------------------------------------------------------------------------
