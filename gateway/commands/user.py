@@ -11,7 +11,9 @@ import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
+from gateway.auth.audit import audit
 from gateway.auth.passwords import PasswordPolicyError, check_policy
 from gateway.auth.tokens import ROLES
 from gateway.auth.users import LANGS, UserError, create_user, list_users, set_disabled, set_password
@@ -50,11 +52,18 @@ def _run(func: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namesp
     return wrapper
 
 
+def _audit(db: Any, action: str, username: str, detail: dict[str, Any] | None = None) -> None:
+    """User changes made on the command line are in the audit trail too, with the operating
+    system account that made them (`cli:<login>`)."""
+    audit(db, f"cli:{getpass.getuser()}", action, f"user:{username}", detail)
+
+
 def add(args: argparse.Namespace) -> int:
     password = _password(args)
     sites = [s for s in args.sites.split(",") if s] if args.sites else None
     db = open_store(_db_path(args))
     user = create_user(db, args.name, args.role, password, lang=args.lang, sites=sites)
+    _audit(db, "user_add", user.username, {"role": user.role, "sites": sites})
     print(f"user {user.username} ({user.role}) created")
     return 0
 
@@ -63,6 +72,7 @@ def passwd(args: argparse.Namespace) -> int:
     db = open_store(_db_path(args))
     password = _password(args)
     set_password(db, args.name, password)
+    _audit(db, "user_passwd", args.name)
     print(f"password of {args.name} changed; their sessions are ended")
     return 0
 
@@ -70,6 +80,7 @@ def passwd(args: argparse.Namespace) -> int:
 def disable(args: argparse.Namespace) -> int:
     db = open_store(_db_path(args))
     set_disabled(db, args.name, True)
+    _audit(db, "user_disable", args.name)
     print(f"user {args.name} disabled; their sessions are ended")
     return 0
 
@@ -77,6 +88,7 @@ def disable(args: argparse.Namespace) -> int:
 def enable(args: argparse.Namespace) -> int:
     db = open_store(_db_path(args))
     set_disabled(db, args.name, False)
+    _audit(db, "user_enable", args.name)
     print(f"user {args.name} enabled")
     return 0
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import getpass
 import io
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -57,6 +59,18 @@ def test_add_passwd_disable_list(
     assert "disabled" in capsys.readouterr().out
     assert cli(monkeypatch, ["user", "enable", "王芳", "--db", db]) == 0
     assert login(Path(db), "王芳", "second-password-2") == 200
+    # every change made on the command line is in the audit trail, with the OS account
+    rows = sqlite3.connect(db).execute(
+        "SELECT actor, action, target FROM audit WHERE action LIKE 'user_%' ORDER BY id"
+    )
+    assert [(a, t) for _, a, t in rows] == [
+        ("user_add", "user:王芳"),
+        ("user_passwd", "user:王芳"),
+        ("user_disable", "user:王芳"),
+        ("user_enable", "user:王芳"),
+    ]
+    actors = {r[0] for r in sqlite3.connect(db).execute("SELECT actor FROM audit")}
+    assert f"cli:{getpass.getuser()}" in actors
 
 
 @pytest.mark.parametrize(
