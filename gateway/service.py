@@ -159,6 +159,10 @@ class Gateway:
             return "ingest loop stuck"
         if not self._http_thread.is_alive():
             return "HTTP server stopped"
+        if not self.alerts.healthy():
+            return "alert timer stuck"
+        if not self.notifier.alive():
+            return "notification delivery stopped"
         return None
 
     def stop(self) -> None:

@@ -24,6 +24,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
+import time
 from collections import deque
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -46,6 +47,7 @@ log = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
 MAX_PENDING = 100_000
+STUCK_AFTER_S = 90.0  # a tick may wait up to 30 s on a locked database, three in a row: stuck
 
 
 class Notifier(Protocol):
@@ -103,6 +105,7 @@ class AlertService:
         }
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="alerts", daemon=True)
+        self.beat = time.monotonic()
         # Inputs wait here, in order, until the engine's changes from them are stored: a failed
         # write (locked or full database) is retried by the timer, nothing is skipped.
         self._pending: deque[tuple[Event | tuple[str, str, str, str], datetime]] = deque()
@@ -212,8 +215,13 @@ class AlertService:
                 log.exception("alert engine progress not saved; events will be replayed")
             self.db.conn.close()
 
+    def healthy(self) -> bool:
+        """The timer thread is turning (a stuck one would stop escalations and reminders)."""
+        return self._thread.is_alive() and time.monotonic() - self.beat < STUCK_AFTER_S
+
     def _run(self) -> None:
         while not self._stop.wait(self.tick_s):
+            self.beat = time.monotonic()
             try:
                 self.tick()
             except Exception:  # never let the timer die: alerts would stop escalating

@@ -439,6 +439,10 @@ class Notifier:
         for hook in self._webhooks.values():
             hook.close()
 
+    def alive(self) -> bool:
+        """Every channel's delivery thread is running (checked by the gateway's watchdog)."""
+        return all(t.is_alive() for t in self._threads)
+
     def _run(self, channel: str) -> None:
         wake = self._wakes[channel]
         while not self._stop.is_set():

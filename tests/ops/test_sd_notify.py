@@ -134,3 +134,16 @@ def test_a_stuck_loop_stops_feeding_the_watchdog(
     assert got.count(b"WATCHDOG=1") == 2  # fed while healthy, never after
     assert b"STATUS=gateway: ingest loop stuck" in got
     assert got[-1] == b"STOPPING=1"
+
+
+@pytest.mark.integration
+def test_the_gateway_health_covers_alerting_and_notifications(
+    broker: Broker, tmp_path: Path
+) -> None:
+    from tests.support.stack import gateway
+
+    with gateway(broker, tmp_path / "gw.db") as (gw, _api):
+        assert gw.healthy() is None
+        gw.alerts._stop.set()  # the alert timer dies: escalations and reminders would stop
+        gw.alerts._thread.join(5)
+        assert gw.healthy() == "alert timer stuck"
