@@ -193,6 +193,20 @@ def test_staff_report_an_injury_and_an_incident_opens(
     page.wait_for_selector('[data-testid="incident"]:has-text("受伤")')
     [alert] = [a for a in alerts(stack) if a["rule"] == "injury"]
     assert alert["severity"] == "critical" and alert["incident_id"]
-    history = stack.api.get(f"/api/v1/alerts/{alert['id']}")["history"]
-    assert history[0]["action"] == "raised"
+    # the supervisor assigns it, then resolves it, from the page
+    row = page.locator(f'[data-testid="alert"][data-id="{alert["id"]}"]')
+    row.locator(".al-main").click()
+    page.fill('[data-testid="assignee"]', "护士 Nurse Liu")
+    page.click('[data-testid="assign"]')
+    page.wait_for_selector('[data-testid="history"] li:has-text("护士 Nurse Liu")')
+    row.locator('[data-testid="resolve"]').click()
+    wait_for(
+        lambda: stack.api.get(f"/api/v1/alerts/{alert['id']}")["state"] == "resolved",
+        10,
+        "resolved",
+    )
+    done = stack.api.get(f"/api/v1/alerts/{alert['id']}")
+    assert done["assignee"] == "护士 Nurse Liu" and done["changed_by"] == "sup-zhou"
+    actions = [h["action"] for h in done["history"]]
+    assert actions[0] == "raised" and actions[-2:] == ["assigned", "resolved"]
     assert page.errors == []  # type: ignore[attr-defined]
