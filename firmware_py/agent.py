@@ -124,6 +124,11 @@ class NodeAgent:
             return "heartbeat loop stuck"
         if now - self.publisher.beat > 30:
             return "outbox publisher stuck"
+        for app in self.apps:  # the intake tick loop, the camera analysis loop
+            probe = getattr(app, "healthy", None)
+            problem = probe() if probe is not None else None
+            if problem:
+                return str(problem)
         return None
 
     def devices(self) -> dict[str, DeviceState]:

@@ -120,6 +120,7 @@ class CameraApp:
             worker.start()
         self._clipper = ThreadPoolExecutor(max_workers=1, thread_name_prefix="clip")
         self._stop.clear()
+        self._beat = time.monotonic()
         self._thread = threading.Thread(target=self._loop, name="camera-analysis", daemon=True)
         self._thread.start()
 
@@ -198,8 +199,19 @@ class CameraApp:
         return True, None
 
     # -- analysis loop ----------------------------------------------------------------------
+    def healthy(self) -> str | None:
+        """For the node's watchdog: None while the analysis loop is turning (a camera that
+        sends no frames is reported as offline, not as a stuck loop)."""
+        thread = getattr(self, "_thread", None)
+        if thread is None:
+            return None
+        if not thread.is_alive() or time.monotonic() - self._beat > 30.0:
+            return "camera analysis loop stuck"
+        return None
+
     def _loop(self) -> None:
         while not self._stop.is_set():
+            self._beat = time.monotonic()
             now = self.clock()
             due = []
             for c in self._cams.values():

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, Literal
@@ -98,6 +99,8 @@ class IntakeApp:
         self._lock = threading.RLock()
         self._stop = threading.Event()
         self._ticker: threading.Thread | None = None
+        self._beat = time.monotonic()
+        self.stuck_after_s = 10.0  # the tick loop silent this long: stuck (watchdog)
         self._scenario: Any = None
 
     # -- NodeApp ---------------------------------------------------------------------------------
@@ -271,8 +274,18 @@ class IntakeApp:
 
         return cb
 
+    def healthy(self) -> str | None:
+        """For the node's watchdog: None while the tick loop (timeouts, releases) is turning."""
+        if self._ticker is None:
+            return None
+        stale = time.monotonic() - self._beat > max(self.stuck_after_s, 50 * self.config.tick_s)
+        if not self._ticker.is_alive() or stale:
+            return "intake tick loop stuck"
+        return None
+
     def _tick_loop(self) -> None:
         while not self._stop.wait(self.config.tick_s):
+            self._beat = time.monotonic()
             try:
                 self.feed(m.Tick(self.wall()))
             except Exception:

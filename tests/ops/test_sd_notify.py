@@ -147,3 +147,30 @@ def test_the_gateway_health_covers_alerting_and_notifications(
         gw.alerts._stop.set()  # the alert timer dies: escalations and reminders would stop
         gw.alerts._thread.join(5)
         assert gw.healthy() == "alert timer stuck"
+
+
+def test_a_hung_intake_loop_makes_the_node_unhealthy(tmp_path: Path) -> None:
+    """The desk's tick loop (timeouts, gate releases) stuck behind a lock: the node stops
+    feeding the watchdog, so systemd restarts it."""
+    from firmware_py.agent import NodeAgent
+    from firmware_py.intake.app import IntakeApp
+    from firmware_py.intake.config import IntakeConfig
+    from firmware_py.outbox import Outbox
+    from tests.crash.test_disk_full import OfflineBus
+
+    app = IntakeApp(IntakeConfig(operator="desk-a", tick_s=0.01))
+    app.stuck_after_s = 0.2
+    agent = NodeAgent(
+        site="s1", node="desk-1", bus=OfflineBus(), outbox=Outbox(tmp_path / "o.db"), apps=[app]
+    )
+    agent.start()
+    try:
+        time.sleep(0.3)
+        assert agent.healthy() is None
+        with app._lock:  # a feed that never returns
+            time.sleep(0.8)
+            assert agent.healthy() == "intake tick loop stuck"
+        time.sleep(0.2)
+        assert agent.healthy() is None
+    finally:
+        agent.stop()
