@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import json
 import logging
+import sqlite3
 import threading
 import time
 from collections import deque
@@ -47,6 +48,7 @@ log = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
 MAX_PENDING = 100_000
+MAX_INPUT_FAILURES = 3
 STUCK_AFTER_S = 90.0  # a tick may wait up to 30 s on a locked database, three in a row: stuck
 
 
@@ -110,6 +112,7 @@ class AlertService:
         # write (locked or full database) is retried by the timer, nothing is skipped.
         self._pending: deque[tuple[Event | tuple[str, str, str, str], datetime]] = deque()
         self._current_rowid: int | None = None
+        self._head_failures = 0
         self._new_levels: dict[str, int] = {}  # escalation levels of the open transaction
         self._mark = self._saved_mark = self._load_mark()
         self._replay()
@@ -141,13 +144,22 @@ class AlertService:
                     self._current_rowid = found[0] if found else None
                     self.feed.on_event(item, at)
                     self._mark = max(self._mark, self._current_rowid or 0)
-            except Exception:
+            except sqlite3.Error:
                 log.exception("alert engine: could not store what %s changed; will retry", item)
                 if len(self._pending) > MAX_PENDING:  # the database is gone for long: the
                     self._pending.popleft()  # events stay in it and are replayed at start
                 return False
+            except Exception:  # a bug on one input: retried a few times, then skipped, so
+                self._head_failures += 1  # that it cannot stall all alerting
+                if self._head_failures < MAX_INPUT_FAILURES:
+                    log.exception("alert engine: input %s failed; will retry", item)
+                    return False
+                log.exception(
+                    "alert engine: input %s skipped after %d failures", item, MAX_INPUT_FAILURES
+                )
             finally:
                 self._current_rowid = None
+            self._head_failures = 0
             self._pending.popleft()
         return True
 

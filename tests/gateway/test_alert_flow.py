@@ -257,3 +257,29 @@ def test_an_open_alert_the_engine_does_not_hold_can_still_be_closed(db_path: Pat
     assert svc.resolve("01STRAY0000000000000000000", "sup-li")["state"] == "resolved"
     with pytest.raises(AlertError):
         svc.resolve("01STRAY0000000000000000000", "sup-li")
+
+
+def test_an_input_that_keeps_failing_is_skipped_and_alerting_goes_on(db_path: Path) -> None:
+    class BrokenOnce:  # a bug that hits one alert's notification only
+        def __init__(self, real: Notifier) -> None:
+            self.real = real
+
+        def enqueue(self, db: Any, n: Any) -> list[str]:
+            if n.alert["rule"] == "fever_referral":
+                raise ValueError("cannot build this notification")
+            return self.real.enqueue(db, n)
+
+        def wake(self) -> None:
+            self.real.wake()
+
+    clock = Clock()
+    svc, notifier = _service(db_path, clock)
+    svc.notifier = BrokenOnce(notifier)
+    fever, injury = _fever(1), _manual("injury", 2)
+    _store(db_path, fever, injury)
+    svc.on_event(fever, clock())
+    svc.on_event(injury, clock())  # waits behind the failing one, in order
+    assert svc.db.execute("SELECT count(*) FROM alerts").fetchone() == (0,)
+    svc.tick(clock.advance(seconds=1))
+    svc.tick(clock.advance(seconds=1))  # third failure: skipped, the injury goes through
+    assert [r[0] for r in svc.db.execute("SELECT rule FROM alerts")] == ["injury"]
