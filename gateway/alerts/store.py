@@ -16,6 +16,7 @@ import sqlite_utils
 from pydantic import ValidationError
 
 from gateway.alerts.models import Alert, AlertChange, Incident
+from gateway.store.sql import site_in
 from gateway.store.times import iso
 
 log = logging.getLogger(__name__)
@@ -151,9 +152,10 @@ def list_alerts(
     """Newest first by id (ULIDs sort by time); `before` is the keyset cursor; `sites` limits
     to those sites (a site-scoped user)."""
     where, args = [], []
-    if sites is not None:
-        where.append(f"a.site IN ({','.join('?' * len(sites))})" if sites else "0")
-        args += list(sites)
+    scope, scope_args = site_in("a.site", sites)
+    if scope:
+        where.append(scope)
+        args += scope_args
     states = {
         "open": OPEN_STATES,
         "closed": ("resolved", "auto_cleared"),
@@ -213,9 +215,10 @@ def list_incidents(
     sites: tuple[str, ...] | None = None,
 ) -> list[dict[str, Any]]:
     where, args = [], []
-    if sites is not None:
-        where.append(f"site IN ({','.join('?' * len(sites))})" if sites else "0")
-        args += list(sites)
+    scope, scope_args = site_in("site", sites)
+    if scope:
+        where.append(scope)
+        args += scope_args
     if open_only is True:
         where.append("closed_at IS NULL")
     elif open_only is False:

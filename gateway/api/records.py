@@ -11,6 +11,7 @@ from fastapi import APIRouter, HTTPException, Query
 
 from gateway.api.deps import Caller, Db, require, require_event_reader
 from gateway.auth.tokens import Principal
+from gateway.store.sql import site_in
 from gateway.store.times import iso
 
 router = APIRouter(prefix="/api/v1", tags=["records"])
@@ -68,9 +69,10 @@ def _filters(
     ts: str,
 ) -> tuple[list[str], list[Any]]:
     where, args = [], []
-    if who.sites is not None and site is None:  # a site-scoped user sees only its sites
-        where.append(f"site IN ({','.join('?' * len(who.sites))})" if who.sites else "0")
-        args += list(who.sites)
+    scope, scope_args = site_in("site", who.sites if site is None else None)
+    if scope:  # a site-scoped user sees only its sites
+        where.append(scope)
+        args += scope_args
     for col, val in (("site", site), ("node", node)):
         if val is not None:
             where.append(f"{col} = ?")
@@ -141,7 +143,7 @@ def list_checks(
 @router.get("/checks/{check_id}")
 def get_check(check_id: str, db: Db, who: Caller) -> dict[str, Any]:
     rows = _rows(db, "SELECT * FROM checks WHERE check_id = ?", [check_id])
-    if not rows or (who.sites is not None and rows[0]["site"] not in who.sites):
+    if not rows or not who.sees(rows[0]["site"]):
         raise HTTPException(404, f"no check {check_id}")
     row = rows[0]
     row["items_held"] = json.loads(row["items_held"] or "[]")

@@ -27,6 +27,10 @@ class Principal:
     sites: tuple[str, ...] | None = None  # None: every site
     csrf_token: str | None = field(default=None, repr=False)
 
+    def sees(self, site: str | None) -> bool:
+        """May this caller see records of `site`? (site-less records: yes)"""
+        return self.sites is None or site is None or site in self.sites
+
 
 def _hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()

@@ -54,21 +54,17 @@ def _service(request: Request) -> AlertService:
     return service
 
 
-def _in_scope(who: Principal, site: str) -> bool:
-    return who.sites is None or site in who.sites
-
-
 def _scoped_alert(db: Db, who: Principal, alert_id: str) -> dict[str, Any] | None:
     """The alert, or None if unknown; 404 for an alert of a site outside the caller's scope."""
     row = store.get_alert(db, alert_id)
-    if row is not None and not _in_scope(who, row["site"]):
+    if row is not None and not who.sees(row["site"]):
         raise HTTPException(404, f"no alert {alert_id}")
     return row
 
 
 def _scoped_incident(db: Db, who: Principal, incident_id: str) -> None:
     row = store.get_incident(db, incident_id, datetime.now(UTC))
-    if row is not None and not _in_scope(who, row["site"]):
+    if row is not None and not who.sees(row["site"]):
         raise HTTPException(404, f"no incident {incident_id}")
 
 
@@ -100,7 +96,7 @@ def list_alerts(
 def get_alert(db: Db, alert_id: str, who: Principal = READ_ALERTS) -> dict[str, Any]:
     """One alert with its history (every transition, comment and assignment: who and when)."""
     row = store.get_alert(db, alert_id)
-    if row is None or not _in_scope(who, row["site"]):
+    if row is None or not who.sees(row["site"]):
         raise HTTPException(404, f"no alert {alert_id}")
     return {**row, "history": store.alert_history(db, alert_id)}
 
@@ -159,7 +155,7 @@ def list_incidents(
 def get_incident(db: Db, incident_id: str, who: Principal = READ_INCIDENTS) -> dict[str, Any]:
     """One incident with its timeline (its own history and its alert's) and its alert."""
     row = store.get_incident(db, incident_id, datetime.now(UTC))
-    if row is None or not _in_scope(who, row["site"]):
+    if row is None or not who.sees(row["site"]):
         raise HTTPException(404, f"no incident {incident_id}")
     return {
         **row,

@@ -242,9 +242,8 @@ def list_cameras(request: Request, db: Db, who: Watcher, site: str | None = None
     }
     layouts = _layouts(db)
     items = []
-    scope = getattr(who, "sites", None)
     for key in sorted(cams):
-        if scope is not None and key[0] not in scope:
+        if not who.sees(key[0]):
             continue
         cam = cams[key]
         node_state, devices, last_seen = nodes.get((key[0], key[1]), (None, {}, None))
@@ -328,8 +327,7 @@ def get_media(request: Request, event_id: str, n: int, db: Db, who: Watcher) -> 
     if row is None:
         raise HTTPException(404, f"no event {event_id}")
     site, node, camera = row
-    scope = getattr(who, "sites", None)
-    if scope is not None and site not in scope:
+    if not who.sees(site):
         raise HTTPException(403, f"site {site!r} is outside your scope")
     item = next(
         (m for m in _media_files(_media_root(request), site, node, event_id) if m["n"] == n), None

@@ -24,6 +24,6 @@ def alert_deliveries(alert_id: str, db: Db, who: Principal = READERS) -> dict[st
     outbox = outbox_for_alert(db, alert_id)
     if row is None and not items and not outbox:
         raise HTTPException(404, "no such alert")
-    if row is not None and who.sites is not None and row[0] not in who.sites:
+    if row is not None and not who.sees(row[0]):
         raise HTTPException(404, "no such alert")  # another site's: as if it did not exist
     return {"items": items, "outbox": outbox}

@@ -21,6 +21,7 @@ from fastapi import APIRouter, HTTPException, Query, Request
 
 from gateway.api.deps import Db, require
 from gateway.auth.tokens import Principal
+from gateway.store.sql import site_in
 from gateway.store.times import iso
 
 router = APIRouter(prefix="/api/v1/desk", tags=["intake desk"])
@@ -133,10 +134,8 @@ def _scope(who: Principal, site: str | None) -> tuple[str, list[str]]:
     site-scoped user sees only their sites; naming another one is refused by the auth layer)."""
     if site:
         return " AND site = ?", [site]
-    if who.sites is not None:
-        marks = ",".join("?" * len(who.sites)) or "NULL"
-        return f" AND site IN ({marks})", list(who.sites)
-    return "", []
+    clause, args = site_in("site", who.sites)
+    return (f" AND {clause}", args) if clause else ("", [])
 
 
 @router.get("/active")

@@ -50,7 +50,7 @@ def file_report(
     request: Request, db: Db, body: ManualReport, who: Principal = REPORTERS
 ) -> dict[str, Any]:
     """File a staff report; returns the stored event and the alert and incident it opened."""
-    if who.sites is not None and body.site not in who.sites:
+    if not who.sees(body.site):
         raise HTTPException(403, f"site {body.site!r} is outside your scope")
     now = datetime.now(UTC)
     happened = min(body.happened_at or now, now)

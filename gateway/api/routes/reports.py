@@ -89,7 +89,7 @@ def incident_report(
     """The written incident report (header, deadlines, timeline, people, device data,
     snapshots, report records) as a PDF or printable HTML download."""
     row = db.execute("SELECT site FROM incidents WHERE id = ?", [incident_id]).fetchone()
-    if row is None or (who.sites is not None and row[0] not in who.sites):
+    if row is None or not who.sees(row[0]):
         raise HTTPException(404, f"no incident {incident_id}")
     zone_name = _site_tz(request, row[0], tz)
     try:

@@ -54,7 +54,7 @@ def visible(role: str, topic: str, data: dict[str, Any]) -> bool:
 def in_scope(who: Principal, data: dict[str, Any]) -> bool:
     """A site-scoped user gets only updates about their sites (and site-less ones)."""
     site = data.get("site") if isinstance(data, dict) else None
-    return who.sites is None or site is None or site in who.sites
+    return who.sees(site)
 
 
 def _still_allowed(request: Request, who: Principal) -> bool:
