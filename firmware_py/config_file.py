@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 import tomllib
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import pydantic
 
@@ -58,3 +59,15 @@ def load_toml(model: type[M], path: Path, overrides: dict[str, Any] | None = Non
             msg = "unknown key" if err["type"] == "extra_forbidden" else err["msg"]
             problems.append(f"  {key}{where}: {msg}")
         raise ConfigError(f"{path}: invalid configuration:\n" + "\n".join(problems)) from None
+
+
+def _time_zone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"{value!r} is not an IANA time zone (e.g. 'Asia/Shanghai')") from None
+    return value
+
+
+TimeZoneName = Annotated[str, pydantic.AfterValidator(_time_zone)]
+"""A config value naming an IANA time zone, checked when the file is loaded."""

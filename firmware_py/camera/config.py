@@ -23,12 +23,13 @@ from __future__ import annotations
 
 from datetime import datetime, time
 from typing import Annotated, Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from devices.camera.analyzer import AnalyzerSettings
 from devices.contract.models.base import Slug
+from firmware_py.config_file import TimeZoneName
 
 Fraction = Annotated[float, Field(ge=0.0, le=1.0)]
 PointCfg = tuple[Fraction, Fraction]
@@ -171,7 +172,9 @@ class ClipConfig(_Model):
 
 class CameraNodeConfig(_Model):
     cameras: list[CameraConfig] = Field(min_length=1, description="cameras of this node")
-    site_timezone: str = Field("Asia/Shanghai", description="IANA zone for night and roster")
+    site_timezone: TimeZoneName = Field(
+        "Asia/Shanghai", description="IANA zone for night and roster"
+    )
     night: TimeWindow = Field(
         default_factory=lambda: TimeWindow(start="22:00", end="06:00"),
         description="night hours: a resident leaving is a missing-person risk",
@@ -186,15 +189,6 @@ class CameraNodeConfig(_Model):
     clips: ClipConfig = Field(default_factory=ClipConfig, description="event clips")
     reconnect_min_s: float = Field(1.0, gt=0, le=60, description="first reconnect delay")
     reconnect_max_s: float = Field(30.0, gt=0, le=600, description="longest reconnect delay")
-
-    @field_validator("site_timezone")
-    @classmethod
-    def _tz(cls, v: str) -> str:
-        try:
-            ZoneInfo(v)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"{v!r} is not an IANA time zone (e.g. 'Asia/Shanghai')") from None
-        return v
 
     @model_validator(mode="after")
     def _refs(self) -> CameraNodeConfig:

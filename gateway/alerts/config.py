@@ -5,9 +5,11 @@ from __future__ import annotations
 
 from datetime import datetime, time
 from typing import Annotated, Any, Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from firmware_py.config_file import TimeZoneName
 
 Severity = Literal["critical", "major", "minor", "warning", "info"]
 SEVERITIES: tuple[Severity, ...] = ("critical", "major", "minor", "warning", "info")
@@ -164,7 +166,7 @@ class SiteConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    tz: str = Field("Asia/Shanghai", description="IANA time zone of the site's wall clock")
+    tz: TimeZoneName = Field("Asia/Shanghai", description="IANA time zone of the site's wall clock")
     night: Window | None = Field(
         None,
         description="night hours, e.g. '22:00-06:00': an outward line crossing then is a "
@@ -193,15 +195,6 @@ class SiteConfig(BaseModel):
         description="when the gateway's roster (roster, roster_total) applies, e.g. "
         "'22:00-06:00'; None: always",
     )
-
-    @field_validator("tz")
-    @classmethod
-    def _tz(cls, v: str) -> str:
-        try:
-            ZoneInfo(v)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"{v!r} is not an IANA time zone (e.g. 'Asia/Shanghai')") from None
-        return v
 
     @field_validator("night", "roster_hours")
     @classmethod
