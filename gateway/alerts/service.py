@@ -42,7 +42,7 @@ from gateway.alerts.models import Alert, AlertChange, Incident
 from gateway.alerts.reminders import Reminder, due_reminders
 from gateway.alerts.restore import restore_state
 from gateway.store.db import connect
-from gateway.store.times import parse
+from gateway.store.times import iso, parse
 
 log = logging.getLogger(__name__)
 
@@ -94,7 +94,7 @@ class AlertService:
         self._lock = threading.RLock()  # one writer of alert state at a time
         alerts, incidents = store.load_open(self.db)
         nodes = [
-            (r[0], r[1], r[2], store._parse(r[3]) or clock())
+            (r[0], r[1], r[2], parse(r[3]) if r[3] else clock())
             for r in self.db.execute("SELECT site, node, state, state_since FROM nodes")
         ]
         state = restore_state(alerts, incidents, clock(), nodes=nodes, config=self.config)
@@ -266,7 +266,7 @@ class AlertService:
                 with self.db.atomic():
                     self.db.execute(
                         "UPDATE alerts SET state=?, changed_at=?, changed_by=? WHERE id=?",
-                        (verb, store.iso(now), by, alert_id),
+                        (verb, iso(now), by, alert_id),
                     )
                     store.history(self.db, alert_id, now, by, verb)
                 if verb == "resolved":
@@ -309,14 +309,14 @@ class AlertService:
                 self.db.execute(
                     f"UPDATE incidents SET {kind}_reported_at=?, {kind}_reported_by=?, "
                     f"{kind}_reported_to=? WHERE id=?",
-                    (store.iso(now), by, reported_to, incident_id),
+                    (iso(now), by, reported_to, incident_id),
                 )
                 detail = f"to {reported_to}" + (f": {note}" if note else "")
                 store.incident_history(self.db, incident_id, now, by, f"{kind}_report", detail)
                 other = "written" if kind == "phone" else "phone"
                 if row[f"{other}_reported_at"] is not None:
                     self.db.execute(
-                        "UPDATE incidents SET closed_at=? WHERE id=?", (store.iso(now), incident_id)
+                        "UPDATE incidents SET closed_at=? WHERE id=?", (iso(now), incident_id)
                     )
                     store.incident_history(self.db, incident_id, now, by, "closed")
             with self.feed.lock:
@@ -383,7 +383,7 @@ class AlertService:
         self._new_levels[alert_id] = level
         self.db.execute(
             "UPDATE alerts SET escalation_level=?, escalated_at=? WHERE id=?",
-            (level, store.iso(now), alert_id),
+            (level, iso(now), alert_id),
         )
         if name is not None:
             store.history(self.db, alert_id, now, store.ENGINE, "escalated", name)

@@ -17,17 +17,13 @@ from pydantic import ValidationError
 
 from gateway.alerts.models import Alert, AlertChange, Incident
 from gateway.store.sql import site_in
-from gateway.store.times import iso
+from gateway.store.times import iso, parse
 
 log = logging.getLogger(__name__)
 
 ENGINE = "engine"
 OPEN_STATES = ("active", "acknowledged")
 ReportKind = Literal["phone", "written"]
-
-
-def _parse(value: str | None) -> datetime | None:
-    return datetime.fromisoformat(value.replace("Z", "+00:00")) if value else None
 
 
 def history(
@@ -194,7 +190,7 @@ def incident_dict(row: dict[str, Any], now: datetime) -> dict[str, Any]:
     row["people"] = json.loads(row.get("people") or "[]")
     overdue = []
     for kind in ("phone", "written"):
-        due = _parse(row[f"{kind}_due"])
+        due = parse(row[f"{kind}_due"]) if row[f"{kind}_due"] else None
         if row[f"{kind}_reported_at"] is None and due is not None and now > due:
             overdue.append(kind)
     row["overdue"] = overdue
