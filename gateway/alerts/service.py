@@ -111,10 +111,12 @@ class AlertService:
         # Inputs wait here, in order, until the engine's changes from them are stored: a failed
         # write (locked or full database) is retried by the timer, nothing is skipped.
         self._pending: deque[tuple[Event | tuple[str, str, str, str], datetime]] = deque()
-        self._current_rowid: int | None = None
+        self._current_event: str | None = None  # the event whose changes are being stored
+        self._done_event: str | None = None  # the last event the engine has seen
+        self._saved_event: str | None = None
         self._head_failures = 0
         self._new_levels: dict[str, int] = {}  # escalation levels of the open transaction
-        self._mark = self._saved_mark = self._load_mark()
+        self._mark = self._load_mark()
         self._replay()
 
     # inputs -------------------------------------------------------------------------------------
@@ -139,11 +141,9 @@ class AlertService:
                 if isinstance(item, tuple):
                     self.feed.on_node(*item, at)
                 else:
-                    row = self.db.execute("SELECT rowid FROM events WHERE id=?", (item.id,))
-                    found = row.fetchone()
-                    self._current_rowid = found[0] if found else None
+                    self._current_event = item.id
                     self.feed.on_event(item, at)
-                    self._mark = max(self._mark, self._current_rowid or 0)
+                    self._done_event = item.id
             except sqlite3.Error:
                 log.exception("alert engine: could not store what %s changed; will retry", item)
                 if len(self._pending) > MAX_PENDING:  # the database is gone for long: the
@@ -158,7 +158,7 @@ class AlertService:
                     "alert engine: input %s skipped after %d failures", item, MAX_INPUT_FAILURES
                 )
             finally:
-                self._current_rowid = None
+                self._current_event = None
             self._head_failures = 0
             self._pending.popleft()
         return True
@@ -172,12 +172,17 @@ class AlertService:
         return int(top)
 
     def _save_mark(self) -> None:
-        if self._mark > self._saved_mark:
-            self.db.execute(
-                "UPDATE alert_progress SET event_rowid=max(event_rowid, ?) WHERE id=1",
-                (self._mark,),
-            )
-            self._saved_mark = self._mark
+        """Record the engine's progress (once a tick, not per event: this is the hot path)."""
+        if self._done_event is not None and self._done_event != self._saved_event:
+            self._progress(self._done_event)
+            self._saved_event = self._done_event
+
+    def _progress(self, event_id: str) -> None:
+        self.db.execute(
+            "UPDATE alert_progress SET event_rowid=max(event_rowid, "
+            "coalesce((SELECT rowid FROM events WHERE id=?), 0)) WHERE id=1",
+            (event_id,),
+        )
 
     def _replay(self) -> None:
         """Events stored after the engine's last recorded progress (a crash between the
@@ -342,11 +347,8 @@ class AlertService:
             store.save_changes(self.db, changes)
             for change in changes:
                 self._notify_change(change, now)
-            if self._current_rowid is not None:  # this event's effects and its progress
-                self.db.execute(
-                    "UPDATE alert_progress SET event_rowid=max(event_rowid, ?) WHERE id=1",
-                    (self._current_rowid,),
-                )
+            if self._current_event is not None:  # this event's effects and its progress
+                self._progress(self._current_event)
         self._levels.update(self._new_levels)  # only once committed
         if self.notifier:
             self.notifier.wake()
