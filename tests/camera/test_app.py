@@ -8,9 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from devices.camera.media import decode_jpeg, sniff
+from devices.camera.media import decode_jpeg
 from devices.camera.synthetic import SyntheticSource, Walker
 from devices.contract.codec import new_id
+from devices.contract.media import sniff
 from devices.contract.models import Command
 from firmware_py.app import NodeApp
 from firmware_py.camera.app import CameraApp
