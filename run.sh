@@ -55,6 +55,14 @@ case "${1:-}" in
         ;;
     test)
         shift
+        if [ "${1:-}" = "--fast" ]; then  # the pure lane: no broker, browser or processes
+            shift
+            venv dev
+            say "ruff"
+            "$VENV/bin/ruff" check .
+            say "pytest (fast lane)"
+            exec "$VENV/bin/pytest" -m "not broker and not browser and not slow" "$@"
+        fi
         apt_install requirements/apt-test.txt
         venv dev
         say "ruff"
@@ -66,7 +74,7 @@ case "${1:-}" in
         exec "$VENV/bin/pytest" "$@"
         ;;
     *)
-        echo "usage: ./run.sh demo | ./run.sh test [pytest args]" >&2
+        echo "usage: ./run.sh demo | ./run.sh test [--fast] [pytest args]" >&2
         exit 2
         ;;
 esac

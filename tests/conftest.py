@@ -5,7 +5,21 @@ from pathlib import Path
 
 import pytest
 
+from tests.support import lanes
 from tests.support.mosquitto import Broker
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    lanes.mark_by_fixtures(items)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> object:
+    lanes.enter(item)
+    try:
+        return (yield)
+    finally:
+        lanes.enter(None)
 
 
 @pytest.fixture

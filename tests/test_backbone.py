@@ -14,7 +14,7 @@ from tests.support.mosquitto import Broker
 from tests.support.net import wait_for
 from tests.support.stack import gateway, node_agent
 
-pytestmark = pytest.mark.integration
+pytestmark = pytest.mark.broker
 
 
 def _raw_client(broker: Broker, user: str) -> mqtt.Client:

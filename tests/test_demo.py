@@ -9,8 +9,11 @@ import time
 from pathlib import Path
 
 import httpx
+import pytest
 
 from tests.support.net import free_port, wait_for
+
+pytestmark = pytest.mark.slow  # starts `stationkit demo` as a process
 
 
 def test_demo_serves_live_checks(tmp_path: Path) -> None:

@@ -16,7 +16,7 @@ from tests.support.mosquitto import Broker
 from tests.support.net import free_port, wait_for
 from tests.support.stack import node_agent, spawn_gateway
 
-pytestmark = pytest.mark.integration
+pytestmark = pytest.mark.broker
 
 
 def _start_gateway(broker: Broker, db: Path, port: int) -> subprocess.Popen[bytes]:

@@ -16,7 +16,7 @@ from tests.support.mosquitto import Broker
 from tests.support.net import wait_for
 from tests.support.stack import gateway, node_agent
 
-pytestmark = pytest.mark.integration
+pytestmark = pytest.mark.broker
 
 
 def test_live_view_through_the_gateway(broker: Broker, tmp_path: Path) -> None:

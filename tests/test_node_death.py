@@ -41,7 +41,7 @@ def test_a_silent_node_is_marked_offline_after_three_heartbeats(tmp_path: Path) 
     assert changes[-1] == ("s1", "home-7", "offline", "heartbeat expired")
 
 
-@pytest.mark.integration
+@pytest.mark.broker
 def test_a_killed_node_goes_offline_by_its_last_will_and_raises_an_alert(
     broker: Broker, tmp_path: Path
 ) -> None:

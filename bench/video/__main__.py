@@ -65,9 +65,9 @@ class NaiveDiff:
 
 
 def clip_frames(size: tuple[int, int], n: int) -> list[np.ndarray]:
-    """Frames 500–(500+2n) of the shared one-by-one clip (a person walks in and stands),
-    every 2nd frame (5 fps), resized to `size`. Empty if the shared media is absent."""
-    path = Path(__file__).resolve().parents[2].parent / "shared/testdata/media"
+    """Frames 500–(500+2n) of the one-by-one clip in tests/data/media (a person walks in and
+    stands), every 2nd frame (5 fps), resized to `size`. Empty if the clip is absent."""
+    path = Path(__file__).resolve().parents[2] / "tests/data/media"
     cap = cv2.VideoCapture(str(path / "one-by-one-person-detection.mp4"))
     cap.set(cv2.CAP_PROP_POS_FRAMES, 500)
     out = []

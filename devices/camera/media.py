@@ -10,20 +10,12 @@ import os
 import tempfile
 from collections import deque
 from dataclasses import dataclass, field
-from typing import Literal
 
 import cv2
 import numpy as np
 
 from devices.camera.errors import CameraError
 from devices.camera.source import Image
-
-MediaType = Literal["jpeg", "avi", "mp4"]
-CONTENT_TYPES: dict[MediaType, str] = {
-    "jpeg": "image/jpeg",
-    "avi": "video/x-msvideo",
-    "mp4": "video/mp4",
-}
 
 
 def encode_jpeg(frame: Image, quality: int = 80, max_width: int | None = None) -> bytes:
@@ -42,17 +34,6 @@ def decode_jpeg(data: bytes) -> Image:
     if frame is None:
         raise CameraError("not a decodable JPEG")
     return frame
-
-
-def sniff(payload: bytes) -> MediaType | None:
-    """What a media payload is, from its first bytes (None: not a kind we keep)."""
-    if payload[:3] == b"\xff\xd8\xff":
-        return "jpeg"
-    if payload[:4] == b"RIFF" and payload[8:12] == b"AVI ":
-        return "avi"
-    if payload[4:8] == b"ftyp":
-        return "mp4"
-    return None
 
 
 @dataclass(slots=True)

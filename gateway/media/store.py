@@ -25,7 +25,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from devices.camera.media import CONTENT_TYPES, MediaType, sniff
+from devices.contract.media import CONTENT_TYPES, MediaType, sniff
 from devices.contract.topics import EVENT_ID, SLUG
 
 log = logging.getLogger(__name__)

@@ -9,14 +9,14 @@ import numpy as np
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
-MEDIA = REPO.parent / "shared" / "testdata" / "media"
-"""The shared test media (see its SOURCES.md for attribution); ../shared from the repo root."""
+MEDIA = REPO / "tests" / "data" / "media"
+"""The test clips, kept in the repository (tests/data/media/SOURCES.md has their attribution)."""
 
 
 def decode(name: str, *, every: int = 1, width: int = 320) -> list[np.ndarray]:
     path = MEDIA / name
     if not path.is_file():
-        raise FileNotFoundError(f"{path} missing: the shared test media must sit at ../shared")
+        raise FileNotFoundError(f"{path} missing: the test media belongs in tests/data/media")
     cap = cv2.VideoCapture(str(path))
     frames = []
     i = 0

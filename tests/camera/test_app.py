@@ -8,15 +8,18 @@ from pathlib import Path
 
 import pytest
 
-from devices.camera.media import decode_jpeg, sniff
+from devices.camera.media import decode_jpeg
 from devices.camera.synthetic import SyntheticSource, Walker
 from devices.contract.codec import new_id
+from devices.contract.media import sniff
 from devices.contract.models import Command
 from firmware_py.app import NodeApp
 from firmware_py.camera.app import CameraApp
 from firmware_py.camera.config import CameraNodeConfig
 from firmware_py.config_file import ConfigError, load_toml
 from tests.camera.fakes import FakeContext
+
+pytestmark = pytest.mark.slow  # the camera app's real threads on a real-time synthetic camera
 
 NIGHT_UTC = datetime(2026, 11, 22, 15, 30, tzinfo=UTC)  # 23:30 in Asia/Shanghai
 DAY_UTC = datetime(2026, 11, 22, 3, 0, tzinfo=UTC)  # 11:00 in Asia/Shanghai

@@ -28,6 +28,8 @@ from firmware_py.intake.app import IntakeApp
 from firmware_py.intake.config import IntakeConfig
 from firmware_py.outbox import Outbox, OutboxFull
 
+pytestmark = pytest.mark.slow  # fills a real filesystem image and waits for the node to recover
+
 FAST = dict(
     alarm_window_s=0.05,
     temperature_timeout_s=0.4,

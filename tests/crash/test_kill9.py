@@ -23,7 +23,7 @@ import pytest
 from tests.support.mosquitto import Broker
 from tests.support.net import free_port, wait_for, wait_port
 
-pytestmark = pytest.mark.integration
+pytestmark = pytest.mark.broker
 
 KILLS = 50
 SEED = 7

@@ -20,7 +20,7 @@ from tests.dashboard.conftest import OpenDash, Stack
 from tests.support.net import wait_for
 from tests.support.stack import node_agent
 
-pytestmark = pytest.mark.integration
+pytestmark = pytest.mark.broker
 Shot = Callable[[Page, str], Path]
 
 

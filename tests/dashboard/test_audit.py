@@ -17,7 +17,7 @@ from gateway.store.db import connect
 from tests.dashboard.conftest import OpenDash, Stack
 from tests.support.browser import Pages
 
-pytestmark = pytest.mark.integration
+pytestmark = pytest.mark.broker
 Shot = Callable[[Page, str], Path]
 PASSWORD = "correct horse battery"
 

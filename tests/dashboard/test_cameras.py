@@ -24,7 +24,7 @@ from tests.support.browser import Pages
 from tests.support.net import wait_for
 from tests.support.stack import node_agent
 
-pytestmark = pytest.mark.integration
+pytestmark = pytest.mark.broker
 Shot = Callable[[Page, str], Path]
 
 LAYOUT = {

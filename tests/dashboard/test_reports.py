@@ -19,7 +19,7 @@ from tests.dashboard.test_alerts import check, emit
 from tests.support.net import wait_for
 from tests.support.stack import node_agent
 
-pytestmark = pytest.mark.integration
+pytestmark = pytest.mark.broker
 Shot = Callable[[Page, str], Path]
 OUTCOMES = ["cleared", "cleared", "cleared", "fever_referral", "items_held"]
 

@@ -8,6 +8,8 @@ import pytest
 from devices.gate.base import GateAlarm, GatePassage
 from tests.devices.harness import GATE_KINDS, GateHarness, wait_until
 
+pytestmark = pytest.mark.slow  # real pseudo-terminals and mock pins in real time
+
 
 @pytest.fixture(params=GATE_KINDS)
 def gate(request, tmp_path):

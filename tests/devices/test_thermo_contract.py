@@ -7,6 +7,8 @@ import pytest
 
 from tests.devices.harness import THERMO_KINDS, ThermoHarness, wait_until
 
+pytestmark = pytest.mark.slow  # real pseudo-terminals at line speed, seconds per driver
+
 
 @pytest.fixture(params=THERMO_KINDS)
 def thermo(request, tmp_path):

@@ -10,7 +10,7 @@ import pytest
 from tests.support.mosquitto import Broker
 from tests.support.stack import gateway
 
-pytestmark = pytest.mark.integration
+pytestmark = pytest.mark.broker
 
 
 def test_the_configured_site_zone_reaches_the_dashboard(broker: Broker, tmp_path: Path) -> None:

@@ -14,6 +14,8 @@ from firmware_py.intake.config import IntakeConfig, make_pin_factory
 from firmware_py.intake.scenario import SimStage, command, play, script
 from tests.intake.fakes import FakeContext
 
+pytestmark = pytest.mark.slow  # scripted arrivals through the app's real threads
+
 FAST = dict(
     alarm_window_s=0.05,
     temperature_timeout_s=0.4,

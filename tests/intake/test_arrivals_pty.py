@@ -7,9 +7,13 @@ from __future__ import annotations
 import time
 from collections import Counter
 
+import pytest
+
 from firmware_py.intake.scenario import play, script
 from tests.intake.fakes import FakeContext
 from tests.intake.pty_desk import PtyDesk
+
+pytestmark = pytest.mark.slow  # 60 scripted arrivals over pseudo-terminals in real time
 
 N = 60
 

@@ -14,7 +14,7 @@ import pytest
 from tests.support.mosquitto import ROOT, Broker
 from tests.support.net import wait_for
 
-pytestmark = pytest.mark.integration
+pytestmark = pytest.mark.broker
 
 BRIDGE_CONF = ROOT / "systemd" / "mosquitto" / "bridge-bureau.conf"
 BUREAU_CONF = ROOT / "systemd" / "mosquitto" / "bureau-example.conf"

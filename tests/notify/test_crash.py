@@ -11,11 +11,15 @@ import sys
 from collections import Counter
 from pathlib import Path
 
+import pytest
+
 from gateway.notify import Notification, Notifier, NotifyConfig
 from gateway.store.db import open_store
 from tests.notify.support import WebhookReceiver, alert_dict
 from tests.support.mosquitto import ROOT
 from tests.support.net import wait_for
+
+pytestmark = pytest.mark.slow  # SIGKILLs a real notifier process
 
 CHILD = """
 import json, sys, time

@@ -19,6 +19,8 @@ from gateway.maintenance.backup import (
 )
 from gateway.store.db import open_store
 
+pytestmark = pytest.mark.slow  # backs up while a writer thread keeps writing
+
 
 def _insert(db_path: Path, start: int, count: int) -> None:
     db = open_store(db_path)

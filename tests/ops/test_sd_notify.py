@@ -73,7 +73,7 @@ def test_watchdog_interval(monkeypatch: pytest.MonkeyPatch) -> None:
     assert systemd.watchdog_interval_s() is None
 
 
-@pytest.mark.integration
+@pytest.mark.broker
 def test_the_gateway_process_reports_ready_feeds_the_watchdog_and_says_stopping(
     broker: Broker, tmp_path: Path, notify_socket: socket.socket
 ) -> None:
@@ -136,7 +136,7 @@ def test_a_stuck_loop_stops_feeding_the_watchdog(
     assert got[-1] == b"STOPPING=1"
 
 
-@pytest.mark.integration
+@pytest.mark.broker
 def test_the_gateway_health_covers_alerting_and_notifications(
     broker: Broker, tmp_path: Path
 ) -> None:

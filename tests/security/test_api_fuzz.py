@@ -31,7 +31,7 @@ APP = create_app(_dir / "gateway.db", publish=lambda t, p: PUBLISHED.append((t, 
 schema = schemathesis.openapi.from_asgi("/openapi.json", APP).exclude(path_regex="^/live|/stream$")
 
 
-@pytest.mark.integration
+@pytest.mark.slow  # hundreds of generated requests; no broker: the app runs in-process
 @schema.parametrize()
 @settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
 def test_no_input_makes_the_api_fail(case: Any) -> None:

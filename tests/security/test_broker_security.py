@@ -18,7 +18,7 @@ from gateway.provision import pki
 from gateway.provision.provisioner import NodeCredentials
 from tests.security.conftest import Conn, SecureSite, connect
 
-pytestmark = pytest.mark.integration
+pytestmark = pytest.mark.broker
 
 TlsFiles = tuple[Path, Path | None, Path | None]
 

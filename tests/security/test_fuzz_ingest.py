@@ -21,6 +21,8 @@ from firmware_py.sim import simulated_check
 from gateway.ingest.writer import Incoming, IngestWriter
 from gateway.store.db import open_store
 
+pytestmark = pytest.mark.slow  # thousands of generated envelopes through the writer
+
 JSON = st.recursive(
     st.none()
     | st.booleans()

@@ -16,6 +16,8 @@ from firmware_py.cli import main
 from gateway.api.app import create_app
 from gateway.store.db import open_store
 
+pytestmark = pytest.mark.slow  # runs the `stationkit user` command as processes
+
 
 def cli(monkeypatch: pytest.MonkeyPatch, argv: list[str], stdin: str = "") -> int:
     monkeypatch.setattr(sys, "stdin", io.StringIO(stdin))

@@ -18,6 +18,8 @@ from typing import Any
 
 from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
 
+from tests.support import lanes
+
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = os.environ.get("STATIONKIT_CHROMIUM", "/usr/bin/chromium")
 ARGS = [
@@ -36,6 +38,7 @@ TIMEOUT_MS = 10_000
 @contextmanager
 def launch() -> Iterator[Browser]:
     """A headless Chromium, closed (with Playwright's driver) when the block ends."""
+    lanes.require("browser")
     if not Path(CHROMIUM).exists():
         raise RuntimeError(f"{CHROMIUM} is missing: apt-get install chromium (see run.sh)")
     pw = sync_playwright().start()

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from gateway.provision import mosquitto as prov
+from tests.support import lanes
 from tests.support.net import free_port, wait_port
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -105,6 +106,7 @@ class Broker:
         return f"mqtt://{username}:{self.users[username]}@127.0.0.1:{self.port}"
 
     def start(self) -> None:
+        lanes.require("broker")
         self.write_conf()
         if not self.acl.exists():
             self._write_acl()
