@@ -319,6 +319,7 @@ class _Run:
             for subject in (done_id, None):  # None: a metal result that named no check
                 self.condition(("metal_unresolved", site, node, subject), False, ev.id)
             rule = _CHECK_RULES.get(ev.data.outcome)
+            self.outcome_changed(site, node, done_id, rule)
             if rule is not None:  # per person: the same check again (redelivery) only counts
                 self.occur((rule, site, node, done_id), ev, ev.device)
         elif ev.kind == "metal":
@@ -345,6 +346,16 @@ class _Run:
         elif ev.kind == "manual" and ev.data.category in _MANUAL_RULES:
             key = (ev.data.category, site, node, ev.data.person)
             self.occur(key, ev, ev.device, opened_at=min(ev.ts, self.now))
+
+    def outcome_changed(self, site: str, node: str, check_id: str, rule: str | None) -> None:
+        """A check's alert follows its latest outcome: when the same check arrives again with
+        another outcome (a core temperature correcting a screening fever after the check
+        closed), the open alert of its earlier outcome is auto-cleared, which tells the people
+        who were told of it; the new outcome raises its own alert."""
+        for other in _CHECK_RULES.values():
+            key: AlertKey = (other, site, node, check_id)
+            if other != rule and key in self.state.alerts:
+                self.close(key, "auto_cleared", None)
 
     def tamper(self, ev: Any) -> None:
         """`frozen` (frames arrive but never change: a hung encoder or stream) is its own rule,

@@ -122,3 +122,21 @@ def test_an_open_alert_from_before_per_person_keys_stays_valid_after_a_restart()
     assert c.kind == "raised" and c.alert.id != old.id
     cleared = eng.at(3600, Tick())
     assert [(x.kind, x.alert.id, x.alert.count) for x in cleared] == [("auto_cleared", old.id, 3)]
+
+
+def test_a_corrected_check_clears_the_alert_of_its_earlier_outcome() -> None:
+    """A core temperature entered after the check closed sends the same check again with the
+    corrected outcome: the fever alert closes (and its people are told), a hypothermia alert
+    is raised for the same person; a correction to 'cleared' only closes."""
+    eng = Engine()
+    fever = eng.at(0, check_of(A, "fever_referral"))[0].alert
+    other = eng.at(5, check_of(B, "fever_referral"))[0].alert
+    changes = eng.at(60, check_of(A, "hypothermia_referral"))
+    assert [(c.kind, c.alert.rule, c.alert.subject) for c in changes] == [
+        ("auto_cleared", "fever_referral", A),
+        ("raised", "hypothermia_referral", A),
+    ]
+    assert changes[0].alert.id == fever.id
+    changes = eng.at(90, check_of(B, "cleared"))
+    assert [(c.kind, c.alert.id) for c in changes] == [("auto_cleared", other.id)]
+    assert [(a.rule, a.subject) for a in eng.open_alerts()] == [("hypothermia_referral", A)]
