@@ -36,7 +36,9 @@ def _top(modules: set[str]) -> set[str]:
     return {m.partition(".")[0] for m in modules}
 
 
-def _cli(*args: str, block: tuple[str, ...] = ()) -> subprocess.CompletedProcess[str]:
+def _cli(
+    *args: str, block: tuple[str, ...] = (), cwd: Path | None = None
+) -> subprocess.CompletedProcess[str]:
     """Run the CLI in a fresh interpreter; `block`: modules made not importable, as on an
     install without that extra (a None entry in sys.modules is how Python marks that)."""
     code = (
@@ -50,6 +52,7 @@ def _cli(*args: str, block: tuple[str, ...] = ()) -> subprocess.CompletedProcess
         capture_output=True,
         text=True,
         timeout=60,
+        cwd=cwd,
     )
 
 
@@ -75,24 +78,26 @@ def test_the_registry_help_is_each_subcommands_own_help() -> None:
     assert registered == {c.name: c.help for c in commands()}
 
 
-def test_a_missing_extra_is_reported_only_when_its_subcommand_runs() -> None:
+def test_a_missing_extra_is_reported_only_when_its_subcommand_runs(tmp_path: Path) -> None:
     missing = ("fastapi", "sqlite_utils", "argon2", "cryptography")  # a node-only install
     ok = _cli("schema", "status", block=missing)
     assert ok.returncode == 0 and '"title"' in ok.stdout
     assert "unavailable" not in ok.stderr and "not installed" not in ok.stderr
 
-    gw = _cli("gateway", "--db", "x.db", block=missing)  # fails while importing its module
+    # fails while importing its module
+    gw = _cli("gateway", "--db", "x.db", block=missing, cwd=tmp_path)
     assert gw.returncode == 2
     message = gw.stderr.splitlines()[-1]
     assert message.startswith("stationkit gateway: needs the module")
     assert "pip install 'stationkit[gateway]'" in message
 
-    hold = _cli("hold", "--db", "x.db", "list", block=missing)  # imports its stack when run
+    # imports its stack only when it runs
+    hold = _cli("hold", "--db", "x.db", "list", block=missing, cwd=tmp_path)
     assert hold.returncode == 2
     assert "stationkit hold: needs the module 'sqlite_utils'" in hold.stderr
     assert "pip install 'stationkit[gateway]'" in hold.stderr
 
-    demo = _cli("demo", "--seconds", "1", block=("amqtt",))
+    demo = _cli("demo", "--seconds", "1", block=("amqtt",), cwd=tmp_path)
     assert demo.returncode == 2
     assert "pip install 'stationkit[gateway,demo]'" in demo.stderr
 
