@@ -5,7 +5,9 @@ subcommand whose extra is missing says what to install, only when it is run."""
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
+import pkgutil
 import re
 import signal
 import subprocess
@@ -156,3 +158,15 @@ def test_a_running_intake_node_imports_no_gateway_stack(broker: Broker, tmp_path
     )
     assert not any(m.startswith("gateway.") for m in imported), "a gateway module was imported"
     assert "unavailable" not in stderr
+
+
+def test_every_command_module_is_in_the_registry() -> None:
+    """A new module with register() in a command package must be listed, or it is unreachable
+    (modules are no longer discovered by importing them all)."""
+    registered = {c.module for c in commands()}
+    for package_name in ("firmware_py.commands", "gateway.commands"):
+        package = importlib.import_module(package_name)
+        for info in pkgutil.iter_modules(package.__path__):
+            name = f"{package_name}.{info.name}"
+            if hasattr(importlib.import_module(name), "register"):
+                assert name in registered, f"{name} has register() but is not in COMMANDS"
