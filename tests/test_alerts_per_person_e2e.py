@@ -16,7 +16,7 @@ from tests.support.mosquitto import Broker
 from tests.support.net import wait_for
 from tests.support.stack import gateway, node_agent
 
-pytestmark = pytest.mark.integration
+pytestmark = pytest.mark.broker
 
 
 def _check(outcome: str, check_id: str, **extra: Any) -> dict[str, Any]:

@@ -23,6 +23,8 @@ from firmware_py.cli import build_parser, commands
 from tests.support.mosquitto import Broker
 from tests.support.net import wait_for
 
+pytestmark = pytest.mark.slow  # CLI subprocesses
+
 HEAVY = ("fastapi", "uvicorn", "starlette", "sqlite_utils", "cv2", "numpy")
 """The gateway's web and database stacks and the camera's vision stack: never on an intake node."""
 GATEWAY_ONLY = ("cryptography", "argon2", "reportlab", "jinja2", "openpyxl", "httpx")
@@ -110,7 +112,7 @@ def test_a_bug_in_our_own_imports_is_not_mistaken_for_a_missing_extra() -> None:
     assert "pip install" not in done.stderr
 
 
-@pytest.mark.integration
+@pytest.mark.broker
 def test_a_running_intake_node_imports_no_gateway_stack(broker: Broker, tmp_path: Path) -> None:
     """The real `stationkit node` with simulated intake devices, publishing to Mosquitto."""
     broker.add_node("s1", "desk-1")
