@@ -9,8 +9,8 @@ channel pointing at an HTTP receiver in this process. Side by side in one run:
 2. the gateway without background load: publish → webhook received;
 3. the gateway under `--load` background events/s (door events from another node, stored like
    any event): publish → webhook received. Target: p99 < 100 ms.
-Each fever check comes from its own thermometer id, so each raises a new alert (repeats on an
-open alert are counted, not notified).
+Each fever check is a new check (person), so each raises a new alert and is notified
+(alerts are keyed by check; docs/alerts.md, "Per person or deduplicated").
 """
 
 from __future__ import annotations

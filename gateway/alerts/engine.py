@@ -4,6 +4,11 @@ No IO, no threads, no clock: time is the `now` argument. Stateful rules (fault, 
 offline/tamper/frozen, metal found and not resolved, head count below the roster, node offline,
 site link) track a condition per key and raise after `debounce_s`; instantaneous rules (check
 outcomes, night exits, manual reports) raise on each event and count repeats on the open alert.
+
+Where the person matters the key is the person's check (`check_id`): each fever, hypothermia,
+walk-past (incomplete) and items-held check, and each check with metal left unresolved, is its
+own alert and is notified; only the same check arriving again counts on it. Device, camera and
+node alerts stay one per device: a flapping sensor counts, it does not notify again.
 Timers (debounce, auto-clear, roster hours) are checked on every call, so a `Tick` input lets
 time pass without an event.
 """
@@ -38,6 +43,8 @@ _CHECK_RULES = {
     "incomplete": "incomplete_check",
     "items_held": "items_held",
 }
+"""Check outcome -> rule. Keyed by the check (subject = check_id), so two people are two
+alerts; a second fever merged into the first would notify nobody about the second person."""
 _MANUAL_RULES = {"missing_person", "injury", "death", "disaster", "violence"}
 _DEVICE_RULES = frozenset({"device_fault", "camera_offline", "camera_tamper", "camera_frozen"})
 """Conditions of a node's own devices: held (not raised) while the node is offline, so that a
@@ -312,8 +319,9 @@ class _Run:
             for subject in (done_id, None):  # None: a metal result that named no check
                 self.condition(("metal_unresolved", site, node, subject), False, ev.id)
             rule = _CHECK_RULES.get(ev.data.outcome)
-            if rule is not None:
-                self.occur((rule, site, node, ev.device), ev, ev.device)
+            self.outcome_changed(site, node, done_id, rule)
+            if rule is not None:  # per person: the same check again (redelivery) only counts
+                self.occur((rule, site, node, done_id), ev, ev.device)
         elif ev.kind == "metal":
             check_id = ev.data.check_id
             done = check_id is not None and (site, node, check_id) in self.state.checks_done
@@ -338,6 +346,16 @@ class _Run:
         elif ev.kind == "manual" and ev.data.category in _MANUAL_RULES:
             key = (ev.data.category, site, node, ev.data.person)
             self.occur(key, ev, ev.device, opened_at=min(ev.ts, self.now))
+
+    def outcome_changed(self, site: str, node: str, check_id: str, rule: str | None) -> None:
+        """A check's alert follows its latest outcome: when the same check arrives again with
+        another outcome (a core temperature correcting a screening fever after the check
+        closed), the open alert of its earlier outcome is auto-cleared, which tells the people
+        who were told of it; the new outcome raises its own alert."""
+        for other in _CHECK_RULES.values():
+            key: AlertKey = (other, site, node, check_id)
+            if other != rule and key in self.state.alerts:
+                self.close(key, "auto_cleared", None)
 
     def tamper(self, ev: Any) -> None:
         """`frozen` (frames arrive but never change: a hung encoder or stream) is its own rule,

@@ -20,7 +20,9 @@ WRITTEN_REPORT_DUE = timedelta(minutes=60)
 """Written report to the bureau is due this long after the event (DOMAIN.md §4)."""
 
 AlertKey = tuple[str, str, str | None, str | None]
-"""(rule, site, node, subject): repeats with the same key count on the same open alert."""
+"""(rule, site, node, subject): repeats with the same key count on the same open alert. The
+subject is the check id for the per-person rules (check outcomes, metal unresolved) and the
+device, camera, zone or person otherwise (docs/alerts.md, "Dedup key")."""
 
 
 class Alert(BaseModel):
@@ -34,7 +36,11 @@ class Alert(BaseModel):
     site: str = Field(description="site slug")
     node: str | None = Field(None, description="node slug (None for a site-wide alert)")
     device: str | None = Field(None, description="device or camera id, if any")
-    subject: str | None = Field(None, description="what dedup is per beyond the device")
+    subject: str | None = Field(
+        None,
+        description="what dedup is per beyond the node: the check id for per-person rules, "
+        "else the device, camera, zone or person",
+    )
     first_at: datetime = Field(description="first occurrence (UTC)")
     last_at: datetime = Field(description="latest occurrence (UTC)")
     count: int = Field(1, ge=1, description="occurrences counted on this alert")

@@ -52,6 +52,7 @@ def test_feed_matches_ingest_listener_signatures() -> None:
 INPUTS = [
     lambda: check("fever_referral"),
     lambda: check("incomplete", device="desk2"),
+    lambda: check_of(CHECK_IDS[1], "fever_referral"),  # one person's check, redelivered
     lambda: event("fault", {"state": "fault"}, device="therm"),
     lambda: event("fault", {"state": "ok"}, device="therm"),
     lambda: event("tamper", {"camera": "c1", "reason": "covered", "active": True}),

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from gateway.alerts import AlertsConfig, RuleConfig, Tick, acknowledge, resolve
-from tests.alerts.helpers import Engine, check, event, t
+from tests.alerts.helpers import Engine, check, check_of, event, t
+
+CHECK = "01JCHECK0000000000000000AA"
 
 
 def fault(state: str, device: str = "therm1") -> object:
@@ -11,9 +13,10 @@ def fault(state: str, device: str = "therm1") -> object:
 
 
 def test_repeat_counts_on_the_same_open_alert() -> None:
+    """A repeat is the same key again: for a per-person rule, the same check redelivered."""
     eng = Engine()
-    first = eng.at(0, check("fever_referral"))[0].alert
-    second = eng.at(5, check("fever_referral"))
+    first = eng.at(0, check_of(CHECK, "fever_referral"))[0].alert
+    second = eng.at(5, check_of(CHECK, "fever_referral"))
     assert [c.kind for c in second] == ["repeated"]
     alert = second[0].alert
     assert alert.id == first.id and alert.count == 2
@@ -30,12 +33,12 @@ def test_different_devices_are_different_alerts() -> None:
 
 def test_acknowledged_alert_still_counts_repeats() -> None:
     eng = Engine()
-    alert = eng.at(0, check("items_held"))[0].alert
+    alert = eng.at(0, check_of(CHECK, "items_held"))[0].alert
     eng.state, changes = acknowledge(eng.state, alert.id, t(1), by="desk-officer")
     assert (
         changes[0].alert.state == "acknowledged" and changes[0].alert.changed_by == "desk-officer"
     )
-    repeated = eng.at(2, check("items_held"))[0].alert
+    repeated = eng.at(2, check_of(CHECK, "items_held"))[0].alert
     assert repeated.id == alert.id and repeated.count == 2 and repeated.state == "acknowledged"
 
 
@@ -62,12 +65,12 @@ def test_resolve_or_ack_unknown_id_changes_nothing() -> None:
 def test_instantaneous_auto_clear_after_quiet_period_counts_from_last_repeat() -> None:
     cfg = AlertsConfig(rules={"incomplete_check": RuleConfig(auto_clear_s=60)})
     eng = Engine(cfg)
-    first = eng.at(0, check("incomplete"))[0].alert
-    eng.at(50, check("incomplete"))
+    first = eng.at(0, check_of(CHECK, "incomplete"))[0].alert
+    eng.at(50, check_of(CHECK, "incomplete"))
     assert eng.at(109, Tick()) == []  # 59 s after the repeat: still quiet period
     changes = eng.at(110, Tick())
     assert [(c.kind, c.alert.id) for c in changes] == [("auto_cleared", first.id)]
-    again = eng.at(111, check("incomplete"))[0]
+    again = eng.at(111, check_of(CHECK, "incomplete"))[0]
     assert again.kind == "raised" and again.alert.id != first.id and again.alert.count == 1
 
 

@@ -11,9 +11,10 @@ from gateway.alerts import (
     acknowledge,
     restore_state,
 )
-from tests.alerts.helpers import Engine, check, event, manual, people, t, tamper
+from tests.alerts.helpers import Engine, check, check_of, event, manual, people, t, tamper
 
 H = 3600.0
+CHECK = "01JCHECK0000000000000000AA"
 
 
 def restarted(
@@ -30,10 +31,10 @@ def restarted(
 
 def test_repeats_count_on_the_same_alert_and_acknowledgement_is_kept() -> None:
     eng = Engine()
-    a = eng.at(0, check("fever_referral"))[0].alert
+    a = eng.at(0, check_of(CHECK, "fever_referral"))[0].alert
     eng.state, _ = acknowledge(eng.state, a.id, t(5), by="desk-a")
     new = restarted(eng, 100)
-    (c,) = new.at(100, check("fever_referral"))
+    (c,) = new.at(100, check_of(CHECK, "fever_referral"))  # the same check, redelivered
     assert (c.kind, c.alert.id, c.alert.count, c.alert.state) == (
         "repeated",
         a.id,
@@ -158,13 +159,13 @@ def test_site_link_restored_with_the_node_table_raises_no_storm() -> None:
 def test_restart_then_same_inputs_give_the_same_alerts_as_no_restart() -> None:
     """For raised alerts, a restart in the middle changes nothing visible afterwards."""
     before = [
-        (0, check("fever_referral")),
+        (0, check_of(CHECK, "fever_referral")),
         (1, event("camera", {"camera": "c1", "state": "offline"})),
         (2, manual("injury", person="p")),
         (100, Tick()),
     ]
     after = [
-        (200, check("fever_referral")),
+        (200, check_of(CHECK, "fever_referral")),
         (210, event("camera", {"camera": "c1", "state": "offline"})),
         (220, event("camera", {"camera": "c1", "state": "online"})),
         (300, Tick()),

@@ -13,7 +13,6 @@ from gateway.alerts import AlertsConfig, Input, NodeChange, RuleConfig, Tick
 from gateway.alerts.config import STATEFUL_RULES, RuleName
 from tests.alerts.helpers import (
     Engine,
-    check,
     check_of,
     crossing,
     event,
@@ -72,11 +71,14 @@ STATEFUL: dict[str, Callable[[], Stateful]] = {
     ),
 }
 
+ONE_CHECK = "01JCHECK0000000000000000AA"
+"""Check rules are per check: their repeat is the same check arriving again (a redelivery)."""
+
 INSTANT: dict[str, Callable[[], Input]] = {
-    "fever_referral": lambda: check("fever_referral"),
-    "hypothermia_referral": lambda: check("hypothermia_referral"),
-    "incomplete_check": lambda: check("incomplete"),
-    "items_held": lambda: check("items_held"),
+    "fever_referral": lambda: check_of(ONE_CHECK, "fever_referral"),
+    "hypothermia_referral": lambda: check_of(ONE_CHECK, "hypothermia_referral"),
+    "incomplete_check": lambda: check_of(ONE_CHECK, "incomplete"),
+    "items_held": lambda: check_of(ONE_CHECK, "items_held"),
     "night_exit": lambda: crossing(night=True),
     "missing_person": lambda: manual("missing_person"),
     "injury": lambda: manual("injury"),

@@ -48,9 +48,10 @@ def _service(db_path: Path, clock: Clock, **config: Any) -> tuple[AlertService, 
     return AlertService(db_path, AlertsConfig(**config), notifier=notifier, clock=clock), notifier
 
 
-def _fever(seq: int = 1) -> Event:
+def _fever(seq: int = 1, check_id: str | None = None) -> Event:
+    """A fever check; a new person (check) unless `check_id` names one already sent."""
     data = {
-        "check_id": codec.new_id(),
+        "check_id": check_id or codec.new_id(),
         "outcome": "fever_referral",
         "started_at": T0.isoformat(),
         "finished_at": T0.isoformat(),
@@ -177,13 +178,24 @@ def test_an_incident_gets_reminders_then_overdue_notices_until_reported(db_path:
     assert err.value.status == 409
 
 
-def test_a_restart_keeps_counting_on_the_open_alert(db_path: Path) -> None:
+def test_two_fevers_in_a_row_are_two_alerts_each_told_to_the_desk(db_path: Path) -> None:
     clock = Clock()
     svc, _ = _service(db_path, clock)
     svc.on_event(_fever(1), clock())
+    svc.on_event(_fever(2), clock.advance(seconds=15))  # the next person
+    rows = svc.db.execute("SELECT id, count FROM alerts ORDER BY id").fetchall()
+    assert [r[1] for r in rows] == [1, 1]
+    assert [_events(svc, r[0]) for r in rows] == [[("raised", "desk")], [("raised", "desk")]]
+
+
+def test_a_restart_keeps_counting_on_the_open_alert(db_path: Path) -> None:
+    clock = Clock()
+    svc, _ = _service(db_path, clock)
+    check_id = codec.new_id()
+    svc.on_event(_fever(1, check_id), clock())
     svc.stop()
     again, _ = _service(db_path, clock)
-    again.on_event(_fever(2), clock.advance(seconds=5))
+    again.on_event(_fever(2, check_id), clock.advance(seconds=5))  # the same check, redelivered
     rows = again.db.execute("SELECT count(*), max(count) FROM alerts").fetchone()
     assert rows == (1, 2), "the repeat was counted on the open alert, not a new one"
     again.tick(clock.advance(minutes=5))
@@ -238,11 +250,12 @@ def test_events_stored_but_not_yet_seen_by_the_engine_are_replayed_at_start(
     _store(db_path, _manual("injury", 2), _fever(3))
     again, _ = _service(db_path, clock)
     rows = again.db.execute("SELECT rule, count FROM alerts ORDER BY rule").fetchall()
-    assert rows == [("fever_referral", 2), ("injury", 1)], "replayed once each, first not again"
+    once = [("fever_referral", 1), ("fever_referral", 1), ("injury", 1)]  # one per person
+    assert rows == once, "replayed once each, first not again"
     again.stop()
     third, _ = _service(db_path, clock)
     rows = third.db.execute("SELECT rule, count FROM alerts ORDER BY rule").fetchall()
-    assert rows == [("fever_referral", 2), ("injury", 1)], "nothing replayed twice"
+    assert rows == once, "nothing replayed twice"
 
 
 def test_an_open_alert_the_engine_does_not_hold_can_still_be_closed(db_path: Path) -> None:

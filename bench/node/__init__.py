@@ -1,0 +1,1 @@
+"""bench/node: the intake node's memory and CPU (python -m bench.node)."""
