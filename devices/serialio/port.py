@@ -81,9 +81,12 @@ class ReconnectingPort:
     def _fail(self, what: str, exc: BaseException) -> None:
         self.errors += 1
         self._drop()
+        # The wait doubles after each failed attempt; say so rather than quote the first
+        # delay, which is only true for the first retry.
         msg = (
             f"{self.name} on {self.url}: {what} ({exc}); check the cable and USB adapter; "
-            f"retrying every {self._backoff_s:.1f} s"
+            f"retrying after {self.backoff_min_s:g} s, then less often, at most every "
+            f"{self.backoff_max_s:g} s"
         )
         if self.state != "fault":
             log.warning("%s", msg)

@@ -19,7 +19,8 @@ from devices.gate.serial_gate import SerialGate
 from devices.gate.sim import GateAsciiSimulator, SimulatedGate
 from devices.serialio.virtual import VirtualNullModem
 from devices.thermo.base import MeasurementDetector
-from devices.thermo.drivers import Gy90614Thermometer, ModbusThermometer, OptrisThermometer
+from devices.thermo.drivers import Gy90614Thermometer, OptrisThermometer
+from devices.thermo.modbus import ModbusThermometer
 from devices.thermo.sim import (
     BodyTempModbusSimulator,
     GyModuleSimulator,
@@ -61,7 +62,8 @@ class ThermoHarness:
         self.rec = Recorder()
         self.modem: VirtualNullModem | None = None
         self.sim: Any
-        det = MeasurementDetector(stable_samples=3)
+        # a site calibrated to offset 0.0 (uncalibrated readings would be mode="surface")
+        det = MeasurementDetector(stable_samples=3, body_offset_celsius=0.0)
         if kind == "simulated":
             self.sim = SimulatedThermometer("thermo-1")
             self.driver: Any = self.sim
