@@ -275,8 +275,11 @@ class OptrisThermometer(_Threaded):
             reply = optris.parse_reply(window, cmd, self.scale)
         except FrameError as exc:
             self.errors[exc.reason] += 1
-            if exc.reason == "out_of_range" and cmd == optris.CMD_OBJECT:
-                self.last_rejected = window[-optris.REPLY_BYTES :]
+            if cmd == optris.CMD_OBJECT:
+                # only a clean two-byte answer can be a head in another scale; a longer
+                # window is line garbage (a wrong baud), whatever its last two bytes say
+                clean = exc.reason == "out_of_range" and len(window) == optris.REPLY_BYTES
+                self.last_rejected = window if clean else None
             return None
         if reply.garbage_bytes:
             self.errors["garbage"] += 1

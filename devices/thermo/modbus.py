@@ -66,6 +66,7 @@ class ModbusThermometer(_Threaded):
         self.backoff_min_s = backoff_min_s
         self.backoff_max_s = backoff_max_s
         self.last_problem: str | None = None
+        self.last_reason: str | None = None
         self._last_seq: int | None = None
         self._backoff_s = backoff_min_s
         self._port_down = False
@@ -103,13 +104,23 @@ class ModbusThermometer(_Threaded):
         return list(rr.registers)
 
     def _silence_message(self, why: Silence) -> str:
+        where = f"thermometer {self.id} on {self.url}"
+        t = self.watchdog.timeout_s
         fc = "FC 04" if self.map.function == "input" else "FC 03"
+        regmap = f"{self.map.name}: {fc} at {self.map.start:#06x}, {self.map.count} registers"
+        line = f"baud {self.baudrate}, parity {self.parity}, unit address {self.unit}"
+        problem = self.last_problem or ""
+        if self.last_reason in ("exception", "out_of_range", "short", "bad_field"):
+            # it talks, so power and line settings are right: the map is not
+            return (
+                f"{where} answers but not as expected ({problem}); "
+                f"check the register map ({regmap})"
+            )
+        if not problem or "No response" in problem:
+            return f"{where} does not answer for {t:g} s: check the module's power and {line}"
         return (
-            f"thermometer {self.id} on {self.url}: no valid Modbus reply for "
-            f"{self.watchdog.timeout_s:g} s ({self.last_problem or 'no answer'}); check the "
-            f"module's power, baud {self.baudrate}, parity {self.parity}, unit address "
-            f"{self.unit} and the register map ({self.map.name}: {fc} at "
-            f"{self.map.start:#06x}, {self.map.count} registers)"
+            f"{where} sends no valid Modbus reply for {t:g} s ({problem}); check {line} "
+            f"and the wiring (A/B swapped?)"
         )
 
     def step(self) -> None:
@@ -128,7 +139,8 @@ class ModbusThermometer(_Threaded):
             self._backoff_s = min(self._backoff_s * 2, self.backoff_max_s)
             return
         except (ConnectionError, FrameError) as exc:
-            self.errors[getattr(exc, "reason", "no_reply")] += 1
+            self.last_reason = getattr(exc, "reason", "no_reply")
+            self.errors[self.last_reason] += 1
             self.last_problem = str(exc)
             self._opened()
             self._watch(True)
@@ -138,12 +150,13 @@ class ModbusThermometer(_Threaded):
         try:
             sample = mm.decode(self.map, regs)
         except FrameError as exc:
+            self.last_reason = exc.reason
             self.errors[exc.reason] += 1
             self.last_problem = str(exc)
             self._watch(True)
             self._stop.wait(self.poll_s)
             return
-        self.last_problem = None
+        self.last_problem = self.last_reason = None
         self._valid()
         self._take(sample)
         self._stop.wait(self.poll_s)
