@@ -89,7 +89,9 @@ class ReconnectingPort:
             f"{self.backoff_max_s:g} s"
         )
         if self.state != "fault":
-            log.warning("%s", msg)
+            # debug only: the device driver owning the port logs the transition once
+            # (`log_transition`), with whatever else it knows about the device
+            log.debug("%s", msg)
         self._retry_at = self.clock() + self._backoff_s
         self._backoff_s = min(self._backoff_s * 2, self.backoff_max_s)
         self._set("fault", msg)
