@@ -18,6 +18,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable
+from typing import Literal
 
 from devices.serialio.errors import FrameError
 from devices.serialio.port import PortState, ReconnectingPort
@@ -32,6 +33,9 @@ from devices.thermo.base import (
 )
 
 log = logging.getLogger(__name__)
+
+FaultCause = Literal["port", "data"] | None
+"""Why a thermometer is faulty: its adapter (port) or what comes through it (data)."""
 
 GY_DATA_TIMEOUT_S = 3.0
 """The GY module streams ~14 frames/s: 3 s of nothing is ~40 frames lost, not a hiccup."""
@@ -53,25 +57,30 @@ class _Threaded:
         self.errors: Counter[str] = Counter()
         self.measurements = 0
         self.watchdog = DataWatchdog(data_timeout_s, clock)
+        self._cause: FaultCause = None
         self._on_m: OnMeasurement | None = None
         self._on_s: OnState | None = None
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
-    def _set(self, state: DeviceState | PortState, error: str | None) -> None:
-        if state != self.state:
+    def _set(
+        self, state: DeviceState | PortState, error: str | None, cause: FaultCause = None
+    ) -> None:
+        # A fault whose cause changes (adapter unplugged → plugged back in but the module
+        # is silent) is reported again: the desk must stop checking the cable and check
+        # the module. The same cause repeating (every retry) is not.
+        new_cause = state == "fault" and cause != self._cause
+        if state != self.state or new_cause:
             log_transition(log, f"thermometer {self.id}", self.state, state, error)
-            self.state, self.error = state, error
+            self.state, self.error, self._cause = state, error, cause
             if self._on_s:
                 self._on_s(state, error)
         elif error != self.error:
-            # same state, new reason (unplugged → replugged but silent): keep it current
-            # for status pages; the node hears of transitions only
-            self.error = error
+            self.error = error  # same cause, fresher detail (byte counts): status only
 
     def _port_state(self, state: PortState, error: str | None) -> None:
         if state == "fault":
-            self._set("fault", error)
+            self._set("fault", error, "port")
         elif state == "ok":
             # an open port proves nothing: "ok" waits for the first valid frame
             self.watchdog.restart()
@@ -86,7 +95,7 @@ class _Threaded:
             return
         why = self.watchdog.check()
         if why is not None:
-            self._set("fault", self._silence_message(why))
+            self._set("fault", self._silence_message(why), "data")
 
     def _silence_message(self, why: Silence) -> str:
         raise NotImplementedError

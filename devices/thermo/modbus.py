@@ -134,6 +134,7 @@ class ModbusThermometer(_Threaded):
                 f"thermometer {self.id} on {self.url}: {exc}; check the cable and USB adapter; "
                 f"retrying after {self.backoff_min_s:g} s, then less often, at most every "
                 f"{self.backoff_max_s:g} s",
+                "port",
             )
             self._stop.wait(self._backoff_s)
             self._backoff_s = min(self._backoff_s * 2, self.backoff_max_s)

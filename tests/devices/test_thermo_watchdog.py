@@ -114,3 +114,27 @@ def test_optris_hs_head_measures_with_scale_hs(tmp_path):
         assert h.driver.state == "ok" and h.driver.errors["out_of_range"] == 0
     finally:
         h.close()
+
+
+@pytest.mark.parametrize("kind", SERIAL_KINDS)
+def test_replugged_adapter_with_a_silent_module_reports_the_new_cause(kind, tmp_path):
+    h = ThermoHarness(kind, tmp_path, data_timeout_s=TIMEOUT_S)
+    try:
+        assert wait_until(lambda: h.driver.state == "ok", 5)
+        h.unplug()
+        assert wait_until(lambda: h.driver.state == "fault", 5)
+        h.mute()  # the module lost power with the cable
+        h.replug()
+        # the adapter is back, the module is not: the desk hears the new cause once
+        assert wait_until(lambda: len(h.rec.states) == 3, TIMEOUT_S + 3), h.rec.states
+        (s0, _), (s1, unplugged), (s2, silent) = h.rec.states
+        assert (s0, s1, s2) == ("ok", "fault", "fault")
+        assert "check the cable and USB adapter" in unplugged
+        assert "power" in silent and "cable and USB adapter" not in silent, silent
+        time.sleep(TIMEOUT_S)  # silence goes on: no further reports
+        assert len(h.rec.states) == 3, h.rec.states
+        h.unmute()
+        assert wait_until(lambda: h.driver.state == "ok", 5)
+        assert [s for s, _ in h.rec.states] == ["ok", "fault", "fault", "ok"]
+    finally:
+        h.close()
