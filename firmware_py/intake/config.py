@@ -72,7 +72,9 @@ class SerialGateConfig(_Model):
     kind: Literal["serial"] = "serial"
     id: Slug = Field("gate-1", description="device id in events and status")
     port: str = Field("/dev/stationkit-gate", min_length=1, description="serial_for_url URL")
-    baudrate: int = Field(9600, description="GATE-ASCII/1 default 9600 8N1")
+    baudrate: Literal[9600, 19200] = Field(
+        9600, description="GATE-ASCII/1: 9600 8N1, 19200 optional"
+    )
     address: int = Field(1, ge=1, le=254, description="gate address on the line")
     heartbeat_timeout_s: float = Field(16, ge=1, le=600, description="silent gate = fault")
 

@@ -91,6 +91,7 @@ def test_bad_value_in_a_device_subtable_keeps_its_line(tmp_path: Path) -> None:
         ("optris", 7, "9600, 19200, 38400, 57600 or 115200"),
         ("modbus", 7, "1200, 2400"),
         ("gy90614", 19200, "9600 or 115200"),
+        ("gy90615", 57600, "9600 or 115200"),
     ],
 )
 def test_bauds_the_device_cannot_run_are_refused(
@@ -124,3 +125,8 @@ def test_thermometer_defaults_follow_the_sources(tmp_path: Path) -> None:
     assert thermo(kind="optris").scale == "standard"  # type: ignore[attr-defined]
     timeouts = {k: thermo(kind=k).data_timeout_s for k in ("gy90614", "optris", "modbus")}  # type: ignore[attr-defined]
     assert timeouts == {"gy90614": 3.0, "optris": 2.0, "modbus": 3.0}
+
+
+def test_serial_gate_baud_is_one_the_protocol_defines(tmp_path: Path) -> None:
+    text = _intake_error(tmp_path, '[intake.devices.gate]\nkind = "serial"\nbaudrate = 7\n')
+    assert "intake.devices.gate.baudrate (line 6): Input should be 9600 or 19200" in text, text
