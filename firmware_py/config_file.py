@@ -45,8 +45,8 @@ def user_path(raw: Any, loc: tuple[Any, ...]) -> tuple[Any, ...]:
     ``optris`` is pydantic's name for the union member, not a key of the file, and with it
     in the path neither the user nor `_line_of` can find the line. A part that is not a
     key of the data at that point is such a tag — unless it is the last part, which may
-    name a missing key (a last part equal to the table's ``kind`` is the tag of an error
-    about the whole table).
+    name a missing key of a table (a last part equal to the table's ``kind`` is the tag of
+    an error about the whole table; one below a plain value is a union member's name).
     """
     out: list[Any] = []
     node = raw
@@ -56,7 +56,7 @@ def user_path(raw: Any, loc: tuple[Any, ...]) -> tuple[Any, ...]:
         in_list = isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node)
         if in_dict or in_list:
             node = node[part]
-        elif not last or (isinstance(node, dict) and part == node.get("kind")):
+        elif not last or not isinstance(node, dict) or part == node.get("kind"):
             continue  # a union tag (or a validator's label): not the user's key
         else:
             node = None
