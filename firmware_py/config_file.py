@@ -37,6 +37,33 @@ def _line_of(text: str, loc: tuple[Any, ...]) -> int | None:
     return None
 
 
+def user_path(raw: Any, loc: tuple[Any, ...]) -> tuple[Any, ...]:
+    """`loc` as the user wrote it: without the tags pydantic inserts for tagged unions.
+
+    An error inside a discriminated union (``[intake.devices.thermometer]`` with
+    ``kind = "optris"``) comes back as ``intake.devices.thermometer.optris.baudrate``; the
+    ``optris`` is pydantic's name for the union member, not a key of the file, and with it
+    in the path neither the user nor `_line_of` can find the line. A part that is not a
+    key of the data at that point is such a tag — unless it is the last part, which may
+    name a missing key of a table (a last part equal to the table's ``kind`` is the tag of
+    an error about the whole table; one below a plain value is a union member's name).
+    """
+    out: list[Any] = []
+    node = raw
+    for i, part in enumerate(loc):
+        last = i == len(loc) - 1
+        in_dict = isinstance(node, dict) and part in node
+        in_list = isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node)
+        if in_dict or in_list:
+            node = node[part]
+        elif not last or not isinstance(node, dict) or part == node.get("kind"):
+            continue  # a union tag (or a validator's label): not the user's key
+        else:
+            node = None
+        out.append(part)
+    return tuple(out)
+
+
 def load_toml(model: type[M], path: Path, overrides: dict[str, Any] | None = None) -> M:
     """Read `path` and validate it as `model`; raise ConfigError naming each bad key."""
     try:
@@ -53,8 +80,9 @@ def load_toml(model: type[M], path: Path, overrides: dict[str, Any] | None = Non
     except pydantic.ValidationError as exc:
         problems = []
         for err in exc.errors():
-            key = ".".join(str(p) for p in err["loc"]) or "(top level)"
-            line = _line_of(text, err["loc"])
+            loc = user_path(raw, tuple(err["loc"]))
+            key = ".".join(str(p) for p in loc) or "(top level)"
+            line = _line_of(text, loc)
             where = f" (line {line})" if line else ""
             msg = "unknown key" if err["type"] == "extra_forbidden" else err["msg"]
             problems.append(f"  {key}{where}: {msg}")

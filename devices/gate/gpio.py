@@ -15,6 +15,7 @@ is injected: MockFactory in tests and the simulator, lgpio on a Pi — never gue
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Callable
@@ -29,6 +30,9 @@ from devices.gate.base import (
 )
 from devices.gpio.debounce import DebouncedInput
 from devices.gpio.ticker import Ticker
+from devices.serialio.watchdog import log_transition
+
+log = logging.getLogger(__name__)
 
 Contact = Literal["nc", "no"]
 
@@ -129,6 +133,7 @@ class GpioGate:
 
     def _set(self, state: DeviceState, error: str | None) -> None:
         if state != self.state:
+            log_transition(log, f"gate {self.id}", self.state, state, error)
             self.state, self.error = state, error
             if self._on_state:
                 self._on_state(state, error)

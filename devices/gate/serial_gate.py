@@ -19,6 +19,7 @@ from devices.gate import ascii as ga
 from devices.gate.base import DeviceState, GatePassage, OnGateEvent, OnState
 from devices.serialio.errors import FrameError
 from devices.serialio.port import PortState, ReconnectingPort
+from devices.serialio.watchdog import log_transition
 
 log = logging.getLogger(__name__)
 
@@ -80,6 +81,8 @@ class SerialGate:
             state, error = "unknown", None
         if state != self.state or error != self.error:
             changed = state != self.state
+            if changed:
+                log_transition(log, f"gate {self.id}", self.state, state, error)
             self.state, self.error = state, error
             if changed and self._on_state:
                 self._on_state(state, error)

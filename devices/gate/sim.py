@@ -9,6 +9,7 @@ protocol says: unsolicited ``PS``/``AL`` with 4-digit sequence numbers, repeated
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 
@@ -16,6 +17,9 @@ import serial
 
 from devices.gate import ascii as ga
 from devices.gate.base import DeviceState, Direction, GateAlarm, GatePassage, OnGateEvent, OnState
+from devices.serialio.watchdog import log_transition
+
+log = logging.getLogger(__name__)
 
 
 class GateAsciiSimulator:
@@ -158,6 +162,7 @@ class SimulatedGate:
 
     def _set(self, state: DeviceState, error: str | None) -> None:
         if state != self.state:
+            log_transition(log, f"gate {self.id}", self.state, state, error)
             self.state, self.error = state, error
             if self._on_state:
                 self._on_state(state, error)

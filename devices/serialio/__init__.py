@@ -2,8 +2,9 @@
 
 `ReconnectingPort` opens ports with `serial.serial_for_url` (device paths, pseudo-terminals,
 `socket://`, `loop://`), reads with timeouts and reopens with backoff after an unplug;
-`checksums` holds the small sums and CRCs of the device protocols; `virtual` makes
-pseudo-terminal null-modem cables for simulators and tests.
+`watchdog` says when an open port has brought no valid frame for too long, and logs device
+state changes once; `checksums` holds the small sums and CRCs of the device protocols;
+`virtual` makes pseudo-terminal null-modem cables for simulators and tests.
 """
 
 from devices.serialio.errors import FrameError, PortError, SerialDeviceError

@@ -81,12 +81,17 @@ class ReconnectingPort:
     def _fail(self, what: str, exc: BaseException) -> None:
         self.errors += 1
         self._drop()
+        # The wait doubles after each failed attempt; say so rather than quote the first
+        # delay, which is only true for the first retry.
         msg = (
             f"{self.name} on {self.url}: {what} ({exc}); check the cable and USB adapter; "
-            f"retrying every {self._backoff_s:.1f} s"
+            f"retrying after {self.backoff_min_s:g} s, then less often, at most every "
+            f"{self.backoff_max_s:g} s"
         )
         if self.state != "fault":
-            log.warning("%s", msg)
+            # debug only: the device driver owning the port logs the transition once
+            # (`log_transition`), with whatever else it knows about the device
+            log.debug("%s", msg)
         self._retry_at = self.clock() + self._backoff_s
         self._backoff_s = min(self._backoff_s * 2, self.backoff_max_s)
         self._set("fault", msg)

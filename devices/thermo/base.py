@@ -48,11 +48,18 @@ class MeasurementDetector:
     presence_celsius: float = 30.0
     stable_samples: int = 3
     stable_spread_celsius: float = 0.2
-    body_offset_celsius: float | None = 0.0
-    """Added to the object temperature to estimate body temperature (calibrate per site
-    against a clinical thermometer); None reports the raw object value as mode=surface."""
+    body_offset_celsius: float | None = None
+    """Added to the object temperature to estimate body temperature, once calibrated at the
+    site against a clinical thermometer. None (the default) reports the raw object value as
+    mode="surface": forehead skin reads 1–3 °C below axillary and by an amount that depends
+    on the room, so an uncalibrated value must not be labelled "body"."""
     _window: list[float] = field(default_factory=list)
     _armed: bool = True
+
+    def absent(self) -> None:
+        """No usable sample (the device flags the reading invalid): re-arm as if nobody."""
+        self._window.clear()
+        self._armed = True
 
     def feed(
         self, object_celsius: float, ambient_celsius: float | None = None

@@ -1,9 +1,14 @@
-"""Serial thermometer drivers: GY-MCU90614 stream, Optris CT (polled), Modbus RTU module.
+"""Serial thermometer drivers: GY-MCU90614 stream and Optris CT (polled); Modbus in `modbus`.
 
 Each runs one thread: read or poll with a timeout, parse with the pure protocol module,
 feed the `MeasurementDetector`, report. Ports are opened by URL (`serial_for_url`) and
 survive unplugging: the state goes to "fault" with a message saying what to check, and
 back to "ok" when the adapter returns.
+
+A present adapter is not a working thermometer: every driver runs a `DataWatchdog`, and no
+valid frame (GY) or reply (Optris, Modbus) for `data_timeout_s` is a fault too — "sends
+nothing" (power, wiring) or "sends only unreadable data" (baud rate, scale). The device is
+"ok" only once a valid frame came in, and again as soon as one does.
 """
 
 from __future__ import annotations
@@ -13,11 +18,11 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable
-from typing import Any
+from typing import Literal
 
 from devices.serialio.errors import FrameError
 from devices.serialio.port import PortState, ReconnectingPort
-from devices.thermo import bodytemp_map as bm
+from devices.serialio.watchdog import DataWatchdog, Silence, log_transition
 from devices.thermo import gy90614, optris
 from devices.thermo.base import (
     DeviceState,
@@ -29,28 +34,71 @@ from devices.thermo.base import (
 
 log = logging.getLogger(__name__)
 
+FaultCause = Literal["port", "data"] | None
+"""Why a thermometer is faulty: its adapter (port) or what comes through it (data)."""
+
+GY_DATA_TIMEOUT_S = 3.0
+"""The GY module streams ~14 frames/s: 3 s of nothing is ~40 frames lost, not a hiccup."""
+OPTRIS_DATA_TIMEOUT_S = 2.0
+"""Polled every 100 ms: 2 s is ~20 unanswered requests."""
+
 
 class _Threaded:
-    """Shared plumbing: state with callbacks, the thread, stop."""
+    """Shared plumbing: state with callbacks and log, the data watchdog, the thread, stop."""
 
     id: str
 
-    def __init__(self, id: str) -> None:
+    def __init__(
+        self, id: str, *, data_timeout_s: float, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self.id = id
         self.state: DeviceState = "unknown"
         self.error: str | None = None
         self.errors: Counter[str] = Counter()
         self.measurements = 0
+        self.watchdog = DataWatchdog(data_timeout_s, clock)
+        self._cause: FaultCause = None
         self._on_m: OnMeasurement | None = None
         self._on_s: OnState | None = None
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
-    def _set(self, state: DeviceState | PortState, error: str | None) -> None:
-        if state != self.state:
-            self.state, self.error = state, error
+    def _set(
+        self, state: DeviceState | PortState, error: str | None, cause: FaultCause = None
+    ) -> None:
+        # A fault whose cause changes (adapter unplugged → plugged back in but the module
+        # is silent) is reported again: the desk must stop checking the cable and check
+        # the module. The same cause repeating (every retry) is not.
+        new_cause = state == "fault" and cause != self._cause
+        if state != self.state or new_cause:
+            log_transition(log, f"thermometer {self.id}", self.state, state, error)
+            self.state, self.error, self._cause = state, error, cause
             if self._on_s:
                 self._on_s(state, error)
+        elif error != self.error:
+            self.error = error  # same cause, fresher detail (byte counts): status only
+
+    def _port_state(self, state: PortState, error: str | None) -> None:
+        if state == "fault":
+            self._set("fault", error, "port")
+        elif state == "ok":
+            # an open port proves nothing: "ok" waits for the first valid frame
+            self.watchdog.restart()
+
+    def _valid(self) -> None:
+        self.watchdog.valid()
+        self._set("ok", None)
+
+    def _watch(self, port_open: bool) -> None:
+        """After each read or poll: a silent line past the timeout is a fault."""
+        if not port_open:
+            return
+        why = self.watchdog.check()
+        if why is not None:
+            self._set("fault", self._silence_message(why), "data")
+
+    def _silence_message(self, why: Silence) -> str:
+        raise NotImplementedError
 
     def _report(self, m: Measurement | None) -> None:
         if m is not None:
@@ -60,6 +108,7 @@ class _Threaded:
 
     def start(self, on_measurement: OnMeasurement, on_state: OnState) -> None:
         self._on_m, self._on_s = on_measurement, on_state
+        self.watchdog.restart()
         self._thread = threading.Thread(target=self._loop, name=f"thermo-{self.id}", daemon=True)
         self._thread.start()
 
@@ -86,6 +135,8 @@ class _Threaded:
 
 
 class Gy90614Thermometer(_Threaded):
+    """The GY-MCU90614 / GY-MCU90615 UART stream (same frames; 9600 or 115200 baud)."""
+
     def __init__(
         self,
         id: str,
@@ -93,12 +144,14 @@ class Gy90614Thermometer(_Threaded):
         url: str,
         baudrate: int = 9600,
         detector: MeasurementDetector | None = None,
+        data_timeout_s: float = GY_DATA_TIMEOUT_S,
         backoff_max_s: float = 5.0,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        super().__init__(id)
+        super().__init__(id, data_timeout_s=data_timeout_s, clock=clock)
         self.parser = gy90614.GyParser()
         self.detector = detector or MeasurementDetector()
+        self.baudrate = baudrate
         self.port = ReconnectingPort(
             url,
             name=f"thermometer {id}",
@@ -113,17 +166,35 @@ class Gy90614Thermometer(_Threaded):
             self.parser.reset()
             # modules may be configured for query mode: ask for continuous output
             self.port.write(gy90614.CMD_CONTINUOUS)
-        self._set(state, error)
+        super()._port_state(state, error)
+
+    def _silence_message(self, why: Silence) -> str:
+        where = f"thermometer {self.id} on {self.port.url}"
+        t = self.watchdog.timeout_s
+        if why == "nothing":
+            return (
+                f"{where} sends nothing for {t:g} s: check the module's power, its TX wire "
+                f"to the adapter's RX, and that it runs at {self.baudrate} baud"
+            )
+        other = 115200 if self.baudrate == 9600 else 9600
+        return (
+            f"{where} sends data but no valid frame for {t:g} s "
+            f"({self.watchdog.bytes_since_valid} bytes): check the baud rate — set to "
+            f"{self.baudrate}, the module may be running at {other}"
+        )
 
     def step(self) -> None:
         data = self.port.read()
         if not data:
             self.parser.timeout()
-            return
-        for f in self.parser.feed(data):
-            self._report(self.detector.feed(f.object_celsius, f.ambient_celsius))
-        self.errors.update(self.parser.errors)
-        self.parser.errors.clear()
+        else:
+            self.watchdog.received(len(data))
+            for f in self.parser.feed(data):
+                self._valid()
+                self._report(self.detector.feed(f.object_celsius, f.ambient_celsius))
+            self.errors.update(self.parser.errors)
+            self.parser.errors.clear()
+        self._watch(self.port.is_open)
 
     def _close(self) -> None:
         self.port.close()
@@ -139,20 +210,25 @@ class OptrisThermometer(_Threaded):
         url: str,
         baudrate: int = 115200,
         address: int | None = None,
+        scale: optris.Scale = "standard",
         poll_s: float = 0.1,
         reply_timeout_s: float = 0.1,
         detector: MeasurementDetector | None = None,
+        data_timeout_s: float = OPTRIS_DATA_TIMEOUT_S,
         backoff_max_s: float = 5.0,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        super().__init__(id)
+        super().__init__(id, data_timeout_s=data_timeout_s, clock=clock)
         self.address = address
+        self.scale: optris.Scale = scale
+        self.baudrate = baudrate
         self.poll_s = poll_s
         self.reply_timeout_s = reply_timeout_s
         self.detector = detector or MeasurementDetector()
         self.clock = clock
         self.head_celsius: float | None = None
-        self._misses = 0
+        self.last_rejected: bytes | None = None
+        """The last object reply that was out of range (for the scale hint)."""
         self._polls = 0
         self.port = ReconnectingPort(
             url,
@@ -164,8 +240,33 @@ class OptrisThermometer(_Threaded):
             on_state=self._port_state,
         )
 
-    def _port_state(self, state: PortState, error: str | None) -> None:
-        self._set(state, error)
+    def _silence_message(self, why: Silence) -> str:
+        where = f"thermometer {self.id} on {self.port.url}"
+        t = self.watchdog.timeout_s
+        addr = f", RS-485 address {self.address}" if self.address is not None else ""
+        if why == "nothing":
+            return (
+                f"{where} does not answer for {t:g} s: check the sensor's power and its "
+                f"settings (baud {self.baudrate}{addr})"
+            )
+        hint = (
+            optris.other_scale_reading(self.last_rejected, self.scale)
+            if self.last_rejected is not None
+            else None
+        )
+        if hint is not None:
+            other, celsius = hint
+            shown = optris.raw_celsius(self.last_rejected or b"", self.scale)
+            return (
+                f"{where} answers in another scale: {shown:g} °C in the configured "
+                f'"{self.scale}" scale would be {celsius:g} °C in the "{other}" one; '
+                f'set scale = "{other}" for this head'
+            )
+        return (
+            f"{where} answers, but no reply is valid for {t:g} s "
+            f"({self.watchdog.bytes_since_valid} bytes): check the baud rate "
+            f"({self.baudrate}){addr}"
+        )
 
     def _ask(self, cmd: int) -> float | None:
         self.port.reset_input()
@@ -178,13 +279,21 @@ class OptrisThermometer(_Threaded):
             window += chunk
             if len(window) >= 2 and not chunk:
                 break  # reply complete and the line went quiet
+        self.watchdog.received(len(window))
         try:
-            reply = optris.parse_reply(window, cmd)
+            reply = optris.parse_reply(window, cmd, self.scale)
         except FrameError as exc:
             self.errors[exc.reason] += 1
+            if cmd == optris.CMD_OBJECT:
+                # only a clean two-byte answer can be a head in another scale; a longer
+                # window is line garbage (a wrong baud), whatever its last two bytes say
+                clean = exc.reason == "out_of_range" and len(window) == optris.REPLY_BYTES
+                self.last_rejected = window if clean else None
             return None
         if reply.garbage_bytes:
             self.errors["garbage"] += 1
+        if cmd == optris.CMD_OBJECT:
+            self.last_rejected = None
         return reply.celsius
 
     def step(self) -> None:
@@ -196,123 +305,13 @@ class OptrisThermometer(_Threaded):
         if self._polls % 10 == 1:
             self.head_celsius = self._ask(optris.CMD_HEAD) or self.head_celsius
         value = self._ask(optris.CMD_OBJECT)
-        if value is None:
-            self._misses += 1
-            if self._misses >= 5 and self.port.state == "ok":
-                self._set(
-                    "fault",
-                    f"thermometer {self.id} on {self.port.url}: no valid reply to 5 requests; "
-                    "check the sensor's power, baud rate and RS-485 address",
-                )
-        else:
-            self._misses = 0
-            self._set("ok", None)
+        if value is not None:
+            self._valid()
             self._report(self.detector.feed(value, self.head_celsius))
+        self._watch(self.port.is_open)
         rest = self.poll_s - (self.clock() - t0)
         if rest > 0:
             self._stop.wait(rest)
 
     def _close(self) -> None:
         self.port.close()
-
-
-def quiet_pymodbus() -> None:
-    """pymodbus logs every failed connect with a frame dump; we report faults ourselves."""
-    logging.getLogger("pymodbus").setLevel(logging.CRITICAL)
-
-
-class ModbusThermometer(_Threaded):
-    """Polls the BODYTEMP-MB/1 input registers through pymodbus (RTU framer, CRC, retries).
-
-    pymodbus flushes stale input before each request, so line noise costs at most one poll.
-    A new measurement is reported when MEAS_SEQ moves and the status says valid + present.
-    """
-
-    def __init__(
-        self,
-        id: str,
-        *,
-        url: str,
-        baudrate: int = 9600,
-        parity: str = "N",
-        unit: int = 1,
-        poll_s: float = 0.2,
-        timeout_s: float = 0.3,
-        fail_after: int = 3,
-        backoff_max_s: float = 5.0,
-        client_factory: Callable[..., Any] | None = None,
-    ) -> None:
-        super().__init__(id)
-        self.url = url
-        self.unit = unit
-        self.poll_s = poll_s
-        self.fail_after = fail_after
-        self.backoff_max_s = backoff_max_s
-        self._fails = 0
-        self._last_seq: int | None = None
-        self._backoff_s = 0.2
-        quiet_pymodbus()
-        if client_factory is None:
-            from pymodbus.client import ModbusSerialClient
-
-            client_factory = ModbusSerialClient
-        self.client = client_factory(
-            port=url,
-            baudrate=baudrate,
-            parity=parity,
-            timeout=timeout_s,
-            retries=0,
-            reconnect_delay=0,
-        )
-
-    def _poll(self) -> bm.BodyTempRegisters:
-        from pymodbus.exceptions import ModbusException
-
-        try:
-            if not self.client.connected and not self.client.connect():
-                raise ConnectionError("cannot open the port")
-            rr = self.client.read_input_registers(
-                bm.INPUT_START, count=bm.INPUT_COUNT, device_id=self.unit
-            )
-        except (ModbusException, OSError) as exc:
-            self.client.close()
-            raise ConnectionError(str(exc)) from None
-        if rr.isError():
-            raise FrameError("exception", f"device answered with Modbus exception {rr}")
-        return bm.decode_registers(list(rr.registers))
-
-    def step(self) -> None:
-        try:
-            regs = self._poll()
-        except (ConnectionError, FrameError) as exc:
-            self._fails += 1
-            self.errors[getattr(exc, "reason", "no_reply")] += 1
-            if self._fails >= self.fail_after:
-                self._set(
-                    "fault",
-                    f"thermometer {self.id} on {self.url}: {exc}; check the cable, the USB "
-                    f"adapter and the module's address ({self.unit}) and baud rate",
-                )
-                self.client.close()
-                self._stop.wait(self._backoff_s)
-                self._backoff_s = min(self._backoff_s * 2, self.backoff_max_s)
-            return
-        self._fails = 0
-        self._backoff_s = 0.2
-        self._set("ok", None)
-        if regs.fault:
-            self.errors["sensor_fault"] += 1
-        if (
-            self._last_seq is not None
-            and regs.seq != self._last_seq
-            and regs.valid
-            and regs.present
-        ):
-            self._report(
-                Measurement(regs.body_celsius, "body", regs.object_celsius, regs.ambient_celsius)
-            )
-        self._last_seq = regs.seq
-        self._stop.wait(self.poll_s)
-
-    def _close(self) -> None:
-        self.client.close()

@@ -2,8 +2,9 @@
 
 The device simulators open their own port with `serial_for_url` (the device end of a
 `VirtualNullModem`, or a real port) and behave like the modules: the GY-MCU90614 streams
-frames at ~14 Hz, the Optris head answers ``01``/``02``, the Modbus module is a pymodbus
-RTU server with the BODYTEMP-MB/1 register map. All share `Scene`: nobody there (the
+frames at ~14 Hz, the Optris head answers ``01``/``02`` (in the standard or the "hs"
+scale), the Modbus module is a pymodbus RTU server with any `RegisterMap` (BODYTEMP-MB/1 by
+default, or a pyrometer preset such as the Calex PyroUSB). All share `Scene`: nobody there (the
 sensor sees the wall at ambient) or a person with a given temperature.
 """
 
@@ -11,17 +12,23 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import random
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import serial
 
+from devices.serialio.watchdog import DataWatchdog, log_transition
 from devices.thermo import bodytemp_map as bm
 from devices.thermo import gy90614, optris
+from devices.thermo import modbus_maps as mm
 from devices.thermo.base import DeviceState, Measurement, OnMeasurement, OnState
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -110,9 +117,11 @@ class OptrisSimulator(_SerialSim):
         *,
         baudrate: int = 115200,
         address: int | None = None,
+        scale: optris.Scale = "standard",
         scene: Scene | None = None,
     ) -> None:
         self.address = address
+        self.scale: optris.Scale = scale
         self.requests = 0
         super().__init__(url, baudrate, scene)
 
@@ -128,41 +137,56 @@ class OptrisSimulator(_SerialSim):
                     continue
                 if b == optris.CMD_OBJECT:
                     self.requests += 1
-                    self.write_raw(optris.encode_reply(self.scene.object_celsius()))
+                    self.write_raw(optris.encode_reply(self.scene.object_celsius(), self.scale))
                 elif b == optris.CMD_HEAD:
                     self.write_raw(optris.encode_reply(self.scene.ambient_celsius + 3.0))
 
 
-class BodyTempModbusSimulator:
-    """A pymodbus RTU server with the BODYTEMP-MB/1 map, on its own asyncio thread.
+class ModbusThermoSimulator:
+    """A pymodbus RTU server playing a Modbus thermometer, on its own asyncio thread.
 
-    `person(celsius)` completes a measurement (MEAS_SEQ + 1, status valid + present);
-    `leave()` clears presence. The registers are filled on each read by the SimDevice
-    action, from the current scene.
+    With a measurement counter in the map (BODYTEMP-MB/1), `person(celsius)` completes a
+    measurement (MEAS_SEQ + 1, status valid + present) and `leave()` clears presence; with
+    none (a pyrometer preset) the object register simply follows the scene. The registers
+    are filled on each read by the SimDevice action, from the current scene.
     """
 
     def __init__(
-        self, url: str, *, unit: int = 1, baudrate: int = 9600, scene: Scene | None = None
+        self,
+        url: str,
+        *,
+        unit: int = 1,
+        baudrate: int = 9600,
+        scene: Scene | None = None,
+        register_map: mm.RegisterMap | None = None,
     ) -> None:
         from pymodbus.server import ModbusSerialServer
         from pymodbus.simulator import DataType, SimData, SimDevice
 
-        from devices.thermo.drivers import quiet_pymodbus
+        from devices.thermo.modbus import quiet_pymodbus
 
         quiet_pymodbus()
         REGS = DataType.REGISTERS
+        self.map = register_map or mm.PRESETS[mm.DEFAULT_PRESET]
         self.scene = scene or Scene()
         self.seq = 0
         self.distance_mm = 0
         self.reads = 0
         self._loop = asyncio.new_event_loop()
+        block = [SimData(self.map.start, values=[0] * self.map.count, datatype=REGS)]
+        holding = (
+            block
+            if self.map.function == "holding"
+            else [SimData(bm.HOLDING_START, values=list(bm.HOLDING_DEFAULTS), datatype=REGS)]
+        )
+        inputs = block if self.map.function == "input" else [SimData(0, values=[0], datatype=REGS)]
         device = SimDevice(
             id=unit,
             simdata=(
                 [SimData(0, values=[False] * 16, datatype=DataType.BITS)],
                 [SimData(0, values=[False] * 16, datatype=DataType.BITS)],
-                [SimData(bm.HOLDING_START, values=list(bm.HOLDING_DEFAULTS), datatype=REGS)],
-                [SimData(bm.INPUT_START, values=[0] * bm.INPUT_COUNT, datatype=REGS)],
+                holding,
+                inputs,
             ),
             action=self._action,
         )
@@ -187,8 +211,20 @@ class BodyTempModbusSimulator:
         self.distance_mm = 0
 
     def registers(self) -> list[int]:
+        """The register block as the driver reads it (map.start, map.count registers)."""
         present = self.scene.person_celsius is not None
         obj = self.scene.object_celsius()
+        if self.map.name == "bodytemp-mb1":
+            return self._bodytemp(present, obj)
+        if self.map.counts_measurements:
+            status = self.map.status_required if present else 0
+            sample = mm.ModbusSample(obj, self.scene.ambient_celsius, obj, True, status, self.seq)
+        else:
+            sample = mm.ModbusSample(obj, self.scene.ambient_celsius + 3.0, None, True, 0, None)
+        values = mm.encode(self.map, sample)
+        return [values.get(self.map.start + i, 0) for i in range(self.map.count)]
+
+    def _bodytemp(self, present: bool, obj: float) -> list[int]:
         body = self.scene.person_celsius if present else obj
         status = (bm.ST_VALID | bm.ST_PRESENT) if present else bm.ST_VALID
         return bm.encode_registers(
@@ -211,9 +247,11 @@ class BodyTempModbusSimulator:
         registers: list[int],
         set_values: list[int] | list[bool] | None,
     ) -> None:
-        if function_code == 4 and start_address == bm.INPUT_START:
+        fc = 4 if self.map.function == "input" else 3
+        if function_code == fc and address == self.map.start and set_values is None:
             self.reads += 1
-            registers[: bm.INPUT_COUNT] = self.registers()
+            at = self.map.start - start_address
+            registers[at : at + self.map.count] = self.registers()
         return None
 
     def _run(self) -> None:
@@ -241,29 +279,65 @@ class BodyTempModbusSimulator:
         self._thread.join(timeout=5)
 
 
-class SimulatedThermometer:
-    """An in-process `Thermometer` for the demo's simulate mode and for tests."""
+BodyTempModbusSimulator = ModbusThermoSimulator
+"""The default map's simulator under its old name."""
 
-    def __init__(self, id: str, ambient_celsius: float = 24.0) -> None:
+
+class SimulatedThermometer:
+    """An in-process `Thermometer` for the demo's simulate mode and for tests.
+
+    It stands for a module that streams while plugged in; `mute()` makes it stop talking
+    (power lost, adapter still present) and its `DataWatchdog` turns that into a fault after
+    `data_timeout_s`, with the same message shape as the serial drivers; `unmute()` is the
+    first frame again.
+    """
+
+    def __init__(
+        self,
+        id: str,
+        ambient_celsius: float = 24.0,
+        *,
+        data_timeout_s: float = 3.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.id = id
         self.ambient_celsius = ambient_celsius
         self.state: DeviceState = "unknown"
         self.error: str | None = None
+        self.watchdog = DataWatchdog(data_timeout_s, clock)
         self._on_m: OnMeasurement | None = None
         self._on_s: OnState | None = None
+        self._muted = False
+        self._timer: threading.Timer | None = None
+        self._lock = threading.Lock()
 
     def start(self, on_measurement: OnMeasurement, on_state: OnState) -> None:
         self._on_m, self._on_s = on_measurement, on_state
+        self.watchdog.valid()
         self._set("ok", None)
 
     def stop(self) -> None:
         self._on_m = None
+        with self._lock:
+            if self._timer is not None:
+                self._timer.cancel()
 
     def _set(self, state: DeviceState, error: str | None) -> None:
         if state != self.state:
+            log_transition(log, f"thermometer {self.id}", self.state, state, error)
             self.state, self.error = state, error
             if self._on_s:
                 self._on_s(state, error)
+
+    def _expire(self) -> None:
+        with self._lock:
+            if not self._muted or self.watchdog.check() is None:
+                return
+        self._set(
+            "fault",
+            f"thermometer {self.id} (simulated) sends nothing for "
+            f"{self.watchdog.timeout_s:g} s: check the module's power and baud rate",
+        )
 
     # handles
     def person(self, celsius: float) -> None:
@@ -272,6 +346,23 @@ class SimulatedThermometer:
 
     def leave(self) -> None:
         pass
+
+    def mute(self) -> None:
+        """The module stops sending (its last frame is now)."""
+        with self._lock:
+            self._muted = True
+            self.watchdog.valid()
+            self._timer = threading.Timer(self.watchdog.timeout_s, self._expire)
+            self._timer.daemon = True
+            self._timer.start()
+
+    def unmute(self) -> None:
+        with self._lock:
+            self._muted = False
+            if self._timer is not None:
+                self._timer.cancel()
+            self.watchdog.valid()
+        self._set("ok", None)
 
     def unplug(self) -> None:
         self._set("fault", f"thermometer {self.id}: simulated unplug; check the cable")

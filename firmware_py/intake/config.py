@@ -13,7 +13,7 @@ Example (TOML)::
     ready_pin = 23
 
     [devices.thermometer]
-    kind = "gy90614"                     # gy90614 | optris | modbus | simulated
+    kind = "gy90614"                     # gy90614 | gy90615 | optris | modbus | simulated
     port = "/dev/stationkit-thermo"      # any serial_for_url URL: socket://host:port too
 
     [devices.wand]
@@ -72,7 +72,9 @@ class SerialGateConfig(_Model):
     kind: Literal["serial"] = "serial"
     id: Slug = Field("gate-1", description="device id in events and status")
     port: str = Field("/dev/stationkit-gate", min_length=1, description="serial_for_url URL")
-    baudrate: int = Field(9600, description="GATE-ASCII/1 default 9600 8N1")
+    baudrate: Literal[9600, 19200] = Field(
+        9600, description="GATE-ASCII/1: 9600 8N1, 19200 optional"
+    )
     address: int = Field(1, ge=1, le=254, description="gate address on the line")
     heartbeat_timeout_s: float = Field(16, ge=1, le=600, description="silent gate = fault")
 
@@ -88,50 +90,170 @@ GateConfig = Annotated[
 
 
 # -- thermometer -------------------------------------------------------------------------------
+OPTRIS_BAUDS = Literal[9600, 19200, 38400, 57600, 115200]
+"""Optris CT/CSmicro: "9600…115200, set by user" (CT command reference); the standard rates."""
+MODBUS_BAUDS = Literal[1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200]
+"""The standard serial-line Modbus rates (Calex PyroUSB and our BODYTEMP-MB/1: 9600)."""
+
+
+def _data_timeout(default_s: float, why: str) -> Any:
+    return Field(
+        default_s,
+        ge=0.5,
+        le=600,
+        description=f"no valid frame this long while the port is open: fault ({why})",
+    )
+
+
 class _StreamThermo(_Model):
     id: Slug = Field("thermo-1", description="device id in events and status")
     port: str = Field("/dev/stationkit-thermo", min_length=1, description="serial_for_url URL")
     presence_celsius: float = Field(
         30.0, ge=20, le=36, description="object temperature above which someone is there"
     )
-    body_offset_celsius: float = Field(
-        0.0,
+    body_offset_celsius: float | None = Field(
+        None,
         ge=-3,
         le=5,
-        description="added to the forehead object temperature to estimate body temperature; "
-        "calibrate against a clinical thermometer",
+        description="added to the forehead object temperature to estimate body temperature, "
+        "once calibrated against a clinical thermometer; unset: readings are reported as "
+        'mode "surface" (raw skin temperature), never labelled "body"',
     )
 
 
 class Gy90614Config(_StreamThermo):
     kind: Literal["gy90614"] = "gy90614"
     baudrate: Literal[9600, 115200] = Field(9600, description="module UART speed")
+    data_timeout_s: float = _data_timeout(3.0, "the module streams ~14 frames/s")
+
+
+class Gy90615Config(Gy90614Config):
+    """The GY-MCU90615: the same frames, but sold and shipped at 115200 baud."""
+
+    kind: Literal["gy90615"] = "gy90615"  # type: ignore[assignment]
+    baudrate: Literal[9600, 115200] = Field(115200, description="module UART speed")
 
 
 class OptrisConfig(_StreamThermo):
     kind: Literal["optris"] = "optris"
-    baudrate: int = Field(115200, description="factory 115200 8N1")
+    baudrate: OPTRIS_BAUDS = Field(115200, description="factory 115200 8N1")
     address: int | None = Field(None, ge=1, le=15, description="RS-485 multidrop address")
+    scale: Literal["standard", "hs"] = Field(
+        "standard",
+        description='object temperature encoding: standard (raw − 1000) / 10 °C; "hs" heads '
+        "(CSmicro 2Whs, CSlaser hs) (raw − 10000) / 100 °C",
+    )
     poll_ms: float = Field(100, ge=20, le=2000, description="poll period")
+    data_timeout_s: float = _data_timeout(2.0, "polled: ~20 unanswered requests")
+
+
+class ModbusRegistersConfig(_Model):
+    """A register map not among the presets (addresses as in the maker's manual)."""
+
+    function: Literal["input", "holding"] = Field(
+        "input", description="input: read input registers (FC 04); holding: FC 03"
+    )
+    object_register: int = Field(ge=0, le=0xFFFF, description="object temperature address")
+    ambient_register: int | None = Field(
+        None, ge=0, le=0xFFFF, description="ambient / head temperature address"
+    )
+    body_register: int | None = Field(
+        None, ge=0, le=0xFFFF, description="the device's body estimate (needs seq_register)"
+    )
+    status_register: int | None = Field(None, ge=0, le=0xFFFF, description="status word")
+    status_required_mask: int = Field(
+        0, ge=0, le=0xFFFF, description="status bits that must all be set for a valid sample"
+    )
+    status_invalid_mask: int = Field(
+        0, ge=0, le=0xFFFF, description="status bits of which any voids the sample"
+    )
+    seq_register: int | None = Field(
+        None, ge=0, le=0xFFFF, description="measurement counter: +1 per measured person"
+    )
+    celsius_per_count: float = Field(
+        0.1, gt=0, le=10, description="°C per register count: 0.1 for tenths, 0.01 for ×100"
+    )
+    signed: bool = Field(True, description="temperatures are two's-complement int16")
+
+    def to_map(self) -> Any:
+        from devices.thermo.modbus_maps import RegisterMap
+
+        return RegisterMap(
+            "custom",
+            self.function,
+            object_register=self.object_register,
+            ambient_register=self.ambient_register,
+            body_register=self.body_register,
+            status_register=self.status_register,
+            status_required=self.status_required_mask,
+            status_invalid=self.status_invalid_mask,
+            seq_register=self.seq_register,
+            celsius_per_count=self.celsius_per_count,
+            signed=self.signed,
+            source="site configuration",
+        )
+
+    @model_validator(mode="after")
+    def _check(self) -> ModbusRegistersConfig:
+        self.to_map()  # RegisterMap's own checks (span, body needs a counter) as ValueError
+        return self
 
 
 class ModbusThermoConfig(_Model):
     kind: Literal["modbus"] = "modbus"
     id: Slug = Field("thermo-1", description="device id in events and status")
     port: str = Field("/dev/stationkit-thermo", min_length=1, description="serial_for_url URL")
-    baudrate: int = Field(9600, description="line speed")
+    baudrate: MODBUS_BAUDS = Field(9600, description="line speed")
     parity: Literal["N", "E", "O"] = Field("N", description="Modbus spec default is E")
     unit: int = Field(1, ge=1, le=247, description="slave address")
     poll_ms: float = Field(200, ge=50, le=5000, description="poll period")
+    data_timeout_s: float = _data_timeout(3.0, "polled: six or more lost polls")
+    preset: Literal["bodytemp-mb1", "calex-pyrousb", "calex-pyrominibus", "custom"] = Field(
+        "bodytemp-mb1",
+        description="register map: a published one (docs/devices/thermometers.md) or custom",
+    )
+    registers: ModbusRegistersConfig | None = Field(
+        None, description='the register map when preset = "custom"'
+    )
+    presence_celsius: float = Field(
+        30.0, ge=20, le=36, description="maps without a measurement counter: someone is there"
+    )
+    body_offset_celsius: float | None = Field(
+        None,
+        ge=-3,
+        le=5,
+        description="maps without a body register: added to the object temperature once "
+        'calibrated; unset: mode "surface"',
+    )
+
+    @model_validator(mode="after")
+    def _map(self) -> ModbusThermoConfig:
+        if self.preset == "custom" and self.registers is None:
+            raise ValueError('preset = "custom" needs a [registers] table with the map')
+        if self.preset != "custom" and self.registers is not None:
+            raise ValueError(
+                f'registers are given but preset = "{self.preset}": set preset = "custom" '
+                "to use them, or remove them"
+            )
+        return self
+
+    def register_map(self) -> Any:
+        """The `devices.thermo.modbus_maps.RegisterMap` this config describes."""
+        if self.registers is not None:
+            return self.registers.to_map()
+        from devices.thermo.modbus_maps import PRESETS
+
+        return PRESETS[self.preset]
 
 
 class SimulatedThermoConfig(_Model):
     kind: Literal["simulated"] = "simulated"
     id: Slug = Field("thermo-1", description="device id in events and status")
+    data_timeout_s: float = _data_timeout(3.0, "the simulator's mute() handle")
 
 
 ThermoConfig = Annotated[
-    Gy90614Config | OptrisConfig | ModbusThermoConfig | SimulatedThermoConfig,
+    Gy90614Config | Gy90615Config | OptrisConfig | ModbusThermoConfig | SimulatedThermoConfig,
     Field(discriminator="kind"),
 ]
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from typing import Any
 
@@ -10,6 +11,8 @@ from devices.gate.signals import DeskSignals, GpioDeskSignals, RecordingDeskSign
 from devices.thermo.base import MeasurementDetector, Thermometer
 from devices.wand.keys import GpioWandKeys, SimulatedWandKeys, WandKeys
 from firmware_py.intake import config as c
+
+log = logging.getLogger(__name__)
 
 
 class IntakeConfigError(ValueError):
@@ -65,26 +68,42 @@ def build_gate(cfg: Any, pin_factory: Any) -> Gate:
 
 
 def build_thermometer(cfg: Any) -> Thermometer:
-    if isinstance(cfg, c.Gy90614Config | c.OptrisConfig):
+    if isinstance(cfg, c.Gy90614Config | c.OptrisConfig | c.ModbusThermoConfig):
         det = MeasurementDetector(
             presence_celsius=cfg.presence_celsius, body_offset_celsius=cfg.body_offset_celsius
         )
-        from devices.thermo import drivers
-
-        if isinstance(cfg, c.Gy90614Config):
-            return drivers.Gy90614Thermometer(
-                cfg.id, url=cfg.port, baudrate=cfg.baudrate, detector=det
+        if cfg.body_offset_celsius is None and not _has_body_estimate(cfg):
+            log.warning(
+                "thermometer %s: body_offset_celsius is not set, so readings are reported as "
+                'mode "surface" (raw skin temperature, 1-3 °C below body); calibrate against '
+                "a clinical thermometer and set it (docs/devices/thermometers.md)",
+                cfg.id,
             )
-        return drivers.OptrisThermometer(
+    if isinstance(cfg, c.Gy90614Config):  # and the GY-MCU90615, a subclass
+        from devices.thermo.drivers import Gy90614Thermometer
+
+        return Gy90614Thermometer(
+            cfg.id,
+            url=cfg.port,
+            baudrate=cfg.baudrate,
+            detector=det,
+            data_timeout_s=cfg.data_timeout_s,
+        )
+    if isinstance(cfg, c.OptrisConfig):
+        from devices.thermo.drivers import OptrisThermometer
+
+        return OptrisThermometer(
             cfg.id,
             url=cfg.port,
             baudrate=cfg.baudrate,
             address=cfg.address,
+            scale=cfg.scale,
             poll_s=cfg.poll_ms / 1000,
             detector=det,
+            data_timeout_s=cfg.data_timeout_s,
         )
     if isinstance(cfg, c.ModbusThermoConfig):
-        from devices.thermo.drivers import ModbusThermometer
+        from devices.thermo.modbus import ModbusThermometer
 
         return ModbusThermometer(
             cfg.id,
@@ -92,11 +111,19 @@ def build_thermometer(cfg: Any) -> Thermometer:
             baudrate=cfg.baudrate,
             parity=cfg.parity,
             unit=cfg.unit,
+            register_map=cfg.register_map(),
+            detector=det,
             poll_s=cfg.poll_ms / 1000,
+            data_timeout_s=cfg.data_timeout_s,
         )
     from devices.thermo.sim import SimulatedThermometer
 
-    return SimulatedThermometer(cfg.id)
+    return SimulatedThermometer(cfg.id, data_timeout_s=cfg.data_timeout_s)
+
+
+def _has_body_estimate(cfg: Any) -> bool:
+    """The Modbus maps with a body register give the device's own estimate."""
+    return isinstance(cfg, c.ModbusThermoConfig) and cfg.register_map().body_register is not None
 
 
 def build_devices(config: c.IntakeConfig, *, pin_factory: Any = None) -> IntakeDevices:

@@ -19,7 +19,8 @@ from devices.gate.serial_gate import SerialGate
 from devices.gate.sim import GateAsciiSimulator, SimulatedGate
 from devices.serialio.virtual import VirtualNullModem
 from devices.thermo.base import MeasurementDetector
-from devices.thermo.drivers import Gy90614Thermometer, ModbusThermometer, OptrisThermometer
+from devices.thermo.drivers import Gy90614Thermometer, OptrisThermometer
+from devices.thermo.modbus import ModbusThermometer
 from devices.thermo.sim import (
     BodyTempModbusSimulator,
     GyModuleSimulator,
@@ -55,31 +56,81 @@ class Recorder:
             self.states.append((state, error))
 
 
+class WrongBaudDevice:
+    """A module at another baud rate, as the host sees it: a stream of bytes that never
+    parse (framing garbage: 0x80/0xF8/0xFE, no header, no Modbus unit 1, no 2-byte reply)."""
+
+    PATTERN = bytes.fromhex("80f8fe80f8fef880")
+
+    def __init__(self, url: str) -> None:
+        import serial
+
+        self.ser = serial.serial_for_url(url, baudrate=9600, timeout=0.01)
+        self.sent = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="wrong-baud", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.wait(0.01):
+            self.ser.read(64)  # requests are lost in the wrong baud too
+            self.ser.write(self.PATTERN)
+            self.sent += len(self.PATTERN)
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=2)
+        self.ser.close()
+
+
 class ThermoHarness:
-    def __init__(self, kind: str, tmp: Path) -> None:
+    """`data_timeout_s` is the driver's watchdog; `silent=True` starts with the adapter
+    present but no module behind it (the simulator starts with `unmute()`)."""
+
+    def __init__(
+        self,
+        kind: str,
+        tmp: Path,
+        *,
+        data_timeout_s: float = 3.0,
+        silent: bool = False,
+        optris_scale: str = "standard",
+        sim_scale: str = "standard",
+    ) -> None:
         self.kind = kind
         self.rec = Recorder()
         self.modem: VirtualNullModem | None = None
-        self.sim: Any
-        det = MeasurementDetector(stable_samples=3)
+        self.sim: Any = None
+        self.wrong: WrongBaudDevice | None = None
+        # a site calibrated to offset 0.0 (uncalibrated readings would be mode="surface")
+        det = MeasurementDetector(stable_samples=3, body_offset_celsius=0.0)
+        timeout = {"data_timeout_s": data_timeout_s}
+        self._make_sim: Callable[[], Any]
         if kind == "simulated":
-            self.sim = SimulatedThermometer("thermo-1")
+            self.sim = SimulatedThermometer("thermo-1", **timeout)
             self.driver: Any = self.sim
         else:
             self.modem = VirtualNullModem(tmp / "stationkit-thermo", tmp / "thermo-device")
             url, dev = self.modem.host_path, self.modem.device_path
-            fast = {"backoff_max_s": 0.4}
+            fast = {"backoff_max_s": 0.4, **timeout}
             if kind == "gy90614":
-                self.sim = GyModuleSimulator(dev, rate_hz=50)
+                self._make_sim = lambda: GyModuleSimulator(dev, rate_hz=50)
                 self.driver = Gy90614Thermometer("thermo-1", url=url, detector=det, **fast)
             elif kind == "optris":
-                self.sim = OptrisSimulator(dev)
+                self._make_sim = lambda: OptrisSimulator(dev, scale=sim_scale)  # type: ignore[arg-type]
                 self.driver = OptrisThermometer(
-                    "thermo-1", url=url, detector=det, poll_s=0.02, **fast
+                    "thermo-1",
+                    url=url,
+                    detector=det,
+                    poll_s=0.02,
+                    scale=optris_scale,  # type: ignore[arg-type]
+                    **fast,
                 )
             else:
-                self.sim = BodyTempModbusSimulator(dev)
+                self._make_sim = lambda: BodyTempModbusSimulator(dev)
                 self.driver = ModbusThermometer("thermo-1", url=url, poll_s=0.03, **fast)
+            if not silent:
+                self.sim = self._make_sim()
         self.driver.start(self.rec.on_item, self.rec.on_state)
 
     @property
@@ -106,14 +157,41 @@ class ThermoHarness:
         else:
             self.sim.replug()
 
+    def mute(self) -> None:
+        """The module stops talking (power lost); the adapter stays plugged in."""
+        if self.kind == "simulated":
+            self.sim.mute()
+        elif self.sim is not None:
+            self.sim.close()
+            self.sim = None
+
+    def unmute(self) -> None:
+        """The module talks again (a fresh simulator on the device end)."""
+        if self.kind == "simulated":
+            self.sim.unmute()
+            return
+        if self.wrong is not None:
+            self.wrong.close()
+            self.wrong = None
+        if self.sim is None:
+            self.sim = self._make_sim()
+
+    def wrong_baud(self) -> None:
+        """The module is replaced by one at another baud rate (garbage on the line)."""
+        assert self.modem is not None, "the in-process simulator has no line"
+        self.mute()
+        self.wrong = WrongBaudDevice(self.modem.device_path)
+
     def garbage(self, raw: bytes) -> None:
         assert self.modem is not None, "the in-process simulator has no line"
         self.modem.inject(raw)
 
     def close(self) -> None:
         self.driver.stop()
-        if self.kind != "simulated":
+        if self.kind != "simulated" and self.sim is not None:
             self.sim.close()
+        if self.wrong is not None:
+            self.wrong.close()
         if self.modem is not None:
             self.modem.close()
 
