@@ -9,7 +9,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from devices.contract.broker_url import BrokerUrl, parse_broker_url
-from firmware_py.config_file import load_toml
+from devices.runtime.config_file import load_toml
 from gateway.alerts.config import AlertsConfig
 from gateway.auth.settings import AuthSettings
 from gateway.notify.config import NotifyConfig

@@ -29,7 +29,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from devices.camera.analyzer import AnalyzerSettings
 from devices.contract.models.base import Slug
-from firmware_py.config_file import TimeZoneName
+from devices.runtime.config_file import TimeZoneName
 
 Fraction = Annotated[float, Field(ge=0.0, le=1.0)]
 PointCfg = tuple[Fraction, Fraction]

@@ -7,14 +7,14 @@ import logging
 from pathlib import Path
 
 from devices.contract import topics
+from devices.runtime.config_file import ConfigError, load_toml
+from devices.runtime.systemd import run_until_signal
 from firmware_py.agent import NodeAgent, offline_status
 from firmware_py.app import NodeApp
 from firmware_py.bus import PahoBus, TlsFiles, Will
 from firmware_py.config import NodeConfig
-from firmware_py.config_file import ConfigError, load_toml
 from firmware_py.outbox import Outbox
 from firmware_py.sim import CheckSimulator
-from firmware_py.systemd import run_until_signal
 
 
 def build_agent(cfg: NodeConfig) -> NodeAgent:

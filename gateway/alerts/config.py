@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from firmware_py.config_file import TimeZoneName
+from devices.runtime.config_file import TimeZoneName
 
 Severity = Literal["critical", "major", "minor", "warning", "info"]
 SEVERITIES: tuple[Severity, ...] = ("critical", "major", "minor", "warning", "info")

@@ -6,8 +6,8 @@ import argparse
 import logging
 from pathlib import Path
 
-from firmware_py.config_file import ConfigError
-from firmware_py.systemd import run_until_signal
+from devices.runtime.config_file import ConfigError
+from devices.runtime.systemd import run_until_signal
 from gateway.auth.tokens import ROLES, create_token
 from gateway.config import load_settings
 from gateway.store.db import open_store

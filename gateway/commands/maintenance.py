@@ -51,7 +51,7 @@ def run_restore(args: argparse.Namespace) -> int:
 
 
 def run_retention(args: argparse.Namespace) -> int:
-    from firmware_py.config_file import ConfigError, load_toml
+    from devices.runtime.config_file import ConfigError, load_toml
     from gateway.maintenance.media import purge_media
     from gateway.maintenance.retention import (
         RetentionPolicy,

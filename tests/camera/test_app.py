@@ -13,10 +13,10 @@ from devices.camera.synthetic import SyntheticSource, Walker
 from devices.contract.codec import new_id
 from devices.contract.media import sniff
 from devices.contract.models import Command
+from devices.runtime.config_file import ConfigError, load_toml
 from firmware_py.app import NodeApp
 from firmware_py.camera.app import CameraApp
 from firmware_py.camera.config import CameraNodeConfig
-from firmware_py.config_file import ConfigError, load_toml
 from tests.camera.fakes import FakeContext
 
 pytestmark = pytest.mark.slow  # the camera app's real threads on a real-time synthetic camera

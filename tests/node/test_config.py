@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from devices.runtime.config_file import ConfigError, load_toml
 from firmware_py.config import NodeConfig
-from firmware_py.config_file import ConfigError, load_toml
 from gateway.config import load_settings
 
 

@@ -1,4 +1,4 @@
-"""firmware_py.systemd speaks the sd_notify protocol to a real datagram socket."""
+"""devices.runtime.systemd speaks the sd_notify protocol to a real datagram socket."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from firmware_py import systemd
+from devices.runtime import systemd
 from tests.support.mosquitto import Broker
 from tests.support.net import free_port
 from tests.support.stack import spawn_gateway

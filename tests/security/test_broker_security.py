@@ -238,9 +238,9 @@ def test_the_node_agent_runs_from_its_bundle_over_tls(site: SecureSite, tmp_path
     import shutil
     from pathlib import PurePosixPath
 
+    from devices.runtime.config_file import load_toml
     from firmware_py.commands.node import build_agent
     from firmware_py.config import NodeConfig
-    from firmware_py.config_file import load_toml
 
     node_etc = tmp_path / "node-etc"
     creds = site.prov.provision_node("s1", "desk-1", node_root=PurePosixPath(node_etc))

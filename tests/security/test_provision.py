@@ -9,8 +9,8 @@ from pathlib import Path, PurePosixPath
 import pytest
 from cryptography import x509
 
+from devices.runtime.config_file import load_toml
 from firmware_py.config import NodeConfig
-from firmware_py.config_file import load_toml
 from gateway.provision import mosquitto, pki
 from gateway.provision.layout import Layout
 from gateway.provision.provisioner import Provisioner, ProvisionError
