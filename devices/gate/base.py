@@ -6,7 +6,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
-DeviceState = Literal["ok", "fault", "unknown"]
+from devices.base import DeviceState, OnState
+
 Direction = Literal["in", "out", "unknown"]
 
 
@@ -31,7 +32,6 @@ class GateAlarm:
 
 GateEvent = GatePassage | GateAlarm
 OnGateEvent = Callable[[GateEvent], None]
-OnState = Callable[[DeviceState, str | None], None]
 
 
 class Gate(Protocol):

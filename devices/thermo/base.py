@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
-DeviceState = Literal["ok", "fault", "unknown"]
+from devices.base import DeviceState, OnState
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,7 +28,6 @@ class Measurement:
 
 
 OnMeasurement = Callable[[Measurement], None]
-OnState = Callable[[DeviceState, str | None], None]
 
 
 class Thermometer(Protocol):

@@ -13,10 +13,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
+from devices.base import DeviceState, OnState
 from devices.gpio.debounce import DebouncedInput
 from devices.gpio.ticker import Ticker
 
-DeviceState = Literal["ok", "fault", "unknown"]
 WandResult = Literal["clear", "metal_found"]
 
 
@@ -32,7 +32,6 @@ class Holster:
 
 WandEvent = WandKey | Holster
 OnWandEvent = Callable[[WandEvent], None]
-OnState = Callable[[DeviceState, str | None], None]
 
 
 class WandKeys(Protocol):
