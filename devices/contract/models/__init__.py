@@ -17,6 +17,7 @@ from devices.contract.models.common import (
     ManualData,
     Status,
 )
+from devices.contract.models.stored import Stored, to_ranges
 from devices.contract.models.events import EVENT_ADAPTER, EVENT_MODELS, KINDS, Envelope, Event
 from devices.contract.models.intake import (
     CheckData,
@@ -51,8 +52,10 @@ __all__ = [
     "Payload",
     "PeopleData",
     "Status",
+    "Stored",
     "TamperData",
     "TemperatureData",
     "TemperatureReading",
+    "to_ranges",
     "utc_now",
 ]
