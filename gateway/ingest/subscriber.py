@@ -21,8 +21,8 @@ import paho.mqtt.client as mqtt
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
-from devices.contract.broker_url import BrokerUrl
 from devices.contract import codec, topics
+from devices.contract.broker_url import BrokerUrl
 from devices.contract.models import Stored, to_ranges
 from devices.contract.models.stored import MAX_RANGES
 from devices.contract.topics import SUBSCRIBE_ALL

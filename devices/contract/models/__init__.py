@@ -17,7 +17,6 @@ from devices.contract.models.common import (
     ManualData,
     Status,
 )
-from devices.contract.models.stored import Stored, to_ranges
 from devices.contract.models.events import EVENT_ADAPTER, EVENT_MODELS, KINDS, Envelope, Event
 from devices.contract.models.intake import (
     CheckData,
@@ -28,6 +27,7 @@ from devices.contract.models.intake import (
     TemperatureData,
     TemperatureReading,
 )
+from devices.contract.models.stored import Stored, to_ranges
 
 __all__ = [
     "EVENT_ADAPTER",
