@@ -70,7 +70,8 @@ class OutboxPublisher:
         self._probe: int | None = None  # events the round may still send; None: any
         self._resend_wait = resend_after_s
         self._head: int | None = None  # lowest seq waiting, when last looked at
-        self._head_since = clock()  # when the head last moved (or the last round began)
+        self._head_since = clock()  # when the head last moved
+        self._round_since = self._head_since  # ... or, if later, when the last round began
         self._reconnected = False
         self._wake = threading.Event()
         self._stop = threading.Event()
@@ -164,6 +165,7 @@ class OutboxPublisher:
         head = self._outbox.lowest_seq()
         if head != self._head:
             self._head, self._head_since = head, self._clock()
+            self._round_since = self._head_since
             self._resend_wait = self._resend_after
 
     def _maybe_resend(self) -> None:
@@ -173,7 +175,7 @@ class OutboxPublisher:
             self._reconnected = False
             if self._head is not None:
                 self._start_round("reconnected", now)
-        elif handed and now - self._head_since >= self._resend_wait:
+        elif handed and now - self._round_since >= self._resend_wait:
             self._start_round(f"nothing confirmed for {self._resend_wait:.0f} s", now)
             self._resend_wait = min(2 * self._resend_wait, self._resend_max)
 
@@ -186,7 +188,7 @@ class OutboxPublisher:
         )
         self._round = 0
         self._probe = self._resend_batch
-        self._head_since = now
+        self._round_since = now
         self.resend_rounds += 1
 
     def _fill_window(self) -> None:

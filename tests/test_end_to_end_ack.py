@@ -3,9 +3,12 @@ every event until the gateway says it is stored, whatever the broker acknowledge
 
 from __future__ import annotations
 
+import json
+import threading
 import time
 from pathlib import Path
 
+import paho.mqtt.client as mqtt
 import pytest
 
 from tests.support.e2e import confirming_agent, stored_counts
@@ -69,3 +72,84 @@ def test_events_the_broker_lost_are_sent_again_and_stored_once(
         agent.stop()
     counts = stored_counts(db, "s1", "desk-1")
     assert counts.exactly_once(N), counts
+
+
+class OldGateway:
+    """A v1.0 gateway as far as a node can tell: reads every event, never sends a stored-ack."""
+
+    def __init__(self, broker: Broker) -> None:
+        self.ids: list[str] = []
+        self.lock = threading.Lock()
+        user = "old-gateway"
+        password = broker.users.get(user) or broker.add_user(user)
+        self.c = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=user)
+        self.c.username_pw_set(user, password)
+        self.c.on_message = self._on_message
+        self.c.connect("127.0.0.1", broker.port)
+        self.c.subscribe("stationkit/v1/+/+/event/+", qos=1)
+        self.c.loop_start()
+
+    def _on_message(self, _c: mqtt.Client, _u: object, msg: mqtt.MQTTMessage) -> None:
+        with self.lock:
+            self.ids.append(json.loads(msg.payload)["id"])
+
+    def distinct(self) -> int:
+        with self.lock:
+            return len(set(self.ids))
+
+    def close(self) -> None:
+        self.c.loop_stop()
+        self.c.disconnect()
+
+
+def test_with_a_gateway_that_never_confirms_new_events_flow_and_the_node_reports_a_fault(
+    broker: Broker, tmp_path: Path
+) -> None:
+    old = OldGateway(broker)
+    agent = confirming_agent(
+        broker,
+        "s1",
+        "desk-1",
+        tmp_path / "outbox.db",
+        resend_after_s=1,
+        resend_max_s=1,
+        resend_batch=10,
+        unconfirmed_fault_s=2,
+    )
+    agent.start()
+    try:
+        wait_for(lambda: agent.bus.connected, 10, "node connected")
+        for i in range(N):
+            agent.emit("door", {"door": "front", "open": i % 2 == 0})
+        wait_for(lambda: old.distinct() == N, 10, "old gateway got the first events")
+        time.sleep(2.5)  # re-send rounds run (10 events each) and find no confirmation
+        assert agent.publisher.resend_rounds >= 2
+        for i in range(N):
+            agent.emit("door", {"door": "back", "open": i % 2 == 0})
+        # new events are not held back behind the unconfirmed ones
+        wait_for(lambda: old.distinct() == 2 * N, 10, "old gateway got the new events")
+        assert agent.outbox.depth == 2 * N  # all kept: nobody said they are stored
+        assert agent.devices()["outbox"] == "fault"  # and the node says so
+        with old.lock:  # re-sends are bounded by the round size
+            assert len(old.ids) <= 2 * N + 10 * (agent.publisher.resend_rounds + 1)
+    finally:
+        agent.stop()
+        old.close()
+
+
+def test_broker_confirmation_mode_for_old_gateways_deletes_on_puback(
+    broker: Broker, tmp_path: Path
+) -> None:
+    old = OldGateway(broker)
+    agent = confirming_agent(broker, "s1", "desk-1", tmp_path / "outbox.db", confirm="broker")
+    agent.start()
+    try:
+        wait_for(lambda: agent.bus.connected, 10, "node connected")
+        for i in range(N):
+            agent.emit("door", {"door": "front", "open": i % 2 == 0})
+        wait_for(lambda: agent.outbox.depth == 0, 10, "outbox emptied by PUBACKs")
+        wait_for(lambda: old.distinct() == N, 10, "old gateway got them")
+        assert "outbox" not in agent.devices()
+    finally:
+        agent.stop()
+        old.close()

@@ -6,6 +6,7 @@ from __future__ import annotations
 import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from devices.contract import topics
 from devices.contract.broker_url import BrokerUrl
@@ -23,8 +24,10 @@ def confirming_agent(
     *,
     resend_after_s: float = 2.0,
     resend_max_s: float = 4.0,
+    **options: Any,
 ) -> NodeAgent:
-    """A node agent in `confirm = "gateway"` mode (the default) with short re-send timings."""
+    """A node agent (`confirm = "gateway"` unless `options` say otherwise) with short re-send
+    timings; `options` are further NodeAgent arguments."""
     user = f"{site}.{node}"
     if user not in broker.users:
         broker.add_node(site, node)
@@ -37,6 +40,7 @@ def confirming_agent(
         outbox=Outbox(outbox),
         resend_after_s=resend_after_s,
         resend_max_s=resend_max_s,
+        **options,
     )
 
 
