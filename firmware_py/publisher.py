@@ -70,7 +70,7 @@ class OutboxPublisher:
         self._probe: int | None = None  # events the round may still send; None: any
         self._resend_wait = resend_after_s
         self._head: int | None = None  # lowest seq waiting, when last looked at
-        self._head_since = clock()  # when the head last moved
+        self._head_since = clock()  # when a confirmation last moved the head
         self._round_since = self._head_since  # ... or, if later, when the last round began
         self._reconnected = False
         self._wake = threading.Event()
@@ -157,16 +157,20 @@ class OutboxPublisher:
                 ranges += self._stored.get_nowait()
             except queue.Empty:
                 break
-        if ranges:
-            removed = self._outbox.confirm(sorted(ranges))
+        removed = self._outbox.confirm(sorted(ranges)) if ranges else 0
+        if removed:
             self.confirmed += removed
-            if removed:
-                self._probe = None  # the gateway is there: send freely again
+            self._probe = None  # the gateway is there: send freely again
         head = self._outbox.lowest_seq()
-        if head != self._head:
-            self._head, self._head_since = head, self._clock()
-            self._round_since = self._head_since
+        if head == self._head:
+            return
+        # The oldest event moved on. Only a confirmation (or a first event after an empty
+        # outbox) is progress: the bounds dropping the oldest with a gateway that never
+        # confirms must not reset the re-send backoff nor hide the fault.
+        if removed or self._head is None or head is None:
+            self._head_since = self._round_since = self._clock()
             self._resend_wait = self._resend_after
+        self._head = head
 
     def _maybe_resend(self) -> None:
         now = self._clock()

@@ -153,3 +153,35 @@ def test_broker_confirmation_mode_for_old_gateways_deletes_on_puback(
     finally:
         agent.stop()
         old.close()
+
+
+def test_a_full_outbox_that_nobody_confirms_keeps_its_fault_and_its_backoff(
+    broker: Broker, tmp_path: Path
+) -> None:
+    """The bounds dropping the oldest events move the outbox's head, but that is no progress."""
+    old = OldGateway(broker)
+    agent = confirming_agent(
+        broker,
+        "s1",
+        "desk-1",
+        tmp_path / "outbox.db",
+        resend_after_s=1,
+        resend_max_s=60,
+        resend_batch=10,
+        unconfirmed_fault_s=2,
+    )
+    agent.outbox.max_events = 20
+    agent.start()
+    try:
+        wait_for(lambda: agent.bus.connected, 10, "node connected")
+        deadline = time.monotonic() + 4.5
+        while time.monotonic() < deadline:  # a steady trickle: each event drops the oldest
+            agent.emit("door", {"door": "front", "open": True})
+            time.sleep(0.05)
+        assert agent.outbox.depth == 20 and agent.outbox.dropped > 0
+        assert agent.devices()["outbox"] == "fault"
+        # backoff 1, 2, 4 s ...: at most three rounds in 4.5 s (a reset each drop: ~4)
+        assert 1 <= agent.publisher.resend_rounds <= 3, agent.publisher.resend_rounds
+    finally:
+        agent.stop()
+        old.close()
