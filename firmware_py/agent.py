@@ -15,13 +15,22 @@ from typing import Any
 
 from devices.contract import codec, topics
 from devices.contract.errors import ContractError
-from devices.contract.models import Ack, Command, DeviceState, Envelope, Heartbeat, Payload, Status
+from devices.contract.models import (
+    Ack,
+    Command,
+    DeviceState,
+    Envelope,
+    Heartbeat,
+    Payload,
+    Status,
+    Stored,
+)
 from devices.contract.models import utc_now as now
 from firmware_py import __version__
 from firmware_py.app import NodeApp
 from firmware_py.bus import MessageBus
 from firmware_py.outbox import Outbox, OutboxFull
-from firmware_py.publisher import OutboxPublisher
+from firmware_py.publisher import ConfirmBy, OutboxPublisher
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +52,11 @@ class NodeAgent:
         apps: list[NodeApp] | None = None,
         heartbeat_s: float = 15.0,
         window: int = 100,
+        confirm: ConfirmBy = "gateway",
+        resend_after_s: float = 30.0,
+        resend_max_s: float = 600.0,
+        resend_batch: int = 500,
+        unconfirmed_fault_s: float = 900.0,
     ) -> None:
         self.site = topics.check_slug(site, "site")
         self.node = topics.check_slug(node, "node")
@@ -50,7 +64,17 @@ class NodeAgent:
         self.outbox = outbox
         self.apps = list(apps or [])
         self.heartbeat_s = heartbeat_s
-        self.publisher = OutboxPublisher(outbox, bus, window=window)
+        self.publisher = OutboxPublisher(
+            outbox,
+            bus,
+            window=window,
+            confirm=confirm,
+            resend_after_s=resend_after_s,
+            resend_max_s=resend_max_s,
+            resend_batch=resend_batch,
+        )
+        self.unconfirmed_fault_s = unconfirmed_fault_s
+        self.bad_stored = 0  # stored-acks that did not decode (counted, ignored)
         self.started = time.monotonic()
         self.outbox_fault: str | None = None
         self.bad_commands = 0
@@ -96,6 +120,8 @@ class NodeAgent:
     def start(self) -> None:
         self.bus.on_connect = self._on_connect
         self.bus.subscribe(topics.cmd(self.site, self.node), self._on_command, qos=1)
+        if self.publisher.confirm_by == "gateway":
+            self.bus.subscribe(topics.stored(self.site, self.node), self._on_stored, qos=1)
         self.publisher.start()
         self.bus.start()
         for app in self.apps:
@@ -137,6 +163,10 @@ class NodeAgent:
             states.update(app.devices())
         if self.outbox_fault or self.outbox.full:  # dropping or holding events: a fault
             states["outbox"] = "fault"
+        elif self.publisher.unconfirmed_for_s() > self.unconfirmed_fault_s:
+            # Events wait and the gateway confirms none: it is down, or older than contract
+            # v1.1 (then set `confirm = "broker"` until it is upgraded; docs/mqtt.md).
+            states["outbox"] = "fault"
         return states
 
     # bus callbacks --------------------------------------------------------------------------
@@ -146,7 +176,16 @@ class NodeAgent:
         self.bus.publish(
             topics.status(self.site, self.node), codec.encode(status), qos=1, retain=True
         )
-        self.publisher.wake()
+        self.publisher.reconnected()
+
+    def _on_stored(self, _topic: str, payload: bytes) -> None:
+        try:
+            stored = codec.decode(Stored, payload)
+        except ContractError as exc:
+            self.bad_stored += 1
+            log.warning("ignored malformed stored-ack: %s", exc)
+            return
+        self.publisher.on_stored([(first, last) for first, last in stored.seqs])
 
     def _on_command(self, _topic: str, payload: bytes) -> None:
         try:

@@ -1,5 +1,7 @@
 """The node's durable outbox: every event is on disk before it is sent, and leaves the disk
-only when the broker has acknowledged it (QoS 1 PUBACK).
+only when the gateway has confirmed it is in its database (`confirm`, the end-to-end
+acknowledgement of contract v1.1) — or, with `confirm = "broker"` for a gateway older than
+that, when the broker has acknowledged it (QoS 1 PUBACK, `acknowledge`).
 
 One SQLite file (WAL, synchronous=FULL so a committed event survives power loss). `seq` is
 allocated in the same transaction as the insert and keeps counting across restarts, so the
@@ -285,11 +287,36 @@ class Outbox:
         return [Pending(r[0], r[1], r[2], bytes(r[3])) for r in rows]
 
     def acknowledge(self, seqs: list[int]) -> None:
-        """The broker acknowledged these: remove them from disk."""
+        """These are delivered (broker PUBACK in `confirm = "broker"` mode): remove them."""
         if not seqs:
             return
         with self._lock:
             self._db.executemany("DELETE FROM outbox WHERE seq=?", [(s,) for s in seqs])
+
+    def confirm(self, ranges: list[tuple[int, int]]) -> int:
+        """The gateway holds the events with these inclusive seq ranges: remove them from disk.
+        Returns how many were still here (0 for a confirmation heard twice)."""
+        if not ranges:
+            return 0
+        with self._lock:
+            before = self._db.total_changes
+            self._db.execute("BEGIN IMMEDIATE")  # one fsync for the whole message
+            try:
+                self._db.executemany("DELETE FROM outbox WHERE seq BETWEEN ? AND ?", ranges)
+                self._db.execute("COMMIT")
+            except BaseException:
+                if self._db.in_transaction:
+                    self._db.execute("ROLLBACK")
+                raise
+            return self._db.total_changes - before
+
+    def lowest_seq(self) -> int | None:
+        """Seq of the oldest event still waiting (on disk or held in memory), None if none."""
+        with self._lock:
+            row = self._db.execute("SELECT min(seq) FROM outbox").fetchone()
+            if row[0] is not None:
+                return int(row[0])
+            return self._spill[0][0] if self._spill else None
 
     def _count(self) -> int:
         return int(self._db.execute("SELECT count(*) FROM outbox").fetchone()[0])

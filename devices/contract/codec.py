@@ -25,6 +25,7 @@ from devices.contract.models import (
     Heartbeat,
     Payload,
     Status,
+    Stored,
 )
 
 MAX_JSON_BYTES = 256 * 1024
@@ -148,6 +149,7 @@ PAYLOAD_MODELS: dict[str, type[Payload]] = {
     "heartbeat": Heartbeat,
     "cmd": Command,
     "ack": Ack,
+    "stored": Stored,
 }
 
 

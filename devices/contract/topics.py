@@ -1,7 +1,9 @@
 """Build and parse every MQTT topic of wire contract v1.
 
 All topics start with ``stationkit/v1/{site}/{node}/``; ``site`` and ``node`` are slugs
-(``[a-z0-9][a-z0-9-]{0,31}``). The gateway publishes alerts as node ``gateway``.
+(``[a-z0-9][a-z0-9-]{0,31}``). The gateway publishes alerts as node ``gateway``, and on
+``{site}/{node}/stored`` tells one node which of its events it has committed (contract v1.1,
+docs/mqtt.md "End-to-end acknowledgement"; older nodes never subscribe to it).
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ class Channel(StrEnum):
     CMD = "cmd"
     ACK = "ack"
     ALERT = "alert"
+    STORED = "stored"
 
 
 # Channels followed by exactly one more level, and what that level names.
@@ -91,6 +94,11 @@ def cmd(site: str, node: str) -> str:
 
 def ack(site: str, node: str) -> str:
     return _build(site, node, Channel.ACK)
+
+
+def stored(site: str, node: str) -> str:
+    """Gateway -> one node: the seqs of its events now committed (`models.Stored`)."""
+    return _build(site, node, Channel.STORED)
 
 
 def alert(site: str) -> str:

@@ -63,6 +63,11 @@ def build_agent(cfg: NodeConfig) -> NodeAgent:
         apps=apps,
         heartbeat_s=cfg.heartbeat.interval_s,
         window=cfg.outbox.window,
+        confirm=cfg.outbox.confirm,
+        resend_after_s=cfg.outbox.resend_after_s,
+        resend_max_s=cfg.outbox.resend_max_s,
+        resend_batch=cfg.outbox.resend_batch,
+        unconfirmed_fault_s=cfg.outbox.unconfirmed_fault_s,
     )
 
 

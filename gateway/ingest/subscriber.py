@@ -1,6 +1,11 @@
 """The gateway's MQTT side: a persistent MQTT v5 session on `stationkit/v1/#` with manual
 acknowledgement. Messages are acknowledged only after the batch that holds them is
-committed, so a gateway killed at any instant loses nothing (the broker redelivers)."""
+committed, so a gateway killed at any instant loses nothing (the broker redelivers).
+
+After each commit it also tells every node whose events the batch held which seqs are now in
+the database (`{site}/{node}/stored`, contract v1.1): the node deletes an event only then, so
+a broker that dies with events in its queue loses nothing either (the node re-sends them).
+"""
 
 from __future__ import annotations
 
@@ -16,9 +21,12 @@ import paho.mqtt.client as mqtt
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
+from devices.contract import codec, topics
 from devices.contract.broker_url import BrokerUrl
+from devices.contract.models import Stored, to_ranges
+from devices.contract.models.stored import MAX_RANGES
 from devices.contract.topics import SUBSCRIBE_ALL
-from gateway.ingest.writer import Incoming, IngestWriter
+from gateway.ingest.writer import Incoming, IngestWriter, Settled
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +57,7 @@ class GatewaySubscriber:
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="ingest-writer", daemon=True)
         self.beat = time.monotonic()  # last loop turn: the watchdog's proof of life
+        self.confirmed = 0  # events confirmed to their nodes (stored-acks published)
         c = mqtt.Client(
             mqtt.CallbackAPIVersion.VERSION2,
             client_id=client_id,
@@ -158,7 +167,7 @@ class GatewaySubscriber:
     def _commit(self, batch: list[tuple[Incoming, int, int]]) -> None:
         while not self._stop.is_set():
             try:
-                self.writer.store_batch([item for item, _, _ in batch])
+                settled = self.writer.store_batch([item for item, _, _ in batch])
                 break
             except Exception:  # disk full, locked database…: keep the messages, retry
                 log.exception("could not store a batch of %d messages; retrying", len(batch))
@@ -169,6 +178,19 @@ class GatewaySubscriber:
         for _, mid, qos in batch:
             if qos > 0:
                 self.client.ack(mid, qos)
+        self._confirm(settled)
+
+    def _confirm(self, settled: Settled) -> None:
+        """Tell each node which of its events are committed. Not retained: a node that is away
+        misses it, re-sends those events when it is back, and hears about them again (the
+        store keeps each id once). QoS 1 so that a gateway reconnect does not drop it."""
+        now = datetime.now(UTC)
+        for (site, node), seqs in settled.items():
+            ranges = to_ranges(seqs)
+            for start in range(0, len(ranges), MAX_RANGES):
+                msg = Stored(seqs=ranges[start : start + MAX_RANGES], ts=now)
+                self.client.publish(topics.stored(site, node), codec.encode(msg), qos=1)
+            self.confirmed += len(set(seqs))
 
 
 def _nodelay(_c: mqtt.Client, _u: object, sock: object) -> None:

@@ -39,6 +39,9 @@ class Incoming:
     received_at: datetime
 
 
+Settled = dict[tuple[str, str], list[int]]
+"""Per (site, node): seqs of the events a committed batch holds (stored now or before)."""
+
 EventListener = Callable[[Event, datetime], None]
 NodeStateListener = Callable[[str, str, str, str, datetime], None]  # site, node, state, reason
 
@@ -52,13 +55,17 @@ class IngestWriter:
         self.media_handler: Callable[[str, str, str, bytes], None] | None = None
         self.live_handler: Callable[[str, str, str, bytes], None] | None = None
         self._traffic: dict[tuple[str, str], _Traffic] = {}
+        self._settled: Settled = {}
 
     # one batch ------------------------------------------------------------------------------
 
-    def store_batch(self, batch: list[Incoming]) -> None:
+    def store_batch(self, batch: list[Incoming]) -> Settled:
+        """Store one batch in one transaction; return the seqs it settled per node, for the
+        subscriber's end-to-end acknowledgement (a dead-lettered event is not settled)."""
         stored: list[tuple[Event, datetime]] = []
         changes: list[tuple[str, str, str, str, datetime]] = []
         self._traffic = {}
+        self._settled = {}
         with self.db.atomic():
             for msg in batch:
                 try:
@@ -81,10 +88,11 @@ class IngestWriter:
         for change in changes:
             for node_listener in self.node_listeners:
                 _safely(node_listener, *change)
+        return self._settled
 
     def _one(self, msg: Incoming, stored: list[Any], changes: list[Any]) -> None:
         topic = topics.parse(msg.topic)
-        if topic.node == topics.GATEWAY_NODE or topic.channel in (Channel.CMD, Channel.ALERT):
+        if topic.node == topics.GATEWAY_NODE or topic.channel in _OUR_OUTPUT:
             return  # our own output, echoed by the broker
         if topic.channel is Channel.EVENT:
             event = codec.decode_event(msg.payload, topic)
@@ -93,6 +101,9 @@ class IngestWriter:
             if self._insert_event(event, msg.received_at):
                 stored.append((event, msg.received_at))
                 traffic.count(event.seq)
+            elif not self._same_event(event):
+                return  # that id is another node's event: not this node's to confirm
+            self._settled.setdefault((topic.site, topic.node), []).append(event.seq)
             return
         # Node-level messages apply in order after the node's events so far in this batch.
         self._flush_traffic((topic.site, topic.node), changes)
@@ -186,6 +197,13 @@ class IngestWriter:
                 ),
             )
         return True
+
+    def _same_event(self, event: Event) -> bool:
+        """A duplicate id is this node's own event (a re-send), not someone else's."""
+        row = self.db.execute(
+            "SELECT site, node, seq FROM events WHERE id=?", (event.id,)
+        ).fetchone()
+        return row is not None and tuple(row) == (event.site, event.node, event.seq)
 
     def _flush_traffic(self, key: tuple[str, str], changes: list[Any]) -> None:
         """Apply one batch's worth of a node's events to its row (one UPDATE, not one per
@@ -287,6 +305,10 @@ class IngestWriter:
                 msg.payload[:DEADLETTER_KEEP_BYTES],
             ),
         )
+
+
+_OUR_OUTPUT = (Channel.CMD, Channel.ALERT, Channel.STORED)
+"""Channels the gateway itself publishes on; the broker echoes them back to it."""
 
 
 class _Traffic:

@@ -2,7 +2,12 @@
 
 A node's MQTT username is ``{site}.{node}`` (a dot never appears in a slug, so the name is
 unambiguous). It may publish only under its own ``stationkit/v1/{site}/{node}/`` and read
-only its own ``cmd``. The gateway reads everything and writes commands and alerts.
+only its own ``cmd`` and ``stored``. The gateway reads everything and writes commands, the
+end-to-end acknowledgements (``stored``: only the gateway may tell a node to delete events)
+and alerts.
+
+Client ids are bound to usernames by the broker (``use_username_as_clientid true`` in
+systemd/mosquitto/stationkit.conf), so the ACL never needs to name a client id.
 """
 
 from __future__ import annotations
@@ -26,7 +31,7 @@ def node_acl(site: str, node: str) -> str:
     lines = [f"user {node_username(site, node)}"]
     lines += [f"topic write {base}/{suffix}" for suffix in ("status", "heartbeat", "ack")]
     lines += [f"topic write {base}/{channel}/+" for channel in ("event", "media", "live")]
-    lines.append(f"topic read {base}/cmd")
+    lines += [f"topic read {base}/{suffix}" for suffix in ("cmd", "stored")]
     return "\n".join(lines) + "\n"
 
 
@@ -36,6 +41,7 @@ def gateway_acl(username: str = GATEWAY_USER) -> str:
         f"user {username}\n"
         f"topic read {p}/#\n"
         f"topic write {p}/+/+/cmd\n"
+        f"topic write {p}/+/+/stored\n"
         f"topic write {p}/+/{topics.GATEWAY_NODE}/#\n"
     )
 

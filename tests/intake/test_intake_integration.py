@@ -35,7 +35,10 @@ class Commander:
         self.acks: dict[str, Ack] = {}
         self.cv = threading.Condition()
         self.c = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="desk-page-test")
-        self.c.username_pw_set("gateway", broker.users["gateway"])
+        # Its own account: the broker binds client ids to usernames, so a second connection
+        # as `gateway` would take the running gateway's session and they would kick each other.
+        password = broker.users.get("desk-page") or broker.add_user("desk-page")
+        self.c.username_pw_set("desk-page", password)
         self.c.on_message = self._on_message
         self.c.connect("127.0.0.1", broker.port)
         self.c.subscribe(topics.ack(SITE, NODE), qos=1)

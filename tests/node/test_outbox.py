@@ -73,3 +73,25 @@ def test_disk_full_keeps_newest_and_raises_fault(tmp_path: Path) -> None:
     seqs = [p.seq for p in box.pending(limit=1000)]
     assert seqs == sorted(seqs)
     assert failures == box.write_failures
+
+
+def test_gateway_confirmation_removes_exactly_the_named_seq_ranges(tmp_path: Path) -> None:
+    box = Outbox(tmp_path / "o.db")
+    _add(box, 10)
+    assert box.lowest_seq() == 1
+    assert box.confirm([(1, 3), (7, 7)]) == 4
+    assert box.confirm([(1, 3)]) == 0  # a confirmation heard twice removes nothing more
+    assert box.confirm([(9, 500)]) == 2  # seqs it never had are ignored
+    box.close()
+    box = Outbox(tmp_path / "o.db")  # what is left survives a restart
+    assert [p.seq for p in box.pending()] == [4, 5, 6, 8]
+    assert box.lowest_seq() == 4
+    assert box.depth == 4
+
+
+def test_unconfirmed_events_still_count_against_the_bounds(tmp_path: Path) -> None:
+    box = Outbox(tmp_path / "o.db", max_events=100)
+    _add(box, 120)  # none confirmed (gateway away): the oldest go, counted
+    assert box.depth == 100 and box.dropped == 20
+    assert box.confirm([(1, 120)]) == 100
+    assert box.depth == 0 and box.lowest_seq() is None

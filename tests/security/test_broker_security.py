@@ -8,15 +8,22 @@ cannot pass merely because it did not wait long enough.
 
 from __future__ import annotations
 
+import ssl
 import time
 from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
 
+import paho.mqtt.client as mqtt
 import pytest
 
-from devices.contract import topics
+from devices.contract import codec, topics
 from gateway.provision import pki
 from gateway.provision.provisioner import NodeCredentials
 from tests.security.conftest import Conn, SecureSite, connect
+from tests.support.e2e import stored_counts
+from tests.support.net import wait_for
+from tests.support.stack import gateway
 
 pytestmark = pytest.mark.broker
 
@@ -217,7 +224,12 @@ def test_gateway_commands_nodes_and_publishes_alerts(site: SecureSite) -> None:
     a = site.prov.provision_node("s1", "desk-1")
     node = _node(site, a)
     node.client.subscribe(topics.cmd("s1", "desk-1"), qos=1)
-    watcher = _gateway(site)  # a second gateway connection that reads everything
+    # a second reader of everything: its own gateway-class account (one connection per
+    # username: the broker binds client ids to usernames)
+    watch_password = site.prov.provision_gateway("gateway-watch")
+    watcher = connect(site.port, "gateway-watch", watch_password)
+    assert watcher.connected.is_set(), watcher.reason
+    watcher.client.subscribe(topics.SUBSCRIBE_ALL, qos=1)
     time.sleep(0.2)
     gw = _gateway(site, subscribe=False)
     gw.client.publish(topics.cmd("s1", "desk-1"), b'{"action":"ping"}', qos=1)
@@ -263,3 +275,97 @@ def test_the_node_agent_runs_from_its_bundle_over_tls(site: SecureSite, tmp_path
     finally:
         agent.stop()
     gw.close()
+
+
+# Identities bound: client id = username (use_username_as_clientid) -------------------------
+
+
+def _squat(site: SecureSite, creds: NodeCredentials, client_id: str, clean: bool) -> bool:
+    """Connect as a provisioned node but with someone else's client id; read what comes."""
+    c = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=client_id, clean_session=clean)
+    c.username_pw_set(creds.username, creds.password)
+    ca, cert, key = _tls(creds)
+    c.tls_set(ca_certs=str(ca), certfile=str(cert), keyfile=str(key), cert_reqs=ssl.CERT_REQUIRED)
+    connected: list[bool] = []
+    c.on_connect = lambda _c, _u, _f, rc, _p: connected.append(not rc.is_failure)
+    c.connect("127.0.0.1", site.tls_port, keepalive=10)
+    c.loop_start()
+    c.subscribe("#", qos=1)
+    time.sleep(0.5)  # long enough to be handed a session's queue
+    c.disconnect()
+    c.loop_stop()
+    return bool(connected and connected[0])
+
+
+def _as_broker(site: SecureSite) -> Any:
+    """What `tests.support.stack.gateway` needs of a broker: its plain port and gateway user."""
+    return SimpleNamespace(port=site.port, users={"gateway": site.gateway_password})
+
+
+def test_a_node_with_the_gateways_client_id_cannot_take_its_session(
+    site: SecureSite, tmp_path: Path
+) -> None:
+    a = site.prov.provision_node("s1", "desk-1")
+    b = site.prov.provision_node("s1", "desk-2")
+    db = tmp_path / "gw.db"
+    with gateway(_as_broker(site), db):
+        pass  # the gateway's persistent session exists; while it is down, events queue
+    node = _node(site, a)
+    assert node.connected.is_set(), node.reason
+    for seq in range(1, 21):
+        env = codec.make_event(
+            "door", site="s1", node="desk-1", seq=seq, data={"door": "front", "open": True}
+        )
+        node.client.publish(topics.event("s1", "desk-1", "door"), codec.encode(env), qos=1)
+    time.sleep(0.5)
+    # desk-2 claims the gateway's client id (the old fixed one, and its username), first with
+    # a persistent session (to be handed the queue), then a clean one (to wipe it)
+    for client_id in ("stationkit-gateway", "gateway"):
+        for clean in (False, True):
+            assert _squat(site, b, client_id, clean)  # it may connect, as itself
+    node.close()
+    with gateway(_as_broker(site), db):
+        wait_for(lambda: stored_counts(db, "s1", "desk-1").rows >= 20, 10, "20 queued events")
+        time.sleep(0.3)
+    counts = stored_counts(db, "s1", "desk-1")
+    assert counts.exactly_once(20), counts
+
+
+def test_a_node_cannot_knock_another_node_off_with_its_client_id(site: SecureSite) -> None:
+    a = site.prov.provision_node("s1", "desk-1")
+    b = site.prov.provision_node("s1", "desk-2")
+    gw = _gateway(site)
+    victim = connect(site.tls_port, a.username, a.password, tls=_tls(a), client_id=a.username)
+    assert victim.connected.is_set(), victim.reason
+    topic = topics.event("s1", "desk-1", "door")
+    for i in range(5):
+        assert _squat(site, b, a.username, clean=i % 2 == 0)
+        victim.client.publish(topic, f"{i}".encode(), qos=1)
+    assert gw.wait_for_count(topic, 5), gw.topics()
+    assert not victim.refused.is_set(), f"desk-1 was disconnected: {victim.reason}"
+    for c in (victim, gw):
+        c.close()
+
+
+def test_only_the_gateway_can_confirm_a_nodes_events(site: SecureSite) -> None:
+    """The stored-ack deletes events from a node's outbox: no node may write one."""
+    a = site.prov.provision_node("s1", "desk-1")
+    b = site.prov.provision_node("s1", "desk-2")
+    na, nb = _node(site, a), _node(site, b)
+    assert na.connected.is_set() and nb.connected.is_set()
+    mine = topics.stored("s1", "desk-1")
+    na.client.subscribe(mine, qos=1)
+    nb.client.subscribe(topics.stored("s1", "desk-2"), qos=1)
+    time.sleep(0.3)
+    forged = b'{"v":1,"seqs":[[1,1000000]],"ts":"2026-12-01T00:00:00Z"}'
+    nb.client.publish(mine, forged, qos=1)  # another node
+    na.client.publish(mine, forged, qos=1)  # the node itself
+    nb.client.publish(topics.stored("s1", "desk-2"), forged, qos=1)
+    gw = _gateway(site, subscribe=False)
+    gw.client.publish(mine, b"marker", qos=1)
+    assert na.wait_topic(mine)
+    time.sleep(0.2)
+    assert [p for t, p in na.messages if t == mine] == [b"marker"]
+    assert nb.topics() == []
+    for c in (na, nb, gw):
+        c.close()

@@ -59,14 +59,15 @@ class Broker:
         out = []
         for line in self.base_conf.read_text().splitlines():
             key = line.split(" ", 1)[0]
-            if key in ("listener", "password_file", "acl_file", "persistence_location"):
+            if key in ("password_file", "acl_file", "persistence_location"):
                 continue
+            if key == "listener":  # in place: listener options (client id binding) follow it
+                line = f"listener {self.port} 127.0.0.1"
             out.append(line)
         out += [
             f"password_file {self.passwd}",
             f"acl_file {self.acl}",
             f"persistence_location {self.workdir}/",
-            f"listener {self.port} 127.0.0.1",
             f"log_dest file {self.workdir}/mosquitto.log",
             # run as whoever runs the tests (as root, Mosquitto would switch to `mosquitto`
             # and could not read the temporary folder)

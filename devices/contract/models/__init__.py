@@ -27,6 +27,7 @@ from devices.contract.models.intake import (
     TemperatureData,
     TemperatureReading,
 )
+from devices.contract.models.stored import Stored, to_ranges
 
 __all__ = [
     "EVENT_ADAPTER",
@@ -51,8 +52,10 @@ __all__ = [
     "Payload",
     "PeopleData",
     "Status",
+    "Stored",
     "TamperData",
     "TemperatureData",
     "TemperatureReading",
+    "to_ranges",
     "utc_now",
 ]
