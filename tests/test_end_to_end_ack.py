@@ -16,7 +16,7 @@ from tests.support.mosquitto import Broker
 from tests.support.net import wait_for
 from tests.support.stack import gateway
 
-pytestmark = pytest.mark.integration
+pytestmark = pytest.mark.broker
 
 N = 50
 
