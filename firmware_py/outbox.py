@@ -24,7 +24,7 @@ import sqlite3
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -304,6 +304,90 @@ class Outbox:
         with self._lock:
             row = self._db.execute("SELECT value FROM meta WHERE key='dropped'").fetchone()
             return int(row[0]) + self._spill_dropped
+
+    # application state kept with the events (the intake node's open checks) ------------------
+
+    state_failures = 0
+    """State writes skipped because the disk was full (their events were kept)."""
+    _state_ready = False
+
+    def append_with_state(
+        self,
+        builds: Sequence[Callable[[int], tuple[str, str, bytes]]],
+        *,
+        scope: str,
+        state: Mapping[str, bytes | None],
+    ) -> list[int]:
+        """Store events (as `append`, consecutive seqs) and set (bytes) or delete (None) the
+        `state` rows of `scope` in ONE transaction: after a crash the state a node reloads
+        always matches the events it made. Returns the seqs.
+
+        On a full disk (or while events wait in memory) the events take `append`'s path —
+        never lost while the process lives — and the state is not written: `state_failures`
+        counts it and the caller should write the whole state again later.
+        """
+        with self._lock:
+            self._ensure_state_table()
+            if not self._spill:
+                seq = self._next_seq()
+                now = self._clock()
+                rows = []
+                for i, build in enumerate(builds):
+                    event_id, topic, payload = build(seq + i)
+                    rows.append((seq + i, event_id, topic, payload, now))
+                try:
+                    self._db.execute("BEGIN IMMEDIATE")
+                    self._db.executemany("INSERT INTO outbox VALUES (?,?,?,?,?)", rows)
+                    self._db.execute(
+                        "UPDATE meta SET value=? WHERE key='next_seq'", (seq + len(rows),)
+                    )
+                    for key, value in state.items():
+                        if value is None:
+                            self._db.execute(
+                                "DELETE FROM app_state WHERE scope=? AND key=?", (scope, key)
+                            )
+                        else:
+                            self._db.execute(
+                                "INSERT OR REPLACE INTO app_state VALUES (?,?,?)",
+                                (scope, key, value),
+                            )
+                    self._db.execute("COMMIT")
+                except sqlite3.OperationalError as exc:
+                    if self._db.in_transaction:
+                        self._db.execute("ROLLBACK")
+                    if not _disk_full(exc):
+                        raise
+                else:
+                    if rows:
+                        self._enforce_bounds()
+                    return [r[0] for r in rows]
+            self.state_failures += 1
+        seqs, full = [], None
+        for build in builds:  # each one is kept (in memory at worst) even if another failed
+            try:
+                seqs.append(self.append(build))
+            except OutboxFull as exc:
+                full = exc
+        if full is not None:
+            raise full
+        return seqs
+
+    def load_state(self, scope: str) -> dict[str, bytes]:
+        """The state rows of `scope` (key -> value) as last committed."""
+        with self._lock:
+            self._ensure_state_table()
+            rows = self._db.execute(
+                "SELECT key, value FROM app_state WHERE scope=?", (scope,)
+            ).fetchall()
+        return {str(k): bytes(v) for k, v in rows}
+
+    def _ensure_state_table(self) -> None:
+        if not self._state_ready:
+            self._db.execute(
+                "CREATE TABLE IF NOT EXISTS app_state (scope TEXT NOT NULL, key TEXT NOT NULL, "
+                "value BLOB NOT NULL, PRIMARY KEY (scope, key))"
+            )
+            self._state_ready = True
 
 
 def _disk_full(exc: sqlite3.OperationalError) -> bool:
