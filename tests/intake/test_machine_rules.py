@@ -33,7 +33,7 @@ def test_a_walks_past_b_is_measured_b_gets_the_reading():
     [b] = d.checks()
     assert b.outcome == "fever_referral" and b.celsius == 38.4 and b.started_at == at(10)
     d(Tick(at(30)))
-    b_, a = d.checks()
+    _b, a = d.checks()
     assert a.outcome == "incomplete" and "walked past" in a.incomplete_reason
     assert a.started_at == at(0) and a.temperatures == []
     [t] = d.emitted("temperature")
