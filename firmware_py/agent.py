@@ -114,7 +114,7 @@ class NodeAgent:
         except OutboxFull as exc:
             self.outbox_fault = str(exc)
             log.error("%s", exc)
-            seqs = sorted(made)[-len(events) :] if events else []
+            seqs = sorted(made)  # each one is kept (in memory) under the seq it was built for
         if events:
             self.publisher.wake()
         return [made[s] for s in seqs if s in made]

@@ -352,10 +352,10 @@ class Outbox:
                                 (scope, key, value),
                             )
                     self._db.execute("COMMIT")
-                except sqlite3.OperationalError as exc:
+                except BaseException as exc:  # nothing of this step stays half-written
                     if self._db.in_transaction:
                         self._db.execute("ROLLBACK")
-                    if not _disk_full(exc):
+                    if not (isinstance(exc, sqlite3.OperationalError) and _disk_full(exc)):
                         raise
                 else:
                     if rows:
