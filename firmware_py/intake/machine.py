@@ -54,7 +54,7 @@ otherwise) for `lamp_hold_s`, then off.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
 
@@ -69,17 +69,19 @@ from devices.contract.models import (
     TemperatureData,
     TemperatureReading,
 )
-from devices.contract.models.intake import (
-    CheckOutcome,
-    CheckWaitingFor,
-    TemperatureMode,
-    WandResult,
+from devices.contract.models.intake import CheckOutcome, TemperatureMode, WandResult
+from firmware_py.intake.check import (
+    MAX_STEPS,
+    Direction,
+    OpenCheck,
+    Policy,
+    decide,
 )
 
-Direction = Literal["in", "out", "unknown"]
+# OpenCheck, Policy and decide (the check's state and outcome policy) live in check.py and are
+# imported from here too.
+
 LampColor = Literal["off", "green", "amber", "red"]
-MAX_STEPS = 50
-MAX_READINGS = 20
 MAX_REVISION = 20
 READING_RANGE_C = (-50.0, 150.0)
 """Readings outside this range cannot be a person (sensor aimed at a lamp, a wall…)."""
@@ -205,153 +207,12 @@ class Rejected:
 Effect = Emit | Lamp | Buzz | Release | Rejected
 
 
-# -- policy and state --------------------------------------------------------------------------
-@dataclass(frozen=True, slots=True)
-class Policy:
-    fever_threshold_celsius: float = 37.3
-    remeasure_below_celsius: float = 34.0
-    hypothermia_screening_below_celsius: float = 35.0
-    hypothermia_below_celsius: float = 35.0
-    temperature_timeout_s: float = 90.0
-    core_timeout_s: float = 600.0
-    wand_timeout_s: float = 180.0
-    correction_window_s: float = 1800.0
-    alarm_window_s: float = 2.0
-    lamp_hold_s: float = 5.0
-    release_on_clear: bool = True
-    operator: str | None = None
-
-
-@dataclass
-class OpenCheck:
-    check_id: str
-    started_at: datetime
-    direction: Direction
-    gate_alarm: bool = False
-    wand: WandResult | None = None
-    items: list[str] = field(default_factory=list)
-    result_celsius: float | None = None
-    """The screening result (a re-measure reading is not one)."""
-    core_celsius: float | None = None
-    core_needed_at: datetime | None = None
-    """When a screening result below the hypothermia screening threshold asked for core."""
-    restarted_at: datetime | None = None
-    readings: list[TemperatureReading] = field(default_factory=list)
-    steps: list[CheckStep] = field(default_factory=list)
-    operator: str | None = None
-    note: str | None = None
-
-    @property
-    def needs_temperature(self) -> bool:
-        return self.result_celsius is None and self.core_celsius is None
-
-    @property
-    def needs_core(self) -> bool:
-        return self.core_needed_at is not None and self.core_celsius is None
-
-    @property
-    def needs_wand(self) -> bool:
-        return self.gate_alarm and self.wand is None
-
-    def step(self, name: str, at: datetime, detail: str | None = None) -> None:
-        # the last slots are kept for the timeout and outcome steps
-        if len(self.steps) < MAX_STEPS - 2 or name in ("outcome", "timeout"):
-            self.steps.append(CheckStep(name=name, at=at, detail=detail))  # type: ignore[arg-type]
-
-    def read(self, reading: TemperatureReading) -> None:
-        if len(self.readings) < MAX_READINGS:
-            self.readings.append(reading)
-
-    def waiting_for(self) -> list[CheckWaitingFor]:
-        out: list[CheckWaitingFor] = []
-        if self.needs_wand:
-            out.append("wand")
-        if self.needs_temperature:
-            out.append("temperature")
-        if self.needs_core:
-            out.append("core_temperature")
-        return out
-
-    def progress(self) -> CheckProgress:
-        """The check as persisted on the node and shown at the desk."""
-        return CheckProgress(
-            check_id=self.check_id,
-            started_at=self.started_at,
-            direction="unknown" if self.direction == "unknown" else "in",
-            waiting_for=self.waiting_for(),
-            gate_alarm=self.gate_alarm,
-            wand=self.wand,
-            items=self.items,
-            screening_celsius=self.result_celsius,
-            core_celsius=self.core_celsius,
-            core_needed_at=self.core_needed_at,
-            restarted_at=self.restarted_at,
-            temperatures=self.readings,
-            steps=self.steps,
-            operator=self.operator,
-            note=self.note,
-        )
-
-    @classmethod
-    def from_progress(cls, p: CheckProgress) -> OpenCheck:
-        return cls(
-            check_id=p.check_id,
-            started_at=p.started_at,
-            direction=p.direction,
-            gate_alarm=p.gate_alarm,
-            wand=p.wand,
-            items=list(p.items),
-            result_celsius=p.screening_celsius,
-            core_celsius=p.core_celsius,
-            core_needed_at=p.core_needed_at,
-            restarted_at=p.restarted_at,
-            readings=list(p.temperatures),
-            steps=list(p.steps),
-            operator=p.operator,
-            note=p.note,
-        )
-
-    @classmethod
-    def from_record(cls, d: CheckData) -> OpenCheck:
-        """The state of a closed check, rebuilt from its check event (for corrections)."""
-        screening = [r for r in d.temperatures if r.mode != "core" and not r.remeasure]
-        core = [r for r in d.temperatures if r.mode == "core"]
-        asked = [r for r in screening if r.core_needed]
-        return cls(
-            check_id=d.check_id,
-            started_at=d.started_at,
-            direction=d.direction or "unknown",
-            gate_alarm=d.gate_alarm,
-            wand=d.wand,
-            items=list(d.items_held),
-            result_celsius=screening[-1].celsius if screening else None,
-            core_celsius=core[-1].celsius if core else None,
-            core_needed_at=asked[-1].at if asked else None,
-            readings=list(d.temperatures),
-            steps=list(d.steps),
-            operator=d.operator,
-            note=d.note,
-        )
-
-
 @dataclass(frozen=True, slots=True)
 class _PendingAlarm:
     at: datetime
     device: str | None
     zone_mask: int | None
     level: int | None
-
-
-def decide(check: OpenCheck, policy: Policy) -> CheckOutcome:
-    """Outcome of a check whose mandatory steps are all there (see the module doc)."""
-    t = check.core_celsius if check.core_celsius is not None else check.result_celsius
-    if check.core_celsius is not None and check.core_celsius < policy.hypothermia_below_celsius:
-        return "hypothermia_referral"
-    if t is not None and t >= policy.fever_threshold_celsius:
-        return "fever_referral"
-    if check.wand == "metal_found":
-        return "items_held"
-    return "cleared"
 
 
 class CheckMachine:
@@ -637,17 +498,10 @@ class CheckMachine:
     def _select(self, s: Select, out: list[Effect]) -> None:
         c = self._get(s.check_id)
         if c is None:
-            out.append(Rejected(_no_check(s.check_id)))
+            out.append(Rejected(self._gone(s.check_id)))
         elif not c.needs_temperature:
             out.append(Rejected(f"check {s.check_id} already has its temperature"))
-        elif not self._in_window(c, s.at):
-            out.append(
-                Rejected(
-                    f"check {s.check_id} passed the gate more than "
-                    f"{self.policy.temperature_timeout_s:g} s ago: its reading window is over"
-                )
-            )
-        else:
+        else:  # (a check past its reading window was closed before this input)
             self.selected = c.check_id
 
     # -- wand and operator -----------------------------------------------------------------------
