@@ -156,7 +156,7 @@ def _node_conf(path: Path, broker: Broker, password_file: Path, tmp: Path, gate:
         f'url = "mqtt://127.0.0.1:{broker.port}"\nusername = "{SITE}.{NODE}"\n'
         f'password_file = "{password_file}"\n\n[outbox]\npath = "{tmp / "outbox.db"}"\n\n'
         "[heartbeat]\ninterval_s = 1\n\n"
-        '[intake]\noperator = "desk-a"\ntemperature_timeout_s = 8\nalarm_window_s = 0.05\n'
+        '[intake]\noperator = "desk-a"\ntemperature_timeout_s = 15\nalarm_window_s = 0.05\n'
         "tick_s = 0.02\n\n"
         f'[intake.devices.gate]\nkind = "serial"\nport = "{gate}"\n\n'
         f'[intake.devices.thermometer]\nkind = "gy90614"\nport = "{thermo}"\nbaudrate = 115200\n\n'
@@ -237,7 +237,7 @@ def test_a_check_in_progress_survives_kill9_of_the_node(broker, tmp_path):
             b_id = passages()[1]
             assert b_id != a_id
             node.kill9()
-            time.sleep(8.5)  # the node is down longer than B's reading window
+            time.sleep(15.5)  # the node is down longer than B's reading window (15 s)
             node.start()
             wait_for(lambda: stored(b_id) is not None, 30, "B's check stored after the restart")
             b = stored(b_id)
