@@ -478,7 +478,9 @@ class CheckMachine:
         )
         self.closed[c.check_id] = data
         out.append(Emit("check", data))
-        self._show(outcome, k.at, c.check_id, out)
+        # no turnstile pulse: the person may have left the desk long ago (the desk can
+        # release it by hand); the lamp and buzzer still show the new outcome
+        self._show(outcome, k.at, c.check_id, out, release=False)
 
     def _not_correctable(self, d: CheckData) -> str | None:
         if d.revision >= MAX_REVISION:
@@ -698,12 +700,19 @@ class CheckMachine:
         self.finished[outcome] = self.finished.get(outcome, 0) + 1
         self._show(outcome, now, c.check_id, out)
 
-    def _show(self, outcome: CheckOutcome, now: datetime, check_id: str, out: list[Effect]) -> None:
+    def _show(
+        self,
+        outcome: CheckOutcome,
+        now: datetime,
+        check_id: str,
+        out: list[Effect],
+        release: bool = True,
+    ) -> None:
         color: LampColor = "green" if outcome == "cleared" else "red"
         self._hold = (color, now + timedelta(seconds=self.policy.lamp_hold_s))
         if outcome != "cleared":
             out.append(Buzz("alert"))
-        elif self.policy.release_on_clear:
+        elif release and self.policy.release_on_clear:
             out.append(Release(check_id))
 
     # -- lamp -------------------------------------------------------------------------------------

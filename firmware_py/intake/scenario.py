@@ -2,10 +2,11 @@
 
 `script(seed, n)` draws a deterministic list of arrivals (normal, fever, gate alarm with
 and without a wand result, walk-past, re-measure, hypothermia, a cold screening reading
-that a normal core temperature clears, refusal, an unplugged thermometer mid-check), each with the outcome the desk must record. `ScenarioRunner`
-plays them one after another on a `Stage` — the in-process simulators (`SimStage`), or
-real drivers over pseudo-terminals and mock pins (the tests' stage) — waiting for each
-check to finish before the next person comes, as a desk works.
+that a normal core temperature clears, refusal, an unplugged thermometer mid-check), each
+with the outcome the desk must record. `ScenarioRunner` plays them one after another on a
+`Stage` — the in-process simulators (`SimStage`), or real drivers over pseudo-terminals and
+mock pins (the tests' stage) — waiting for each check to finish before the next person
+comes, as a desk works.
 """
 
 from __future__ import annotations

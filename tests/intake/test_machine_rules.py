@@ -179,6 +179,8 @@ def test_a_core_temperature_corrects_a_screening_fever_after_the_check_closed():
     assert [s.name for s in second.steps][-3:] == ["outcome", "correction", "outcome"]
     [core] = [t for t in d.emitted("temperature") if t.mode == "core"]
     assert core.check_id == first.check_id
+    assert not any(isinstance(e, Release) for e in d.effects)  # the person may have left
+    assert d.lamps()[-1] == "green"
 
 
 def test_a_core_temperature_corrects_a_cold_screening_that_timed_out():
