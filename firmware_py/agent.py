@@ -91,9 +91,10 @@ class NodeAgent:
         *,
         scope: str,
         state: Mapping[str, bytes | None],
-    ) -> list[Envelope]:
+    ) -> tuple[list[Envelope], bool]:
         """`emit` for several events (kind, data, device) plus the app's own state rows of
-        `scope`, all in one outbox transaction (see `Outbox.append_with_state`)."""
+        `scope`, all in one outbox transaction (see `Outbox.append_with_state`). Returns the
+        events and whether the state was written (not on a full disk: the events are kept)."""
         made: dict[int, Envelope] = {}
 
         def builder(kind: str, data: Payload | dict[str, Any], device: str | None) -> Any:
@@ -106,8 +107,9 @@ class NodeAgent:
 
             return build
 
+        saved = False
         try:
-            seqs = self.outbox.append_with_state(
+            seqs, saved = self.outbox.append_with_state(
                 [builder(k, d, dev) for k, d, dev in events], scope=scope, state=state
             )
             self.outbox_fault = None
@@ -117,7 +119,7 @@ class NodeAgent:
             seqs = sorted(made)  # each one is kept (in memory) under the seq it was built for
         if events:
             self.publisher.wake()
-        return [made[s] for s in seqs if s in made]
+        return [made[s] for s in seqs if s in made], saved
 
     def load_state(self, scope: str) -> dict[str, bytes]:
         """The app state rows of `scope` last committed with `emit_with_state`."""

@@ -44,8 +44,9 @@ class StatefulContext(NodeContext, Protocol):
         *,
         scope: str,
         state: Mapping[str, bytes | None],
-    ) -> list[Envelope]:
-        """Store `events` (kind, data, device) and set/delete (None) `state` rows at once."""
+    ) -> tuple[list[Envelope], bool]:
+        """Store `events` (kind, data, device) and set/delete (None) `state` rows at once;
+        returns the events and whether the state was written (False on a full disk)."""
         ...
 
     def load_state(self, scope: str) -> dict[str, bytes]:

@@ -317,14 +317,14 @@ class Outbox:
         *,
         scope: str,
         state: Mapping[str, bytes | None],
-    ) -> list[int]:
+    ) -> tuple[list[int], bool]:
         """Store events (as `append`, consecutive seqs) and set (bytes) or delete (None) the
         `state` rows of `scope` in ONE transaction: after a crash the state a node reloads
-        always matches the events it made. Returns the seqs.
+        always matches the events it made. Returns the seqs and whether the state was written.
 
         On a full disk (or while events wait in memory) the events take `append`'s path —
-        never lost while the process lives — and the state is not written: `state_failures`
-        counts it and the caller should write the whole state again later.
+        never lost while the process lives — and the state is not written (False;
+        `state_failures` counts it): the caller writes the whole change again next time.
         """
         with self._lock:
             self._ensure_state_table()
@@ -360,7 +360,7 @@ class Outbox:
                 else:
                     if rows:
                         self._enforce_bounds()
-                    return [r[0] for r in rows]
+                    return [r[0] for r in rows], True
             self.state_failures += 1
         seqs, full = [], None
         for build in builds:  # each one is kept (in memory at worst) even if another failed
@@ -370,7 +370,7 @@ class Outbox:
                 full = exc
         if full is not None:
             raise full
-        return seqs
+        return seqs, False
 
     def load_state(self, scope: str) -> dict[str, bytes]:
         """The state rows of `scope` (key -> value) as last committed."""

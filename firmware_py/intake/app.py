@@ -291,11 +291,12 @@ class IntakeApp:
         if not emits and not change:
             return
         try:
-            ctx.emit_with_state(
+            _events, saved = ctx.emit_with_state(
                 [(e.kind, e.data, e.device) for e in emits], scope=STATE_SCOPE, state=change
             )
-            self._saved_open = opened
-            self._saved_closed = dict(self.machine.closed)
+            if saved:  # else (disk full) the same change is computed and written next step
+                self._saved_open = opened
+                self._saved_closed = dict(self.machine.closed)
         except Exception:  # the outbox refusing must not stop the desk: count, log, go on
             self.emit_errors += 1
             log.exception("storing %d intake events and the check state failed", len(emits))

@@ -181,10 +181,10 @@ class Desk:
 
         def recording_emit_with_state(
             events: Any, *, scope: str, state: Any
-        ) -> list[Envelope]:  # the intake app stores its events with its open checks
-            envs = real_emit_with_state(events, scope=scope, state=state)
+        ) -> tuple[list[Envelope], bool]:  # the intake app stores events with its checks
+            envs, saved = real_emit_with_state(events, scope=scope, state=state)
             self.emitted.extend(envs)
-            return envs
+            return envs, saved
 
         self.agent.emit_with_state = recording_emit_with_state  # type: ignore[method-assign]
         self.agent.start()

@@ -31,7 +31,7 @@ def test_events_and_state_commit_together(tmp_path: Path) -> None:
     seqs = box.append_with_state(
         [_build(1), _build(2)], scope="intake", state={"open/a": b"A", "open/b": b"B"}
     )
-    assert seqs == [1, 2]
+    assert seqs == ([1, 2], True)
     assert box.append(_build(3)) == 3  # the seq counter moved with them
     box.append_with_state([], scope="intake", state={"open/a": None, "open/b": b"B2"})
     box.close()
@@ -135,4 +135,43 @@ def test_an_unreadable_state_row_is_dropped_not_fatal(tmp_path):
     app, agent = _node(tmp_path, Clock())
     assert app.restored == 0 and app.open_checks() == []
     assert agent.outbox.load_state(STATE_SCOPE) == {}
+    agent.stop()
+
+
+def test_on_a_full_disk_the_events_are_kept_and_the_state_is_written_later(tmp_path):
+    box = Outbox(tmp_path / "outbox.db")
+    box.load_state("intake")
+    pages = box._db.execute("PRAGMA page_count").fetchone()[0]
+    box._db.execute(f"PRAGMA max_page_count={pages}")  # SQLITE_FULL on any growth
+    big = b"x" * 200_000
+    seqs, saved = box.append_with_state([_build(1)], scope="intake", state={"open/a": big})
+    assert (seqs, saved) == ([1], False) and box.state_failures == 1
+    assert [p.seq for p in box.pending()] == [1]  # the event took append's path
+    assert box.load_state("intake") == {}
+    box._db.execute("PRAGMA max_page_count=1073741823")  # room again
+    seqs, saved = box.append_with_state([_build(2)], scope="intake", state={"open/a": big})
+    assert (seqs, saved) == ([2], True)
+    assert box.load_state("intake") == {"open/a": big}
+    assert [p.seq for p in box.pending()] == [1, 2]
+
+
+def test_the_app_writes_its_open_checks_again_after_a_full_disk(tmp_path):
+    app, agent = _node(tmp_path, Clock(), temperature_timeout_s=60)
+    box = agent.outbox
+    box.load_state(STATE_SCOPE)
+    pages = box._db.execute("PRAGMA page_count").fetchone()[0]
+    box._db.execute(f"PRAGMA max_page_count={pages}")
+    for size in (2000, 500, 100, 20):  # use up the slack in the last pages: really full now
+        for i in range(1000):
+            if not box.append_with_state([], scope="filler", state={f"{size}/{i}": b"x" * size})[1]:
+                break
+    failures = box.state_failures
+    app.gate.walk("in")  # the passage event is kept; the open check could not be written
+    assert box.state_failures == failures + 1
+    [snap] = app.open_checks()
+    assert box.load_state(STATE_SCOPE) == {} and app.emit_errors == 0
+    with box._lock:  # space comes back
+        box._db.execute("PRAGMA max_page_count=1073741823")
+    # the next tick writes the open check (the change was not marked as saved)
+    wait_for(lambda: f"open/{snap['check_id']}" in box.load_state(STATE_SCOPE), 5, "state")
     agent.stop()
