@@ -602,7 +602,7 @@ class CheckMachine:
             c.step("restart", r.at, "node restarted while the check was open")
             self.open.append(c)
         self.open.sort(key=lambda c: c.started_at)
-        for d in r.closed:
+        for d in sorted(r.closed, key=lambda d: d.finished_at):
             self.closed.setdefault(d.check_id, d)
 
     # -- finishing ------------------------------------------------------------------------------
@@ -649,10 +649,14 @@ class CheckMachine:
                     reason = "node restarted; " + reason
                 c.step("timeout", now, reason[:200])
                 self._finish(c, "incomplete", now, out, reason=reason[:200])
+        # `closed` is in closing order (a correction keeps its check's place and closing
+        # time), so only its head can have expired: O(1) per input, not O(checks kept)
         keep = timedelta(seconds=self.policy.correction_window_s)
-        for cid, d in list(self.closed.items()):
-            if now - d.finished_at >= keep:
-                del self.closed[cid]
+        while self.closed:
+            cid, d = next(iter(self.closed.items()))
+            if now - d.finished_at < keep:
+                break
+            del self.closed[cid]
 
     def _timeouts(self, now: datetime, out: list[Effect]) -> None:
         self._settle_pending(now, out)
