@@ -122,6 +122,7 @@ class IntakeApp:
         # the state rows as last committed (see _state_change)
         self._saved_open: dict[str, bytes] = {}
         self._saved_closed: dict[str, CheckData | None] = {}
+        self._unsaved = False  # a state change the outbox could not write yet
         self._states: dict[str, DeviceState] = {}
         self._errors: dict[str, int] = {}
         self._lock = threading.RLock()
@@ -287,16 +288,22 @@ class IntakeApp:
             for e in emits:
                 self._emit(e.kind, e.data, e.device)
             return
+        if not (emits or self.machine.dirty or self._unsaved):
+            return  # an idle tick: nothing to compare, nothing to write
+        self.machine.dirty = False
         change, opened = self._state_change()
         if not emits and not change:
+            self._unsaved = False
             return
+        self._unsaved = True  # until the outbox says it is written
         try:
             _events, saved = ctx.emit_with_state(
                 [(e.kind, e.data, e.device) for e in emits], scope=STATE_SCOPE, state=change
             )
-            if saved:  # else (disk full) the same change is computed and written next step
+            if saved:  # else (disk full) the same change is computed and written next tick
                 self._saved_open = opened
                 self._saved_closed = dict(self.machine.closed)
+                self._unsaved = False
         except Exception:  # the outbox refusing must not stop the desk: count, log, go on
             self.emit_errors += 1
             log.exception("storing %d intake events and the check state failed", len(emits))

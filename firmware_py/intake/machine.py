@@ -223,6 +223,9 @@ class CheckMachine:
         self.closed: dict[str, CheckData] = {}
         """Checks closed within `correction_window_s`, by id: the last check event of each."""
         self.selected: str | None = None
+        self.dirty = False
+        """Something worth persisting changed since the owner last cleared this (every input
+        that emits, a late gate alarm attached, a restore, a closed check forgotten)."""
         self.pending_alarm: _PendingAlarm | None = None
         self.lamp: LampColor = "off"
         self._hold: tuple[LampColor, datetime] | None = None
@@ -273,6 +276,8 @@ class CheckMachine:
                 pass
         self._timeouts(inp.at, out)
         self._lamp(inp.at, out)
+        if any(isinstance(e, Emit) for e in out):
+            self.dirty = True
         return out
 
     # -- gate ---------------------------------------------------------------------------------
@@ -346,6 +351,7 @@ class CheckMachine:
             c = recent[-1]
             c.gate_alarm = True
             c.step("gate_alarm", a.at, _zones(a.zone_mask, a.level))
+            self.dirty = True
         # else: a nuisance alarm with nobody passing — its gate event is the record.
 
     # -- temperature ---------------------------------------------------------------------------
@@ -604,6 +610,7 @@ class CheckMachine:
         self.open.sort(key=lambda c: c.started_at)
         for d in sorted(r.closed, key=lambda d: d.finished_at):
             self.closed.setdefault(d.check_id, d)
+        self.dirty = True
 
     # -- finishing ------------------------------------------------------------------------------
     def _try_finish(self, c: OpenCheck, now: datetime, out: list[Effect]) -> None:
@@ -657,6 +664,7 @@ class CheckMachine:
             if now - d.finished_at < keep:
                 break
             del self.closed[cid]
+            self.dirty = True
 
     def _timeouts(self, now: datetime, out: list[Effect]) -> None:
         self._settle_pending(now, out)
