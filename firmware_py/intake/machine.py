@@ -20,14 +20,15 @@ Temperatures (thresholds from `Policy`, set in the intake config):
 a non-core reading below `remeasure_below_celsius` (34 °C) is not a result but a request to
 re-measure; a non-core reading below `hypothermia_screening_below_celsius` (35 °C) is a
 result that holds the check open waiting for a **core temperature** (the desk is told;
-the lamp stays amber) — screening alone never clears a cold person; if no core
-temperature comes within `core_timeout_s` the check ends ``incomplete``. A core
-temperature can be entered on any open check and overrides the screening reading
-(screening is not diagnosis). Entered on a check that already closed, within
-`correction_window_s`, and whose outcome was decided by screening (a fever, a low reading
-or only re-measure readings), it is a **correction**: the check is decided again and a new
-`check` event with the same check_id and `revision` + 1 is emitted (`corrected_from` says
-what it replaces); the first event stays in the history.
+the lamp stays amber; it takes no further screening reading) — screening alone never clears
+a cold person; if no core temperature comes within `core_timeout_s` the check ends
+``incomplete``. A core temperature can be entered on any open check and overrides the
+screening reading (screening is not diagnosis). Entered on a check that already closed,
+within `correction_window_s`, and whose outcome was decided by screening (a fever, a low
+reading or only re-measure readings), it is a **correction**: the check is decided again
+and a new `check` event with the same check_id and `revision` + 1 is emitted
+(`corrected_from` says what it replaces; no turnstile pulse); the first event stays in the
+history.
 
 Outcome, most serious first (the check event still lists everything that happened):
 ``refused`` (operator) > ``hypothermia_referral`` (confirmed core below
@@ -44,7 +45,8 @@ needs an open check or a correctable closed one; a refusal needs an open check.
 
 After a node restart (`Restore`) the persisted open checks come back: one still inside its
 windows resumes, one whose window ran out while the node was down closes as
-``incomplete``; either way its reason starts with "node restarted".
+``incomplete`` at once; a restarted check that times out has a reason starting with
+"node restarted".
 
 The lamp is derived from the state: red while a gate alarm waits for the wand, amber
 while any check waits for a step, then the outcome's colour (green cleared, red
