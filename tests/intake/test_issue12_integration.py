@@ -67,12 +67,30 @@ def open_at_node(desk: PtyDesk, n: int) -> list[dict[str, Any]]:
     return desk.app.open_checks()
 
 
+def walk_in(desk: PtyDesk) -> list[dict[str, Any]]:
+    """One person through the gate; returns the open checks once theirs is open.
+
+    On an overloaded machine the mock-pin gate driver can miss a whole passage (the old code
+    too: tests/intake/test_arrivals_pty.py shows it). These tests are about what the check
+    does, not the gate's debounce, so a passage that opened nothing within 2 s is walked
+    again (a check opened late would show within that time: nothing is counted twice)."""
+    assert desk.app is not None
+    before = len(desk.app.open_checks())
+    for _ in range(3):
+        desk.walk("in", False)
+        end = time.monotonic() + 2
+        while time.monotonic() < end:
+            if len(desk.app.open_checks()) > before:
+                return desk.app.open_checks()
+            time.sleep(0.01)
+    raise AssertionError("three passages through the gate opened no check")
+
+
 # -- finding 2 -----------------------------------------------------------------------------------
 def test_a_walk_past_does_not_move_the_next_persons_temperature(broker, tmp_path):
     with desk_stack(broker, tmp_path, temperature_timeout_s=3.0) as (desk, api, _send):
-        desk.walk("in", False)  # A walks past the thermometer
-        open_at_node(desk, 1)
-        desk.walk("in", False)  # B stops at it
+        walk_in(desk)  # A walks past the thermometer
+        walk_in(desk)  # B stops at it
         open_at_node(desk, 2)
         desk.person(38.4)
         wait_for(lambda: len(checks(api)) == 2, 15, "both checks stored")
@@ -87,7 +105,7 @@ def test_a_walk_past_does_not_move_the_next_persons_temperature(broker, tmp_path
 # -- finding 3 -----------------------------------------------------------------------------------
 def test_a_cold_screening_waits_for_a_core_temperature(broker, tmp_path):
     with desk_stack(broker, tmp_path, temperature_timeout_s=30) as (desk, api, send):
-        desk.walk("in", False)
+        walk_in(desk)
         desk.person(34.8)
         assert desk.app is not None
         wait_for(
@@ -116,7 +134,7 @@ def test_a_cold_screening_waits_for_a_core_temperature(broker, tmp_path):
 
 def test_a_core_temperature_corrects_a_screening_fever_after_the_check_closed(broker, tmp_path):
     with desk_stack(broker, tmp_path, temperature_timeout_s=30) as (desk, api, send):
-        desk.walk("in", False)
+        walk_in(desk)
         desk.person(38.4)
         wait_for(lambda: len(checks(api)) == 1, 10, "the fever check stored")
         [fever] = checks(api)
@@ -135,8 +153,7 @@ def test_a_core_temperature_corrects_a_screening_fever_after_the_check_closed(br
 # -- finding 5 -----------------------------------------------------------------------------------
 def test_admit_while_waiting_for_a_temperature_is_refused_and_records_nothing(broker, tmp_path):
     with desk_stack(broker, tmp_path, temperature_timeout_s=30) as (desk, api, send):
-        desk.walk("in", False)
-        [c] = open_at_node(desk, 1)
+        [c] = walk_in(desk)
         ok, error = send(command("outcome", result="clear", operator="li", check_id=c["check_id"]))
         assert not ok and error is not None and "no temperature yet" in error
         ok, error = send(command("outcome", result="clear", operator="li"))
