@@ -360,6 +360,8 @@ class Outbox:
                 else:
                     if rows:
                         self._enforce_bounds()
+                    if self.full_since is not None:  # as `append`: lift the fault when room
+                        self._check_space_back()
                     return [r[0] for r in rows], True
             self.state_failures += 1
         seqs, full = [], None
