@@ -11,6 +11,7 @@ import os
 import shutil
 import threading
 import time
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from devices.contract import codec, topics
@@ -107,6 +108,46 @@ class NodeAgent:
             log.error("%s", exc)
         self.publisher.wake()
         return made[0]
+
+    def emit_with_state(
+        self,
+        events: Sequence[tuple[str, Payload | dict[str, Any], str | None]],
+        *,
+        scope: str,
+        state: Mapping[str, bytes | None],
+    ) -> tuple[list[Envelope], bool]:
+        """`emit` for several events (kind, data, device) plus the app's own state rows of
+        `scope`, all in one outbox transaction (see `Outbox.append_with_state`). Returns the
+        events and whether the state was written (not on a full disk: the events are kept)."""
+        made: dict[int, Envelope] = {}
+
+        def builder(kind: str, data: Payload | dict[str, Any], device: str | None) -> Any:
+            def build(seq: int) -> tuple[str, str, bytes]:
+                env = codec.make_event(
+                    kind, site=self.site, node=self.node, seq=seq, data=data, device=device
+                )
+                made[seq] = env  # a retry on the event-only path rebuilds under the same seq
+                return env.id, topics.event(self.site, self.node, kind), codec.encode(env)
+
+            return build
+
+        saved = False
+        try:
+            seqs, saved = self.outbox.append_with_state(
+                [builder(k, d, dev) for k, d, dev in events], scope=scope, state=state
+            )
+            self.outbox_fault = None
+        except OutboxFull as exc:
+            self.outbox_fault = str(exc)
+            log.error("%s", exc)
+            seqs = sorted(made)  # each one is kept (in memory) under the seq it was built for
+        if events:
+            self.publisher.wake()
+        return [made[s] for s in seqs if s in made], saved
+
+    def load_state(self, scope: str) -> dict[str, bytes]:
+        """The app state rows of `scope` last committed with `emit_with_state`."""
+        return self.outbox.load_state(scope)
 
     def publish_media(self, event_id: str, payload: bytes) -> None:
         self.bus.publish(topics.media(self.site, self.node, event_id), payload, qos=1)

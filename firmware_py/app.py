@@ -7,7 +7,8 @@ is sent), reports its devices' health, and may handle commands.
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from collections.abc import Mapping, Sequence
+from typing import Any, Protocol, runtime_checkable
 
 from devices.contract.models import Command, DeviceState, Envelope, Payload
 
@@ -28,6 +29,28 @@ class NodeContext(Protocol):
 
     def publish_live(self, camera: str, jpeg: bytes) -> None:
         """Send one live-view frame (QoS 0, dropped when offline)."""
+        ...
+
+
+@runtime_checkable
+class StatefulContext(NodeContext, Protocol):
+    """A context that also keeps an app's own state durably, committed together with the
+    events of the same step (the agent's outbox database): after a crash the app reloads
+    exactly the state its last stored events left behind."""
+
+    def emit_with_state(
+        self,
+        events: Sequence[tuple[str, Payload | dict[str, Any], str | None]],
+        *,
+        scope: str,
+        state: Mapping[str, bytes | None],
+    ) -> tuple[list[Envelope], bool]:
+        """Store `events` (kind, data, device) and set/delete (None) `state` rows at once;
+        returns the events and whether the state was written (False on a full disk)."""
+        ...
+
+    def load_state(self, scope: str) -> dict[str, bytes]:
+        """The state rows of `scope` as last committed."""
         ...
 
 

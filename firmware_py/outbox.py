@@ -26,7 +26,7 @@ import sqlite3
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -331,6 +331,92 @@ class Outbox:
         with self._lock:
             row = self._db.execute("SELECT value FROM meta WHERE key='dropped'").fetchone()
             return int(row[0]) + self._spill_dropped
+
+    # application state kept with the events (the intake node's open checks) ------------------
+
+    state_failures = 0
+    """State writes skipped because the disk was full (their events were kept)."""
+    _state_ready = False
+
+    def append_with_state(
+        self,
+        builds: Sequence[Callable[[int], tuple[str, str, bytes]]],
+        *,
+        scope: str,
+        state: Mapping[str, bytes | None],
+    ) -> tuple[list[int], bool]:
+        """Store events (as `append`, consecutive seqs) and set (bytes) or delete (None) the
+        `state` rows of `scope` in ONE transaction: after a crash the state a node reloads
+        always matches the events it made. Returns the seqs and whether the state was written.
+
+        On a full disk (or while events wait in memory) the events take `append`'s path —
+        never lost while the process lives — and the state is not written (False;
+        `state_failures` counts it): the caller writes the whole change again next time.
+        """
+        with self._lock:
+            self._ensure_state_table()
+            if not self._spill:
+                seq = self._next_seq()
+                now = self._clock()
+                rows = []
+                for i, build in enumerate(builds):
+                    event_id, topic, payload = build(seq + i)
+                    rows.append((seq + i, event_id, topic, payload, now))
+                try:
+                    self._db.execute("BEGIN IMMEDIATE")
+                    self._db.executemany("INSERT INTO outbox VALUES (?,?,?,?,?)", rows)
+                    self._db.execute(
+                        "UPDATE meta SET value=? WHERE key='next_seq'", (seq + len(rows),)
+                    )
+                    for key, value in state.items():
+                        if value is None:
+                            self._db.execute(
+                                "DELETE FROM app_state WHERE scope=? AND key=?", (scope, key)
+                            )
+                        else:
+                            self._db.execute(
+                                "INSERT OR REPLACE INTO app_state VALUES (?,?,?)",
+                                (scope, key, value),
+                            )
+                    self._db.execute("COMMIT")
+                except BaseException as exc:  # nothing of this step stays half-written
+                    if self._db.in_transaction:
+                        self._db.execute("ROLLBACK")
+                    if not (isinstance(exc, sqlite3.OperationalError) and _disk_full(exc)):
+                        raise
+                else:
+                    if rows:
+                        self._enforce_bounds()
+                    if self.full_since is not None:  # as `append`: lift the fault when room
+                        self._check_space_back()
+                    return [r[0] for r in rows], True
+            self.state_failures += 1
+        seqs, full = [], None
+        for build in builds:  # each one is kept (in memory at worst) even if another failed
+            try:
+                seqs.append(self.append(build))
+            except OutboxFull as exc:
+                full = exc
+        if full is not None:
+            raise full
+        return seqs, False
+
+    def load_state(self, scope: str) -> dict[str, bytes]:
+        """The state rows of `scope` (key -> value) as last committed."""
+        with self._lock:
+            self._ensure_state_table()
+            rows = self._db.execute(
+                "SELECT key, value FROM app_state WHERE scope=?", (scope,)
+            ).fetchall()
+        return {str(k): bytes(v) for k, v in rows}
+
+    def _ensure_state_table(self) -> None:
+        if not self._state_ready:
+            self._db.execute(
+                "CREATE TABLE IF NOT EXISTS app_state (scope TEXT NOT NULL, key TEXT NOT NULL, "
+                "value BLOB NOT NULL, PRIMARY KEY (scope, key))"
+            )
+            self._state_ready = True
 
 
 def _disk_full(exc: sqlite3.OperationalError) -> bool:

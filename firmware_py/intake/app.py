@@ -2,9 +2,15 @@
 
 A thin loop around `machine.CheckMachine`: device callbacks and dashboard commands become
 machine inputs (under one lock), a tick thread drives the timeouts, and the machine's
-effects go out — events through `ctx.emit` (into the agent's durable outbox, so nothing is
-lost while the network is down), lamp/buzzer/turnstile through the desk signals, which work
-without the gateway. Device faults and recoveries are `fault` events.
+effects go out — events into the agent's durable outbox (so nothing is lost while the
+network is down), lamp/buzzer/turnstile through the desk signals, which work without the
+gateway. Device faults and recoveries are `fault` events.
+
+The open checks (and the checks closed within the correction window) are kept in the
+outbox's database too, written in the same transaction as the events of the step that
+changed them (`StatefulContext.emit_with_state`): a node killed mid-check restarts with the
+checks it had, and resumes or closes each one (`machine.Restore`). Signals act only after
+that commit, so the turnstile never opens for a check that is not on disk.
 """
 
 from __future__ import annotations
@@ -18,17 +24,23 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from devices.contract.models import Command, DeviceState, FaultData
+from devices.contract import codec
+from devices.contract.errors import ContractError
+from devices.contract.models import CheckData, CheckProgress, Command, DeviceState, FaultData
 from devices.gate.base import Gate, GateAlarm, GateEvent, GatePassage
 from devices.gate.signals import DeskSignals, RecordingDeskSignals
 from devices.thermo.base import Measurement, Thermometer
 from devices.wand.keys import Holster, WandEvent, WandKey, WandKeys
-from firmware_py.app import NodeContext
+from firmware_py.app import NodeContext, StatefulContext
 from firmware_py.intake import machine as m
 from firmware_py.intake.config import IntakeConfig
 from firmware_py.intake.devices import build_devices
 
 log = logging.getLogger(__name__)
+
+STATE_SCOPE = "intake"
+"""The outbox state rows of the intake app: ``open/<check_id>`` (a `CheckProgress`) and
+``closed/<check_id>`` (the last `CheckData` of a check still open to correction)."""
 
 
 class _Args(BaseModel):
@@ -54,7 +66,15 @@ class OutcomeArgs(_Args):
 class CoreArgs(_Args):
     celsius: float = Field(ge=25, le=45, description="confirmed core temperature, °C")
     operator: str | None = Field(None, max_length=200, description="who measured it")
-    check_id: str | None = Field(None, description="target check (default: the current one)")
+    check_id: str | None = Field(
+        None,
+        description="target check, open or closed within the correction window (default: "
+        "the oldest check waiting for a core temperature, else the person at the thermometer)",
+    )
+
+
+class SelectArgs(_Args):
+    check_id: str = Field(description="the check the next thermometer reading belongs to")
 
 
 class IntakeApp:
@@ -77,9 +97,12 @@ class IntakeApp:
         self.policy = m.Policy(
             fever_threshold_celsius=config.fever_threshold_celsius,
             remeasure_below_celsius=config.remeasure_below_celsius,
+            hypothermia_screening_below_celsius=config.hypothermia_screening_below_celsius,
             hypothermia_below_celsius=config.hypothermia_below_celsius,
             temperature_timeout_s=config.temperature_timeout_s,
+            core_timeout_s=config.core_timeout_s,
             wand_timeout_s=config.wand_timeout_s,
+            correction_window_s=config.correction_window_s,
             alarm_window_s=config.alarm_window_s,
             lamp_hold_s=config.lamp_hold_s,
             release_on_clear=config.release_on_clear,
@@ -94,6 +117,12 @@ class IntakeApp:
         self.ctx: NodeContext | None = None
         self.holster_lifted = False
         self.emit_errors = 0
+        self.restored = 0
+        """Checks brought back from the outbox database at start."""
+        # the state rows as last committed (see _state_change)
+        self._saved_open: dict[str, bytes] = {}
+        self._saved_closed: dict[str, CheckData | None] = {}
+        self._unsaved = False  # a state change the outbox could not write yet
         self._states: dict[str, DeviceState] = {}
         self._errors: dict[str, int] = {}
         self._lock = threading.RLock()
@@ -118,6 +147,7 @@ class IntakeApp:
         for dev in (gate, thermo, wand):
             self._states[dev.id] = "unknown"
         self.signals.lamp("off")
+        self._restore()
         gate.start(self._on_gate, self._state_cb(gate.id))
         thermo.start(self._on_measurement, self._state_cb(thermo.id))
         wand.start(self._on_wand, self._state_cb(wand.id))
@@ -152,6 +182,8 @@ class IntakeApp:
             return dict(self._states)
 
     def handle_command(self, cmd: Command) -> tuple[bool, str | None] | None:
+        """Dashboard commands. Each applies only in the state it is meant for; otherwise it
+        is refused (ack ok=false with a sentence for the desk) and nothing is recorded."""
         try:
             if cmd.action == "release_gate":
                 self.signals.release(self.config.release_pulse_s)
@@ -174,6 +206,8 @@ class IntakeApp:
                 if o.outcome == "refused":
                     return self._operator(m.Refusal(self.wall(), o.operator, o.note, o.check_id))
                 if o.result is not None:
+                    # "Admit" / "Items held": a decision, valid only when the wand result is
+                    # the one step the check still misses (never stands in for a reading)
                     return self._operator(
                         m.WandEntry(
                             self.wall(),
@@ -183,6 +217,7 @@ class IntakeApp:
                             o.operator,
                             None,
                             o.check_id,
+                            decides=True,
                         )
                     )
                 return False, "outcome needs {'outcome': 'refused'} or {'result': 'clear'|…}"
@@ -191,6 +226,9 @@ class IntakeApp:
                 return self._operator(
                     m.CoreTemperature(self.wall(), c.celsius, c.operator, c.check_id)
                 )
+            if cmd.action == "select_check":
+                sel = SelectArgs.model_validate(cmd.args)
+                return self._operator(m.Select(self.wall(), sel.check_id))
         except ValidationError as exc:
             first = exc.errors()[0]
             where = ".".join(str(x) for x in first["loc"]) or "args"
@@ -209,14 +247,90 @@ class IntakeApp:
             n = len(self.machine.open)
             return [_snapshot(c, n) for c in self.machine.open]
 
+    def progress(self) -> list[CheckProgress]:
+        """Where each open check stands, as the node persists it (oldest first)."""
+        with self._lock:
+            return [c.progress() for c in self.machine.open]
+
     # -- inputs ------------------------------------------------------------------------------------
     def feed(self, inp: m.Input) -> list[m.Effect]:
-        """Apply one input and carry out its effects (also used by the scenario runner)."""
+        """Apply one input and carry out its effects (also used by the scenario runner):
+        first its events and the changed check state in one commit, then the signals."""
         with self._lock:
             effects = self.machine.handle(inp)
+            self._commit([e for e in effects if isinstance(e, m.Emit)])
             for e in effects:
-                self._apply(e)
+                if not isinstance(e, m.Emit):
+                    self._apply(e)
         return effects
+
+    # -- persistence -------------------------------------------------------------------------------
+    def _state_change(self) -> tuple[dict[str, bytes | None], dict[str, bytes]]:
+        """State rows to write (bytes) or delete (None) since the last commit, and the open
+        rows now. Closed checks are immutable records: compared by identity, encoded once."""
+        opened = {f"open/{c.check_id}": codec.encode(c.progress()) for c in self.machine.open}
+        change: dict[str, bytes | None] = {
+            k: v for k, v in opened.items() if self._saved_open.get(k) != v
+        }
+        change.update({k: None for k in self._saved_open if k not in opened})
+        closed = self.machine.closed
+        for cid, d in closed.items():
+            if self._saved_closed.get(cid) is not d:
+                change[f"closed/{cid}"] = codec.encode(d)
+        change.update({f"closed/{cid}": None for cid in self._saved_closed if cid not in closed})
+        return change, opened
+
+    def _commit(self, emits: list[m.Emit]) -> None:
+        ctx = self.ctx
+        if ctx is None:
+            return
+        if not isinstance(ctx, StatefulContext):  # a context without state: events only
+            for e in emits:
+                self._emit(e.kind, e.data, e.device)
+            return
+        if not (emits or self.machine.dirty or self._unsaved):
+            return  # an idle tick: nothing to compare, nothing to write
+        self.machine.dirty = False
+        change, opened = self._state_change()
+        if not emits and not change:
+            self._unsaved = False
+            return
+        self._unsaved = True  # until the outbox says it is written
+        try:
+            _events, saved = ctx.emit_with_state(
+                [(e.kind, e.data, e.device) for e in emits], scope=STATE_SCOPE, state=change
+            )
+            if saved:  # else (disk full) the same change is computed and written next tick
+                self._saved_open = opened
+                self._saved_closed = dict(self.machine.closed)
+                self._unsaved = False
+        except Exception:  # the outbox refusing must not stop the desk: count, log, go on
+            self.emit_errors += 1
+            log.exception("storing %d intake events and the check state failed", len(emits))
+
+    def _restore(self) -> None:
+        """Bring back the checks that were open when the node last stopped (or died)."""
+        ctx = self.ctx
+        if not isinstance(ctx, StatefulContext):
+            return
+        opened: list[CheckProgress] = []
+        closed: list[CheckData] = []
+        for key, value in ctx.load_state(STATE_SCOPE).items():
+            kind, _, cid = key.partition("/")
+            try:
+                if kind == "open":
+                    self._saved_open[key] = value
+                    opened.append(codec.decode(CheckProgress, value))
+                elif kind == "closed":
+                    self._saved_closed[cid] = None
+                    closed.append(codec.decode(CheckData, value))
+                    self._saved_closed[cid] = closed[-1]
+            except ContractError as exc:  # never crash on a bad row: log it, drop it
+                log.error("intake state row %s unreadable (%s); dropped", key, exc)
+        self.restored = len(opened)
+        if opened:
+            log.warning("node restarted with %d open checks: resuming or closing them", len(opened))
+        self.feed(m.Restore(self.wall(), tuple(opened), tuple(closed)))
 
     def _operator(self, inp: m.Input) -> tuple[bool, str | None]:
         rejected = [e for e in self.feed(inp) if isinstance(e, m.Rejected)]
@@ -325,5 +439,6 @@ def _snapshot(c: m.OpenCheck, n_open: int) -> dict[str, Any]:
         "celsius": c.core_celsius if c.core_celsius is not None else c.result_celsius,
         "readings": [r.celsius for r in c.readings],
         "remeasure": bool(c.readings) and c.readings[-1].remeasure,
+        "core_needed": c.needs_core,
         "queue": n_open,
     }

@@ -4,6 +4,10 @@ Example (TOML)::
 
     operator = "desk-a"
     fever_threshold_celsius = 37.3      # or fever_preset = "cdc-38.0"
+    # every temperature threshold and window of the check is set here (defaults shown):
+    # remeasure_below_celsius = 34.0, hypothermia_screening_below_celsius = 35.0,
+    # hypothermia_below_celsius = 35.0 (core), temperature_timeout_s = 90,
+    # core_timeout_s = 600, correction_window_s = 1800
 
     [devices.gate]
     kind = "gpio"                        # gpio | serial | simulated
@@ -327,11 +331,35 @@ class IntakeConfig(_Model):
     remeasure_below_celsius: float = Field(
         34.0, ge=30, le=36, description="body-mode reading below this: re-measure"
     )
+    hypothermia_screening_below_celsius: float = Field(
+        35.0,
+        ge=30,
+        le=36,
+        description="screening reading below this (and not a re-measure): the check waits for "
+        "a core temperature",
+    )
     hypothermia_below_celsius: float = Field(
         35.0, ge=30, le=36, description="confirmed core temperature below this: hypothermia"
     )
     temperature_timeout_s: float = Field(
-        90, gt=0, le=3600, description="passage with no temperature this long: incomplete"
+        90,
+        gt=0,
+        le=3600,
+        description="reading window: a passage with no temperature this long is incomplete "
+        "(walked past) and takes no later reading",
+    )
+    core_timeout_s: float = Field(
+        600,
+        gt=0,
+        le=7200,
+        description="a low screening reading with no core temperature this long: incomplete",
+    )
+    correction_window_s: float = Field(
+        1800,
+        ge=0,
+        le=86400,
+        description="a core temperature entered this long after a check closed corrects its "
+        "screening fever or low reading",
     )
     wand_timeout_s: float = Field(
         180, gt=0, le=3600, description="gate alarm with no wand result this long: incomplete"
@@ -351,6 +379,11 @@ class IntakeConfig(_Model):
 
     @model_validator(mode="after")
     def _preset(self) -> IntakeConfig:
+        if self.remeasure_below_celsius > self.hypothermia_screening_below_celsius:
+            raise ValueError(
+                f"remeasure_below_celsius ({self.remeasure_below_celsius}) must not be above "
+                f"hypothermia_screening_below_celsius ({self.hypothermia_screening_below_celsius})"
+            )
         if self.fever_preset is not None:
             value = FEVER_PRESETS[self.fever_preset]
             if "fever_threshold_celsius" in self.model_fields_set and (

@@ -1,11 +1,12 @@
 """Scripted arrivals: the demo's simulate mode and the 200-arrival integration test.
 
 `script(seed, n)` draws a deterministic list of arrivals (normal, fever, gate alarm with
-and without a wand result, walk-past, re-measure, hypothermia, refusal, an unplugged
-thermometer mid-check), each with the outcome the desk must record. `ScenarioRunner`
-plays them one after another on a `Stage` — the in-process simulators (`SimStage`), or
-real drivers over pseudo-terminals and mock pins (the tests' stage) — waiting for each
-check to finish before the next person comes, as a desk works.
+and without a wand result, walk-past, re-measure, hypothermia, a cold screening reading
+that a normal core temperature clears, refusal, an unplugged thermometer mid-check), each
+with the outcome the desk must record. `ScenarioRunner` plays them one after another on a
+`Stage` — the in-process simulators (`SimStage`), or real drivers over pseudo-terminals and
+mock pins (the tests' stage) — waiting for each check to finish before the next person
+comes, as a desk works.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ Kind = Literal[
     "walk_past",
     "remeasure",
     "hypothermia",
+    "cold_screening",
     "refused",
     "unplug_mid_check",
 ]
@@ -48,6 +50,7 @@ EXPECTED: dict[str, str] = {
     "walk_past": "incomplete",
     "remeasure": "cleared",
     "hypothermia": "hypothermia_referral",
+    "cold_screening": "cleared",
     "refused": "refused",
     "unplug_mid_check": "cleared",
 }
@@ -60,6 +63,7 @@ WEIGHTS: dict[str, float] = {
     "walk_past": 0.05,
     "remeasure": 0.05,
     "hypothermia": 0.03,
+    "cold_screening": 0.03,
     "refused": 0.03,
 }
 ITEMS = ("knife", "lighter", "scissors", "razor blade", "glass bottle", "screwdriver")
@@ -206,6 +210,10 @@ def play(
     elif a.kind == "hypothermia":
         stage.person(32.4)
         send(command("core_temperature", celsius=34.3, operator="desk-sim"))
+    elif a.kind == "cold_screening":
+        # a cold forehead in winter: 34.0-35.0 °C holds the check for a core temperature
+        stage.person(34.6)
+        send(command("core_temperature", celsius=36.5, operator="desk-sim"))
     elif a.kind == "refused":
         send(command("outcome", outcome="refused", note="declined the check"))
     elif a.kind == "unplug_mid_check":

@@ -7,7 +7,9 @@ watch live video."""
 from __future__ import annotations
 
 # The intake desk drives its own check station and nothing else (no cameras, no reloads).
-DESK_COMMANDS = frozenset({"wand_result", "outcome", "core_temperature", "release_gate"})
+DESK_COMMANDS = frozenset(
+    {"wand_result", "outcome", "core_temperature", "select_check", "release_gate"}
+)
 # Events the intake desk may read (its own check steps and device faults); camera events of
 # foster homes (motion, people, line_cross, tamper, camera, door) and manual reports are not
 # the desk's business.

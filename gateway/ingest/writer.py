@@ -176,10 +176,19 @@ class IngestWriter:
             return False
         if isinstance(event, CheckEvent):
             d = event.data
+            # A correction (a core temperature entered after the check closed) is a new check
+            # event with the same check_id and a higher `revision`: the row keeps the highest
+            # revision whatever order they arrive in; every revision stays in `events`.
             self.db.execute(
-                "INSERT OR IGNORE INTO checks (check_id, event_id, site, node, outcome, "
+                "INSERT INTO checks (check_id, event_id, site, node, outcome, "
                 "started_at, finished_at, operator, celsius, gate_alarm, wand, items_held, data)"
-                " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT (check_id) DO UPDATE SET "
+                "event_id=excluded.event_id, outcome=excluded.outcome, "
+                "finished_at=excluded.finished_at, operator=excluded.operator, "
+                "celsius=excluded.celsius, gate_alarm=excluded.gate_alarm, wand=excluded.wand, "
+                "items_held=excluded.items_held, data=excluded.data "
+                "WHERE coalesce(json_extract(excluded.data, '$.revision'), 0) > "
+                "coalesce(json_extract(checks.data, '$.revision'), 0)",
                 (
                     d.check_id,
                     event.id,

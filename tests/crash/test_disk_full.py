@@ -179,6 +179,16 @@ class Desk:
             return env
 
         self.agent.emit = recording_emit  # type: ignore[method-assign]
+        real_emit_with_state = self.agent.emit_with_state
+
+        def recording_emit_with_state(
+            events: Any, *, scope: str, state: Any
+        ) -> tuple[list[Envelope], bool]:  # the intake app stores events with its checks
+            envs, saved = real_emit_with_state(events, scope=scope, state=state)
+            self.emitted.extend(envs)
+            return envs, saved
+
+        self.agent.emit_with_state = recording_emit_with_state  # type: ignore[method-assign]
         self.agent.start()
 
     def arrivals(self, n: int) -> None:

@@ -139,6 +139,35 @@ def test_low_reading_prompts_for_core_temperature_then_admit(
     assert page.errors == []  # type: ignore[attr-defined]
 
 
+@pytest.mark.parametrize("desk", ["desk-7"], indirect=True)
+def test_a_cold_screening_asks_for_a_core_temperature_and_admit_is_refused(
+    stack: Stack, desk: Desk, open_dash: OpenDash, shot: Any
+) -> None:
+    page = _open(open_dash, desk, lang="en")
+    desk.app.gate.walk("in")
+    desk.app.thermometer.person(34.8)  # a result, but too cold to clear on screening
+    temp = page.get_by_test_id("step-temperature")
+    expect(temp).to_have_attribute("data-status", "active")
+    expect(temp).to_contain_text("core temperature needed")
+    expect(page.get_by_test_id("core-entry")).to_contain_text("below 35")
+    expect(page.get_by_test_id("step-outcome")).to_have_attribute("data-status", "pending")
+    shot(page, "desk-core-needed-1024x600")
+    page.get_by_test_id("outcome-admit").click()  # the node refuses: nothing is recorded
+    expect(page.get_by_test_id("ack")).to_have_attribute("data-ack", "error")
+    expect(page.get_by_test_id("ack")).to_contain_text("waits for a core temperature")
+    page.get_by_test_id("core-input").fill("34.8")
+    page.get_by_test_id("core-submit").click()
+    expect(page.get_by_test_id("ack")).to_have_attribute("data-ack", "ok")
+    expect(page.get_by_test_id("last-result")).to_have_attribute(
+        "data-outcome", "hypothermia_referral"
+    )
+    wait_for(lambda: desk.checks(), 10, "check stored")
+    [check] = desk.checks()
+    assert check["outcome"] == "hypothermia_referral" and check["wand"] is None
+    assert stack.api.get("/api/v1/events", site=SITE, node=desk.node, kind="metal")["items"] == []
+    assert page.errors == []  # type: ignore[attr-defined]
+
+
 @pytest.mark.parametrize("desk", ["desk-3"], indirect=True)
 def test_a_refused_command_shows_the_nodes_reason_then_refusal_with_a_note(
     stack: Stack, desk: Desk, open_dash: OpenDash

@@ -52,6 +52,17 @@ def test_open_checks_from_step_events() -> None:
     assert core["wand"]["result"] == "clear" and core["step"] == "outcome"
 
 
+def test_a_cold_screening_reading_waits_for_a_core_temperature() -> None:
+    passage = _ev("gate", "2026-11-23T10:00:01Z", action="passage", direction="in", check_id="a")
+    cold = _ev("temperature", "2026-11-23T10:00:03Z", celsius=34.8, core_needed=True, check_id="a")
+    [a] = derive_open_checks([passage, cold], finished=set())
+    assert a["core_needed"] and a["waiting_for"] == ["core_temperature"]
+    assert a["step"] == "core_temperature" and a["celsius"] == 34.8
+    core = _ev("temperature", "2026-11-23T10:01:00Z", celsius=34.8, mode="core", check_id="a")
+    [a] = derive_open_checks([passage, cold, core], finished=set())
+    assert not a["core_needed"] and a["waiting_for"] == [] and a["step"] == "outcome"
+
+
 def _check(db: Any, cid: str, started: datetime, **kw: Any) -> None:
     row = {
         "check_id": cid,

@@ -4,6 +4,7 @@ end can be unplugged. Used by the 200-arrival tests (fake context and real broke
 
 from __future__ import annotations
 
+import itertools
 import time
 from pathlib import Path
 
@@ -51,11 +52,11 @@ def desk_config(thermo_port: str, **overrides: object) -> IntakeConfig:
 class PtyDesk:
     """Owns the pins, the null-modem and the device simulators; a `Stage` for `play`."""
 
-    def __init__(self, tmp: Path) -> None:
+    def __init__(self, tmp: Path, **overrides: object) -> None:
         self.factory = MockFactory()
         self.modem = VirtualNullModem(tmp / "stationkit-thermo", tmp / "thermo-device")
         self.thermo_sim = GyModuleSimulator(self.modem.device_path, rate_hz=200, baudrate=115200)
-        self.config = desk_config(self.modem.host_path)
+        self.config = desk_config(self.modem.host_path, **overrides)
         self.gate = GpioGateDriver(self.factory, **PINS, step_s=0.012)
         self.keys = GpioWandKeysDriver(self.factory, clear_pin=5, metal_pin=6)
         self.app: IntakeApp | None = None
@@ -97,6 +98,15 @@ class PtyDesk:
 
     def replug_thermometer(self) -> None:
         self.modem.replug()
+
+    def releases(self) -> int:
+        """Turnstile relay pulses so far (rising edges on the relay pin)."""
+        states = [s.state for s in self.factory.pin(26).states]
+        return sum(1 for a, b in itertools.pairwise(states) if b and not a)
+
+    def lamp_is(self, color: str) -> bool:
+        pin = {"green": 16, "amber": 20, "red": 21}[color]
+        return bool(self.factory.pin(pin).state)
 
     def close(self) -> None:
         if self.app is not None:

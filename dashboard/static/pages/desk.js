@@ -190,7 +190,9 @@ export default {
       if (finished) {
         temp = stepBox("temperature", finished.celsius == null ? "skip" : tempStatus(finished.celsius), celsius(finished.celsius), "step-temperature");
       } else if (!check) temp = stepBox("temperature", "pending", "—", "step-temperature");
-      else if (check.celsius != null) temp = stepBox("temperature", tempStatus(check.celsius), celsius(check.celsius), "step-temperature");
+      else if (check.core_needed) {
+        temp = stepBox("temperature", "active", [t("desk.temp.core_needed"), h("small", {}, ` ${celsius(check.celsius)}`)], "step-temperature");
+      } else if (check.celsius != null) temp = stepBox("temperature", tempStatus(check.celsius), celsius(check.celsius), "step-temperature");
       else if (check.remeasure) {
         const last = check.temperatures[check.temperatures.length - 1];
         temp = stepBox("temperature", "active", [t("desk.temp.remeasure"), h("small", {}, ` ${celsius(last?.celsius)}`)], "step-temperature");
@@ -279,8 +281,9 @@ export default {
       input.addEventListener("keydown", (e) => {
         if (e.key === "Enter") record.click();
       });
-      return h("div", { class: `core-entry ${check.remeasure ? "prompt" : ""}`, "data-testid": "core-entry" },
-        h("div", { class: "label" }, check.remeasure ? t("desk.temp.remeasure_prompt") : t("desk.temp.core")),
+      const prompt = check.core_needed ? "desk.temp.core_needed_prompt" : check.remeasure ? "desk.temp.remeasure_prompt" : "desk.temp.core";
+      return h("div", { class: `core-entry ${check.remeasure || check.core_needed ? "prompt" : ""}`, "data-testid": "core-entry" },
+        h("div", { class: "label" }, t(prompt)),
         h("div", { class: "row" }, input, record));
     }
 
@@ -301,7 +304,14 @@ export default {
           }, `${t("wand.metal_found")}…`),
         ));
       }
-      if (check.remeasure || check.celsius == null) parts.push(coreEntry(node, check));
+      if (check.remeasure || check.core_needed || check.celsius == null) parts.push(coreEntry(node, check));
+      if (node.open.length > 1 && check.waiting_for.includes("temperature")) {
+        // the node gives a reading to the person who passed the gate last unless told otherwise
+        parts.push(h("div", { class: "row" }, h("button", {
+          class: "btn big", "data-testid": "select-check",
+          onclick: () => send(node, "select_check", { check_id: check.check_id }, t("desk.temp.select")),
+        }, t("desk.temp.select"))));
+      }
       parts.push(h("div", { class: "label" }, t("desk.outcome.title")));
       if (ui.refusing) {
         const note = h("input", { class: "note", placeholder: t("desk.refuse.note_ph"), maxlength: 500, "data-testid": "refuse-note" });

@@ -20,6 +20,7 @@ from devices.contract.models.common import (
 from devices.contract.models.events import EVENT_ADAPTER, EVENT_MODELS, KINDS, Envelope, Event
 from devices.contract.models.intake import (
     CheckData,
+    CheckProgress,
     CheckStep,
     DoorData,
     GateData,
@@ -36,6 +37,7 @@ __all__ = [
     "Ack",
     "CameraData",
     "CheckData",
+    "CheckProgress",
     "CheckStep",
     "Command",
     "DeviceState",

@@ -30,6 +30,11 @@ class TemperatureData(Payload):
     remeasure: bool = Field(
         False, description="true if the reading is not a result (body mode below 34 °C)"
     )
+    core_needed: bool = Field(
+        False,
+        description="true if this screening reading is below the hypothermia screening "
+        "threshold (default 35.0 °C): the check waits for a core temperature",
+    )
     check_id: EventId | None = Field(None, description="the check this reading belongs to")
 
 
@@ -67,12 +72,28 @@ class TemperatureReading(Payload):
     at: UtcTime = Field(description="when the reading was taken")
     device: Slug | None = Field(None, description="thermometer id")
     remeasure: bool = Field(False, description="true if this reading asked for a re-measure")
+    core_needed: bool = Field(
+        False, description="true if this reading asked for a core temperature (too low)"
+    )
 
 
 class CheckStep(Payload):
     name: Literal[
-        "passage", "gate_alarm", "wand", "temperature", "remeasure", "outcome", "timeout"
-    ] = Field(description="what happened")
+        "passage",
+        "gate_alarm",
+        "wand",
+        "temperature",
+        "remeasure",
+        "core_needed",
+        "outcome",
+        "timeout",
+        "restart",
+        "correction",
+    ] = Field(
+        description="what happened; core_needed: a screening reading below the hypothermia "
+        "screening threshold asked for a core temperature; restart: the node restarted while "
+        "the check was open; correction: a core temperature entered after the check closed"
+    )
     at: UtcTime = Field(description="when it happened")
     detail: ShortText | None = Field(None, description="free detail, e.g. the reading")
 
@@ -100,8 +121,63 @@ class CheckData(Payload):
         default_factory=list, max_length=50, description="timeline of the check"
     )
     incomplete_reason: ShortText | None = Field(
-        None, description="for outcome=incomplete: what was missing"
+        None,
+        description="for outcome=incomplete: what was missing; starts with 'node restarted' "
+        "when the node restarted while the check was open",
     )
+    note: str | None = Field(None, max_length=2000, description="operator's note")
+    revision: int = Field(
+        0,
+        ge=0,
+        le=20,
+        description="0: the check as first decided; n > 0: the n-th correction (a core "
+        "temperature entered after the check closed), a new check event with the same "
+        "check_id; the gateway keeps the highest revision and every event in the history",
+    )
+    corrected_from: CheckOutcome | None = Field(
+        None, description="for revision > 0: the outcome this revision replaces"
+    )
+    corrected_at: UtcTime | None = Field(
+        None, description="for revision > 0: when the correcting core temperature was entered"
+    )
+
+
+CheckWaitingFor = Literal["wand", "temperature", "core_temperature"]
+
+
+class CheckProgress(Payload):
+    """A check in progress as the node holds it: persisted in the node's outbox database
+    (so it survives a restart) and the desk's view of where the check stands."""
+
+    check_id: EventId = Field(description="id of this check")
+    started_at: UtcTime = Field(description="passage time (start of the check)")
+    direction: Literal["in", "unknown"] = Field("in", description="passage direction")
+    waiting_for: list[CheckWaitingFor] = Field(
+        default_factory=list,
+        max_length=3,
+        description="mandatory steps still missing; core_temperature: a screening reading "
+        "below the hypothermia screening threshold asks for a core temperature",
+    )
+    gate_alarm: bool = Field(False, description="the walk-through gate alarmed")
+    wand: WandResult | None = Field(None, description="handheld-wand result, if taken")
+    items: list[ShortText] = Field(default_factory=list, max_length=50, description="items found")
+    screening_celsius: Celsius | None = Field(
+        None, description="the screening result (not a re-measure reading), °C"
+    )
+    core_celsius: Celsius | None = Field(None, description="confirmed core temperature, °C")
+    core_needed_at: UtcTime | None = Field(
+        None, description="when a low screening reading asked for a core temperature"
+    )
+    restarted_at: UtcTime | None = Field(
+        None, description="when the node restarted while this check was open"
+    )
+    temperatures: list[TemperatureReading] = Field(
+        default_factory=list, max_length=20, description="every reading taken"
+    )
+    steps: list[CheckStep] = Field(
+        default_factory=list, max_length=50, description="timeline so far"
+    )
+    operator: ShortText | None = Field(None, description="desk operator responsible")
     note: str | None = Field(None, max_length=2000, description="operator's note")
 
 

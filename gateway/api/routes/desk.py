@@ -101,6 +101,7 @@ def derive_open_checks(events: list[dict[str, Any]], finished: set[str]) -> list
                     "celsius": data.get("celsius"),
                     "mode": data.get("mode", "body"),
                     "remeasure": bool(data.get("remeasure")),
+                    "core_needed": bool(data.get("core_needed")),
                     "at": at,
                 }
             )
@@ -119,6 +120,10 @@ def derive_open_checks(events: list[dict[str, Any]], finished: set[str]) -> list
             waiting.append("wand")
         if deciding is None:
             waiting.append("temperature")
+        # a screening reading below the node's hypothermia threshold: the node waits for core
+        c["core_needed"] = bool(deciding and deciding["core_needed"] and not core)
+        if c["core_needed"]:
+            waiting.append("core_temperature")
         c["waiting_for"] = waiting
         c["step"] = waiting[0] if waiting else "outcome"
         out.append(c)
