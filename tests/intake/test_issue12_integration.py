@@ -31,7 +31,7 @@ from tests.support.mosquitto import Broker
 from tests.support.net import wait_for
 from tests.support.stack import Api, gateway, node_agent
 
-pytestmark = pytest.mark.integration
+pytestmark = pytest.mark.broker
 
 SITE, NODE = "fuling-station", "desk-1"
 
