@@ -22,6 +22,7 @@ from gateway.alerts.models import (
     AlertChange,
     AlertKey,
     Condition,
+    DeadlineNotice,
     EngineState,
     IncidentCategory,
     NodeChange,
@@ -29,7 +30,7 @@ from gateway.alerts.models import (
     open_incident,
 )
 
-Input = Event | NodeChange | Tick
+Input = Event | NodeChange | Tick | DeadlineNotice
 IdFactory = Callable[[], str]
 
 _CHECK_RULES = {
@@ -300,6 +301,14 @@ class _Run:
             if cfg.roster_total is not None:
                 self._site_total(site, None, self.now, False)
 
+    # dated duties (family search, follow-up visits) -----------------------------------------
+
+    def deadline(self, notice: DeadlineNotice) -> None:
+        """One alert per notice; the caller raises each notice once (its alert is the record)."""
+        key: AlertKey = (notice.rule, notice.site, None, notice.subject)
+        if self.config.rule(notice.rule).enabled and key not in self.state.alerts:
+            self.raise_alert(key, None, min(notice.at, self.now), None)
+
     # events ----------------------------------------------------------------------------------
 
     def event(self, ev: Event) -> None:
@@ -374,6 +383,8 @@ def evaluate(
     run.forget_checks()
     if isinstance(item, NodeChange):
         run.node(item)
+    elif isinstance(item, DeadlineNotice):
+        run.deadline(item)
     elif not isinstance(item, Tick):
         run.event(item)
     run.timers()
