@@ -304,9 +304,15 @@ class _Run:
     # dated duties (family search, follow-up visits) -----------------------------------------
 
     def deadline(self, notice: DeadlineNotice) -> None:
-        """One alert per notice; the caller raises each notice once (its alert is the record)."""
+        """An instantaneous rule keyed by the notice's subject. The caller raises each notice
+        once (its alert row is the record), so a repeat only counts on the open alert."""
         key: AlertKey = (notice.rule, notice.site, None, notice.subject)
-        if self.config.rule(notice.rule).enabled and key not in self.state.alerts:
+        if not self.config.rule(notice.rule).enabled:
+            return
+        alert = self.state.alerts.get(key)
+        if alert is not None:
+            self.repeat(key, alert)
+        else:
             self.raise_alert(key, None, min(notice.at, self.now), None)
 
     # events ----------------------------------------------------------------------------------

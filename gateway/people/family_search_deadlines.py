@@ -39,7 +39,9 @@ class DeadlinesConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    notice_h: float = Field(24, gt=0, le=24 * 14, description="notice due this many hours after entry")
+    notice_h: float = Field(
+        24, gt=0, le=24 * 14, description="notice due this many hours after entry"
+    )
     dna_working_days: int = Field(
         7, ge=1, le=60, description="written DNA request due after this many working days"
     )
