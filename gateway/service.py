@@ -27,6 +27,7 @@ from gateway.maintenance.retention import log_media_deletion
 from gateway.media.store import MediaItem, MediaRejected, MediaStore
 from gateway.notify.notifier import Notifier
 from gateway.people.family_search_timer import people_workflow
+from gateway.people.roster import RosterProvider
 from gateway.store.db import connect, open_store
 from gateway.updates import Updates
 
@@ -74,6 +75,7 @@ class Gateway:
         self.alerts = AlertService(
             settings.db, settings.alerts, notifier=self.notifier, updates=self.updates
         )
+        self.alerts.rosters = RosterProvider(settings.db)  # foster-home rosters from placements
         self.writer.event_listeners.append(self.alerts.on_event)
         self.writer.node_listeners.append(self.alerts.on_node)
         self._people_timer = people_workflow(settings, self.alerts)  # family search, visits

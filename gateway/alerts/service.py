@@ -111,6 +111,9 @@ class AlertService:
         self.config = config or AlertsConfig()
         self.extensions = list(extensions)
         self.timers: list[Callable[[datetime], None]] = []  # other layers' timers, each tick
+        # Rosters from elsewhere (people placed at a foster home: gateway/people/roster.py):
+        # configured rosters -> the ones in force, asked each tick; None: the config as it is.
+        self.rosters: Callable[[AlertsConfig], AlertsConfig] | None = None
         self.notifier = notifier
         self.updates = updates
         self.clock = clock
@@ -239,6 +242,8 @@ class AlertService:
             if not self._drain():
                 return  # the database refuses writes: keep the order, try again next tick
             self._save_mark()
+            if self.rosters is not None:
+                self.feed.config = self.rosters(self.config)
             self.feed.tick(now)
             self._escalate(now)
             self._remind(now)

@@ -6,9 +6,10 @@ returned_home, transferred, left, deceased. The last four close the file."""
 from __future__ import annotations
 
 import typing
-from typing import Literal
+from datetime import date
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
 Status = Literal[
     "in_station",
@@ -28,6 +29,8 @@ CLOSED = frozenset({"returned_home", "transferred", "left", "deceased"})
 PRESENT = frozenset({"in_station", "isolation", "foster_home"})
 CameBy = Literal["police", "outreach", "self", "hospital", "transfer"]
 Sex = Literal["male", "female", "unknown"]
+SiteSlug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{0,31}$")]
+Name = Annotated[str, StringConstraints(min_length=1, max_length=120)]
 LegalBasis = Literal["statutory_duty", "guardian_consent", "subject_consent", "vital_interest"]
 
 
@@ -48,10 +51,10 @@ class PersonFields(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     came_by: CameBy | None = Field(None, description="how the person came to the station")
-    came_at: str | None = Field(None, max_length=40, description="when they came (UTC ISO)")
+    came_at: AwareDatetime | None = Field(None, description="when they came")
     found_place: str | None = Field(None, max_length=200, description="where they were found")
-    found_at: str | None = Field(None, max_length=40, description="when found (UTC ISO)")
-    names: list[str] | None = Field(
+    found_at: AwareDatetime | None = Field(None, description="when they were found")
+    names: list[Name] | None = Field(
         None, max_length=20, description="names and aliases as given; [] = unknown"
     )
     sex: Sex | None = Field(None, description="male, female or unknown")
@@ -83,7 +86,7 @@ EDITABLE: tuple[str, ...] = tuple(PersonFields.model_fields)
 class PersonCreate(PersonFields):
     """A new file. From a check: `check_id` pre-fills the time, outcome and items held."""
 
-    site: str = Field(max_length=64, description="the station (site slug)")
+    site: SiteSlug = Field(description="the station (site slug)")
     check_id: str | None = Field(None, max_length=64, description="open the file from this check")
 
 
@@ -214,8 +217,8 @@ class Belonging(BaseModel):
 class PlacementIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    site: str = Field(max_length=64, description="the foster home (site slug)")
-    from_date: str = Field(pattern=r"^\d{4}-\d{2}-\d{2}$", description="YYYY-MM-DD")
+    site: SiteSlug = Field(description="the foster home (site slug)")
+    from_date: date = Field(description="placed from this day (YYYY-MM-DD)")
     note: str | None = Field(None, max_length=500)
 
 

@@ -123,6 +123,8 @@ def items_held(db: sqlite_utils.Database, person_id: str) -> int:
 
 
 def _stored(field: str, value: Any) -> Any:
+    if isinstance(value, datetime):
+        return iso(value)
     if field == "names":
         return json.dumps(value or [], ensure_ascii=False)
     if field == "marks":
@@ -154,7 +156,8 @@ def create_person(
         "id": pid,
         "site": new.site,
         "came_by": fields.pop("came_by", "self"),
-        "came_at": fields.pop("came_at", None) or (check["started_at"] if check else at),
+        "came_at": _stored("came_at", fields.pop("came_at", None))
+        or (check["started_at"] if check else at),
         "sex": fields.pop("sex", "unknown"),
         "status": status,
         "status_since": at,
