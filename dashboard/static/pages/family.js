@@ -56,7 +56,9 @@ export function incidentPeople(ctx, inc) {
         .catch(() => img.classList.add("broken"));
     } else img.classList.add("none");
     const names = (p.names || []).join(" / ") || tr(ctx, "family.unknown");
-    const facts = DESC.filter((k) => p[k]).map((k) => h("span", { class: "fam-fact", dataset: { field: k } }, `${ctx.t(`family.f.${k}`) === `family.f.${k}` ? k : ctx.t(`family.f.${k}`)}: ${p[k]}`));
+    const label = (k) => (ctx.t(`family.f.${k}`) === `family.f.${k}` ? k : ctx.t(`family.f.${k}`));
+    const value = (k) => (k === "sex" && ctx.t(`family.sex.${p[k]}`) !== `family.sex.${p[k]}` ? ctx.t(`family.sex.${p[k]}`) : p[k]);
+    const facts = DESC.filter((k) => p[k]).map((k) => h("span", { class: "fam-fact", dataset: { field: k } }, `${label(k)}: ${value(k)}`));
     const notice = ["zh", "en"].map((lang) => h("button", {
       class: "btn small", dataset: { testid: `notice-${lang}` },
       onclick: () => ctx.download(`/api/v1/incidents/${encodeURIComponent(inc.id)}/people/${encodeURIComponent(p.id)}/notice?lang=${lang}`, `notice-${p.id}-${lang}.pdf`)
