@@ -97,8 +97,9 @@ def test_night_exit_of_a_flagged_person_names_them_with_portrait_and_prints_the_
                 headers={"Content-Type": "image/png"}))  # fmt: skip
     today = datetime.now(UTC).date().isoformat()
     ok(api.post(f"/api/v1/people/{pid}/placements", json={"site": "home-1", "from_date": today}))
-    flag = ok(api.post(f"/api/v1/people/{pid}/flags", json={
-        "reasons": ["dementia", "repeated_wandering"], "why": "found twice at the bus station"}))  # fmt: skip
+    reasons = ["dementia", "repeated_wandering"]
+    why = "found twice at the bus station"
+    flag = ok(api.post(f"/api/v1/people/{pid}/flags", json={"reasons": reasons, "why": why}))
     assert flag["reasons"] == ["dementia", "repeated_wandering"]
     assert [e["person_id"] for e in ok(api.get("/api/v1/wander-register"))] == [pid]
 
