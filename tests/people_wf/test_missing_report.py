@@ -122,7 +122,8 @@ def test_staff_report_names_the_file_and_the_written_report_is_about_that_person
     pdf = client.get(f"/api/v1/incidents/{incid}/report", headers=h["bureau"]).content
     text, pages = _pdf_text(pdf, tmp_path, "report.pdf")
     assert pages <= 2, pages
-    expected_text = ("人员走失", "李建国", "165", "灰色夹克", "河南口音", "多奈哌齐", "3号房 / 后门",
+    expected_text = ("人员走失", "李建国", "165", "灰色夹克", "河南口音", "多奈哌齐",
+                     "3号房 / 后门",
                      "01:47 经后门离开", "搜寻", "城关派出所", "报警", "已确认")  # fmt: skip
     for expected in expected_text:
         assert expected in text, expected
