@@ -51,6 +51,11 @@ def stats_rows(stats: dict[str, Any]) -> list[Row]:
     for which in DEADLINES:
         for metric in ("met", "late", "missed", "pending", "on_time_pct"):
             rows.append(("deadlines", which, metric, i[which][metric]))
+    p = stats["people"]
+    rows.append(("people", "admitted", "count", p["admitted"]))
+    rows += [("people", "departed", way, n) for way, n in p["departed"].items()]
+    rows.append(("people", "belongings_held", "items", p["belongings_held"]))
+    rows.append(("people", "belongings_held_departed", "items", p["belongings_held_departed"]))
     for day in stats["days"]:
         rows += [("day", day["date"], col, day[col]) for col in DAY_COLUMNS]
     return rows

@@ -14,6 +14,8 @@ across a boundary. Definitions:
 - incidents: opened in the period, by category; per deadline (phone 30 min, written 60 min):
   met / late / missed (not made and past due) / pending (not made, not yet due);
   `on_time_pct` = met / (met + late + missed) × 100, null when nothing was due.
+- people: admitted, departed by way, belongings still held at the end of the period
+  (gateway/people/stats.py has the definitions).
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from zoneinfo import ZoneInfo
 import sqlite_utils
 
 from devices.contract.models.intake import CheckOutcome
+from gateway.people.stats import people_stats
 from gateway.reports.incident import deadline_status
 from gateway.reports.times import DEFAULT_TZ, day_bounds, iso, month_bounds, month_days, parse, zone
 
@@ -201,6 +204,8 @@ def _stats(
                 compliance[which][status] += 1
                 bump(opened, f"{which}_{status}")
 
+    people = people_stats(db, site, start, end, bump)
+
     return {
         "site": site,
         "period": period,
@@ -235,6 +240,7 @@ def _stats(
                 for which, c in compliance.items()
             },
         },
+        "people": people,
         "days": [_day_row(d, per_day[d]) for d in days] if period == "month" else [],
     }
 
@@ -248,6 +254,8 @@ DAY_COLUMNS: tuple[str, ...] = (
     "incidents",
     "phone_met",
     "written_met",
+    "people_admitted",
+    "people_departed",
 )
 """Columns of the per-day table of a monthly report (after `date`)."""
 
