@@ -16,6 +16,8 @@ across a boundary. Definitions:
   `on_time_pct` = met / (met + late + missed) × 100, null when nothing was due.
 - people: admitted, departed by way, belongings still held at the end of the period
   (gateway/people/stats.py has the definitions).
+- family_search (opened, closed, by_found, overdue cases and steps) and visits (done, due,
+  overdue): gateway/people/family_search_stats.py has the definitions.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from zoneinfo import ZoneInfo
 import sqlite_utils
 
 from devices.contract.models.intake import CheckOutcome
+from gateway.people.family_search_stats import family_search_stats
 from gateway.people.stats import people_stats
 from gateway.reports.incident import deadline_status
 from gateway.reports.times import DEFAULT_TZ, day_bounds, iso, month_bounds, month_days, parse, zone
@@ -205,6 +208,7 @@ def _stats(
                 bump(opened, f"{which}_{status}")
 
     people = people_stats(db, site, start, end, bump)
+    search = family_search_stats(db, site, start, end, now, tz.key)
 
     return {
         "site": site,
@@ -241,6 +245,7 @@ def _stats(
             },
         },
         "people": people,
+        **search,  # family_search, visits
         "days": [_day_row(d, per_day[d]) for d in days] if period == "month" else [],
     }
 
