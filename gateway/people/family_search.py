@@ -234,7 +234,7 @@ class FamilySearch:
             overdue=[o.name for o in outs if o.state == "overdue"],
         )
 
-    def list(
+    def cases(
         self,
         db: sqlite_utils.Database,
         now: datetime,

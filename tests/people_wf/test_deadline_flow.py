@@ -104,7 +104,7 @@ def test_reminders_and_overdue_alerts_fire_once_survive_a_restart_and_reach_the_
     clock = FakeClock(ARRIVAL + timedelta(minutes=5))
     gw = Gateway(db_path, clock, hook)
     gw.at(clock.now)  # the timer opens the case for the unnamed arrival
-    (case,) = gw.family.list(db, clock.now)
+    (case,) = gw.family.cases(db, clock.now)
     assert case.person_id == person.id and case.entered_at == "2026-09-25T02:00:00.000Z"
     assert {s.name: s.due for s in case.steps} == {
         "notice": "2026-09-26T02:00:00.000Z",

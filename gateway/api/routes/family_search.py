@@ -105,7 +105,7 @@ def list_cases(
         if not who.sees(site):
             raise HTTPException(403, f"site {site!r} is outside your scope")
         sites = (site,)
-    return _family(request).list(db, _now(), state=state, sites=sites, person_id=person)
+    return _family(request).cases(db, _now(), state=state, sites=sites, person_id=person)
 
 
 @router.post("/family-search", response_model=Case, status_code=201)
