@@ -11,7 +11,7 @@ import struct
 import subprocess
 import zlib
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -160,4 +160,32 @@ def test_night_exit_of_a_flagged_person_names_them_with_portrait_and_prints_the_
     en = subprocess.run(["pdftotext", dl.value.path(), "-"], check=True, capture_output=True,
                         text=True).stdout  # fmt: skip
     assert "MISSING PERSON" in en and "王秀英" in en and "dementia" in en
+    assert page.errors == []  # type: ignore[attr-defined]
+
+
+def test_family_page_counts_down_and_records_a_notice(
+    stack: Stack, api: httpx.Client, open_dash: OpenDash, shot: Shot
+) -> None:
+    came = (datetime.now(UTC) - timedelta(hours=30)).isoformat()
+    person = ok(api.post("/api/v1/people", json={"site": "station-1", "came_by": "outreach",
+                                                 "came_at": came, "sex": "male"}))  # fmt: skip
+    case = ok(api.post("/api/v1/family-search", json={"person_id": person["id"]}))
+    page = open_dash(role="supervisor", page="family", viewport=(1280, 800), name="sup-he")
+    row = page.locator(f'[data-testid="case"][data-id="{case["id"]}"]')
+    row.wait_for()
+    notice = row.locator('[data-testid="step"][data-step="notice"]')
+    assert notice.get_attribute("data-state") == "overdue"
+    assert "已逾期" in notice.inner_text()  # 30 h after entry: 6 h overdue
+    dna = row.locator('[data-testid="step"][data-step="dna_request"]')
+    assert dna.get_attribute("data-state") in ("open", "due_soon") and "剩余" in dna.inner_text()
+    shot(page, "family-cases")
+    row.locator('[data-testid="step-kind"]').select_option("notice")
+    row.locator('[data-testid="step-channel"]').fill("全国救助寻亲网")
+    row.locator('[data-testid="step-ref"]').fill("XQ-2026-1203-07")
+    row.locator('[data-testid="step-record"]').click()
+    page.wait_for_selector(
+        f'[data-testid="case"][data-id="{case["id"]}"] [data-step="notice"][data-state="done"]'
+    )
+    [rec] = ok(api.get(f"/api/v1/family-search/{case['id']}"))["records"]
+    assert rec["channel"] == "全国救助寻亲网" and rec["recorded_by"] == "sup-he"
     assert page.errors == []  # type: ignore[attr-defined]
