@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from gateway.people import family_search_hooks  # noqa: F401  (timeline, export, erasure)
 from gateway.people.family_search import FamilySearch
 from gateway.people.visits import DeadlineTimer, Followups
 from gateway.people.wander import MissingPersonFiles

@@ -111,3 +111,20 @@ def test_cases_flags_and_visits_by_role_and_site(tmp_path: Path) -> None:
     for expected in ("family_search.open", "family_search.notice", "family_search.close",
                      "wander.flag", "wander.clear", "followup.visit"):  # fmt: skip
         assert expected in actions, expected
+
+    # the person file's timeline and export carry these records; erasure removes them
+    tl = client.get(f"/api/v1/people/{named.id}/timeline", params={"reason": "follow-up"}).json()
+    kinds = [e["kind"] for e in tl["entries"]]
+    assert {"wander_flagged", "wander_cleared", "followup_visit"} <= set(kinds)
+    tl1 = client.get(f"/api/v1/people/{p1.id}/timeline", params={"reason": "search"}).json()
+    assert {"family_search_opened", "family_search_notice", "family_search_closed"} <= {
+        e["kind"] for e in tl1["entries"]
+    }
+    out = client.get(f"/api/v1/people/{p1.id}/export", params={"reason": "subject access"}).json()
+    assert out["family_search"]["cases"][0]["found_by"] == "dna"
+    r = client.post(f"/api/v1/people/{p1.id}/erase", json={"reason": "opened in error"},
+                    headers=csrf)  # fmt: skip
+    assert r.status_code == 200, r.text
+    assert db.execute("SELECT count(*) FROM family_search_cases WHERE person_id=?",
+                      [p1.id]).fetchone()[0] == 0  # fmt: skip
+    assert db.execute("SELECT count(*) FROM family_search_steps").fetchone()[0] == 0
