@@ -122,6 +122,25 @@ POLICY: dict[str, frozenset[str] | str] = {
     "GET /api/v1/people/{person_id}/export": WATCH,
     "POST /api/v1/people/{person_id}/erase": WATCH,
     "POST /api/v1/people/{person_id}/holds": WATCH,
+    # family search, the wander-risk register, visits, missing-person incidents (docs/people.md)
+    "GET /api/v1/family-search": ALL,
+    "POST /api/v1/family-search": DESK_UP,
+    "GET /api/v1/family-search/{case_id}": ALL,
+    "POST /api/v1/family-search/{case_id}/steps": DESK_UP,
+    "POST /api/v1/family-search/{case_id}/close": WATCH,
+    "GET /api/v1/people/{person_id}/flags": ALL,
+    "POST /api/v1/people/{person_id}/flags": DESK_UP,
+    "POST /api/v1/people/{person_id}/flags/clear": WATCH,
+    "GET /api/v1/wander-register": ALL,
+    "GET /api/v1/visits": ALL,
+    "POST /api/v1/people/{person_id}/visits": DESK_UP,
+    "GET /api/v1/incidents/{incident_id}/people": ALL,
+    "PUT /api/v1/incidents/{incident_id}/people": DESK_UP,
+    "GET /api/v1/incidents/{incident_id}/people/{person_id}/portrait": ALL,
+    "GET /api/v1/incidents/{incident_id}/people/{person_id}/notice": DESK_UP,
+    "GET /api/v1/incidents/{incident_id}/missing": ALL,
+    "PUT /api/v1/incidents/{incident_id}/missing": DESK_UP,
+    "POST /api/v1/incidents/{incident_id}/actions": DESK_UP,
 }
 
 # Known gaps: expected policy differs from what the code does today. Each is asserted by a
