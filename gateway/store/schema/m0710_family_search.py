@@ -24,6 +24,8 @@ import sqlite_utils
 
 
 def migrate(db: sqlite_utils.Database) -> None:
+    # the deadline timer asks "was this notice raised?" (rule, subject) every pass
+    db.execute("CREATE INDEX IF NOT EXISTS alerts_rule_subject ON alerts (rule, subject)")
     db.table("family_search_cases").create(
         {
             "id": str,
