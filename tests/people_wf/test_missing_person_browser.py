@@ -21,6 +21,8 @@ from playwright.sync_api import Page
 
 from devices.contract import codec, topics
 from firmware_py.agent import NodeAgent
+from gateway.people.visits import Followups
+from gateway.store.db import connect
 from tests.dashboard.conftest import OpenDash, Stack
 from tests.support.net import wait_for
 from tests.support.stack import node_agent
@@ -155,6 +157,13 @@ def test_night_exit_of_a_flagged_person_names_them_with_portrait_and_prints_the_
                             text=True).stdout.splitlines()[2:]  # fmt: skip
     assert any(" 90 " in line and " 120 " in line for line in images), images  # the portrait
 
+    # staff confirm who is missing: "possible" becomes "named" (live, through the stream)
+    row.locator('[data-testid="name-input"]').fill("王秀英")
+    row.locator('[data-testid="name-people"]').click()
+    row.locator(f'[data-testid="incident-person"][data-id="{pid}"][data-role="named"]').wait_for()
+    person_el = row.locator(f'[data-testid="incident-person"][data-id="{pid}"]')
+    assert ok(api.get(f"/api/v1/incidents/{inc['id']}/people"))[0]["role"] == "named"
+
     with page.expect_download() as dl:
         person_el.locator('[data-testid="notice-en"]').click()
     en = subprocess.run(["pdftotext", dl.value.path(), "-"], check=True, capture_output=True,
@@ -188,4 +197,34 @@ def test_family_page_counts_down_and_records_a_notice(
     )
     [rec] = ok(api.get(f"/api/v1/family-search/{case['id']}"))["records"]
     assert rec["channel"] == "全国救助寻亲网" and rec["recorded_by"] == "sup-he"
+    assert page.errors == []  # type: ignore[attr-defined]
+
+
+def test_a_follow_up_visit_is_recorded_on_the_family_page(
+    stack: Stack, api: httpx.Client, open_dash: OpenDash, shot: Shot
+) -> None:
+    new = {"site": "station-1", "came_by": "police", "names": ["陈桂兰"], "sex": "female"}
+    person = ok(api.post("/api/v1/people", json=new))
+    pid = person["id"]
+    ok(api.post(f"/api/v1/people/{pid}/flags", json={"reasons": ["elderly_alone"], "why": "alone"}))
+    ok(api.post(f"/api/v1/people/{pid}/status", json={"status": "returned_home", "reason": "son"}))
+    db = connect(stack.db_path)  # what the gateway's deadline timer does every 30 s
+    try:
+        assert len(Followups().schedule_returned(db, datetime.now(UTC))) == 1
+    finally:
+        db.conn.close()
+    page = open_dash(role="desk", page="family", viewport=(1280, 800), name="desk-fang")
+    row = page.locator(f'[data-testid="visit"][data-person="{pid}"]')
+    row.wait_for()
+    assert row.get_attribute("data-step") == "visit-1"
+    row.locator('[data-testid="visit-method"]').select_option("phone")
+    row.locator('[data-testid="visit-risk"]').select_option("medium")
+    row.locator('[data-testid="visit-outcome"]').fill("与儿子同住，状态稳定")
+    shot(page, "family-visit")
+    row.locator('[data-testid="visit-record"]').click()
+    page.wait_for_selector(f'[data-testid="visit"][data-person="{pid}"][data-step="visit-2"]')
+    done = ok(api.get("/api/v1/visits", params={"person": pid, "include_done": "true"}))
+    visit = next(v["visit"] for v in done if v["step"] == "visit-1")
+    assert visit["method"] == "phone" and visit["risk"] == "medium"
+    assert visit["recorded_by"] == "desk-fang"
     assert page.errors == []  # type: ignore[attr-defined]

@@ -46,8 +46,10 @@ export function incidentPeople(ctx, inc) {
   loadCss();
   const { h } = ctx;
   const people = inc.people || [];
-  if (inc.category !== "missing_person" || !people.length) return null;
+  const canName = ctx.can("desk", "supervisor") && !inc.closed_at;
+  if (inc.category !== "missing_person" || (!people.length && !canName)) return null;
   const box = h("div", { class: "fam-people", dataset: { testid: "incident-people" } }, h("strong", null, tr(ctx, "family.people")));
+  if (canName) box.append(nameForm(ctx, inc));
   for (const p of people) {
     const img = h("img", { class: "fam-portrait", alt: "", dataset: { testid: "portrait" } });
     if (p.portrait_id) {
@@ -74,6 +76,30 @@ export function incidentPeople(ctx, inc) {
         ctx.can("desk", "supervisor") ? h("div", { class: "toolbar" }, ...notice) : null)));
   }
   return box;
+}
+
+// Staff name who is missing: a file id, or a name/alias searched among the files.
+function nameForm(ctx, inc) {
+  const { h } = ctx;
+  const input = h("input", { type: "text", maxlength: "100", placeholder: ctx.t("family.name_ph"), dataset: { testid: "name-input" } });
+  const btn = h("button", { class: "btn small", dataset: { testid: "name-people" }, onclick: async () => {
+    const words = input.value.split(/[,，]/).map((x) => x.trim()).filter(Boolean);
+    if (!words.length) { input.focus(); return; }
+    try {
+      const ids = [];
+      for (const w of words) {
+        if (/^[0-9A-Z]{26}$/.test(w)) { ids.push(w); continue; }
+        const found = await ctx.api("/api/v1/people", { query: { q: w, limit: 5 } });
+        if (found.items.length !== 1) throw new Error(`${w}: ${found.items.length}`);
+        ids.push(found.items[0].id);
+      }
+      await ctx.api(`/api/v1/incidents/${encodeURIComponent(inc.id)}/people`, { method: "PUT", body: { person_ids: ids } });
+      ctx.toast(ctx.t("family.named"), "ok");
+    } catch (e) {
+      ctx.toast(`${ctx.t("family.failed")}: ${e.detail || e.message}`, "error");
+    }
+  } }, ctx.t("family.name_people"));
+  return h("div", { class: "toolbar" }, input, btn);
 }
 
 export default {
@@ -168,12 +194,38 @@ export default {
 
   renderVisits(visits) {
     const { h, t, fmtTime } = this.ctx;
-    this.visits.replaceChildren(visits.length
-      ? h("table", { class: "grid" }, h("tr", null, ...["person", "site", "returned", "visit"].map((k) => h("th", null, t(`family.col.${k}`)))),
-        ...visits.map((v) => h("tr", { dataset: { testid: "visit", person: v.person_id, step: v.step } },
+    // one row per person: the first open visit (the one a record meets)
+    const byPerson = new Map();
+    for (const v of visits) if (!byPerson.has(v.person_id)) byPerson.set(v.person_id, v);
+    const first = [...byPerson.values()];
+    this.visits.replaceChildren(first.length
+      ? h("table", { class: "grid" }, h("tr", null, ...["person", "site", "returned", "visit", "record"].map((k) => h("th", null, t(`family.col.${k}`)))),
+        ...first.map((v) => h("tr", { dataset: { testid: "visit", person: v.person_id, step: v.step } },
           h("td", null, (v.names || []).join(" / ") || v.person_id), h("td", null, v.site), h("td", null, fmtTime(v.returned_at)),
-          h("td", null, this.countdown({ name: v.step, due: v.due, state: v.state, done_at: v.visit ? v.visit.recorded_at : null, exact: true })))))
+          h("td", null, this.countdown({ name: v.step, due: v.due, state: v.state, done_at: v.visit ? v.visit.recorded_at : null, exact: true })),
+          h("td", null, this.canWork ? this.visitForm(v) : null))))
       : h("div", { class: "empty" }, t("family.no_visits")));
+  },
+
+  visitForm(v) {
+    const { h, t } = this.ctx;
+    const day = h("input", { type: "date", value: this.ctx.siteDay ? this.ctx.siteDay() : new Date().toISOString().slice(0, 10), dataset: { testid: "visit-date" } });
+    const method = h("select", { dataset: { testid: "visit-method" } },
+      ...["home", "phone", "video", "community", "other"].map((m) => h("option", { value: m }, t(`family.method.${m}`))));
+    const risk = h("select", { dataset: { testid: "visit-risk" } },
+      ...["low", "medium", "high"].map((r) => h("option", { value: r }, t(`family.risk.${r}`))));
+    const outcome = h("input", { type: "text", maxlength: "2000", placeholder: t("family.outcome"), dataset: { testid: "visit-outcome" } });
+    const btn = h("button", { class: "btn primary small", dataset: { testid: "visit-record" }, onclick: async () => {
+      if (!outcome.value.trim()) { outcome.focus(); return; }
+      try {
+        await this.ctx.api(`/api/v1/people/${encodeURIComponent(v.person_id)}/visits`, { method: "POST", body: { visited_on: day.value, method: method.value, outcome: outcome.value.trim(), risk: risk.value } });
+        this.ctx.toast(t("family.recorded"), "ok");
+        await this.load();
+      } catch (e) {
+        this.ctx.toast(`${t("family.failed")}: ${e.detail || e.message}`, "error");
+      }
+    } }, t("family.record"));
+    return h("div", { class: "toolbar" }, day, method, risk, outcome, btn);
   },
 
   renderRegister(reg) {
@@ -181,7 +233,7 @@ export default {
     this.register.replaceChildren(reg.length
       ? h("table", { class: "grid" }, h("tr", null, ...["person", "site", "status", "reasons", "why", "flagged"].map((k) => h("th", null, t(`family.col.${k}`)))),
         ...reg.map((r) => h("tr", { dataset: { testid: "flagged", person: r.person_id } },
-          h("td", null, (r.names || []).join(" / ") || r.person_id), h("td", null, r.foster_home || r.site), h("td", null, r.status),
+          h("td", null, (r.names || []).join(" / ") || r.person_id), h("td", null, r.foster_home || r.site), h("td", { dataset: { status: r.status } }, t(`family.status.${r.status}`)),
           h("td", null, r.reasons.map((x) => t(`family.reason.${x}`)).join(" · ")), h("td", null, r.why),
           h("td", null, `${r.flagged_by} ${fmtTime(r.flagged_at)}`))))
       : h("div", { class: "empty" }, t("family.no_flags")));
