@@ -9,7 +9,15 @@ import typing
 from datetime import date
 from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
 
 Status = Literal[
     "in_station",
@@ -78,6 +86,20 @@ class PersonFields(BaseModel):
     legal_basis_by: str | None = Field(
         None, max_length=120, description="who gave the consent / decided"
     )
+
+    @field_validator("came_at", "found_at")
+    @classmethod
+    def _plausible(cls, v: AwareDatetime | None) -> AwareDatetime | None:
+        # far-off years would overflow when turned into UTC; nobody arrives in year 1
+        if v is not None and not 1900 <= v.year <= 2999:
+            raise ValueError("year out of range 1900-2999")
+        return v
+
+    @model_validator(mode="after")
+    def _ages(self) -> PersonFields:
+        if self.age_min is not None and self.age_max is not None and self.age_min > self.age_max:
+            raise ValueError("age_min is above age_max")
+        return self
 
 
 EDITABLE: tuple[str, ...] = tuple(PersonFields.model_fields)

@@ -111,6 +111,11 @@ def test_a_placement_raises_the_foster_homes_roster(
     page.goto(f"{stack.base}/#/people?view=rosters")
     expect(row).to_have_attribute("data-placed", "2")
     shot(page, "people-rosters-1024x600")
+    # the camera page shows the home's expected head count too
+    page.goto(f"{stack.base}/#/cameras")
+    page.wait_for_selector('section[data-page="cameras"][data-ready="1"]')
+    home = page.locator('[data-testid="camera-roster"][data-site="fh-east"]')
+    expect(home).to_have_attribute("data-expected", "2")
     rosters = stack.api.get("/api/v1/people/rosters")
     assert next(x for x in rosters if x["site"] == "fh-east")["placed"] == 2
     assert page.errors == []  # type: ignore[attr-defined]
