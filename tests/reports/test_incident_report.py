@@ -97,7 +97,9 @@ def test_html_other_time_zone(station: Fixture) -> None:
 
 
 def test_pdf_is_a_pdf_with_the_report_text(station: Fixture) -> None:
-    pdf = render_incident_report(station.db, "INC1", media_dir=station.media_dir, now=NOW, layout="general")
+    pdf = render_incident_report(
+        station.db, "INC1", media_dir=station.media_dir, now=NOW, layout="general"
+    )
     assert pdf.startswith(b"%PDF-") and pdf.rstrip().endswith(b"%%EOF")
     assert page_count(pdf) >= 1
     assert b"/STSong-Light" in pdf  # the built-in CID font: no font file embedded
@@ -108,7 +110,11 @@ def test_pdf_is_a_pdf_with_the_report_text(station: Fixture) -> None:
     assert "2026-11-22 14:00:00 +08:00" in text
     assert "人员走失" in text
     assert '<script>alert("x")</script>' in text  # printed as text, not markup
-    en = "\n".join(pdf_lines(render_incident_report(station.db, "INC1", "en", "pdf", now=NOW, layout="general")))
+    en = "\n".join(
+        pdf_lines(
+            render_incident_report(station.db, "INC1", "en", "pdf", now=NOW, layout="general")
+        )
+    )
     assert "Written incident report" in en and "missing person" in en and "INC1" in en
 
 
