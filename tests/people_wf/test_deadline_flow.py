@@ -12,15 +12,13 @@ from typing import Any
 
 import pytest
 
-from gateway.alerts.config import AlertsConfig
 from gateway.alerts.service import AlertService
-from gateway.notify.config import NotifyConfig, WebhookConfig
+from gateway.config import GatewaySettings
 from gateway.notify.notifier import Notifier
-from gateway.people.family_search import FamilySearch, StepIn
+from gateway.people.family_search import StepIn
+from gateway.people.family_search_timer import people_workflow
 from gateway.people.models import PersonCreate
 from gateway.people.store import create_person
-from gateway.people.visits import DeadlineTimer, Followups
-from gateway.people.wander import MissingPersonFiles
 from gateway.store.db import connect, open_store
 from tests.notify.support import FakeClock, WebhookReceiver
 
@@ -39,24 +37,24 @@ def hook() -> Any:
 
 
 class Gateway:
-    """The pieces of a gateway this flow needs, built the way gateway/service.py builds them."""
+    """The pieces of a gateway this flow needs, wired by gateway/service.py's own function
+    (`people_workflow`), with a fake clock."""
 
     def __init__(self, db_path: Path, clock: FakeClock, hook: WebhookReceiver) -> None:
-        notify = NotifyConfig(
-            webhooks=[WebhookConfig(name="bureau", url=hook.url, secret="s" * 32)],
-            mqtt={"enabled": False},
+        settings = GatewaySettings.model_validate(
+            {
+                "db": db_path,
+                "notify": {
+                    "webhooks": [{"name": "bureau", "url": hook.url, "secret": "s" * 32}],
+                    "mqtt": {"enabled": False},
+                },
+                "family_search": {"every_s": 1},
+            }
         )
-        self.notifier = Notifier(notify, db_path, clock=clock)
-        self.alerts = AlertService(
-            db_path,
-            AlertsConfig(),
-            notifier=self.notifier,
-            clock=clock,
-            extensions=[MissingPersonFiles()],
-        )
-        self.family = FamilySearch(alerts=self.alerts)
-        self.timer = DeadlineTimer(db_path, self.alerts, self.family, Followups(), every_s=0)
-        self.alerts.timers.append(self.timer)
+        self.notifier = Notifier(settings.notify, db_path, clock=clock)
+        self.alerts = AlertService(db_path, settings.alerts, notifier=self.notifier, clock=clock)
+        self.timer = people_workflow(settings, self.alerts)
+        self.family = self.timer.family
         self.clock = clock
 
     def at(self, when: datetime) -> None:
