@@ -164,6 +164,27 @@ def test_night_exit_of_a_flagged_person_names_them_with_portrait_and_prints_the_
     person_el = row.locator(f'[data-testid="incident-person"][data-id="{pid}"]')
     assert ok(api.get(f"/api/v1/incidents/{inc['id']}/people"))[0]["role"] == "named"
 
+    # the written report's inputs, then the report itself (1-2 pages about this person)
+    rec = row.locator('[data-testid="missing-record"]')
+    rec.locator("summary").click()
+    rec.locator('[data-testid="narrative"]').fill("夜间 02:10 查房发现王秀英不在床上。")
+    rec.locator('[data-testid="last-seen-where"]').fill("home-1 2号房后门")
+    rec.locator('[data-testid="narrative-save"]').click()
+    wait_for(lambda: ok(api.get(f"/api/v1/incidents/{inc['id']}/missing"))["narrative"], 5, "saved")
+    rec.locator('[data-testid="action-kind"]').select_option("police_called")
+    rec.locator('[data-testid="action-note"]').fill("城关派出所 接警")
+    rec.locator('[data-testid="action-add"]').click()
+    rec.locator('[data-testid="actions"] li[data-kind="police_called"]').wait_for()
+    report = ok(api.get(f"/api/v1/incidents/{inc['id']}/missing"))
+    assert report["narrative"].startswith("夜间 02:10") and report["actions"][0]["by"] == "sup-wu"
+    with page.expect_download() as dl:
+        row.locator('[data-testid="report-pdf-zh"]').click()
+    text = subprocess.run(["pdftotext", dl.value.path(), "-"], check=True, capture_output=True,
+                          text=True).stdout  # fmt: skip
+    for expected in ("王秀英", "夜间 02:10 查房", "2号房后门", "城关派出所", "蓝色棉袄"):
+        assert expected in text, (expected, text)
+    shot(page, "alerts-missing-person-record")
+
     with page.expect_download() as dl:
         person_el.locator('[data-testid="notice-en"]').click()
     en = subprocess.run(["pdftotext", dl.value.path(), "-"], check=True, capture_output=True,

@@ -50,6 +50,7 @@ export function incidentPeople(ctx, inc) {
   if (inc.category !== "missing_person" || (!people.length && !canName)) return null;
   const box = h("div", { class: "fam-people", dataset: { testid: "incident-people" } }, h("strong", null, tr(ctx, "family.people")));
   if (canName) box.append(nameForm(ctx, inc));
+  if (ctx.can("desk", "supervisor")) box.append(missingRecord(ctx, inc));
   for (const p of people) {
     const img = h("img", { class: "fam-portrait", alt: "", dataset: { testid: "portrait" } });
     if (p.portrait_id) {
@@ -75,6 +76,55 @@ export function incidentPeople(ctx, inc) {
         (p.flags || []).length ? h("div", { class: "small fam-flags" }, (p.flags || []).map((f) => ctx.t(`family.reason.${f}`)).join(" · ")) : null,
         ctx.can("desk", "supervisor") ? h("div", { class: "toolbar" }, ...notice) : null)));
   }
+  return box;
+}
+
+// The written report's inputs: the staff's narrative (until the written report is recorded) and
+// the actions taken with their times.
+// The alerts page re-renders an incident on every update: what is open and typed survives it.
+const OPEN_RECORDS = new Set();
+const DRAFTS = new Map(); // incident id -> {narrative, where, note}
+
+function missingRecord(ctx, inc) {
+  const { h, t } = ctx;
+  const draft = DRAFTS.get(inc.id) || {};
+  DRAFTS.set(inc.id, draft);
+  const box = h("details", { class: "fam-record", open: OPEN_RECORDS.has(inc.id), dataset: { testid: "missing-record" } }, h("summary", null, t("family.record_title")));
+  box.addEventListener("toggle", () => (box.open ? OPEN_RECORDS.add(inc.id) : OPEN_RECORDS.delete(inc.id)));
+  const narrative = h("textarea", { rows: "3", maxlength: "8000", placeholder: t("family.narrative_ph"), dataset: { testid: "narrative" }, oninput: () => { draft.narrative = narrative.value; } });
+  const where = h("input", { type: "text", maxlength: "300", placeholder: t("family.last_seen_where"), dataset: { testid: "last-seen-where" }, oninput: () => { draft.where = where.value; } });
+  const list = h("ol", { class: "small", dataset: { testid: "actions" } });
+  const kind = h("select", { dataset: { testid: "action-kind" } },
+    ...["search", "police_called", "family_informed", "hospitals_checked", "found", "other"].map((k) => h("option", { value: k }, t(`family.action.${k}`))));
+  if (draft.kind) kind.value = draft.kind;
+  kind.addEventListener("change", () => { draft.kind = kind.value; });
+  const note = h("input", { type: "text", maxlength: "2000", placeholder: t("family.action_note"), dataset: { testid: "action-note" }, oninput: () => { draft.note = note.value; } });
+  if (draft.note) note.value = draft.note;
+  const url = `/api/v1/incidents/${encodeURIComponent(inc.id)}`;
+  const show = (rec) => {
+    if (document.activeElement !== narrative) narrative.value = draft.narrative ?? rec.narrative ?? "";
+    if (document.activeElement !== where) where.value = draft.where ?? rec.last_seen_where ?? "";
+    narrative.disabled = where.disabled = rec.written_reported;
+    list.replaceChildren(...rec.actions.map((a) => h("li", { dataset: { kind: a.kind } }, `${ctx.fmtTime(a.at)} ${t(`family.action.${a.kind}`)} ${a.note || ""} (${a.by})`)));
+  };
+  const act = async (path, method, body) => {
+    try {
+      const rec = await ctx.api(`${url}/${path}`, { method, body });
+      if (path === "missing") delete draft.narrative, delete draft.where;
+      else delete draft.note, delete draft.kind;
+      show(rec);
+      ctx.toast(t("family.recorded"), "ok");
+    } catch (e) {
+      ctx.toast(`${t("family.failed")}: ${e.detail || e.message}`, "error");
+    }
+  };
+  box.append(
+    narrative, where,
+    h("button", { class: "btn small", dataset: { testid: "narrative-save" }, onclick: () => narrative.value.trim() && act("missing", "PUT", { narrative: narrative.value.trim(), last_seen_where: where.value.trim() || null }) }, t("family.save")),
+    list,
+    h("div", { class: "toolbar" }, kind, note,
+      h("button", { class: "btn small", dataset: { testid: "action-add" }, onclick: () => act("actions", "POST", { kind: kind.value, note: note.value.trim() || null }) }, t("family.add_action"))));
+  ctx.api(`${url}/missing`).then(show).catch(() => {});
   return box;
 }
 
