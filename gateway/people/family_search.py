@@ -377,6 +377,28 @@ class FamilySearch:
                 log.info("family-search case for %s not opened: %s", r["id"], exc)
         return opened
 
+    def end_departed(self, db: sqlite_utils.Database, now: datetime) -> list[str]:
+        """End the open cases of people whose file closed (left, transferred, returned home,
+        deceased) without a case closing: the deadlines run "while the person stays". The case
+        says so (`found_note`), with no `found_by`; its open notices are resolved."""
+        closed = ",".join(f"'{s}'" for s in sorted(CLOSED))
+        found = rows(
+            db,
+            "SELECT c.id, p.status FROM family_search_cases c JOIN people p ON p.id=c.person_id "
+            f"WHERE c.closed_at IS NULL AND p.status IN ({closed})",
+        )
+        for r in found:
+            with db.atomic():
+                db.execute(
+                    "UPDATE family_search_cases SET closed_at=?, closed_by='engine', found_note=? "
+                    "WHERE id=? AND closed_at IS NULL",
+                    (iso(now), f"search ended: the file closed ({r['status']})", r["id"]),
+                )
+                audit(db, "engine", "family_search.end", r["id"], r["status"], at=now)
+            if self.alerts is not None:
+                self.alerts.close_deadlines(f"{r['id']}/", "engine")
+        return [r["id"] for r in found]
+
     def notices(self, db: sqlite_utils.Database, now: datetime) -> list[Notice]:
         """Notices fallen due on the open cases."""
         out: list[Notice] = []

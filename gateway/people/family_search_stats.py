@@ -3,7 +3,8 @@
 For a period [start, end) of a site (None: all):
 
 - `family_search.opened`: cases opened in the period; `closed`: closed in it, also `by_found`
-  (how identity was found: notice, dna, face_match, interview, other);
+  (how identity was found: notice, dna, face_match, interview, other; `ended`: the person left
+  care before identity was found);
 - `family_search.overdue`: cases open at the end of the period (or now, if earlier) with a step
   past its deadline and not done by then, and `overdue_steps` by step (notice, dna_request,
   refresh);
@@ -64,7 +65,7 @@ def family_search_stats(
                 bump(o, "family_search_opened", 1)
         if c is not None and start <= c < end:
             closed += 1
-            by_found[row["found_by"] or "other"] += 1
+            by_found[row["found_by"] or "ended"] += 1  # ended: the file closed, no identity
         if o >= at or (c is not None and c <= at):
             continue  # not open at the end of the period
         late = [

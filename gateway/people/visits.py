@@ -305,6 +305,7 @@ class DeadlineTimer:
     def run(self, now: datetime) -> list[str]:
         """One pass; returns the ids of the alerts raised."""
         self.family.open_missing(self.db, now)
+        self.family.end_departed(self.db, now)
         self.followups.schedule_returned(self.db, now)
         notices = self.family.notices(self.db, now) + self.followups.notices(self.db, now)
         return raise_new(self.db, self.alerts, notices)

@@ -18,7 +18,7 @@ from gateway.notify.notifier import Notifier
 from gateway.people.family_search import StepIn
 from gateway.people.family_search_timer import people_workflow
 from gateway.people.models import PersonCreate
-from gateway.people.store import create_person
+from gateway.people.store import create_person, set_status
 from gateway.store.db import connect, open_store
 from tests.notify.support import FakeClock, WebhookReceiver
 
@@ -179,5 +179,30 @@ def test_reminders_and_overdue_alerts_fire_once_survive_a_restart_and_reach_the_
     # the overdue alerts climbed the escalation chain to the bureau's level
     levels = {d["level"] for d in docs if d["alert"]["rule"] == "family_search_overdue"}
     assert "bureau_duty" in levels
+    gw.stop()
+    db.conn.close()
+
+
+def test_a_case_ends_when_the_person_leaves_and_its_alerts_are_resolved(
+    tmp_path: Path, hook: WebhookReceiver
+) -> None:
+    db_path = tmp_path / "gw.db"
+    db = open_store(db_path)
+    person = create_person(
+        db, PersonCreate(site="s1", came_by="self", came_at="2026-09-25T02:00:00.000Z"), "d",
+        now=ARRIVAL,
+    )  # fmt: skip
+    clock = FakeClock(ARRIVAL + timedelta(hours=25))  # the notice is overdue already
+    gw = Gateway(db_path, clock, hook)
+    gw.at(clock.now)
+    gw.at(clock.now + timedelta(seconds=2))
+    assert [a[0] for a in _deadline_alerts(db_path)] == ["family_search_overdue"]
+    set_status(db, person.id, "left", "desk-b", reason="left on his own", now=clock.now)
+    gw.at(clock.now + timedelta(minutes=1))
+    assert [a[2] for a in _deadline_alerts(db_path)] == ["resolved"]
+    (case,) = gw.family.cases(db, clock.now, state="closed")
+    assert case.found_by is None and case.found_note == "search ended: the file closed (left)"
+    gw.at(DNA_DUE + timedelta(days=1))  # no more notices for somebody who left
+    assert len(_deadline_alerts(db_path)) == 1
     gw.stop()
     db.conn.close()
