@@ -13,6 +13,7 @@ from devices.runtime.config_file import load_toml
 from gateway.alerts.config import AlertsConfig
 from gateway.auth.settings import AuthSettings
 from gateway.notify.config import NotifyConfig
+from gateway.people.family_search_settings import FamilySearchSettings
 
 ENV_PREFIX = "STATIONKIT_"
 
@@ -44,6 +45,10 @@ class GatewaySettings(BaseModel):
     )
     notify: NotifyConfig = Field(
         default_factory=NotifyConfig, description="[notify]: webhooks, e-mail, MQTT, retries"
+    )
+    family_search: FamilySearchSettings = Field(
+        default_factory=FamilySearchSettings,
+        description="[family_search]: deadlines, reminders, stations' contacts (docs/people.md)",
     )
 
     @field_validator("broker")

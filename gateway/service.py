@@ -26,6 +26,8 @@ from gateway.maintenance.media import purge_media
 from gateway.maintenance.retention import log_media_deletion
 from gateway.media.store import MediaItem, MediaRejected, MediaStore
 from gateway.notify.notifier import Notifier
+from gateway.people.family_search_timer import people_workflow
+from gateway.people.roster import RosterProvider
 from gateway.store.db import connect, open_store
 from gateway.updates import Updates
 
@@ -73,8 +75,10 @@ class Gateway:
         self.alerts = AlertService(
             settings.db, settings.alerts, notifier=self.notifier, updates=self.updates
         )
+        self.alerts.rosters = RosterProvider(settings.db)  # foster-home rosters from placements
         self.writer.event_listeners.append(self.alerts.on_event)
         self.writer.node_listeners.append(self.alerts.on_node)
+        self._people_timer = people_workflow(settings, self.alerts)  # family search, visits
         self.app = create_app(
             settings.db,
             self.metrics,
@@ -90,6 +94,9 @@ class Gateway:
                 # shows one zone: the sites' common one, else Asia/Shanghai or the env default
                 "site_timezones": {k: v.tz for k, v in settings.alerts.sites.items()},
                 "site_tz": _common_tz(settings),
+                "family_search": self._people_timer.family,
+                "followups": self._people_timer.followups,
+                "station_contacts": settings.family_search.contacts,
             },
         )
         self.server = uvicorn.Server(
@@ -174,5 +181,6 @@ class Gateway:
         if self._purger.is_alive():
             self._purger.join(5)  # writes the last media deletions to the log
         self.alerts.stop()
+        self._people_timer.close()
         self.notifier.stop()
         self.db.conn.close()

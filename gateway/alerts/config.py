@@ -33,6 +33,10 @@ RuleName = Literal[
     "death",
     "disaster",
     "violence",
+    "family_search_reminder",
+    "family_search_overdue",
+    "visit_reminder",
+    "visit_overdue",
 ]
 
 STATEFUL_RULES: frozenset[str] = frozenset(
@@ -112,6 +116,12 @@ _DEFAULTS: dict[str, RuleConfig] = {
     "death": RuleConfig(severity="critical", incident=True),
     "disaster": RuleConfig(severity="critical", incident=True),
     "violence": RuleConfig(severity="critical", incident=True),
+    # dated duties of the people layer (gateway/people/family_search_deadlines.py): raised by a
+    # DeadlineNotice input, closed by the person who records the step
+    "family_search_reminder": RuleConfig(severity="minor"),
+    "family_search_overdue": RuleConfig(severity="major"),
+    "visit_reminder": RuleConfig(severity="minor"),
+    "visit_overdue": RuleConfig(severity="major"),
 }
 
 

@@ -27,6 +27,7 @@ from gateway.alerts.models import (
     AlertChange,
     AlertKey,
     Condition,
+    DeadlineNotice,
     EngineState,
     IncidentCategory,
     NodeChange,
@@ -34,7 +35,7 @@ from gateway.alerts.models import (
     open_incident,
 )
 
-Input = Event | NodeChange | Tick
+Input = Event | NodeChange | Tick | DeadlineNotice
 IdFactory = Callable[[], str]
 
 _CHECK_RULES = {
@@ -307,6 +308,20 @@ class _Run:
             if cfg.roster_total is not None:
                 self._site_total(site, None, self.now, False)
 
+    # dated duties (family search, follow-up visits) -----------------------------------------
+
+    def deadline(self, notice: DeadlineNotice) -> None:
+        """An instantaneous rule keyed by the notice's subject. The caller raises each notice
+        once (its alert row is the record), so a repeat only counts on the open alert."""
+        key: AlertKey = (notice.rule, notice.site, None, notice.subject)
+        if not self.config.rule(notice.rule).enabled:
+            return
+        alert = self.state.alerts.get(key)
+        if alert is not None:
+            self.repeat(key, alert)
+        else:
+            self.raise_alert(key, None, min(notice.at, self.now), None)
+
     # events ----------------------------------------------------------------------------------
 
     def event(self, ev: Event) -> None:
@@ -392,6 +407,8 @@ def evaluate(
     run.forget_checks()
     if isinstance(item, NodeChange):
         run.node(item)
+    elif isinstance(item, DeadlineNotice):
+        run.deadline(item)
     elif not isinstance(item, Tick):
         run.event(item)
     run.timers()

@@ -16,7 +16,7 @@ from datetime import datetime
 from devices.contract.models import Event
 from gateway.alerts.config import AlertsConfig
 from gateway.alerts.engine import Input, evaluate
-from gateway.alerts.models import AlertChange, EngineState, NodeChange, Tick
+from gateway.alerts.models import AlertChange, DeadlineNotice, EngineState, NodeChange, Tick
 
 Sink = Callable[[list[AlertChange]], None]
 
@@ -36,6 +36,9 @@ class AlertFeed:
     def on_node(self, site: str, node: str, state: str, reason: str, at: datetime) -> None:
         if state in ("online", "offline"):
             self._feed(NodeChange(site, node, state, reason), at)  # type: ignore[arg-type]
+
+    def on_deadline(self, notice: DeadlineNotice, at: datetime) -> None:
+        self._feed(notice, at)
 
     def tick(self, now: datetime) -> None:
         self._feed(Tick(), now)

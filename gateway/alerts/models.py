@@ -120,6 +120,19 @@ class NodeChange:
 
 
 @dataclass(frozen=True, slots=True)
+class DeadlineNotice:
+    """A dated duty outside the devices fell due (reminder) or overdue: a family-search step or
+    a follow-up visit (gateway/people/family_search_deadlines.py). Raises one alert of `rule`
+    keyed by `subject` ("<case>/<step>"); a second notice with the same key while it is open
+    changes nothing."""
+
+    rule: str
+    site: str
+    subject: str
+    at: datetime  # when it fell due
+
+
+@dataclass(frozen=True, slots=True)
 class Tick:
     """Nothing happened; only time passed. Feed one every few seconds so that debounce and
     auto-clear timers fire without waiting for the next event."""

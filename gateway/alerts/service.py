@@ -27,7 +27,7 @@ import sqlite3
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any, Literal, Protocol
 
@@ -38,7 +38,7 @@ from gateway.alerts import engine, store
 from gateway.alerts.config import AlertsConfig
 from gateway.alerts.escalation import due_escalations, level_after
 from gateway.alerts.feed import AlertFeed
-from gateway.alerts.models import Alert, AlertChange, Incident
+from gateway.alerts.models import Alert, AlertChange, DeadlineNotice, Incident
 from gateway.alerts.reminders import Reminder, due_reminders
 from gateway.alerts.restore import restore_state
 from gateway.store.db import connect
@@ -60,6 +60,28 @@ class Notifier(Protocol):
 
 class Updates(Protocol):
     def publish(self, topic: str, data: dict[str, Any]) -> None: ...
+
+
+class AlertExtension(Protocol):
+    """What another layer adds to the alert flow (the people layer: who a missing-person
+    incident is about, the text of a family-search deadline). Best effort: an extension that
+    fails is logged and left out; the alert and its notifications are stored regardless."""
+
+    def stored(self, db: sqlite_utils.Database, changes: list[AlertChange]) -> None:
+        """Inside the changes' transaction, after they were written (before notifications)."""
+
+    def text(self, db: sqlite_utils.Database, alert: dict[str, Any]) -> dict[str, str] | None:
+        """The human text {"zh", "en"} of a notification about `alert`, or None (generated)."""
+
+    def people(
+        self, db: sqlite_utils.Database, alert: dict[str, Any], incident: dict[str, Any] | None
+    ) -> list[dict[str, Any]] | None:
+        """The people a notification about `alert` must carry (file, description, portrait)."""
+
+
+DEADLINE_RULES = frozenset(
+    {"family_search_reminder", "family_search_overdue", "visit_reminder", "visit_overdue"}
+)
 
 
 class AlertError(Exception):
@@ -84,8 +106,14 @@ class AlertService:
         updates: Updates | None = None,
         clock: Clock = _utcnow,
         tick_s: float = 1.0,
+        extensions: Sequence[AlertExtension] = (),
     ) -> None:
         self.config = config or AlertsConfig()
+        self.extensions = list(extensions)
+        self.timers: list[Callable[[datetime], None]] = []  # other layers' timers, each tick
+        # Rosters from elsewhere (people placed at a foster home: gateway/people/roster.py):
+        # configured rosters -> the ones in force, asked each tick; None: the config as it is.
+        self.rosters: Callable[[AlertsConfig], AlertsConfig] | None = None
         self.notifier = notifier
         self.updates = updates
         self.clock = clock
@@ -214,9 +242,16 @@ class AlertService:
             if not self._drain():
                 return  # the database refuses writes: keep the order, try again next tick
             self._save_mark()
+            if self.rosters is not None:
+                self.feed.config = self.rosters(self.config)
             self.feed.tick(now)
             self._escalate(now)
             self._remind(now)
+        for timer in self.timers:  # outside the lock: they feed deadlines back in
+            try:
+                timer(now)
+            except Exception:
+                log.exception("timer %s failed; will retry", timer)
 
     def start(self) -> None:
         self._thread.start()
@@ -243,6 +278,62 @@ class AlertService:
                 self.tick()
             except Exception:  # never let the timer die: alerts would stop escalating
                 log.exception("alert timer failed; will retry")
+
+    # dated duties (gateway/people) ----------------------------------------------------------
+
+    def raise_deadline(self, notice: DeadlineNotice) -> str | None:
+        """Raise the alert of a reminder/overdue notice; returns its id (None: not raised,
+        e.g. the rule is disabled or the database refused the write: the caller tries again)."""
+        with self._lock:
+            if not self._drain():
+                return None
+            try:
+                self.feed.on_deadline(notice, self.clock())
+            except sqlite3.Error:
+                log.exception("deadline notice %s not stored; will retry", notice.subject)
+                return None
+            key = (notice.rule, notice.site, None, notice.subject)
+            with self.feed.lock:
+                alert = self.feed.state.alerts.get(key)
+            return alert.id if alert else None
+
+    def close_deadlines(self, subject_prefix: str, by: str) -> list[str]:
+        """Resolve the open reminder/overdue alerts of a step that was just recorded."""
+        with self.feed.lock:
+            ids = [
+                a.id
+                for key, a in self.feed.state.alerts.items()
+                if key[0] in DEADLINE_RULES and (key[3] or "").startswith(subject_prefix)
+            ]
+        for alert_id in ids:
+            self.resolve(alert_id, by)
+        return ids
+
+    def _extend(self, changes: list[AlertChange]) -> None:
+        for ext in self.extensions:
+            self.db.execute("SAVEPOINT alert_extension")
+            try:
+                ext.stored(self.db, changes)
+            except Exception:  # the alert matters more than what an extension adds to it
+                log.exception("alert extension %s failed; alert stored without it", ext)
+                self.db.execute("ROLLBACK TO alert_extension")
+            self.db.execute("RELEASE alert_extension")
+
+    def _extra(self, alert: dict[str, Any], incident: dict[str, Any] | None) -> dict[str, Any]:
+        """Text and people the extensions give a notification (best effort)."""
+        out: dict[str, Any] = {}
+        for ext in self.extensions:
+            try:
+                text = ext.text(self.db, alert)
+                people = ext.people(self.db, alert, incident)
+            except Exception:
+                log.exception("alert extension %s failed; notification sent without it", ext)
+                continue
+            if text and "text" not in out:
+                out["text"] = text
+            if people:
+                out["people"] = [*out.get("people", []), *people]
+        return out
 
     # people's actions ---------------------------------------------------------------------------
 
@@ -345,6 +436,7 @@ class AlertService:
         self._new_levels = {}
         with self._lock, self.db.atomic():
             store.save_changes(self.db, changes)
+            self._extend(changes)
             for change in changes:
                 self._notify_change(change, now)
             if self._current_event is not None:  # this event's effects and its progress
@@ -410,9 +502,17 @@ class AlertService:
             inc = store.get_incident(
                 self.db, incident.id if incident else alert["incident_id"], self.clock()
             )
+        extra = self._extra(alert, inc)
         self.notifier.enqueue(
             self.db,
-            Notification(event=event, level=level, alert=alert, incident=inc, text=text),
+            Notification(
+                event=event,
+                level=level,
+                alert=alert,
+                incident=inc,
+                text=text or extra.get("text"),
+                people=extra.get("people"),
+            ),
         )
 
     # timers ---------------------------------------------------------------------------------------

@@ -45,6 +45,18 @@ class RetentionPolicy(BaseModel):
     audit_days: float | None = Field(
         None, ge=365, description="audit trail (who saw what); default: kept forever"
     )
+    people_archive_days: float | None = Field(
+        365,
+        ge=1,
+        description="person files closed (returned home, transferred, left, deceased) this "
+        "long ago are archived (out of the default search; kept, readable by supervisors)",
+    )
+    portraits_returned_days: float | None = Field(
+        90,
+        ge=1,
+        description="portraits (with their history) of people returned home this long ago are "
+        "deleted",
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,7 +80,9 @@ _TARGETS = {
         "check_id",
         "started_at",
         "event_id IN (SELECT id FROM _held_events) OR "
-        "EXISTS (SELECT 1 FROM _held_nodes h WHERE h.site=checks.site AND h.node=checks.node)",
+        "EXISTS (SELECT 1 FROM _held_nodes h WHERE h.site=checks.site AND h.node=checks.node) "
+        # a check on a person file is part of the file: it goes when the file is erased
+        "OR EXISTS (SELECT 1 FROM person_checks pc WHERE pc.check_id=checks.check_id)",
     ),
     "deadletters": _Target("deadletters", "id", "received_at", "0"),
     "audit": _Target("audit", "id", "at", "0"),
@@ -79,9 +93,11 @@ _TARGETS = {
 class RetentionReport:
     deleted: dict[str, int] = field(default_factory=dict)
     held: dict[str, int] = field(default_factory=dict)
+    people: dict[str, int] = field(default_factory=dict)  # people_archived, portraits_deleted
 
     def summary(self) -> str:
         parts = [f"{t}: {n} deleted, {self.held.get(t, 0)} held" for t, n in self.deleted.items()]
+        parts += [f"{k.replace('_', ' ')}: {n}" for k, n in self.people.items()]
         return "; ".join(parts) or "nothing to do"
 
 
@@ -173,7 +189,9 @@ def apply_retention(
         deleted, held = _purge_table(db, _TARGETS[name], cutoff, at, actor)
         report.deleted[name] = deleted
         report.held[name] = held
-    if any(report.deleted.values()):
+    if "people" in db.table_names():
+        report.people = _people(db, policy, now, actor)
+    if any(report.deleted.values()) or any(report.people.values()):
         with db.atomic():
             db.execute(
                 "INSERT INTO audit (at, actor, action, target, detail) VALUES (?,?,?,?,?)",
@@ -181,6 +199,25 @@ def apply_retention(
             )
     log.info("retention: %s", report.summary())
     return report
+
+
+def _people(
+    db: sqlite_utils.Database, policy: RetentionPolicy, now: dt.datetime, actor: str
+) -> dict[str, int]:
+    """Person files (gateway/people/privacy.py): archive closed files, delete the portraits of
+    people returned home; the image files are beside the database."""
+    from gateway.people.images import ImageVault
+    from gateway.people.privacy import apply_people_retention
+
+    path = next(r[2] for r in db.execute("PRAGMA database_list").fetchall() if r[1] == "main")
+    return apply_people_retention(
+        db,
+        ImageVault.beside(path),
+        archive_days=policy.people_archive_days,
+        portraits_days=policy.portraits_returned_days,
+        now=now,
+        actor=actor,
+    )
 
 
 def held_event_ids(db: sqlite_utils.Database) -> set[str]:

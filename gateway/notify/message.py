@@ -43,6 +43,11 @@ class Notification(BaseModel):
     alert: dict[str, Any] = Field(description="the alert as in GET /api/v1/alerts/{id}")
     incident: dict[str, Any] | None = None
     text: dict[str, str] | None = None
+    people: list[dict[str, Any]] | None = Field(
+        None,
+        description="the people it is about (missing-person incidents): file id, names, "
+        "description fields, risk flags, portrait (base64 JPEG/PNG) — gateway/people/wander.py",
+    )
     at: datetime = Field(default_factory=lambda: datetime.now(UTC), description="event time")
 
     @property
@@ -85,6 +90,10 @@ RULE_TITLES: dict[str, tuple[str, str]] = {
     "death": ("人员死亡", "Death"),
     "disaster": ("灾害", "Disaster"),
     "violence": ("暴力事件", "Violence"),
+    "family_search_reminder": ("寻亲期限提醒", "Family-search deadline reminder"),
+    "family_search_overdue": ("寻亲期限逾期", "Family-search deadline overdue"),
+    "visit_reminder": ("回访提醒", "Follow-up visit reminder"),
+    "visit_overdue": ("回访逾期", "Follow-up visit overdue"),
 }
 EVENT_TITLES: dict[str, tuple[str, str]] = {
     "raised": ("新告警", "raised"),
@@ -143,7 +152,32 @@ def _field_lines(n: Notification, lang: Literal["zh", "en"]) -> list[str]:
             ]
         if inc.get("overdue"):
             lines.append(("逾期: " if lang == "zh" else "Overdue: ") + ", ".join(inc["overdue"]))
+    for p in n.people or []:
+        lines.append(_person_line(p, lang))
     return lines
+
+
+_PERSON_LABELS = {
+    "zh": ("人员", "性别", "年龄", "身高", "口音", "体型", "衣着", "特征", "风险"),
+    "en": ("Person", "sex", "age", "height", "accent", "build", "clothing", "marks", "risk"),
+}
+
+
+def _person_line(p: dict[str, Any], lang: Literal["zh", "en"]) -> str:
+    """One line per person in the plain-text body (the webhook carries the whole record)."""
+    lb = _PERSON_LABELS[lang]
+    names = "/".join(p.get("names") or []) or ("身份不明" if lang == "zh" else "unknown")
+    parts = [f"{lb[0]}: {names} ({p.get('id')})"]
+    age = p.get("age")
+    for label, value in zip(
+        lb[1:],
+        (p.get("sex"), age, p.get("height_cm"), p.get("accent"), p.get("build"),
+         p.get("clothing"), p.get("marks"), ", ".join(p.get("flags") or [])),
+        strict=True,
+    ):  # fmt: skip
+        if value:
+            parts.append(f"{label}: {value}")
+    return "; ".join(parts)
 
 
 def body_text(n: Notification, delivery_id: str) -> str:
@@ -190,6 +224,7 @@ def document(
         "alert": n.alert,
         "incident": n.incident,
         "text": n.text,
+        **({"people": n.people} if n.people else {}),
     }
 
 

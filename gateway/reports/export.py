@@ -51,6 +51,22 @@ def stats_rows(stats: dict[str, Any]) -> list[Row]:
     for which in DEADLINES:
         for metric in ("met", "late", "missed", "pending", "on_time_pct"):
             rows.append(("deadlines", which, metric, i[which][metric]))
+    p = stats["people"]
+    rows.append(("people", "admitted", "count", p["admitted"]))
+    rows += [("people", "departed", way, n) for way, n in p["departed"].items()]
+    rows.append(("people", "belongings_held", "items", p["belongings_held"]))
+    rows.append(("people", "belongings_held_departed", "items", p["belongings_held_departed"]))
+    fs, visits = stats.get("family_search") or {}, stats.get("visits") or {}
+    for metric in ("opened", "closed", "overdue"):
+        if metric in fs:
+            rows.append(("family_search", "cases", metric, fs[metric]))
+    rows += [("family_search", "found_by", k, n) for k, n in (fs.get("by_found") or {}).items()]
+    rows += [
+        ("family_search", "overdue_step", k, n) for k, n in (fs.get("overdue_steps") or {}).items()
+    ]
+    rows += [
+        ("visits", "follow_up", k, visits[k]) for k in ("done", "due", "overdue") if k in visits
+    ]
     for day in stats["days"]:
         rows += [("day", day["date"], col, day[col]) for col in DAY_COLUMNS]
     return rows

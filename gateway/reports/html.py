@@ -15,6 +15,8 @@ import jinja2
 
 from gateway.reports import i18n
 from gateway.reports.incident import ReportData, plain
+from gateway.reports.missing import MissingReport, person_rows
+from gateway.reports.missing import label as missing_label
 from gateway.reports.times import local, offset_label
 
 TEMPLATE = """<!DOCTYPE html>
@@ -157,8 +159,90 @@ TEMPLATE = """<!DOCTYPE html>
 </html>
 """
 
+MISSING_TEMPLATE = """<!DOCTYPE html>
+<html lang="{{ 'zh-CN' if lang == 'zh' else 'en' }}">
+<head>
+<meta charset="utf-8">
+<title>{{ L('title') }} {{ inc.id }}</title>
+<style>
+  @page { size: A4; margin: 14mm 14mm; }
+  body { font-family: "Noto Serif CJK SC", "Source Han Serif SC", SimSun, serif; font-size: 10.5pt;
+         max-width: 190mm; margin: 0 auto; line-height: 1.4; }
+  h1 { text-align: center; font-size: 17pt; margin: 0 0 3mm; }
+  h2 { font-size: 12pt; border-bottom: 1px solid #000; margin: 4mm 0 1.5mm; }
+  table { border-collapse: collapse; width: 100%; }
+  th, td { border: 1px solid #555; padding: 1mm 2mm; vertical-align: top; text-align: left; }
+  th { background: #eee; } table.kv th { width: 28%; }
+  .person { display: flex; gap: 3mm; margin-bottom: 2mm; page-break-inside: avoid; }
+  .person img { width: 48mm; height: auto; border: 1px solid #555; }
+  .note { font-size: 9pt; color: #333; } .time { white-space: nowrap; }
+  .narrative { white-space: pre-wrap; border: 1px solid #555; padding: 2mm; }
+</style>
+</head>
+<body>
+<h1>{{ L('title') }}</h1>
+<p class="note">{{ L('times_note', tz=tz_name, offset=offset) }}</p>
+<table class="kv" id="header">
+  <tr><th>{{ L('station') }}</th><td>{{ inc.site }}</td></tr>
+  <tr><th>{{ L('incident_id') }}</th><td>{{ inc.id }}</td></tr>
+  <tr><th>{{ L('detected_by') }}</th><td>{{ L(m.detected_by) if m.detected_by else '' }}</td></tr>
+  <tr><th>{{ L('last_seen_at') }}</th>
+    <td class="time">{{ when(m.last_seen_at) }}</td></tr>
+  <tr><th>{{ L('last_seen_where') }}</th>
+    <td>{{ m.last_seen_where }}</td></tr>
+  <tr><th>{{ L('generated_at') }}</th><td class="time">{{ when(r.generated_at) }}</td></tr>
+</table>
+<h2>{{ L('who') }}</h2>
+{% if not m.people %}<p>{{ L('no_people') }}</p>{% endif %}
+{% for p in m.people %}
+<div class="person" data-person="{{ p.get('id', '') }}">
+  {% if portraits.get(p.get('id')) %}<img alt="{{ L('names') }}" src="{{ portraits[p.get('id')] }}">
+  {% else %}<p class="note">{{ L('no_portrait') }}</p>{% endif %}
+  <div><p class="note">{{ L('role_named') if p.get('role') == 'named' else L('role_possible') }}</p>
+  <table class="kv">{% for k, v in rows(p) %}<tr><th>{{ k }}</th><td>{{ v }}</td></tr>{% endfor %}
+  </table></div>
+</div>
+{% endfor %}
+<h2>{{ L('narrative') }}</h2>
+<div class="narrative" id="narrative">{{ m.narrative or '—' }}</div>
+<h2>{{ L('actions') }}</h2>
+{% if m.actions %}<table id="actions"><tr><th>{{ L('time') }}</th><th>{{ L('action') }}</th>
+  <th>{{ L('note') }}</th><th>{{ L('by') }}</th></tr>
+{% for a in m.actions %}<tr><td class="time">{{ when(a.at) }}</td><td>{{ L(a.kind) }}</td>
+  <td>{{ a.note }}</td><td>{{ a.by }}</td></tr>{% endfor %}</table>
+{% else %}<p>{{ L('no_actions') }}</p>{% endif %}
+<h2>{{ L('reports') }}</h2>
+<table id="reports"><tr><th>{{ L('reports') }}</th><th>{{ L('due') }}</th>
+  <th>{{ L('done_at') }}</th>
+  <th>{{ L('by') }}</th><th>{{ L('to') }}</th><th>{{ L('status') }}</th></tr>
+{% for d in r.deadlines %}<tr><td>{{ L(d.which) }}</td><td class="time">{{ when(d.due) }}</td>
+  <td class="time">{{ when(d.done_at) }}</td><td>{{ d.by }}</td><td>{{ d.to }}</td>
+  <td>{{ t(d.status) }}</td></tr>{% endfor %}
+{% for e in r.report_notes %}<tr><td>{{ term(e.action) }}</td><td></td>
+  <td class="time">{{ when(e.at) }}</td><td>{{ e.actor }}</td><td></td><td>{{ e.detail }}</td></tr>
+{% endfor %}</table>
+<h2>{{ L('related') }}</h2>
+{% if m.related %}<table id="related"><tr><th>{{ L('time') }}</th><th>{{ L('kind') }}</th>
+  <th>{{ L('where') }}</th><th>{{ L('detail') }}</th></tr>
+{% for e in m.related %}<tr><td class="time">{{ when(e.at) }}</td>
+  <td>{{ term(e.kind) }}{{ ' ★' if e.trigger else '' }}</td><td>{{ e.where }}</td>
+  <td>{{ e.detail }}</td></tr>{% endfor %}</table>
+{% else %}<p>{{ L('no_related') }}</p>{% endif %}
+{% if m.snapshots %}<h2>{{ L('snapshots') }}</h2>
+{% for sn in m.snapshots %}<figure class="snap"><img style="width:88mm" alt="{{ sn.name }}"
+  src="data:image/jpeg;base64,{{ b64(sn.jpeg) }}"><figcaption>{{ when(sn.at) }} · {{ sn.name }}
+  </figcaption></figure>{% endfor %}{% endif %}
+<p class="signature">{{ L('signature') }}</p>
+{% if m.appendix %}<h2>{{ L('appendix') }}</h2>
+<table id="appendix">{% for e in r.timeline %}<tr><td class="time">{{ when(e.at) }}</td>
+  <td>{{ term(e.action) }}</td><td>{{ e.actor }}</td><td>{{ e.detail }}</td></tr>{% endfor %}
+</table>{% endif %}
+</body>
+</html>
+"""
+
 _ENV = jinja2.Environment(
-    loader=jinja2.DictLoader({"incident.html": TEMPLATE}),
+    loader=jinja2.DictLoader({"incident.html": TEMPLATE, "missing.html": MISSING_TEMPLATE}),
     autoescape=True,  # always on: this HTML is built from user input
     undefined=jinja2.StrictUndefined,
     trim_blocks=True,
@@ -184,5 +268,31 @@ def render_html(report: ReportData, lang: str, tz: ZoneInfo) -> bytes:
         b64=lambda data: base64.b64encode(data).decode("ascii"),
         tz_name=tz.key,
         offset=offset_label(tz, report.opened_at),
+    )
+    return page.encode("utf-8")
+
+
+def render_missing_html(m: MissingReport, lang: str, tz: ZoneInfo) -> bytes:
+    """The missing-person report (gateway/reports/missing.py) as printable HTML; portraits are
+    embedded as data: URIs so the file stands alone."""
+
+    def portrait_uri(data: bytes) -> str:
+        kind = "image/png" if data.startswith(b"\x89PNG") else "image/jpeg"
+        return f"data:{kind};base64,{base64.b64encode(data).decode('ascii')}"
+
+    page = _ENV.get_template("missing.html").render(
+        lang=lang,
+        m=m,
+        r=m.base,
+        inc=m.base.incident,
+        L=lambda key, **fmt: missing_label(lang, key, **fmt),
+        t=lambda key, **fmt: i18n.text(lang, key, **fmt),
+        term=lambda word: i18n.term(lang, word),
+        rows=lambda p: person_rows(p, lang),
+        portraits={k: portrait_uri(v) for k, v in m.portraits.items()},
+        b64=lambda data: base64.b64encode(data).decode("ascii"),
+        when=lambda dt: local(dt, tz),
+        tz_name=tz.key,
+        offset=offset_label(tz, m.base.opened_at),
     )
     return page.encode("utf-8")

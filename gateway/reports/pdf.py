@@ -33,6 +33,8 @@ from reportlab.platypus import (
 
 from gateway.reports import i18n
 from gateway.reports.incident import ReportData, plain
+from gateway.reports.missing import MissingReport, person_rows
+from gateway.reports.missing import label as missing_label
 from gateway.reports.times import local, offset_label
 
 FONT = "STSong-Light"
@@ -240,3 +242,134 @@ def _image(jpeg: bytes) -> Image:
     w, h = ImageReader(io.BytesIO(jpeg)).getSize()
     scale = min(WIDTH / w, 110 * mm / h)
     return Image(io.BytesIO(jpeg), width=w * scale, height=h * scale)
+
+
+# the missing-person report (gateway/reports/missing.py) ---------------------------------------
+
+
+def render_missing_pdf(m: MissingReport, lang: str, tz: ZoneInfo) -> bytes:
+    """The missing-person report: one or two pages (the device timeline only as an appendix)."""
+    st = _styles()
+    base = m.base
+    inc = base.incident
+
+    def L(key: str, **fmt: Any) -> str:
+        return missing_label(lang, key, **fmt)
+
+    def when(dt: Any) -> str:
+        return local(dt, tz)
+
+    h2 = ParagraphStyle("mh2", parent=st["h2"], spaceBefore=3 * mm, spaceAfter=1.5 * mm)
+    story: list[Flowable] = [
+        _p(L("title"), st["title"]),
+        _p(L("times_note", tz=tz.key, offset=offset_label(tz, base.opened_at)), st["small"]),
+        Spacer(1, 1.5 * mm),
+        _table(
+            [
+                [L("station"), inc["site"]],
+                [L("incident_id"), inc["id"]],
+                [L("detected_by"), L(m.detected_by) if m.detected_by else ""],
+                [L("last_seen_at"), when(m.last_seen_at)],
+                [L("last_seen_where"), m.last_seen_where],
+                [L("generated_at"), when(base.generated_at)],
+            ],
+            [0.28 * WIDTH, 0.72 * WIDTH],
+            st["cell"],
+            header=False,
+        ),
+        _p(L("who"), h2),
+    ]
+    if not m.people:
+        story.append(_p(L("no_people"), st["body"]))
+    for p in m.people:
+        facts = _table(
+            [list(r) for r in person_rows(p, lang)], [0.2 * WIDTH, 0.5 * WIDTH], st["cell"],
+            header=False,
+        )  # fmt: skip
+        img = m.portraits.get(str(p.get("id")))
+        photo: Flowable = _portrait(img) if img else _p(L("no_portrait"), st["small"])
+        role = L("role_named") if p.get("role") == "named" else L("role_possible")
+        block = Table(
+            [[photo, [_p(role, st["small"]), facts]]],
+            colWidths=[0.29 * WIDTH, 0.71 * WIDTH],
+            style=TableStyle(
+                [("VALIGN", (0, 0), (-1, -1), "TOP"), ("LEFTPADDING", (0, 0), (-1, -1), 0)]
+            ),
+        )
+        story += [block, Spacer(1, 1.5 * mm)]
+    story += [_p(L("narrative"), h2), _p(m.narrative or "—", st["body"]), _p(L("actions"), h2)]
+    if m.actions:
+        rows = [[L("time"), L("action"), L("note"), L("by")]]
+        rows += [[when(a.at), L(a.kind), a.note, a.by] for a in m.actions]
+        story.append(_table(rows, [w * WIDTH for w in (0.2, 0.15, 0.5, 0.15)], st["cell"]))
+    else:
+        story.append(_p(L("no_actions"), st["body"]))
+    story.append(_p(L("reports"), h2))
+    rows = [[L("reports"), L("due"), L("done_at"), L("by"), L("to"), L("status")]]
+    for d in base.deadlines:
+        rows.append(
+            [L(d.which), when(d.due), when(d.done_at), d.by, d.to, i18n.text(lang, d.status)]
+        )
+    for e in base.report_notes:
+        rows.append([i18n.term(lang, e.action), "", when(e.at), e.actor, "", e.detail])
+    story.append(_table(rows, [w * WIDTH for w in (0.2, 0.16, 0.16, 0.13, 0.15, 0.2)], st["cell"]))
+    story.append(_p(L("related"), h2))
+    if m.related:
+        rows = [[L("time"), L("kind"), L("where"), L("detail")]]
+        rows += [
+            [when(r.at), i18n.term(lang, r.kind) + (" ★" if r.trigger else ""), r.where, r.detail]
+            for r in m.related
+        ]
+        story.append(_table(rows, [w * WIDTH for w in (0.2, 0.14, 0.2, 0.46)], st["cell"]))
+    else:
+        story.append(_p(L("no_related"), st["body"]))
+    if m.snapshots:
+        story.append(_p(L("snapshots"), h2))
+        cells = [
+            [_snapshot(sn.jpeg), _p(f"{when(sn.at)} · {sn.name}", st["small"])]
+            for sn in m.snapshots
+        ]
+        story.append(Table(cells, colWidths=[0.5 * WIDTH, 0.5 * WIDTH]))
+    story += [Spacer(1, 8 * mm), _p(L("signature"), st["body"])]
+    if m.appendix:
+        story.append(_p(L("appendix"), st["h2"]))
+        rows = [[L("time"), L("kind"), L("by"), L("detail")]]
+        rows += [[when(e.at), i18n.term(lang, e.action), e.actor, e.detail] for e in base.timeline]
+        story.append(_table(rows, [w * WIDTH for w in (0.2, 0.15, 0.15, 0.5)], st["cell"]))
+
+    footer = f"{L('incident_id')}: {inc['id']}"
+
+    def on_page(canvas: Canvas, doc: Any) -> None:
+        canvas.saveState()
+        canvas.setFont(_font(), 8)
+        canvas.drawString(14 * mm, 9 * mm, footer)
+        canvas.drawRightString(A4[0] - 14 * mm, 9 * mm, i18n.text(lang, "page", n=doc.page))
+        canvas.restoreState()
+
+    buf = io.BytesIO()
+    doc = SimpleDocTemplate(
+        buf,
+        pagesize=A4,
+        leftMargin=14 * mm,
+        rightMargin=14 * mm,
+        topMargin=12 * mm,
+        bottomMargin=15 * mm,
+        title=f"{L('title')} {inc['id']}",
+        author="StationKit",
+        creator="StationKit gateway",
+        lang="zh-CN" if lang == "zh" else "en",
+    )
+    doc.build(story, onFirstPage=on_page, onLaterPages=on_page)
+    return buf.getvalue()
+
+
+def _snapshot(jpeg: bytes) -> Image:
+    w, h = ImageReader(io.BytesIO(jpeg)).getSize()
+    scale = min(0.48 * WIDTH / w, 60 * mm / h)
+    return Image(io.BytesIO(jpeg), width=w * scale, height=h * scale)
+
+
+def _portrait(data: bytes) -> Image:
+    w, h = ImageReader(io.BytesIO(data)).getSize()
+    scale = min(0.27 * WIDTH / w, 62 * mm / h)
+    return Image(io.BytesIO(data), width=w * scale, height=h * scale)

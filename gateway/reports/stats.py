@@ -14,6 +14,10 @@ across a boundary. Definitions:
 - incidents: opened in the period, by category; per deadline (phone 30 min, written 60 min):
   met / late / missed (not made and past due) / pending (not made, not yet due);
   `on_time_pct` = met / (met + late + missed) × 100, null when nothing was due.
+- people: admitted, departed by way, belongings still held at the end of the period
+  (gateway/people/stats.py has the definitions).
+- family_search (opened, closed, by_found, overdue cases and steps) and visits (done, due,
+  overdue): gateway/people/family_search_stats.py has the definitions.
 """
 
 from __future__ import annotations
@@ -29,6 +33,8 @@ from zoneinfo import ZoneInfo
 import sqlite_utils
 
 from devices.contract.models.intake import CheckOutcome
+from gateway.people.family_search_stats import family_search_stats
+from gateway.people.stats import people_stats
 from gateway.reports.incident import deadline_status
 from gateway.reports.times import DEFAULT_TZ, day_bounds, iso, month_bounds, month_days, parse, zone
 
@@ -201,6 +207,9 @@ def _stats(
                 compliance[which][status] += 1
                 bump(opened, f"{which}_{status}")
 
+    people = people_stats(db, site, start, end, bump)
+    search = family_search_stats(db, site, start, end, now, tz.key)
+
     return {
         "site": site,
         "period": period,
@@ -235,6 +244,8 @@ def _stats(
                 for which, c in compliance.items()
             },
         },
+        "people": people,
+        **search,  # family_search, visits
         "days": [_day_row(d, per_day[d]) for d in days] if period == "month" else [],
     }
 
@@ -248,6 +259,8 @@ DAY_COLUMNS: tuple[str, ...] = (
     "incidents",
     "phone_met",
     "written_met",
+    "people_admitted",
+    "people_departed",
 )
 """Columns of the per-day table of a monthly report (after `date`)."""
 

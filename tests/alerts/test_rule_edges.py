@@ -11,7 +11,9 @@ import pytest
 from devices.contract import codec
 from gateway.alerts import AlertsConfig, Input, NodeChange, RuleConfig, Tick
 from gateway.alerts.config import STATEFUL_RULES, RuleName
+from gateway.alerts.models import DeadlineNotice
 from tests.alerts.helpers import (
+    T0,
     Engine,
     check_of,
     crossing,
@@ -85,6 +87,16 @@ INSTANT: dict[str, Callable[[], Input]] = {
     "death": lambda: manual("death"),
     "disaster": lambda: manual("disaster"),
     "violence": lambda: manual("violence"),
+    # dated duties of the people layer (gateway/people/family_search_deadlines.py)
+    **{
+        rule: (lambda rule=rule: DeadlineNotice(rule, "s1", "case-1/notice", T0))
+        for rule in (
+            "family_search_reminder",
+            "family_search_overdue",
+            "visit_reminder",
+            "visit_overdue",
+        )
+    },
 }
 
 

@@ -40,7 +40,8 @@ def test_static_files_have_module_types_and_stay_inside_the_folder(stack: Stack)
         # every page module the shell lists has its strings in both languages
         for lang in ("zh-CN", "en"):
             common = c.get(f"/static/i18n/{lang}.json").json()
-            for page in ("desk", "nodes", "cameras", "alerts", "reports", "audit"):
+            for page in ("desk", "people", "family", "nodes", "cameras", "alerts", "reports",
+                         "audit"):  # fmt: skip
                 assert f"nav.{page}" in common
             for page in ("desk", "nodes"):
                 strings = c.get(f"/static/i18n/pages/{page}.{lang}.json").json()
@@ -117,7 +118,9 @@ def test_navigation_follows_the_role(open_dash: OpenDash) -> None:
             return out;
         }"""
     )
-    assert set(declared) == {"desk", "nodes", "cameras", "alerts", "reports", "audit"}
+    assert set(declared) == {
+        "desk", "people", "family", "nodes", "cameras", "alerts", "reports", "audit"
+    }  # fmt: skip
     assert declared["desk"] == ["desk", "admin"]
     assert set(declared["nodes"]) == {"desk", "supervisor", "bureau", "admin"}
     page.context.close()

@@ -17,6 +17,7 @@ from tests.reports.pdftext import page_count, pdf_lines
 
 def _html(f: Fixture, lang: str = "zh", **kw: object) -> str:
     kw.setdefault("media_dir", f.media_dir)
+    kw.setdefault("layout", "general")  # INC1 is a missing-person incident: tests/people_wf
     body = render_incident_report(f.db, "INC1", lang, "html", now=NOW, **kw)  # type: ignore[arg-type]
     return body.decode("utf-8")
 
@@ -64,7 +65,7 @@ def test_html_header_deadlines_and_records_in_english(station: Fixture) -> None:
 
 
 def test_html_in_chinese_by_default(station: Fixture) -> None:
-    body = render_incident_report(station.db, "INC1", fmt="html", now=NOW)
+    body = render_incident_report(station.db, "INC1", fmt="html", now=NOW, layout="general")
     page = body.decode()
     assert '<html lang="zh-CN">' in page
     assert "突发事件书面报告" in page and "人员走失" in page
@@ -96,7 +97,9 @@ def test_html_other_time_zone(station: Fixture) -> None:
 
 
 def test_pdf_is_a_pdf_with_the_report_text(station: Fixture) -> None:
-    pdf = render_incident_report(station.db, "INC1", media_dir=station.media_dir, now=NOW)
+    pdf = render_incident_report(
+        station.db, "INC1", media_dir=station.media_dir, now=NOW, layout="general"
+    )
     assert pdf.startswith(b"%PDF-") and pdf.rstrip().endswith(b"%%EOF")
     assert page_count(pdf) >= 1
     assert b"/STSong-Light" in pdf  # the built-in CID font: no font file embedded
@@ -107,7 +110,11 @@ def test_pdf_is_a_pdf_with_the_report_text(station: Fixture) -> None:
     assert "2026-11-22 14:00:00 +08:00" in text
     assert "人员走失" in text
     assert '<script>alert("x")</script>' in text  # printed as text, not markup
-    en = "\n".join(pdf_lines(render_incident_report(station.db, "INC1", "en", "pdf", now=NOW)))
+    en = "\n".join(
+        pdf_lines(
+            render_incident_report(station.db, "INC1", "en", "pdf", now=NOW, layout="general")
+        )
+    )
     assert "Written incident report" in en and "missing person" in en and "INC1" in en
 
 
@@ -184,6 +191,6 @@ def test_pdf_survives_text_longer_than_a_page(station: Fixture) -> None:
             ["很长的备注" * 2000],
         )
         station.db.execute("UPDATE incidents SET summary=? WHERE id='INC1'", ["长" * 20000])
-    pdf = render_incident_report(station.db, "INC1", now=NOW)
+    pdf = render_incident_report(station.db, "INC1", now=NOW, layout="general")
     assert page_count(pdf) >= 10
     assert "INC1" in "\n".join(pdf_lines(pdf))

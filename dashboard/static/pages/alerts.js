@@ -2,6 +2,7 @@
 // desk, supervisor and admin; read-only for the bureau), live through the "alert" SSE topic; and
 // the incidents with their bureau deadlines (phone report within 30 min, written within 60 min)
 // counting down every second, red when overdue, with report recording and report downloads.
+import { incidentPeople } from "./family.js";
 
 const SEVERITIES = ["critical", "major", "minor", "warning", "info"];
 const SEV_RANK = Object.fromEntries(SEVERITIES.map((s, i) => [s, i]));
@@ -349,6 +350,7 @@ export default {
           h("span", { class: "muted" }, `${i.site}${i.node ? ` / ${i.node}` : ""} · ${t("alerts.opened")} ${fmtTime(i.opened_at)}`),
           i.closed_at ? h("span", { class: "badge muted" }, t("alerts.closed")) : null),
         i.summary ? h("div", { class: "small" }, i.summary) : null,
+        incidentPeople(this.ctx, i),
         deadline("phone"), deadline("written"), downloads));
     }
     this.tick();

@@ -113,12 +113,15 @@ export default {
     this.status = h("span", { class: "muted" });
     this.wall = h("div", { class: "cam-wall", dataset: { testid: "camera-wall" } });
     this.detail = h("div", { class: "cam-detail" });
+    // expected head counts per foster home (from placements: pages/people.js, docs/people.md)
+    this.rosters = h("div", { class: "toolbar muted", dataset: { testid: "camera-rosters" } });
     el.append(
       h("div", { class: "toolbar" },
         h("label", null, t("cameras.site"), " ", this.siteSel),
         h("label", null, t("cameras.reason"), " ", this.reason),
         h("button", { class: "btn", onclick: () => this.refresh() }, t("common.refresh")),
         this.status),
+      this.rosters,
       this.detail,
       this.wall,
     );
@@ -182,10 +185,23 @@ export default {
     for (const s of sites) if (!have.has(s)) this.siteSel.append(ctx.h("option", { value: s }, s));
     this.status.textContent = ctx.t("cameras.count", { n: page.items.length });
     this.renderWall();
+    this.loadRosters();
     if (this.current) {
       const cam = this.find(this.current);
       if (cam) this.renderHeader(cam);
     }
+  },
+
+  async loadRosters() {
+    const { h, t } = this.ctx;
+    let rows = [];
+    try {
+      rows = await this.ctx.api("/api/v1/people/rosters", { query: { site: this.siteSel.value } });
+    } catch {
+      return; // the wall works without it
+    }
+    this.rosters.replaceChildren(...rows.map((r) => h("span", { class: "pill", dataset: { testid: "camera-roster", site: r.site, expected: r.in_force ?? r.placed } },
+      t("cameras.roster", { site: r.site, n: r.in_force ?? r.placed, placed: r.placed }))));
   },
 
   find(key) {

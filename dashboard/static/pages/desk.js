@@ -4,6 +4,8 @@
 // checks with a search. The node decides the check itself — the page only records the operator's
 // inputs — so the desk keeps working when this page or the gateway is down.
 
+import { barOpen, fileBar, forgetBars } from "./people.link.js";
+
 const STEP_KINDS = new Set(["gate", "metal", "temperature", "check"]);
 const ACK_TIMEOUT_MS = 8000;
 const RECENT_MS = 60000; // a finished check stays on the card this long
@@ -400,12 +402,14 @@ export default {
         body.push(actions(node, check));
       } else {
         const last = node.last;
-        const recent = last && Date.now() - new Date(last.finished_at).getTime() < RECENT_MS;
+        // a file being opened or linked keeps its check on the card past the minute
+        const recent = last && (Date.now() - new Date(last.finished_at).getTime() < RECENT_MS || barOpen(last.check_id));
         if (recent) {
           body.push(h("div", { class: `result ${OUTCOME_CLASS[last.outcome] || ""}`, "data-testid": "last-result", "data-outcome": last.outcome },
             t(`outcome.${last.outcome}`),
             h("small", {}, ` · ${ctx.fmtTime(last.finished_at, "time")}`)));
           body.push(steps({ started_at: last.started_at }, last));
+          if (last.outcome !== "refused") body.push(fileBar(ctx, last));
         } else {
           body.push(h("p", { class: "idle", "data-testid": "desk-idle" }, t("desk.idle")));
           body.push(steps(null, null));
@@ -465,11 +469,12 @@ export default {
           h("td", {}, h("span", { class: `badge ${OUTCOME_CLASS[it.outcome] || ""}` }, t(`outcome.${it.outcome}`))),
           h("td", { class: "num" }, celsius(it.celsius)),
           h("td", {}, [it.gate_alarm ? "⚠ " : "", (it.items_held || []).join(", ")]),
+          h("td", { "data-testid": "today-file", title: it.person_id ? t("desk.on_file") : t("desk.not_on_file") }, it.person_id ? "📁" : ""),
         ));
-        if (open) rows.push(h("tr", { class: "detail" }, h("td", { colspan: 4 }, detail(it))));
+        if (open) rows.push(h("tr", { class: "detail" }, h("td", { colspan: 5 }, detail(it))));
       }
       list.replaceChildren(h("table", { class: "grid compact" },
-        h("thead", {}, h("tr", {}, h("th", {}, t("common.time")), h("th", {}, t("desk.col.outcome")), h("th", { class: "num" }, "°C"), h("th", {}, t("desk.col.items")))),
+        h("thead", {}, h("tr", {}, h("th", {}, t("common.time")), h("th", {}, t("desk.col.outcome")), h("th", { class: "num" }, "°C"), h("th", {}, t("desk.col.items")), h("th", {}, ""))),
         h("tbody", {}, rows)));
     }
 
@@ -480,6 +485,7 @@ export default {
         it.data?.incomplete_reason ? h("div", { class: "muted" }, it.data.incomplete_reason) : null,
         it.data?.note ? h("div", {}, `${t("desk.note")}: ${it.data.note}`) : null,
         h("ol", { class: "timeline" }, steps.map((s) => h("li", {}, `${ctx.fmtTime(s.at, "time")} ${t(`desk.step.${s.name}`)}${s.detail ? ` — ${s.detail}` : ""}`))),
+        it.outcome !== "refused" ? fileBar(ctx, it) : null,
         h("div", { class: "muted id" }, it.check_id));
     }
 
@@ -489,6 +495,7 @@ export default {
   },
 
   unmount() {
+    forgetBars();
     stop();
     stop = () => {};
   },

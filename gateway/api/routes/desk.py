@@ -1,6 +1,7 @@
 """The intake desk page's API: the checks in progress at each intake node, derived from the
 step events (gate, metal, temperature) that nodes send before the check's outcome, and the
-day's finished checks with a search.
+day's finished checks with a search. Each finished check carries `person_id`, the person file
+it is on (None until the desk opens or links a file: gateway/api/routes/people.py).
 
 Nodes decide checks themselves (the desk must work without the gateway); the gateway only sees
 their events. A check is "in progress" while its step events have arrived and its `check`
@@ -210,7 +211,7 @@ def active(
             "SELECT * FROM checks WHERE site=? AND node=? ORDER BY finished_at DESC LIMIT 1",
             [n["site"], n["node"]],
         )
-        n["last"] = _check(last[0]) if last else None
+        n["last"] = _with_people(db, [_check(last[0])])[0] if last else None
     return {"now": iso(now), "nodes": nodes}
 
 
@@ -228,6 +229,25 @@ def _check(row: dict[str, Any]) -> dict[str, Any]:
     row["data"] = json.loads(row["data"] or "{}")
     row["gate_alarm"] = bool(row["gate_alarm"])
     return row
+
+
+def _with_people(db: Db, checks: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each check with `person_id`: the person file it is on (gateway/people), or None, so the
+    desk can offer "open file / link to file" for the others."""
+    ids = [c["check_id"] for c in checks]
+    owners: dict[str, str] = {}
+    for i in range(0, len(ids), 500):
+        part = ids[i : i + 500]
+        owners.update(
+            db.execute(
+                "SELECT check_id, person_id FROM person_checks WHERE check_id IN "
+                f"({','.join('?' * len(part))})",
+                part,
+            ).fetchall()
+        )
+    for c in checks:
+        c["person_id"] = owners.get(c["check_id"])
+    return checks
 
 
 @router.get("/checks")
@@ -286,5 +306,5 @@ def day_checks(
         "tz": tz.key,
         "counts": counts,
         "total": sum(counts.values()),
-        "items": [_check(r) for r in rows],
+        "items": _with_people(db, [_check(r) for r in rows]),
     }

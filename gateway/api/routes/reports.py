@@ -85,16 +85,25 @@ def incident_report(
     lang: Literal["zh", "en"] = "zh",
     fmt: Annotated[Literal["pdf", "html"], Query(alias="format")] = "pdf",
     tz: TzQuery = None,
+    appendix: bool = False,
 ) -> Response:
     """The written incident report (header, deadlines, timeline, people, device data,
-    snapshots, report records) as a PDF or printable HTML download."""
+    snapshots, report records) as a PDF or printable HTML download. A missing-person incident
+    gets its own 1-2 page report (docs/reports.md); `appendix` adds the device timeline."""
     row = db.execute("SELECT site FROM incidents WHERE id = ?", [incident_id]).fetchone()
     if row is None or not who.sees(row[0]):
         raise HTTPException(404, f"no incident {incident_id}")
     zone_name = _site_tz(request, row[0], tz)
     try:
         body = render_incident_report(
-            db, incident_id, lang, fmt, zone_name, media_dir=_media_dir(request)
+            db,
+            incident_id,
+            lang,
+            fmt,
+            zone_name,
+            media_dir=_media_dir(request),
+            db_path=Path(request.app.state.db_path),
+            appendix=appendix,
         )
     except ReportNotFound as exc:
         raise HTTPException(404, str(exc)) from None

@@ -1,0 +1,128 @@
+"""The family-search, register and follow-up records in the person file's timeline, its
+subject-access export and its erasure (the extension points of gateway/people/timeline.py and
+gateway/people/privacy.py). Imported by the routes and the gateway wiring, so it is registered
+wherever the person file is served."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import sqlite_utils
+
+from gateway.people.models import TimelineEntry
+from gateway.people.privacy import ERASE_HOOKS, EXPORT_SOURCES
+from gateway.people.store import rows
+from gateway.people.timeline import register_source
+
+_TABLES = ("family_search_cases", "wander_flags", "followup_schedules")
+
+
+def _ready(db: sqlite_utils.Database) -> bool:
+    return (
+        db.execute("SELECT 1 FROM sqlite_master WHERE name='family_search_cases'").fetchone()
+        is not None
+    )
+
+
+@register_source
+def family_search_timeline(db: sqlite_utils.Database, person_id: str) -> list[TimelineEntry]:
+    if not _ready(db):
+        return []
+    out: list[TimelineEntry] = []
+    for c in rows(db, "SELECT * FROM family_search_cases WHERE person_id=?", [person_id]):
+        opened = f"family search opened by {c['opened_by']}"
+        out.append(
+            TimelineEntry(
+                at=c["opened_at"], kind="family_search_opened", summary=opened, ref=c["id"]
+            )
+        )
+        for s in rows(db, "SELECT * FROM family_search_steps WHERE case_id=?", [c["id"]]):
+            out.append(
+                TimelineEntry(
+                    at=s["at"],
+                    kind=f"family_search_{s['step']}",
+                    summary=f"{s['step']}: {s['channel'] or ''} {s['reference'] or ''}".strip(),
+                    ref=c["id"],
+                    data={"by": s["recorded_by"], "note": s["note"]},
+                )
+            )
+        if c["closed_at"]:
+            out.append(
+                TimelineEntry(
+                    at=c["closed_at"],
+                    kind="family_search_closed",
+                    summary=f"identity found by {c['found_by']}; handed to {c['handed_to']}",
+                    ref=c["id"],
+                    data={
+                        "id_checked": bool(c["id_checked"]),
+                        "belongings_returned": bool(c["belongings_returned"]),
+                    },
+                )
+            )
+    for f in rows(db, "SELECT * FROM wander_flags WHERE person_id=?", [person_id]):
+        reasons = json.loads(f["reasons"])
+        out.append(TimelineEntry(at=f["flagged_at"], kind="wander_flagged",
+                                 summary=f"wander risk: {', '.join(reasons)}", ref=str(f["id"]),
+                                 data={"by": f["flagged_by"], "why": f["why"]}))  # fmt: skip
+        if f["cleared_at"]:
+            out.append(TimelineEntry(at=f["cleared_at"], kind="wander_cleared",
+                                     summary=f"wander flag cleared: {f['cleared_reason']}",
+                                     ref=str(f["id"]), data={"by": f["cleared_by"]}))  # fmt: skip
+    for v in rows(db, "SELECT * FROM followup_visits WHERE person_id=?", [person_id]):
+        out.append(TimelineEntry(at=v["recorded_at"], kind="followup_visit",
+                                 summary=f"visit {v['seq']} ({v['method']}): risk {v['risk']}",
+                                 ref=str(v["id"]), data={"outcome": v["outcome"]}))  # fmt: skip
+    return out
+
+
+def export_family_search(db: sqlite_utils.Database, person_id: str) -> dict[str, Any]:
+    if not _ready(db):
+        return {}
+    cases = rows(db, "SELECT * FROM family_search_cases WHERE person_id=?", [person_id])
+    return {
+        "cases": cases,
+        "steps": [
+            s
+            for c in cases
+            for s in rows(db, "SELECT * FROM family_search_steps WHERE case_id=?", [c["id"]])
+        ],
+        "wander_flags": rows(db, "SELECT * FROM wander_flags WHERE person_id=?", [person_id]),
+        "followup_schedules": rows(
+            db, "SELECT * FROM followup_schedules WHERE person_id=?", [person_id]
+        ),
+        "followup_visits": rows(db, "SELECT * FROM followup_visits WHERE person_id=?", [person_id]),
+    }
+
+
+def erase_family_search(db: sqlite_utils.Database, person_id: str) -> int:
+    """Inside the erasure's transaction: the person's cases, steps, flags, visits, and their
+    description in missing-person incidents (replaced by {"id", "erased": true})."""
+    if not _ready(db):
+        return 0
+    n = db.execute(
+        "DELETE FROM family_search_steps WHERE case_id IN "
+        "(SELECT id FROM family_search_cases WHERE person_id=?)",
+        [person_id],
+    ).rowcount
+    n += db.execute("DELETE FROM followup_visits WHERE person_id=?", [person_id]).rowcount
+    for table in _TABLES:
+        n += db.execute(f"DELETE FROM {table} WHERE person_id=?", [person_id]).rowcount
+    like = f'%"{person_id}"%'
+    for inc_id, people in db.execute(
+        "SELECT id, people FROM incidents WHERE people LIKE ?", [like]
+    ).fetchall():
+        kept = [
+            {"id": p["id"], "erased": True}
+            if isinstance(p, dict) and p.get("id") == person_id
+            else p
+            for p in json.loads(people or "[]")
+        ]
+        db.execute("UPDATE incidents SET people=? WHERE id=?", [json.dumps(kept), inc_id])
+        n += 1
+    return n
+
+
+EXPORT_SOURCES["family_search"] = export_family_search
+if erase_family_search not in ERASE_HOOKS:
+    ERASE_HOOKS.append(erase_family_search)

@@ -1,0 +1,227 @@
+"""Images of a person file (reference portrait, photos of marks and belongings), encrypted at
+rest. Images of vulnerable people are sensitive personal information (PIPL Art. 28, 51).
+
+Each image is one file `{root}/{image_id}.bin` = 12-byte nonce + AES-256-GCM ciphertext, with
+the image id and the person id as associated data (a file copied onto another record does not
+decrypt). The 32-byte key is a file outside the database (`people.key` beside it, mode 0600,
+created on first use; `$STATIONKIT_PEOPLE_KEY` names another path): a copy of the database
+alone does not reveal an image. Files are written to a temporary name and renamed.
+
+Rows in `person_images` record what was stored, by whom, on which legal basis, and when it
+was replaced or deleted (and why); a file's portrait history is its portrait rows. No image is
+stored for a file without a legal basis."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from datetime import UTC, datetime
+from pathlib import Path
+
+import sqlite_utils
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from pydantic import BaseModel
+from ulid import ULID
+
+from gateway.auth.audit import audit
+from gateway.people import Invalid, NotFound, PeopleError
+from gateway.people.store import _row, rows
+from gateway.store.times import iso
+
+MAX_IMAGE_BYTES = 8 * 1024 * 1024
+PURPOSES = ("portrait", "mark", "belonging")
+
+
+def sniff(data: bytes) -> str | None:
+    if data.startswith(b"\xff\xd8\xff"):
+        return "image/jpeg"
+    if data.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "image/png"
+    return None
+
+
+class ImageInfo(BaseModel):
+    id: str
+    purpose: str
+    content_type: str
+    size: int
+    legal_basis: str | None = None
+    stored_at: str
+    stored_by: str
+    replaced_at: str | None = None
+    deleted_at: str | None = None
+    deleted_reason: str | None = None
+
+
+class ImageVault:
+    """Encrypted image files. `key_path` is created (0600) if missing."""
+
+    def __init__(self, root: Path, key_path: Path) -> None:
+        self.root = root
+        self.key_path = key_path
+
+    @classmethod
+    def beside(cls, db_path: Path | str) -> ImageVault:
+        base = Path(db_path).parent
+        key = os.environ.get("STATIONKIT_PEOPLE_KEY")
+        return cls(base / "people-images", Path(key) if key else base / "people.key")
+
+    def _key(self) -> bytes:
+        if not self.key_path.exists():
+            self.key_path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(self.key_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "wb") as f:
+                f.write(AESGCM.generate_key(bit_length=256))
+        key = self.key_path.read_bytes()
+        if len(key) != 32:
+            raise PeopleError(f"{self.key_path}: not a 32-byte key; restore it from the backup")
+        return key
+
+    def put(self, image_id: str, person_id: str, data: bytes) -> None:
+        nonce = os.urandom(12)
+        blob = nonce + AESGCM(self._key()).encrypt(nonce, data, f"{image_id}/{person_id}".encode())
+        self.root.mkdir(parents=True, exist_ok=True)
+        tmp = self.root / f".{image_id}.tmp"
+        tmp.write_bytes(blob)
+        os.replace(tmp, self.root / f"{image_id}.bin")
+
+    def get(self, image_id: str, person_id: str) -> bytes:
+        path = self.root / f"{image_id}.bin"
+        if not path.exists():
+            raise NotFound(f"image {image_id} is not on disk (deleted by retention?)")
+        blob = path.read_bytes()
+        return AESGCM(self._key()).decrypt(blob[:12], blob[12:], f"{image_id}/{person_id}".encode())
+
+    def delete(self, image_id: str) -> bool:
+        try:
+            (self.root / f"{image_id}.bin").unlink()
+            return True
+        except FileNotFoundError:
+            return False
+
+
+def store_image(
+    db: sqlite_utils.Database,
+    vault: ImageVault,
+    person_id: str,
+    purpose: str,
+    data: bytes,
+    actor: str,
+    *,
+    ref: int | None = None,
+    now: datetime | None = None,
+) -> ImageInfo:
+    """Store an image of the file. A portrait replaces the current one (kept in the history
+    until retention deletes it); a mark photo goes on mark number `ref`, a belonging photo on
+    belonging `ref`."""
+    person = _row(db, person_id)
+    if purpose not in PURPOSES:
+        raise Invalid(f"purpose must be one of {', '.join(PURPOSES)}")
+    if not person["legal_basis"]:
+        raise Invalid("record the file's legal basis before storing an image of the person")
+    if len(data) > MAX_IMAGE_BYTES:
+        raise Invalid(f"image larger than {MAX_IMAGE_BYTES // 1024 // 1024} MB")
+    content_type = sniff(data)
+    if content_type is None:
+        raise Invalid("not a JPEG or PNG image")
+    at = iso(now or datetime.now(UTC))
+    image_id = str(ULID())
+    vault.put(image_id, person_id, data)
+    with db.atomic():
+        db.table("person_images").insert(
+            {
+                "id": image_id,
+                "person_id": person_id,
+                "purpose": purpose,
+                "content_type": content_type,
+                "size": len(data),
+                "sha256": hashlib.sha256(data).hexdigest(),
+                "legal_basis": person["legal_basis"],
+                "stored_at": at,
+                "stored_by": actor,
+            }
+        )
+        if purpose == "portrait":
+            db.execute(
+                "UPDATE person_images SET replaced_at=? WHERE person_id=? AND purpose='portrait' "
+                "AND id<>? AND replaced_at IS NULL",
+                [at, person_id, image_id],
+            )
+            db.table("people").update(person_id, {"portrait_id": image_id})
+        elif purpose == "belonging":
+            if (
+                ref is None
+                or not db.execute(
+                    "SELECT 1 FROM belongings WHERE id=? AND person_id=?", [ref, person_id]
+                ).fetchone()
+            ):
+                raise NotFound(f"no belonging {ref} on this file")
+            db.execute("UPDATE belongings SET image_id=? WHERE id=?", [image_id, ref])
+        else:
+            marks = json.loads(person["marks"] or "[]")
+            if ref is None or not 0 <= ref < len(marks):
+                raise NotFound(f"no mark number {ref} on this file")
+            marks[ref]["image_id"] = image_id
+            db.table("people").update(person_id, {"marks": json.dumps(marks, ensure_ascii=False)})
+        audit(
+            db,
+            actor,
+            "person.image_store",
+            person_id,
+            {"image": image_id, "purpose": purpose, "ref": ref, "basis": person["legal_basis"]},
+            at=now,
+        )
+    return image_info(db, person_id, image_id)
+
+
+def image_info(db: sqlite_utils.Database, person_id: str, image_id: str) -> ImageInfo:
+    found = rows(
+        db, "SELECT * FROM person_images WHERE id=? AND person_id=?", [image_id, person_id]
+    )
+    if not found:
+        raise NotFound(f"no image {image_id} on file {person_id}")
+    return ImageInfo.model_validate(found[0])
+
+
+def images(db: sqlite_utils.Database, person_id: str) -> list[ImageInfo]:
+    return [
+        ImageInfo.model_validate(r)
+        for r in rows(
+            db, "SELECT * FROM person_images WHERE person_id=? ORDER BY stored_at, id", [person_id]
+        )
+    ]
+
+
+def delete_image(
+    db: sqlite_utils.Database,
+    vault: ImageVault,
+    person_id: str,
+    image_id: str,
+    reason: str,
+    actor: str,
+    *,
+    now: datetime | None = None,
+) -> None:
+    """Delete the image's file; its row stays, with when and why (the history is the record)."""
+    info = image_info(db, person_id, image_id)
+    if info.deleted_at:
+        return
+    at = iso(now or datetime.now(UTC))
+    vault.delete(image_id)
+    with db.atomic():
+        db.execute(
+            "UPDATE person_images SET deleted_at=?, deleted_reason=? WHERE id=?",
+            [at, reason, image_id],
+        )
+        db.execute(
+            "UPDATE people SET portrait_id=NULL WHERE id=? AND portrait_id=?", [person_id, image_id]
+        )
+        audit(
+            db,
+            actor,
+            "person.image_delete",
+            person_id,
+            {"image": image_id, "reason": reason},
+            at=now,
+        )

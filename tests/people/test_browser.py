@@ -1,0 +1,121 @@
+"""The person file in a real browser against a real gateway, Mosquitto and an intake node on
+simulated devices: a feverish arrival with a knife opens a file from the desk (isolation, the
+knife on the ledger); a departure is refused while the knife is held and allowed after its
+release; a placement raises the foster home's roster by one."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import expect
+
+from gateway.store.db import connect
+from tests.dashboard.conftest import OpenDash, Stack
+from tests.dashboard.test_desk import SITE, Desk
+
+
+@pytest.fixture
+def desk(stack: Stack, tmp_path: Path) -> Any:
+    with Desk(stack, "desk-p", tmp_path) as d:
+        yield d
+
+
+def test_fever_arrival_opens_a_file_and_items_hold_back_the_departure(
+    stack: Stack, desk: Desk, open_dash: OpenDash, shot: Any
+) -> None:
+    page = open_dash("desk", "desk", name="zhao-desk", storage={"sk_desk_node": f"{SITE}/desk-p"})
+    desk.app.gate.walk("in", alarm=True)
+    desk.app.thermometer.person(38.6)
+    expect(page.get_by_test_id("step-wand")).to_have_attribute("data-status", "active")
+    page.get_by_test_id("wand-metal").click()
+    page.locator('[data-item="knife"]').click()
+    page.get_by_test_id("items-confirm").click()
+    expect(page.get_by_test_id("last-result")).to_have_attribute("data-outcome", "fever_referral")
+    # the end of the check: open a file from it, on the 1024x600 desk screen
+    bar = page.get_by_test_id("file-bar")
+    expect(bar.get_by_test_id("file-open")).to_be_visible()
+    bar.get_by_test_id("file-open").click()
+    bar.get_by_test_id("file-names").fill("老周，周师傅")
+    bar.get_by_test_id("file-came-by").select_option("police")
+    shot(page, "people-desk-open-file-1024x600")
+    bar.get_by_test_id("file-open-submit").click()
+    opened = page.get_by_test_id("file-opened")
+    expect(opened).to_have_attribute("data-status", "isolation")
+    person_id = opened.get_attribute("data-person-id")
+    assert person_id
+    db = connect(stack.db_path)
+    (check_id,) = db.execute(
+        "SELECT check_id FROM person_checks WHERE person_id=?", [person_id]
+    ).fetchone()
+    (outcome, items) = db.execute(
+        "SELECT outcome, items_held FROM checks WHERE check_id=?", [check_id]
+    ).fetchone()
+    assert outcome == "fever_referral" and "刀具" in items
+    db.conn.close()
+    # the file: isolation, the knife on the ledger
+    page.get_by_test_id("file-goto").click()
+    page.wait_for_selector('section[data-page="people"][data-ready="1"]')
+    expect(page.get_by_test_id("person-status")).to_have_attribute("data-status", "isolation")
+    expect(page.get_by_test_id("person-name")).to_contain_text("老周")
+    held = page.locator('[data-testid="belonging-row"][data-released="0"]')
+    expect(held).to_have_count(1)
+    expect(held).to_contain_text("刀具")
+    expect(page.locator('[data-testid="timeline-entry"][data-kind="check"]')).to_have_count(1)
+    shot(page, "people-file-1024x600")
+    # departure refused while the knife is held
+    page.get_by_test_id("status-select").select_option("left")
+    page.get_by_test_id("status-submit").click()
+    expect(page.get_by_test_id("status-error")).to_have_attribute("data-code", "items_held")
+    expect(page.get_by_test_id("person-status")).to_have_attribute("data-status", "isolation")
+    shot(page, "people-departure-refused-1024x600")
+    # released to the person, then the departure goes through
+    held.get_by_test_id("belonging-release").click()
+    page.get_by_test_id("release-confirm").click()
+    expect(page.locator('[data-testid="belonging-row"][data-released="1"]')).to_have_count(1)
+    page.get_by_test_id("status-select").select_option("left")
+    page.get_by_test_id("status-submit").click()
+    expect(page.get_by_test_id("person-status")).to_have_attribute("data-status", "left")
+    history = stack.api.get(f"/api/v1/people/{person_id}/status")
+    assert [h["status"] for h in history] == ["isolation", "left"]
+    assert history[1]["by"] == "zhao-desk"
+    assert page.errors == []  # type: ignore[attr-defined]
+
+
+def test_a_placement_raises_the_foster_homes_roster(
+    stack: Stack, open_dash: OpenDash, shot: Any
+) -> None:
+    def new_person(name: str) -> str:
+        r = stack.api.client.post("/api/v1/people", json={"site": "st-main", "names": [name]})
+        assert r.status_code == 201, r.text
+        return str(r.json()["id"])
+
+    first = new_person("甲")
+    r = stack.api.client.post(
+        f"/api/v1/people/{first}/placements", json={"site": "fh-east", "from_date": "2026-12-01"}
+    )
+    assert r.status_code == 201, r.text
+    second = new_person("乙")
+    page = open_dash("supervisor", "people", name="sun-sup")
+    page.get_by_test_id("tab-rosters").click()
+    row = page.locator('[data-testid="roster-row"][data-site="fh-east"]')
+    expect(row).to_have_attribute("data-placed", "1")
+    page.goto(f"{stack.base}/#/people/{second}")
+    expect(page.get_by_test_id("person-name")).to_contain_text("乙")
+    page.get_by_test_id("place-site").fill("fh-east")
+    page.get_by_test_id("place-submit").click()
+    expect(page.get_by_test_id("placement-current")).to_have_attribute("data-site", "fh-east")
+    expect(page.get_by_test_id("person-status")).to_have_attribute("data-status", "foster_home")
+    page.get_by_test_id("person-home").wait_for()
+    page.goto(f"{stack.base}/#/people?view=rosters")
+    expect(row).to_have_attribute("data-placed", "2")
+    shot(page, "people-rosters-1024x600")
+    # the camera page shows the home's expected head count too
+    page.goto(f"{stack.base}/#/cameras")
+    page.wait_for_selector('section[data-page="cameras"][data-ready="1"]')
+    home = page.locator('[data-testid="camera-roster"][data-site="fh-east"]')
+    expect(home).to_have_attribute("data-expected", "2")
+    rosters = stack.api.get("/api/v1/people/rosters")
+    assert next(x for x in rosters if x["site"] == "fh-east")["placed"] == 2
+    assert page.errors == []  # type: ignore[attr-defined]
