@@ -170,7 +170,7 @@ class NodeAgent:
         self._hb_thread.start()
 
     def stop(self) -> None:
-        for app in self.apps:
+        for app in reversed(self.apps):  # a later app may play on an earlier one (the scenario)
             try:
                 app.stop()
             except Exception:

@@ -50,7 +50,12 @@ def build_agent(cfg: NodeConfig) -> NodeAgent:
         from firmware_py.intake.app import IntakeApp
         from firmware_py.intake.config import make_pin_factory
 
-        apps.append(IntakeApp(cfg.intake, pin_factory=make_pin_factory(cfg.intake)))
+        intake = IntakeApp(cfg.intake, pin_factory=make_pin_factory(cfg.intake))
+        apps.append(intake)
+        if cfg.intake.simulate.enabled:  # the demo's scripted arrivals, played on the app
+            from firmware_py.intake.scenario import ScenarioRunner
+
+            apps.append(ScenarioRunner.for_app(intake))
     if cfg.camera:
         from firmware_py.camera.app import CameraApp
 

@@ -130,7 +130,6 @@ class IntakeApp:
         self._ticker: threading.Thread | None = None
         self._beat = time.monotonic()
         self.stuck_after_s = 10.0  # the tick loop silent this long: stuck (watchdog)
-        self._scenario: Any = None
 
     # -- NodeApp ---------------------------------------------------------------------------------
     def start(self, ctx: NodeContext) -> None:
@@ -154,18 +153,11 @@ class IntakeApp:
         self._stop.clear()
         self._ticker = threading.Thread(target=self._tick_loop, name="intake-tick", daemon=True)
         self._ticker.start()
-        if self.config.simulate.enabled:
-            from firmware_py.intake.scenario import ScenarioRunner, SimStage
-
-            self._scenario = ScenarioRunner(SimStage(self), self, self.config.simulate)
-            self._scenario.start()
 
     def stop(self) -> None:
         if self._stop.is_set():
             return  # already stopped (the agent and its owner may both call stop)
         self._stop.set()
-        if self._scenario is not None:
-            self._scenario.stop()
         if self._ticker is not None:
             self._ticker.join(timeout=2)
         for dev in (self.gate, self.thermometer, self.wand):

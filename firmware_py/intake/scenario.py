@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from devices.contract import codec
-from devices.contract.models import Command, utc_now
+from devices.contract.models import Command, DeviceState, utc_now
 
 if TYPE_CHECKING:
     from firmware_py.intake.app import IntakeApp
@@ -230,7 +230,11 @@ def play(
 
 
 class ScenarioRunner:
-    """Plays `script(...)` on a stage in a thread (the demo's scripted arrivals)."""
+    """Plays `script(...)` on a stage in a thread (the demo's scripted arrivals).
+
+    A node application of its own (`[intake.simulate] enabled`), started by the node after the
+    intake app it plays on and stopped before it: the production app knows nothing of it.
+    """
 
     def __init__(self, stage: Stage, app: IntakeApp, cfg: SimulateConfig) -> None:
         self.stage = stage
@@ -240,12 +244,24 @@ class ScenarioRunner:
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="intake-scenario", daemon=True)
 
-    def start(self) -> None:
+    @classmethod
+    def for_app(cls, app: IntakeApp) -> ScenarioRunner:
+        """Arrivals played on `app`'s own simulated devices, as its config's `simulate` says."""
+        return cls(SimStage(app), app, app.config.simulate)
+
+    def start(self, ctx: object = None) -> None:
         self._thread.start()
 
     def stop(self) -> None:
         self._stop.set()
-        self._thread.join(timeout=5)
+        if self._thread.is_alive():
+            self._thread.join(timeout=5)
+
+    def devices(self) -> dict[str, DeviceState]:
+        return {}  # it drives the intake app's devices, which that app reports
+
+    def handle_command(self, cmd: Command) -> tuple[bool, str | None] | None:
+        return None
 
     def _run(self) -> None:
         batch = 0

@@ -11,7 +11,7 @@ from gpiozero.pins.mock import MockFactory
 from devices.gate.gpio import GpioGateDriver
 from firmware_py.intake.app import IntakeApp
 from firmware_py.intake.config import IntakeConfig, make_pin_factory
-from firmware_py.intake.scenario import SimStage, command, play, script
+from firmware_py.intake.scenario import ScenarioRunner, SimStage, command, play, script
 from tests.intake.fakes import FakeContext
 
 pytestmark = pytest.mark.slow  # scripted arrivals through the app's real threads
@@ -226,10 +226,13 @@ def test_simulate_mode_plays_arrivals_by_itself():
         {**FAST, "simulate": {"enabled": True, "pause_s": 0.0, "arrivals": 12, "seed": 3}}
     )
     app = IntakeApp(cfg)
+    runner = ScenarioRunner.for_app(app)
     ctx = FakeContext()
     app.start(ctx)
+    runner.start(ctx)
     try:
         checks = ctx.wait_for("check", 12, timeout_s=20)
         assert [c.outcome for c in checks] == [a.expected for a in script(3, 12)]
     finally:
+        runner.stop()
         app.stop()
