@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from devices.contract.broker_url import BrokerUrl, parse_broker_url
 from firmware_py.config_file import load_toml
 from gateway.alerts.config import AlertsConfig
+from gateway.api.hardening.settings import HttpLimits
 from gateway.auth.settings import AuthSettings
 from gateway.notify.config import NotifyConfig
 
@@ -33,6 +34,10 @@ class GatewaySettings(BaseModel):
         None, description="snapshots and clips (default: a media folder beside the database)"
     )
     http: str = Field("127.0.0.1:8080", description="HOST:PORT the API listens on")
+    http_limits: HttpLimits = Field(
+        default_factory=HttpLimits,
+        description="[http_limits]: connections, header/body timeouts, body sizes",
+    )
     heartbeat_grace: float = Field(
         3.0, ge=1.5, le=20, description="node offline after this many silent heartbeat periods"
     )

@@ -16,6 +16,7 @@ from devices.contract.errors import ContractError
 from devices.contract.models import Command
 from gateway.alerts.service import AlertService
 from gateway.api.app import create_app
+from gateway.api.hardening import guarded_protocol
 from gateway.api.live import audit_view
 from gateway.config import GatewaySettings
 from gateway.ingest.metrics import GatewayMetrics
@@ -91,6 +92,7 @@ class Gateway:
                 "site_timezones": {k: v.tz for k, v in settings.alerts.sites.items()},
                 "site_tz": _common_tz(settings),
             },
+            http_limits=settings.http_limits,
         )
         self.server = uvicorn.Server(
             uvicorn.Config(
@@ -99,6 +101,12 @@ class Gateway:
                 port=settings.http_port,
                 log_level="warning",
                 lifespan="on",
+                # docs/security.md "HTTP": slowloris deadline and connection cap
+                http=guarded_protocol(
+                    settings.http_limits, lambda why: self.metrics.http_guard.labels(why).inc()
+                ),
+                timeout_keep_alive=settings.http_limits.keep_alive_s,
+                h11_max_incomplete_event_size=settings.http_limits.max_header_bytes,
             )
         )
         self._http_thread = threading.Thread(target=self.server.run, name="http", daemon=True)

@@ -35,4 +35,11 @@ class GatewayMetrics:
             ["site", "node"],
             registry=r,
         )
+        self.http_guard = Counter(
+            "stationkit_http_connections_closed",
+            "HTTP connections closed by the guard: header_timeout, body_timeout, "
+            "evicted_idle (to make room under max_connections), refused_busy",
+            ["reason"],
+            registry=r,
+        )
         self.nodes_online = Gauge("stationkit_nodes_online", "nodes online", registry=r)
