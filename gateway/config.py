@@ -13,6 +13,8 @@ from firmware_py.config_file import load_toml
 from gateway.alerts.config import AlertsConfig
 from gateway.api.hardening.settings import HttpLimits
 from gateway.auth.settings import AuthSettings
+from gateway.ingest.limits import IngestLimits
+from gateway.media.store import MediaLimits
 from gateway.notify.config import NotifyConfig
 
 ENV_PREFIX = "STATIONKIT_"
@@ -37,6 +39,14 @@ class GatewaySettings(BaseModel):
     http_limits: HttpLimits = Field(
         default_factory=HttpLimits,
         description="[http_limits]: connections, header/body timeouts, body sizes",
+    )
+    ingest: IngestLimits = Field(
+        default_factory=IngestLimits,
+        description="[ingest]: node clock window, seq reset gap, dead-letter budget per node",
+    )
+    media: MediaLimits = Field(
+        default_factory=MediaLimits,
+        description="[media]: total and per-node budgets, age, media waiting for its event",
     )
     heartbeat_grace: float = Field(
         3.0, ge=1.5, le=20, description="node offline after this many silent heartbeat periods"

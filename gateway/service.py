@@ -12,7 +12,6 @@ from typing import Any
 import uvicorn
 
 from devices.contract import codec, topics
-from devices.contract.errors import ContractError
 from devices.contract.models import Command
 from gateway.alerts.service import AlertService
 from gateway.api.app import create_app
@@ -25,7 +24,7 @@ from gateway.ingest.writer import IngestWriter
 from gateway.live.relay import LiveRelay
 from gateway.maintenance.media import purge_media
 from gateway.maintenance.retention import log_media_deletion
-from gateway.media.store import MediaItem, MediaRejected, MediaStore
+from gateway.media.store import MediaItem, MediaStore
 from gateway.notify.notifier import Notifier
 from gateway.store.db import connect, open_store
 from gateway.updates import Updates
@@ -43,7 +42,7 @@ class Gateway:
         self.settings = settings
         self.metrics = GatewayMetrics()
         self.db = open_store(settings.db, check_same_thread=False)
-        self.writer = IngestWriter(self.db, self.metrics)
+        self.writer = IngestWriter(self.db, self.metrics, settings.ingest)
         self.subscriber = GatewaySubscriber(
             settings.broker_url(),
             self.writer,
@@ -52,9 +51,11 @@ class Gateway:
             mqtt_v5=settings.mqtt_version == "5",
         )
         self.media = MediaStore(
-            settings.media_dir or settings.db.parent / "media", on_delete=self._media_deleted
+            settings.media_dir or settings.db.parent / "media",
+            settings.media,
+            on_delete=self._media_deleted,
         )
-        self.writer.media_handler = self._save_media
+        self.writer.media = self.media
         self._deletions: queue.SimpleQueue[tuple[MediaItem, str]] = queue.SimpleQueue()
         self._purger = threading.Thread(target=self._purge_media, name="media-purge", daemon=True)
         self._stopping = threading.Event()
@@ -114,12 +115,6 @@ class Gateway:
     def _publish_cmd(self, site: str, node: str, action: str, args: dict[str, Any]) -> None:
         cmd = Command(id=codec.new_id(), action=action, args=args, ts=datetime.now(UTC))
         self.subscriber.publish(topics.cmd(site, node), codec.encode(cmd))
-
-    def _save_media(self, site: str, node: str, event_id: str, payload: bytes) -> None:
-        try:
-            self.media.save(site, node, event_id, payload)
-        except MediaRejected as exc:  # becomes a dead letter with the store's reason
-            raise ContractError(exc.reason, str(exc)) from None
 
     def _media_deleted(self, item: MediaItem, reason: str) -> None:
         """Every media deletion (age limit, disk budget) goes to the deletion log. Budget

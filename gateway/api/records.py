@@ -159,10 +159,13 @@ def list_nodes(db: Db, who: Caller, site: str | None = None) -> dict[str, Any]:
     rows = _rows(db, f"SELECT * FROM nodes {clause} ORDER BY site, node", args)
     for row in rows:
         row["devices"] = json.loads(row["devices"] or "{}")
+        # seq ledger: gateway/ingest/limits.py SeqLedger (a reset carries the loss before it)
+        carried = row.get("lost_before_reset") or 0
         if row["max_seq"] is not None:
-            row["lost"] = row["max_seq"] - row["first_seq"] + 1 - row["received"]
+            span = row["max_seq"] - row["first_seq"] + 1 - (row["received"] or 0)
+            row["lost"] = max(0, span) + carried
         else:
-            row["lost"] = 0
+            row["lost"] = carried
     return {"items": rows, "next": None}
 
 
