@@ -11,13 +11,14 @@ unauthenticated by accident.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import StreamingResponse
+from pydantic import BaseModel, ConfigDict, Field
 
 from devices.contract.topics import SLUG
-from gateway.api.deps import require
+from gateway.api.deps import Caller, require
 from gateway.live.relay import BOUNDARY, LiveRelay, Viewer
 
 router = APIRouter(prefix="/live", tags=["live"])
@@ -64,19 +65,36 @@ async def live_mjpeg(
     )
 
 
-@router.get("/sessions", dependencies=[require("supervisor")])
-def live_sessions(relay: RelayDep) -> list[dict[str, Any]]:
-    """Who is watching what right now (supervisors and admins)."""
+class LiveSession(BaseModel):
+    """One live view going on now."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: int = Field(description="view number (audit trail)")
+    user: str = Field(description="who is watching")
+    site: str = Field(description="site slug")
+    node: str = Field(description="camera node")
+    camera: str = Field(description="camera id on the node")
+    started_at: str = Field(description="UTC ISO time the view began")
+    frames: int = Field(description="frames sent so far")
+    reason: str | None = Field(description="why they watch, as given")
+
+
+@router.get("/sessions", dependencies=[require("supervisor")], response_model=list[LiveSession])
+def live_sessions(relay: RelayDep, who: Caller) -> list[LiveSession]:
+    """Who is watching what right now (supervisors and admins), within the caller's sites: a
+    supervisor of one home does not learn who watches another home's cameras."""
     return [
-        {
-            "id": r.id,
-            "user": r.user,
-            "site": r.site,
-            "node": r.node,
-            "camera": r.camera,
-            "started_at": r.started_at.isoformat(),
-            "frames": r.frames,
-            "reason": r.reason,
-        }
+        LiveSession(
+            id=r.id,
+            user=r.user,
+            site=r.site,
+            node=r.node,
+            camera=r.camera,
+            started_at=r.started_at.isoformat(),
+            frames=r.frames,
+            reason=r.reason,
+        )
         for r in relay.watching()
+        if who.sees(r.site)
     ]
