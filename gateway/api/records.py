@@ -53,11 +53,20 @@ def _page(
     return {"items": rows, "next": nxt}
 
 
+MAX_ROWID = 2**63 - 1
+"""SQLite integers are 64-bit: a larger cursor made the query raise (500) instead of 422."""
+
+
 def _decode_cursor(cursor: str) -> int:
     try:
-        return int(base64.urlsafe_b64decode(cursor.encode()).decode())
+        if len(cursor) > 40:
+            raise ValueError(cursor)
+        value = int(base64.urlsafe_b64decode(cursor.encode()).decode())
+        if not 0 <= value <= MAX_ROWID:
+            raise ValueError(value)
+        return value
     except (ValueError, UnicodeDecodeError):
-        raise HTTPException(422, "bad cursor") from None
+        raise HTTPException(422, "bad cursor: use `next` from the previous page") from None
 
 
 def _filters(
