@@ -18,7 +18,7 @@ import pytest
 from tests.security.http_process import FD_LIMIT, PASSWORD, USER, gateway_process
 from tests.support.mosquitto import Broker
 
-pytestmark = pytest.mark.integration
+pytestmark = pytest.mark.slow
 
 IDLE = 1100
 HALF_SENT = b"GET /healthz HTTP/1.1\r\nHost: gateway\r\nX-Slow: "

@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import Any
 
 import paho.mqtt.client as mqtt
-import pytest
 
 from devices.contract import codec, topics
 from gateway.service import Gateway
@@ -25,8 +24,6 @@ from gateway.store.db import connect
 from tests.support.mosquitto import Broker
 from tests.support.net import wait_for
 from tests.support.stack import Api, gateway
-
-pytestmark = pytest.mark.integration
 
 
 @contextmanager

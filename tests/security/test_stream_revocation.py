@@ -20,8 +20,6 @@ from gateway.store.db import connect
 from tests.support.mosquitto import Broker
 from tests.support.stack import gateway
 
-pytestmark = pytest.mark.integration
-
 PASSWORD = "correct horse battery 42"
 TRAFFIC_EVERY_S = 0.05
 

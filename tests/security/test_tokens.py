@@ -25,6 +25,7 @@ def _cli(*args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+@pytest.mark.slow  # CLI subprocesses
 def test_the_cli_creates_lists_and_disables_tokens_and_the_api_obeys(tmp_path: Path) -> None:
     site = make_site(tmp_path)
     db = str(site.db_path)
@@ -77,6 +78,7 @@ def test_a_site_scoped_token_sees_its_sites_only(tmp_path: Path) -> None:
     assert client.get("/api/v1/checks/c-s2", headers=auth).status_code == 404
 
 
+@pytest.mark.slow  # a CLI subprocess
 def test_bad_token_requests_are_refused_with_a_reason(tmp_path: Path) -> None:
     site = make_site(tmp_path)
     with pytest.raises(TokenError, match="site slugs"):
