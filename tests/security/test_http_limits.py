@@ -54,10 +54,14 @@ def test_1100_half_sent_connections_leave_health_and_login_answering(
         finally:
             for s in socks:
                 s.close()
+    evicted = [ln for ln in metrics.splitlines() if 'reason="evicted_idle"' in ln]
+    print(
+        f"{IDLE} half-sent connections held: /healthz {health_s * 1000:.0f} ms, login "
+        f"{login_s * 1000:.0f} ms, gateway open files {fds} of {FD_LIMIT}, {evicted}"
+    )
     assert health.status_code == 200 and health_s < 1.0, (health.status_code, health_s)
     assert login.status_code == 200 and login_s < 1.0, (login.status_code, login_s)
     assert fds < FD_LIMIT - 100, f"{fds} open files of {FD_LIMIT}"
-    evicted = [ln for ln in metrics.splitlines() if 'reason="evicted_idle"' in ln]
     assert evicted and float(evicted[0].split()[-1]) >= IDLE - 512, evicted
 
 
@@ -129,6 +133,10 @@ def test_a_200_mib_login_body_is_refused_without_memory_growth(
                 chunked = 413  # closed under the upload: only after the 413 was sent
             health = http.get("/healthz").status_code
         after = _rss_mib(proc.pid)
+    print(
+        f"200 MiB login body: answered {answer[:12]!r} after {sent / 2**20:.0f} MiB sent; "
+        f"gateway RSS {before:.0f} -> {after:.0f} MiB"
+    )
     assert answer.startswith(b"HTTP/1.1 413"), answer[:100]
     assert sent < size, "the gateway read the whole 200 MiB body"
     assert chunked == 413

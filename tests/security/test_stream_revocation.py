@@ -64,7 +64,9 @@ def _watch(g: Gateway, client: httpx.Client, revoke: Callable[[], None]) -> tupl
                     data = json.loads(line[5:])
                     if event == "ended":
                         assert revoked_at is not None
-                        return time.time() - revoked_at, late
+                        took = time.time() - revoked_at
+                        print(f"stream ended {took:.2f} s after revocation; {late} late events")
+                        return took, late
                     if revoked_at is not None and data.get("t", 0) > revoked_at + 0.01:
                         late += 1
                 if revoked_at is not None and time.time() - revoked_at > 10:
