@@ -11,6 +11,8 @@ unauthenticated by accident.
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
@@ -22,6 +24,11 @@ from gateway.api.deps import Caller, require
 from gateway.live.relay import BOUNDARY, LiveRelay, Viewer
 
 router = APIRouter(prefix="/live", tags=["live"])
+
+RECHECK_S = 1.0
+"""A view is re-authorised before a frame once this long has passed since the last check: a
+logout, a disabled user or token, or a lost role ends the video within about a second (before,
+it ran on until `max_view_s`)."""
 
 
 def get_relay(request: Request) -> LiveRelay:
@@ -50,6 +57,7 @@ ViewerDep = Annotated[Viewer, Depends(get_viewer)]
 
 @router.get("/{site}/{node}/{camera}.mjpg")
 async def live_mjpeg(
+    request: Request,
     site: str,
     node: str,
     camera: str,
@@ -59,10 +67,46 @@ async def live_mjpeg(
 ) -> StreamingResponse:
     """Live MJPEG of one camera; starts the node's stream if nobody was watching."""
     return StreamingResponse(
-        relay.mjpeg(site, node, camera, viewer, reason=reason),
+        _while_allowed(
+            request,
+            site,
+            node,
+            camera,
+            viewer,
+            relay.mjpeg(site, node, camera, viewer, reason=reason),
+        ),
         media_type=f"multipart/x-mixed-replace; boundary={BOUNDARY}",
         headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
     )
+
+
+async def _while_allowed(
+    request: Request,
+    site: str,
+    node: str,
+    camera: str,
+    viewer: Viewer,
+    parts: AsyncIterator[bytes],
+) -> AsyncIterator[bytes]:
+    loop = asyncio.get_running_loop()
+    checked = loop.time()
+    try:
+        async for part in parts:
+            if loop.time() - checked >= RECHECK_S:
+                if not await asyncio.to_thread(_still_allowed, request, site, node, camera, viewer):
+                    return
+                checked = loop.time()
+            yield part
+    finally:
+        await parts.aclose()  # type: ignore[attr-defined]  # the relay ends and audits the view
+
+
+def _still_allowed(request: Request, site: str, node: str, camera: str, viewer: Viewer) -> bool:
+    try:
+        now = request.app.state.live_authorise(request, site, node, camera)
+    except HTTPException:
+        return False
+    return now is not None and now.user == viewer.user
 
 
 class LiveSession(BaseModel):
