@@ -11,7 +11,10 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from devices.contract.broker_url import BrokerUrl, parse_broker_url
 from devices.runtime.config_file import load_toml
 from gateway.alerts.config import AlertsConfig
+from gateway.api.hardening.settings import HttpLimits
 from gateway.auth.settings import AuthSettings
+from gateway.ingest.limits import IngestLimits
+from gateway.media.store import MediaLimits
 from gateway.notify.config import NotifyConfig
 from gateway.people.family_search_settings import FamilySearchSettings
 
@@ -34,6 +37,18 @@ class GatewaySettings(BaseModel):
         None, description="snapshots and clips (default: a media folder beside the database)"
     )
     http: str = Field("127.0.0.1:8080", description="HOST:PORT the API listens on")
+    http_limits: HttpLimits = Field(
+        default_factory=HttpLimits,
+        description="[http_limits]: connections, header/body timeouts, body sizes",
+    )
+    ingest: IngestLimits = Field(
+        default_factory=IngestLimits,
+        description="[ingest]: node clock window, seq reset gap, dead-letter budget per node",
+    )
+    media: MediaLimits = Field(
+        default_factory=MediaLimits,
+        description="[media]: total and per-node budgets, age, media waiting for its event",
+    )
     heartbeat_grace: float = Field(
         3.0, ge=1.5, le=20, description="node offline after this many silent heartbeat periods"
     )

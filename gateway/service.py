@@ -12,10 +12,10 @@ from typing import Any
 import uvicorn
 
 from devices.contract import codec, topics
-from devices.contract.errors import ContractError
 from devices.contract.models import Command
 from gateway.alerts.service import AlertService
 from gateway.api.app import create_app
+from gateway.api.hardening import guarded_protocol
 from gateway.api.live import audit_view
 from gateway.config import GatewaySettings
 from gateway.ingest.metrics import GatewayMetrics
@@ -24,7 +24,7 @@ from gateway.ingest.writer import IngestWriter
 from gateway.live.relay import LiveRelay
 from gateway.maintenance.media import purge_media
 from gateway.maintenance.retention import log_media_deletion
-from gateway.media.store import MediaItem, MediaRejected, MediaStore
+from gateway.media.store import MediaItem, MediaStore
 from gateway.notify.notifier import Notifier
 from gateway.people.family_search_timer import people_workflow
 from gateway.people.roster import RosterProvider
@@ -44,7 +44,7 @@ class Gateway:
         self.settings = settings
         self.metrics = GatewayMetrics()
         self.db = open_store(settings.db, check_same_thread=False)
-        self.writer = IngestWriter(self.db, self.metrics)
+        self.writer = IngestWriter(self.db, self.metrics, settings.ingest)
         self.subscriber = GatewaySubscriber(
             settings.broker_url(),
             self.writer,
@@ -53,9 +53,11 @@ class Gateway:
             mqtt_v5=settings.mqtt_version == "5",
         )
         self.media = MediaStore(
-            settings.media_dir or settings.db.parent / "media", on_delete=self._media_deleted
+            settings.media_dir or settings.db.parent / "media",
+            settings.media,
+            on_delete=self._media_deleted,
         )
-        self.writer.media_handler = self._save_media
+        self.writer.media = self.media
         self._deletions: queue.SimpleQueue[tuple[MediaItem, str]] = queue.SimpleQueue()
         self._purger = threading.Thread(target=self._purge_media, name="media-purge", daemon=True)
         self._stopping = threading.Event()
@@ -98,6 +100,7 @@ class Gateway:
                 "followups": self._people_timer.followups,
                 "station_contacts": settings.family_search.contacts,
             },
+            http_limits=settings.http_limits,
         )
         self.server = uvicorn.Server(
             uvicorn.Config(
@@ -106,6 +109,12 @@ class Gateway:
                 port=settings.http_port,
                 log_level="warning",
                 lifespan="on",
+                # docs/security.md "HTTP": slowloris deadline and connection cap
+                http=guarded_protocol(
+                    settings.http_limits, lambda why: self.metrics.http_guard.labels(why).inc()
+                ),
+                timeout_keep_alive=settings.http_limits.keep_alive_s,
+                h11_max_incomplete_event_size=settings.http_limits.max_header_bytes,
             )
         )
         self._http_thread = threading.Thread(target=self.server.run, name="http", daemon=True)
@@ -113,12 +122,6 @@ class Gateway:
     def _publish_cmd(self, site: str, node: str, action: str, args: dict[str, Any]) -> None:
         cmd = Command(id=codec.new_id(), action=action, args=args, ts=datetime.now(UTC))
         self.subscriber.publish(topics.cmd(site, node), codec.encode(cmd))
-
-    def _save_media(self, site: str, node: str, event_id: str, payload: bytes) -> None:
-        try:
-            self.media.save(site, node, event_id, payload)
-        except MediaRejected as exc:  # becomes a dead letter with the store's reason
-            raise ContractError(exc.reason, str(exc)) from None
 
     def _media_deleted(self, item: MediaItem, reason: str) -> None:
         """Every media deletion (age limit, disk budget) goes to the deletion log. Budget

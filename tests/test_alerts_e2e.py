@@ -75,10 +75,17 @@ def test_fever_to_webhook_ack_over_the_api_and_an_incident(broker: Broker, tmp_p
                 deliveries = api.get(f"/api/v1/alerts/{alert_id}/deliveries")["items"]
                 assert any(d["ok"] and d["event"] == "raised" for d in deliveries)
 
-                agent.emit(
-                    "manual",
-                    {"category": "missing_person", "description": "Mr Li not at roll call"},
+                # staff reports come from the dashboard's route; a node may not send them
+                r = httpx.post(
+                    f"{api.base}/api/v1/manual-reports",
+                    headers={"Authorization": f"Bearer {desk}"},
+                    json={
+                        "site": "s1",
+                        "category": "missing_person",
+                        "description": "Mr Li not at roll call",
+                    },
                 )
+                assert r.status_code == 201, r.text
                 wait_for(lambda: api.get("/api/v1/incidents")["items"], 10, "incident opened")
                 (incident,) = api.get("/api/v1/incidents")["items"]
                 assert incident["category"] == "missing_person"

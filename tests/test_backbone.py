@@ -157,7 +157,17 @@ def test_media_is_stored_and_bad_media_dead_lettered(broker: Broker, tmp_path: P
         c = _raw_client(broker, "s1.cam-1")
         event_id = codec.new_id()
         jpeg = b"\xff\xd8\xff\xe0" + b"\x00" * 2000 + b"\xff\xd9"
+        # the snapshot may overtake its event (outbox): it waits for it, then is filed
         c.publish(topics.media("s1", "cam-1", event_id), jpeg, qos=1)
+        event = codec.make_event(
+            "motion",
+            site="s1",
+            node="cam-1",
+            seq=1,
+            data={"camera": "cam", "active": True, "snapshot": True},
+            event_id=event_id,
+        )
+        c.publish(topics.event("s1", "cam-1", "motion"), codec.encode(event), qos=1)
         c.publish(topics.media("s1", "cam-1", codec.new_id()), b"not an image", qos=1)
         wait_for(lambda: gw.media.items(event_id), 5, "snapshot stored")
         assert gw.media.items(event_id)[0].size == len(jpeg)

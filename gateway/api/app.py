@@ -12,6 +12,7 @@ from fastapi.responses import HTMLResponse, PlainTextResponse
 from prometheus_client import generate_latest
 
 from gateway.api import commands, records, routes
+from gateway.api.hardening import BodyLimit, HttpLimits, SecurityHeaders
 from gateway.api.live import authorise_live_viewer
 from gateway.ingest.metrics import GatewayMetrics
 from gateway.live import routes as live_routes
@@ -26,8 +27,11 @@ def create_app(
     live_relay: LiveRelay | None = None,
     updates: Updates | None = None,
     services: dict[str, object] | None = None,
+    http_limits: HttpLimits | None = None,
 ) -> FastAPI:
-    """`services` are extra objects put on `app.state` by name (alerts, notifier, …)."""
+    """`services` are extra objects put on `app.state` by name (alerts, notifier, …);
+    `http_limits` sets the request body limits (the connection limits are the server's:
+    gateway/service.py)."""
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -44,6 +48,9 @@ def create_app(
         "needs `Authorization: Bearer <token>` (`stationkit token create`).",
     )
     app.state.db_path = db_path
+    # outermost last: security headers go on every answer, the body limit's 413 included
+    app.add_middleware(BodyLimit, limits=http_limits or HttpLimits())
+    app.add_middleware(SecurityHeaders)
     app.state.metrics = metrics or GatewayMetrics()
     app.state.publish = publish  # send to the broker (commands to nodes)
     app.include_router(records.router)

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Request
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from devices.contract import codec, topics
 from devices.contract.errors import ContractError
@@ -17,6 +17,27 @@ from gateway.api.deps import Db, require, require_command
 from gateway.auth.tokens import Principal
 
 router = APIRouter(prefix="/api/v1", tags=["commands"])
+
+MAX_ARGS_BYTES = 16 * 1024
+"""Largest command arguments as JSON: commands are small (a wand result, an outcome)."""
+MAX_ARGS_DEPTH = 8
+"""Deepest nesting of command arguments (900 levels once failed after the row was stored)."""
+
+
+def _depth(value: Any, limit: int) -> int:
+    """Nesting depth of a JSON value, counted iteratively and only up to `limit` + 1."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict | list):
+            deepest = max(deepest, depth)
+            if deepest > limit:
+                return deepest
+            children = item.values() if isinstance(item, dict) else item
+            stack.extend((child, depth + 1) for child in children)
+    return deepest
+
+
 Operator = Annotated[Principal, require_command("desk", "supervisor")]
 
 
@@ -24,7 +45,21 @@ class CommandRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     action: str = Field(pattern=r"^[a-z_]{1,32}$", description="e.g. wand_result, outcome, ping")
-    args: dict[str, Any] = Field(default_factory=dict, description="action arguments")
+    args: dict[str, Any] = Field(
+        default_factory=dict,
+        description=f"action arguments (JSON of at most {MAX_ARGS_BYTES} bytes, "
+        f"{MAX_ARGS_DEPTH} levels deep)",
+    )
+
+    @field_validator("args")
+    @classmethod
+    def _small(cls, args: dict[str, Any]) -> dict[str, Any]:
+        if _depth(args, MAX_ARGS_DEPTH) > MAX_ARGS_DEPTH:
+            raise ValueError(f"args nested deeper than {MAX_ARGS_DEPTH} levels")
+        size = len(json.dumps(args, ensure_ascii=False).encode())
+        if size > MAX_ARGS_BYTES:
+            raise ValueError(f"args of {size} bytes; at most {MAX_ARGS_BYTES}")
+        return args
 
 
 @router.post("/nodes/{site}/{node}/commands", status_code=202)
@@ -44,6 +79,10 @@ def send_command(
     except ContractError as exc:
         raise HTTPException(422, str(exc)) from None
     cmd = Command(id=codec.new_id(), action=body.action, args=body.args, ts=datetime.now(UTC))
+    try:  # encoded before the row is stored: a command is never shown as sent but unsendable
+        payload = codec.encode(cmd)
+    except (ContractError, ValueError, RecursionError) as exc:
+        raise HTTPException(422, f"command cannot be encoded: {exc}") from None
     with db.atomic():
         db.execute(
             "INSERT INTO commands (id, site, node, action, args, sent_at, sent_by) "
@@ -58,7 +97,7 @@ def send_command(
                 who.name,
             ),
         )
-    publish(topic, codec.encode(cmd))
+    publish(topic, payload)
     return {"id": cmd.id}
 
 

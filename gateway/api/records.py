@@ -53,11 +53,20 @@ def _page(
     return {"items": rows, "next": nxt}
 
 
+MAX_ROWID = 2**63 - 1
+"""SQLite integers are 64-bit: a larger cursor made the query raise (500) instead of 422."""
+
+
 def _decode_cursor(cursor: str) -> int:
     try:
-        return int(base64.urlsafe_b64decode(cursor.encode()).decode())
+        if len(cursor) > 40:
+            raise ValueError(cursor)
+        value = int(base64.urlsafe_b64decode(cursor.encode()).decode())
+        if not 0 <= value <= MAX_ROWID:
+            raise ValueError(value)
+        return value
     except (ValueError, UnicodeDecodeError):
-        raise HTTPException(422, "bad cursor") from None
+        raise HTTPException(422, "bad cursor: use `next` from the previous page") from None
 
 
 def _filters(
@@ -159,10 +168,13 @@ def list_nodes(db: Db, who: Caller, site: str | None = None) -> dict[str, Any]:
     rows = _rows(db, f"SELECT * FROM nodes {clause} ORDER BY site, node", args)
     for row in rows:
         row["devices"] = json.loads(row["devices"] or "{}")
+        # seq ledger: gateway/ingest/limits.py SeqLedger (a reset carries the loss before it)
+        carried = row.get("lost_before_reset") or 0
         if row["max_seq"] is not None:
-            row["lost"] = row["max_seq"] - row["first_seq"] + 1 - row["received"]
+            span = row["max_seq"] - row["first_seq"] + 1 - (row["received"] or 0)
+            row["lost"] = max(0, span) + carried
         else:
-            row["lost"] = 0
+            row["lost"] = carried
     return {"items": rows, "next": None}
 
 

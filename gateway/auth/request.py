@@ -26,9 +26,9 @@ def authenticate(request: HTTPConnection, db: sqlite_utils.Database, method: str
     """The caller, or HTTPException 401 (no/invalid credentials) / 403 (CSRF, site scope)."""
     scheme, _, token = request.headers.get("authorization", "").partition(" ")
     if scheme.lower() == "bearer" and token.strip():
-        principal = verify_token(db, token.strip())
+        principal = verify_token(db, token.strip(), now_of(request))
         if principal is None:
-            raise _unauthorised("invalid or disabled token")
+            raise _unauthorised("invalid, disabled or expired token")
     else:
         session_id = request.cookies.get(COOKIE)
         if not session_id:

@@ -16,6 +16,7 @@ import sqlite_utils
 from gateway.auth.settings import AuthSettings
 
 COOKIE = "sk_session"
+TOUCH_EVERY = timedelta(seconds=10)
 
 
 @dataclass(frozen=True)
@@ -93,16 +94,19 @@ def lookup_session(
         minutes=settings.session_idle_minutes
     ):
         reason = "idle"
-    with db.atomic():
-        if reason:
-            db.execute(
-                "UPDATE sessions SET ended_at=?, end_reason=? WHERE id_hash=?",
-                (now.isoformat(), reason, id_hash),
-            )
-        else:
-            db.execute(
-                "UPDATE sessions SET last_seen=? WHERE id_hash=?", (now.isoformat(), id_hash)
-            )
+    # last_seen moves at most every TOUCH_EVERY: an open live stream re-checks its session
+    # every second and must not make every check a database write
+    if reason or now - datetime.fromisoformat(last_seen) >= TOUCH_EVERY:
+        with db.atomic():
+            if reason:
+                db.execute(
+                    "UPDATE sessions SET ended_at=?, end_reason=? WHERE id_hash=?",
+                    (now.isoformat(), reason, id_hash),
+                )
+            else:
+                db.execute(
+                    "UPDATE sessions SET last_seen=? WHERE id_hash=?", (now.isoformat(), id_hash)
+                )
     if reason:
         return None
     site_list = json.loads(sites) if sites else None

@@ -21,6 +21,18 @@ class GatewayMetrics:
             ["reason"],
             registry=r,
         )
+        self.deadletters_dropped = Counter(
+            "stationkit_deadletters_not_stored",
+            "dead letters only counted: their node passed its daily dead-letter budget",
+            ["reason"],
+            registry=r,
+        )
+        self.clock_flagged = Counter(
+            "stationkit_events_clock_flagged",
+            "events stored with the gateway's time: the node's was too far ahead or too old",
+            ["flag"],
+            registry=r,
+        )
         self.lag = Histogram(
             "stationkit_ingest_lag_seconds",
             "node event time to stored time",
@@ -33,6 +45,13 @@ class GatewayMetrics:
             "stationkit_events_lost",
             "events missing by seq, per node",
             ["site", "node"],
+            registry=r,
+        )
+        self.http_guard = Counter(
+            "stationkit_http_connections_closed",
+            "HTTP connections closed by the guard: header_timeout, body_timeout, "
+            "evicted_idle (to make room under max_connections), refused_busy",
+            ["reason"],
             registry=r,
         )
         self.nodes_online = Gauge("stationkit_nodes_online", "nodes online", registry=r)

@@ -4,6 +4,12 @@ Pure of MQTT: the subscriber hands `Incoming` messages in arrival order and ackn
 to the broker only after `store_batch` returned (the commit is on disk). A message that fails
 to decode or validate becomes a dead letter in the same transaction; nothing here raises on
 bad input.
+
+Per-node limits (gateway/ingest/limits.py, docs/security.md): a node may not file `manual`
+staff reports (those come from the dashboard only); a timestamp outside the believable window
+is replaced by the receive time and flagged; a seq jump past `seq_reset_gap` is a node reset;
+media is filed only for an event the same node sent (parked until it does); dead letters are
+budgeted per node and day.
 """
 
 from __future__ import annotations
@@ -14,7 +20,7 @@ import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 import sqlite_utils
 
@@ -23,7 +29,15 @@ from devices.contract.errors import ContractError
 from devices.contract.models import Ack, Event, Heartbeat, Status
 from devices.contract.models.events import CheckEvent
 from devices.contract.topics import Channel
+from gateway.ingest.limits import (
+    DeadletterBudget,
+    IngestLimits,
+    IngestRefused,
+    SeqLedger,
+    clock_flag,
+)
 from gateway.ingest.metrics import GatewayMetrics
+from gateway.media.store import MediaRejected
 from gateway.store.times import iso
 
 log = logging.getLogger(__name__)
@@ -42,20 +56,36 @@ class Incoming:
 Settled = dict[tuple[str, str], list[int]]
 """Per (site, node): seqs of the events a committed batch holds (stored now or before)."""
 
+
+class MediaSink(Protocol):
+    """Where media goes (gateway/media/store.py `MediaStore`)."""
+
+    def save(self, site: str, node: str, event_id: str, payload: bytes) -> object: ...
+    def park(self, site: str, node: str, event_id: str, payload: bytes) -> None: ...
+    def adopt(self, site: str, node: str, event_id: str) -> object: ...
+
+
 EventListener = Callable[[Event, datetime], None]
 NodeStateListener = Callable[[str, str, str, str, datetime], None]  # site, node, state, reason
 
 
 class IngestWriter:
-    def __init__(self, db: sqlite_utils.Database, metrics: GatewayMetrics | None = None) -> None:
+    def __init__(
+        self,
+        db: sqlite_utils.Database,
+        metrics: GatewayMetrics | None = None,
+        limits: IngestLimits | None = None,
+    ) -> None:
         self.db = db
         self.metrics = metrics or GatewayMetrics()
+        self.limits = limits or IngestLimits()
         self.event_listeners: list[EventListener] = []
         self.node_listeners: list[NodeStateListener] = []
-        self.media_handler: Callable[[str, str, str, bytes], None] | None = None
+        self.media: MediaSink | None = None
         self.live_handler: Callable[[str, str, str, bytes], None] | None = None
         self._traffic: dict[tuple[str, str], _Traffic] = {}
         self._settled: Settled = {}
+        self._dl_budget = DeadletterBudget(self.limits.deadletter_budget_bytes)
 
     # one batch ------------------------------------------------------------------------------
 
@@ -66,19 +96,12 @@ class IngestWriter:
         changes: list[tuple[str, str, str, str, datetime]] = []
         self._traffic = {}
         self._settled = {}
-        with self.db.atomic():
-            for msg in batch:
-                try:
-                    self._one(msg, stored, changes)
-                except ContractError as exc:
-                    self._deadletter(msg, exc.reason, exc.detail)
-                except sqlite3.Error:
-                    raise  # the store itself failed: the subscriber retries the whole batch
-                except Exception as exc:  # a bug or a poison message must not stall the site
-                    log.exception("unexpected error on %s; dead-lettered", msg.topic)
-                    self._deadletter(msg, "internal_error", f"{type(exc).__name__}: {exc}")
-            for key in list(self._traffic):
-                self._flush_traffic(key, changes)
+        budget = self._dl_budget.snapshot()  # a failed commit is retried: count it once
+        try:
+            self._store(batch, stored, changes)
+        except BaseException:
+            self._dl_budget.restore(budget)
+            raise
         self.metrics.batches.inc()
         for event, at in stored:
             self.metrics.ingested.labels(event.kind).inc()
@@ -90,17 +113,45 @@ class IngestWriter:
                 _safely(node_listener, *change)
         return self._settled
 
+    def _store(self, batch: list[Incoming], stored: list[Any], changes: list[Any]) -> None:
+        with self.db.atomic():
+            for msg in batch:
+                try:
+                    self._one(msg, stored, changes)
+                except (ContractError, IngestRefused) as exc:
+                    self._deadletter(msg, exc.reason, exc.detail)
+                except sqlite3.Error:
+                    raise  # the store itself failed: the subscriber retries the whole batch
+                except Exception as exc:  # a bug or a poison message must not stall the site
+                    log.exception("unexpected error on %s; dead-lettered", msg.topic)
+                    self._deadletter(msg, "internal_error", f"{type(exc).__name__}: {exc}")
+            for key in list(self._traffic):
+                self._flush_traffic(key, changes)
+
     def _one(self, msg: Incoming, stored: list[Any], changes: list[Any]) -> None:
         topic = topics.parse(msg.topic)
         if topic.node == topics.GATEWAY_NODE or topic.channel in _OUR_OUTPUT:
             return  # our own output, echoed by the broker
         if topic.channel is Channel.EVENT:
             event = codec.decode_event(msg.payload, topic)
+            if event.kind == "manual":
+                raise IngestRefused(
+                    "manual_from_node",
+                    f"{topic.site}/{topic.node} sent a staff report; those are filed in the "
+                    "dashboard only (POST /api/v1/manual-reports)",
+                )
             traffic = self._traffic.setdefault((topic.site, topic.node), _Traffic())
             traffic.last_seen = msg.received_at
-            if self._insert_event(event, msg.received_at):
+            flag = clock_flag(event.ts, msg.received_at, self.limits)
+            node_ts = event.ts
+            if flag is not None:
+                event = _retimed(event, msg.received_at)
+                self.metrics.clock_flagged.labels(flag).inc()
+            if self._insert_event(event, msg.received_at, flag, node_ts):
                 stored.append((event, msg.received_at))
-                traffic.count(event.seq)
+                traffic.seqs.append(event.seq)
+                if self.media is not None:
+                    self._adopt_media(event)
             elif not self._same_event(event):
                 return  # that id is another node's event: not this node's to confirm
             self._settled.setdefault((topic.site, topic.node), []).append(event.seq)
@@ -141,8 +192,8 @@ class IngestWriter:
         elif topic.channel is Channel.MEDIA:
             if len(msg.payload) > codec.MAX_MEDIA_BYTES:
                 raise ContractError("too_large", f"media of {len(msg.payload)} bytes")
-            if self.media_handler:
-                self.media_handler(topic.site, topic.node, topic.arg or "", msg.payload)
+            if self.media is not None:
+                self._media(topic.site, topic.node, topic.arg or "", msg.payload)
         elif topic.channel is Channel.LIVE and self.live_handler:
             self.live_handler(topic.site, topic.node, topic.arg or "", msg.payload)
         elif topic.channel is Channel.ACK:
@@ -152,13 +203,44 @@ class IngestWriter:
                 (iso(msg.received_at), int(ack.ok), ack.error, ack.id, topic.site, topic.node),
             )
 
+    # media: only for the node's own events ---------------------------------------------------
+
+    def _media(self, site: str, node: str, event_id: str, payload: bytes) -> None:
+        assert self.media is not None
+        row = self.db.execute("SELECT site, node FROM events WHERE id=?", (event_id,)).fetchone()
+        try:
+            if row is None:
+                self.media.park(site, node, event_id, payload)  # its event may still come
+            elif (row[0], row[1]) == (site, node):
+                self.media.save(site, node, event_id, payload)
+            else:
+                raise IngestRefused(
+                    "media_not_yours",
+                    f"{site}/{node} sent media for event {event_id} of {row[0]}/{row[1]}",
+                )
+        except MediaRejected as exc:  # becomes a dead letter with the store's reason
+            raise IngestRefused(exc.reason, str(exc)) from None
+
+    def _adopt_media(self, event: Event) -> None:
+        assert self.media is not None
+        try:
+            self.media.adopt(event.site, event.node, event.id)
+        except OSError:
+            log.exception("parked media of %s not filed; it stays parked", event.id)
+
     # events, checks, node seq accounting ----------------------------------------------------
 
-    def _insert_event(self, event: Event, received_at: datetime) -> bool:
+    def _insert_event(
+        self,
+        event: Event,
+        received_at: datetime,
+        flag: str | None = None,
+        node_ts: datetime | None = None,
+    ) -> bool:
         data = event.data.model_dump_json(exclude_none=True)
         cur = self.db.execute(
             "INSERT OR IGNORE INTO events (id, site, node, kind, ts, seq, device, data, "
-            "received_at) VALUES (?,?,?,?,?,?,?,?,?)",
+            "received_at, clock_flag, node_ts) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
             (
                 event.id,
                 event.site,
@@ -169,6 +251,8 @@ class IngestWriter:
                 event.device,
                 data,
                 iso(received_at),
+                flag,
+                iso(node_ts) if flag and node_ts else None,
             ),
         )
         if cur.rowcount == 0:
@@ -216,23 +300,38 @@ class IngestWriter:
 
     def _flush_traffic(self, key: tuple[str, str], changes: list[Any]) -> None:
         """Apply one batch's worth of a node's events to its row (one UPDATE, not one per
-        event): last seen, seq range and count (lost = range - received), online again."""
+        event): last seen, seq ledger (gateway/ingest/limits.py SeqLedger), online again."""
         traffic = self._traffic.pop(key, None)
         if traffic is None or traffic.last_seen is None:
             return
         site, node = key
         self._node(site, node, traffic.last_seen)
-        if traffic.received:
-            self.db.execute(
-                "UPDATE nodes SET first_seq = min(coalesce(first_seq, ?), ?), "
-                "max_seq = max(coalesce(max_seq, ?), ?), received = coalesce(received, 0) + ? "
+        if traffic.seqs:
+            row = self.db.execute(
+                "SELECT first_seq, max_seq, coalesce(received, 0), "
+                "coalesce(lost_before_reset, 0), coalesce(seq_resets, 0) FROM nodes "
                 "WHERE site=? AND node=?",
+                (site, node),
+            ).fetchone()
+            ledger = SeqLedger(*row)
+            for seq in traffic.seqs:
+                ledger = ledger.count(seq, self.limits.seq_reset_gap)
+            if ledger.resets > row[4]:
+                log.warning(
+                    "%s/%s: seq jumped beyond %d; counted as a node reset",
+                    site,
+                    node,
+                    self.limits.seq_reset_gap,
+                )
+            self.db.execute(
+                "UPDATE nodes SET first_seq=?, max_seq=?, received=?, lost_before_reset=?, "
+                "seq_resets=? WHERE site=? AND node=?",
                 (
-                    traffic.first_seq,
-                    traffic.first_seq,
-                    traffic.max_seq,
-                    traffic.max_seq,
-                    traffic.received,
+                    ledger.first,
+                    ledger.max,
+                    ledger.received,
+                    ledger.lost_before_reset,
+                    ledger.resets,
                     site,
                     node,
                 ),
@@ -302,16 +401,50 @@ class IngestWriter:
     def _deadletter(self, msg: Incoming, reason: str, detail: str) -> None:
         self.metrics.deadletters.labels(reason).inc()
         log.warning("dead letter on %s: %s: %s", msg.topic[:200], reason, detail[:200])
+        source = _source(msg.topic)
+        kept = msg.payload[:DEADLETTER_KEEP_BYTES]
+        size = len(kept) + len(detail[:2000]) + len(msg.topic[:1000]) + 100
+        at = msg.received_at
+        if source is not None and not self._dl_budget.known(source, at):
+            used = self.db.execute(
+                "SELECT coalesce(sum(length(payload) + length(detail) + length(topic) + 100), 0)"
+                " FROM deadletters WHERE source=? AND received_at >= ?",
+                (source, self._dl_budget.day(at)),
+            ).fetchone()[0]
+            self._dl_budget.load(source, at, int(used))
+        if source is not None and not self._dl_budget.take(source, at, size):
+            self.metrics.deadletters_dropped.labels(reason).inc()
+            marker = self.db.execute(
+                "SELECT 1 FROM deadletters WHERE source=? AND reason='deadletter_budget' "
+                "AND received_at >= ?",
+                (source, self._dl_budget.day(at)),
+            ).fetchone()
+            if marker is None:  # one row a day says that more were only counted
+                self._insert_deadletter(
+                    msg,
+                    "deadletter_budget",
+                    f"{source} passed deadletter_budget_bytes for today; further dead letters "
+                    "of this node are counted (stationkit_deadletters_not_stored), not stored",
+                    b"",
+                    source,
+                )
+            return
+        self._insert_deadletter(msg, reason, detail, kept, source)
+
+    def _insert_deadletter(
+        self, msg: Incoming, reason: str, detail: str, kept: bytes, source: str | None
+    ) -> None:
         self.db.execute(
-            "INSERT INTO deadletters (received_at, topic, reason, detail, size, payload) "
-            "VALUES (?,?,?,?,?,?)",
+            "INSERT INTO deadletters (received_at, topic, reason, detail, size, payload, source) "
+            "VALUES (?,?,?,?,?,?,?)",
             (
                 iso(msg.received_at),
                 msg.topic[:1000],
                 reason,
                 detail[:2000],
                 len(msg.payload),
-                msg.payload[:DEADLETTER_KEEP_BYTES],
+                kept,
+                source,
             ),
         )
 
@@ -320,23 +453,37 @@ _OUR_OUTPUT = (Channel.CMD, Channel.ALERT, Channel.STORED)
 """Channels the gateway itself publishes on; the broker echoes them back to it."""
 
 
+def _source(topic: str) -> str | None:
+    """ "site/node" of a contract topic (the broker's ACL ties it to the sender), else None."""
+    parts = topic.split("/")
+    if len(parts) >= 4 and "/".join(parts[:2]) == topics.PREFIX:
+        site, node = parts[2], parts[3]
+        if topics.SLUG.match(site) and topics.SLUG.match(node):
+            return f"{site}/{node}"
+    return None
+
+
+def _retimed(event: Event, at: datetime) -> Event:
+    """The event moved to the gateway's time `at`, with its data's own times moved by the
+    same offset (a check's start and end keep their duration)."""
+    shift = at - event.ts
+    data = event.data
+    moved = {
+        name: getattr(data, name) + shift
+        for name in type(data).model_fields
+        if isinstance(getattr(data, name), datetime)
+    }
+    return event.model_copy(update={"ts": at, "data": data.model_copy(update=moved)})
+
+
 class _Traffic:
     """A node's events within one batch."""
 
-    __slots__ = ("first_seq", "last_seen", "max_seq", "received")
+    __slots__ = ("last_seen", "seqs")
 
     def __init__(self) -> None:
         self.last_seen: datetime | None = None
-        self.first_seq = 0
-        self.max_seq = 0
-        self.received = 0
-
-    def count(self, seq: int) -> None:
-        if self.received == 0:
-            self.first_seq = self.max_seq = seq
-        self.first_seq = min(self.first_seq, seq)
-        self.max_seq = max(self.max_seq, seq)
-        self.received += 1
+        self.seqs: list[int] = []
 
 
 def _safely(fn: Callable[..., None], *args: Any) -> None:

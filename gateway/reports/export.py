@@ -79,7 +79,7 @@ def stats_csv(stats: dict[str, Any]) -> bytes:
     writer = csv.writer(buf, lineterminator="\r\n")
     writer.writerow(HEADER)
     for row in stats_rows(stats):
-        writer.writerow(["" if v is None else v for v in row])
+        writer.writerow(["" if v is None else _inert(v) for v in row])
     return buf.getvalue().encode("utf-8-sig")
 
 
@@ -121,11 +121,24 @@ def stats_xlsx(stats: dict[str, Any]) -> bytes:
     return buf.getvalue()
 
 
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n")
+
+
+def _inert(value: Any) -> Any:
+    """Text that a spreadsheet would run as a formula (`=HYPERLINK(…)`, `@SUM`, `+cmd|…`) is
+    written with a leading apostrophe, so it is shown as text (OWASP "CSV injection"); numbers
+    stay numbers."""
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value
+    return value
+
+
 def _cell(value: Any) -> Any:
     """XLSX cannot hold most control characters (a site name is user input): they become
-    U+FFFD; everything else is written as it is in the JSON."""
+    U+FFFD; text that would be a formula is made inert (`_inert`: openpyxl writes any text
+    starting with "=" as a live formula); everything else is written as it is in the JSON."""
     if isinstance(value, str):
-        return ILLEGAL_CHARACTERS_RE.sub("\ufffd", value)
+        return _inert(ILLEGAL_CHARACTERS_RE.sub("\ufffd", value))
     return value
 
 

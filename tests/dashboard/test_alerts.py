@@ -57,19 +57,25 @@ def alerts(stack: Stack, **params: Any) -> list[dict[str, Any]]:
 
 @pytest.fixture(scope="module")
 def station(stack: Stack, tmp_path_factory: pytest.TempPathFactory) -> Iterator[NodeAgent]:
-    """An intake node that reports a fever and, 35 minutes late, a missing resident."""
+    """An intake node that reports a fever and staff who report, 35 minutes late, a missing
+    resident."""
     tmp = tmp_path_factory.mktemp("station")
     agent = node_agent(stack.broker, "station-1", "desk-1", tmp / "outbox.db")
     agent.start()
     try:
         wait_for(lambda: agent.bus.connected, 10, "node connected")
         emit(agent, "check", check("fever_referral", 38.4), None)
-        emit(
-            agent,
-            "manual",
-            {"category": "missing_person", "description": "Resident Z. not in room 3 at roll call"},
-            datetime.now(UTC) - timedelta(minutes=35),
+        # staff reports come from the dashboard's route; a node may not send them (issue 13)
+        r = stack.api.client.post(
+            "/api/v1/manual-reports",
+            json={
+                "site": "station-1",
+                "category": "missing_person",
+                "description": "Resident Z. not in room 3 at roll call",
+                "happened_at": (datetime.now(UTC) - timedelta(minutes=35)).isoformat(),
+            },
         )
+        assert r.status_code == 201, r.text
         wait_for(lambda: len(alerts(stack)) >= 2, 15, "fever and missing-person alerts")
         wait_for(lambda: stack.api.get("/api/v1/incidents")["items"], 10, "incident opened")
         yield agent

@@ -204,14 +204,38 @@ def test_a_restart_keeps_counting_on_the_open_alert(db_path: Path) -> None:
 
 
 def _store(db_path: Path, *events: Event) -> None:
-    """Store events the way the gateway does (the alert engine looks up their rowid)."""
+    """Store events the way the gateway does (the alert engine looks up their rowid): node
+    events through the ingest writer, staff reports as the dashboard's route stores them
+    (the writer refuses `manual` from a node: issue 13)."""
     from devices.contract import topics
     from gateway.ingest.writer import Incoming, IngestWriter
+    from gateway.store.times import iso
 
     db = open_store(db_path)
     IngestWriter(db).store_batch(
-        [Incoming(topics.event(e.site, e.node, e.kind), codec.encode(e), T0) for e in events]
+        [
+            Incoming(topics.event(e.site, e.node, e.kind), codec.encode(e), T0)
+            for e in events
+            if e.kind != "manual"
+        ]
     )
+    with db.atomic():
+        for e in events:
+            if e.kind == "manual":
+                db.execute(
+                    "INSERT INTO events (id, site, node, kind, ts, seq, data, received_at) "
+                    "VALUES (?,?,?,?,?,?,?,?)",
+                    (
+                        e.id,
+                        e.site,
+                        e.node,
+                        e.kind,
+                        iso(e.ts),
+                        e.seq,
+                        e.data.model_dump_json(),
+                        iso(T0),
+                    ),
+                )
     db.conn.close()
 
 

@@ -163,10 +163,16 @@ def test_an_unexpected_error_in_a_handler_dead_letters_that_message_only() -> No
     db = open_store(":memory:")
     writer = IngestWriter(db)
 
-    def broken_media_handler(site: str, node: str, event_id: str, payload: bytes) -> None:
-        raise ValueError("decoder bug")
+    class BrokenMedia:
+        def save(self, site: str, node: str, event_id: str, payload: bytes) -> None:
+            raise ValueError("decoder bug")
 
-    writer.media_handler = broken_media_handler
+        park = save
+
+        def adopt(self, site: str, node: str, event_id: str) -> None:
+            return None
+
+    writer.media = BrokenMedia()
     good = json.dumps(ENVELOPES[1]).encode()
     writer.store_batch(
         [

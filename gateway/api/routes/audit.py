@@ -33,7 +33,10 @@ FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 ActorQ = Query(None, max_length=128, description="exact user/token name")
 ActionQ = Query(None, max_length=100, description="exact action, e.g. login, login_failed, GET")
 TextQ = Query(None, max_length=200, description="text contained in the target")
-BeforeQ = Query(None, ge=1, description="`next` of the previous page (rows with smaller id)")
+# le: SQLite integers are 64-bit; 2**63 made the query raise (500) instead of 422
+BeforeQ = Query(
+    None, ge=1, le=2**63 - 1, description="`next` of the previous page (rows with smaller id)"
+)
 
 
 def _iso(value: datetime | None) -> str | None:

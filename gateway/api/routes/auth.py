@@ -79,8 +79,30 @@ def login(body: LoginRequest, request: Request, db: Db) -> Response:
         )
         return _locked(wait)
 
+    limits = [
+        (user_key, settings.max_failures_user),
+        (ip_key, settings.max_failures_ip),
+        (all_key, settings.max_failures_user_all),
+    ]
+    counts = throttle.reserve(db, limits, now, settings)
+    if counts is None:  # other attempts in flight already use up the limit
+        audit(
+            db,
+            body.username,
+            "login_refused",
+            target,
+            {"address": address, "reason": "attempts in flight"},
+            now,
+        )
+        return _locked(1)
+
+    def give_back() -> None:
+        for key, _limit in limits:
+            throttle.release(db, key)
+
     user = get_user(db, body.username)
     if not PASSWORD_CHECKS.acquire(timeout=PASSWORD_CHECK_WAIT_S):
+        give_back()  # never checked: not a failure
         return _locked(1)
     try:
         ok = verify_password(user.password_hash if user else None, body.password, settings)
@@ -91,12 +113,9 @@ def login(body: LoginRequest, request: Request, db: Db) -> Response:
         audit(
             db, body.username, "login_failed", target, {"address": address, "reason": reason}, now
         )
-        for key, limit in (
-            (user_key, settings.max_failures_user),
-            (ip_key, settings.max_failures_ip),
-            (all_key, settings.max_failures_user_all),
-        ):
-            failures, locked_until = throttle.record_failure(db, key, limit, now, settings)
+        for key, limit in limits:
+            failures = counts[key]
+            locked_until = throttle.lock(db, key, now, settings) if failures >= limit else None
             if key == user_key and user is not None:
                 with db.atomic():
                     db.execute(
@@ -114,6 +133,7 @@ def login(body: LoginRequest, request: Request, db: Db) -> Response:
                 )
         raise HTTPException(401, BAD_CREDENTIALS)
 
+    give_back()
     throttle.reset(db, user_key)
     old = request.cookies.get(COOKIE)
     if old:

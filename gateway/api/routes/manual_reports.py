@@ -14,6 +14,7 @@ import json
 from datetime import UTC, datetime
 from typing import Any, Literal, cast
 
+import sqlite_utils
 from fastapi import APIRouter, HTTPException, Request
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
@@ -45,6 +46,28 @@ class ManualReport(BaseModel):
     )
 
 
+def store_report(db: sqlite_utils.Database, event: ManualEvent, received_at: datetime) -> None:
+    """Store a staff report in the events table. This route is the only way in: the ingest
+    writer refuses `manual` events from nodes (a camera node once filed a "missing person"
+    under a made-up staff name and opened an incident)."""
+    with db.atomic():
+        db.execute(
+            "INSERT INTO events (id, site, node, kind, ts, seq, device, data, received_at) "
+            "VALUES (?,?,?,?,?,?,?,?,?)",
+            (
+                event.id,
+                event.site,
+                event.node,
+                event.kind,
+                iso(event.ts),
+                event.seq,
+                None,
+                json.dumps(event.data.model_dump(mode="json"), ensure_ascii=False),
+                iso(received_at),
+            ),
+        )
+
+
 @router.post("/manual-reports", status_code=201)
 def file_report(
     request: Request, db: Db, body: ManualReport, who: Principal = REPORTERS
@@ -70,22 +93,7 @@ def file_report(
         )
     except ContractError as exc:
         raise HTTPException(422, str(exc)) from None
-    with db.atomic():
-        db.execute(
-            "INSERT INTO events (id, site, node, kind, ts, seq, device, data, received_at) "
-            "VALUES (?,?,?,?,?,?,?,?,?)",
-            (
-                event.id,
-                event.site,
-                event.node,
-                event.kind,
-                iso(event.ts),
-                event.seq,
-                None,
-                json.dumps(event.data.model_dump(mode="json"), ensure_ascii=False),
-                iso(now),
-            ),
-        )
+    store_report(db, event, now)
     _service(request).on_event(event, now)
     updates = getattr(request.app.state, "updates", None)
     if updates is not None:

@@ -40,7 +40,11 @@ _UNSAFE = re.compile(r"[^A-Za-z0-9_.-]+")
 TzQuery = Annotated[
     str | None, Query(description="IANA time zone; default: the site's, else Asia/Shanghai")
 ]
-SiteQuery = Annotated[str | None, Query(description="site slug; all sites when omitted")]
+# a slug, not free text: it is written into the exported spreadsheet and the file name
+SiteQuery = Annotated[
+    str | None,
+    Query(pattern=r"^[a-z0-9][a-z0-9-]{0,31}$", description="site slug; all sites when omitted"),
+]
 StatsFormat = Annotated[Literal["json", "csv", "xlsx"], Query(alias="format")]
 
 
