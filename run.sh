@@ -60,6 +60,8 @@ case "${1:-}" in
             venv dev
             say "ruff"
             "$VENV/bin/ruff" check .
+            say "import-linter"
+            "$VENV/bin/lint-imports"
             say "pytest (fast lane)"
             exec "$VENV/bin/pytest" -m "not broker and not browser and not slow" "$@"
         fi
@@ -68,6 +70,8 @@ case "${1:-}" in
         say "ruff"
         "$VENV/bin/ruff" check .
         "$VENV/bin/ruff" format --check .
+        say "import-linter (the layers of docs/architecture.md)"
+        "$VENV/bin/lint-imports"
         say "mypy"
         "$VENV/bin/mypy"
         say "pytest"

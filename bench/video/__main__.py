@@ -163,8 +163,8 @@ def live_latency(seconds: float) -> dict[str, float]:
     from devices.contract.models import Command
     from firmware_py.camera.app import CameraApp
     from firmware_py.camera.config import CameraNodeConfig
+    from gateway.api.routes.live import router
     from gateway.live.relay import LiveRelay, Viewer
-    from gateway.live.routes import router
 
     class Ctx:
         site, node = "bench-site", "bench-node"

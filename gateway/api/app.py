@@ -15,7 +15,6 @@ from gateway.api import commands, records, routes
 from gateway.api.hardening import BodyLimit, HttpLimits, SecurityHeaders
 from gateway.api.live import authorise_live_viewer
 from gateway.ingest.metrics import GatewayMetrics
-from gateway.live import routes as live_routes
 from gateway.live.relay import LiveRelay
 from gateway.updates import Updates
 
@@ -55,10 +54,9 @@ def create_app(
     app.state.publish = publish  # send to the broker (commands to nodes)
     app.include_router(records.router)
     app.include_router(commands.router)
-    # Live view: supervisors (and admins) only; every view goes to the audit trail.
+    # Live view (gateway/api/routes/live.py): supervisors and admins; every view is audited.
     app.state.live_relay = live_relay
     app.state.live_authorise = authorise_live_viewer
-    app.include_router(live_routes.router)
     app.state.updates = updates or Updates()  # live updates for the dashboard (SSE)
     for name, service in (services or {}).items():
         setattr(app.state, name, service)

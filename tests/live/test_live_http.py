@@ -22,9 +22,9 @@ from devices.contract.codec import new_id
 from devices.contract.models import Command
 from firmware_py.camera.app import CameraApp
 from firmware_py.camera.config import CameraNodeConfig
+from gateway.api.routes.live import router
 from gateway.auth.tokens import create_token
 from gateway.live.relay import LiveRelay, Viewer
-from gateway.live.routes import router
 from gateway.store.db import open_store
 from tests.camera.fakes import FakeContext
 from tests.support.net import free_port, wait_for, wait_port
