@@ -13,6 +13,8 @@ import pytest
 from devices.serialio.port import ReconnectingPort
 from tests.devices.harness import GATE_KINDS, GateHarness, ThermoHarness, wait_until
 
+pytestmark = pytest.mark.slow  # pseudo-terminals, unplugged and replugged in real time
+
 
 def _lines(caplog: pytest.LogCaptureFixture, device: str) -> list[tuple[int, str]]:
     return [

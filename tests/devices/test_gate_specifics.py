@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import time
 
+import pytest
+
 from devices.gate import ascii as ga
 from devices.gate.base import BeamTracker, GatePassage
 from tests.devices.harness import GateHarness, wait_until
+
+pytestmark = pytest.mark.slow  # real gate drivers waiting out heartbeats and unplugs
 
 
 def test_beam_tracker_direction_and_step_back():

@@ -13,6 +13,8 @@ import pytest
 
 from tests.devices.harness import THERMO_KINDS, ThermoHarness, wait_until
 
+pytestmark = pytest.mark.slow  # pseudo-terminals, waiting out real watchdog timeouts
+
 SERIAL_KINDS = [k for k in THERMO_KINDS if k != "simulated"]
 TIMEOUT_S = 1.0
 """The watchdog under test (the config's default is 2-3 s; short keeps the suite fast)."""

@@ -18,6 +18,8 @@ from gateway.live.relay import LiveRelay
 from gateway.store.db import connect, open_store
 from tests.support.net import free_port, wait_port
 
+pytestmark = pytest.mark.slow  # a live view streamed in real time until its access is re-checked
+
 JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 500 + b"\xff\xd9"
 
 
