@@ -190,10 +190,10 @@ def make_detector(kind: str) -> Detector | None:
     made: list[Detector] = []
     for p in parts:
         if p == "movenet":
-            from devices.camera.movenet import MoveNetDetector
+            from devices.camera.movenet import shared_movenet
 
             try:
-                made.append(MoveNetDetector())
+                made.append(shared_movenet())
             except CameraError as exc:
                 # A node installed without onnxruntime keeps counting, worse, rather than
                 # refusing to start; the log says why and what to install.
