@@ -42,11 +42,10 @@ def run(args: argparse.Namespace) -> int:
         frames = 0
         last_t = 0.0
         for line in replay(clip, cam):
-            if isinstance(line, EventLine) or args.json:
-                if args.json:
-                    print(json.dumps(line.as_dict(), ensure_ascii=False))
-                else:
-                    print(f"{line.t_s:8.2f}s  {line.kind:<10} {json.dumps(line.data)}")
+            if args.json:
+                print(json.dumps(line.as_dict(), ensure_ascii=False))
+            elif isinstance(line, EventLine):
+                print(f"{line.t_s:8.2f}s  {line.kind:<10} {json.dumps(line.data)}")
             if not isinstance(line, EventLine):
                 frames += 1
                 last_t = line.t_s
