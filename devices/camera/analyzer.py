@@ -52,6 +52,13 @@ class AnalyzerSettings(BaseModel):
         description="least time between detector runs while there is motion on a camera "
         "with exit lines tracked from detections (a walker must overlap their last box)",
     )
+    stationary_detect_interval_s: float = Field(
+        2.0,
+        ge=0,
+        le=600,
+        description="least time between detector runs while the only motion lies on people "
+        "already counted (Frigate's stationary interval)",
+    )
     still_misses: int = Field(
         3,
         ge=0,
@@ -161,6 +168,13 @@ class CameraAnalyzer:
         if self.lines.lines and self._track_source() == "detector":
             # at 0.5 s a walker moves more than a body width: tracks would break at the line
             interval = min(interval, self.s.line_detect_interval_s)
+        # Motion only on people already counted (a seated resident's hands, someone at a
+        # table) is rechecked at the slower stationary interval, as Frigate rechecks its
+        # stationary objects; new motion elsewhere, or a camera with exit lines, at once.
+        if interval == self.s.detect_interval_s and motion.boxes and self._persons:
+            known = [expand(p.det.box, 0.1, w, h) for p in self._persons]
+            if all(any(_contains(k, m) for k in known) for m in motion.boxes):
+                interval = max(interval, self.s.stationary_detect_interval_s)
         moving_due = bool(motion.boxes) and now_s - self._last_detect_s >= interval
         whole = getattr(self.detector, "full_frame", False)
         if full_due or (moving_due and whole):
@@ -285,6 +299,15 @@ class _Person:
 def iou(a: Box, b: Box) -> float:
     inter = intersection(a, b)
     return inter / max(1, area(a) + area(b) - inter)
+
+
+def _contains(outer: Box, inner: Box) -> bool:
+    return (
+        outer[0] <= inner[0]
+        and outer[1] <= inner[1]
+        and inner[2] <= outer[2]
+        and inner[3] <= outer[3]
+    )
 
 
 def _inside(box: Box, region: Box) -> bool:
