@@ -62,7 +62,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = sub.add_parser("camera", help="camera tools: replay a recording through the pipeline")
+    p = sub.add_parser("camera", help="replay a recording through the camera pipeline")
     inner = p.add_subparsers(dest="camera_command", required=True)
     r = inner.add_parser(
         "replay",
