@@ -53,11 +53,12 @@ def motion_ratio(n: int) -> dict[str, float]:
     return {"640x360_ms": ms_s, "1280x720_ms": ms_l, "ratio": ms_l / ms_s}
 
 
-def cameras_per_core(n_cams: int, seconds: float) -> dict[str, float]:
+def cameras_per_core(n_cams: int, seconds: float, input_px: int) -> dict[str, float]:
     frames = clip_frames((640, 480), 300)  # clip frames 500-1100: 60 s
-    det = shared_movenet()
+    det = shared_movenet(input_px)
+    settings = AnalyzerSettings(detector_input_px=input_px)
     ans = [
-        CameraAnalyzer(f"c{i}", AnalyzerSettings(), detector=det, frame_size=(640, 480))
+        CameraAnalyzer(f"c{i}", settings, detector=det, frame_size=(640, 480))
         for i in range(n_cams)
     ]
     done = runs = 0
@@ -82,9 +83,9 @@ def cameras_per_core(n_cams: int, seconds: float) -> dict[str, float]:
     }
 
 
-def movenet_ms(n: int) -> float:
-    """Median time of one MoveNet pass on a 640×480 clip frame (input 384×288)."""
-    det = shared_movenet()
+def movenet_ms(n: int, input_px: int) -> float:
+    """Median time of one MoveNet pass on a 640×480 clip frame."""
+    det = shared_movenet(input_px)
     frames = clip_frames((640, 480), n)
     times = []
     for f in frames:
@@ -125,13 +126,15 @@ print(json.dumps({{"rss_peak_mb": peak / 2**20, "analysed": app.analysed}}))
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--input-px", type=int, default=384, help="MoveNet input, long side")
     args = ap.parse_args()
     cv2.setNumThreads(1)
     secs = 10.0 if args.quick else 30.0
     print(f"# load average before: {os.getloadavg()}, {os.cpu_count()} CPUs")
     print("motion step:", json.dumps(motion_ratio(40 if args.quick else 120)))
-    print("MoveNet pass, median ms:", round(movenet_ms(10 if args.quick else 30), 1))
-    print("cameras per core:", json.dumps(cameras_per_core(16, secs)))
+    n = 10 if args.quick else 30
+    print(f"MoveNet pass at {args.input_px} px, median ms:", round(movenet_ms(n, args.input_px), 1))
+    print("cameras per core:", json.dumps(cameras_per_core(16, secs, args.input_px)))
     print("node RSS, one camera:", json.dumps(rss_one_camera(8.0 if args.quick else 15.0)))
     print(f"# load average after: {os.getloadavg()}")
 

@@ -184,8 +184,9 @@ class CompositeDetector:
         return suppress(dets)
 
 
-def make_detector(kind: str) -> Detector | None:
-    """'movenet', 'hog', 'faces', 'hog+faces' or 'none'."""
+def make_detector(kind: str, *, input_px: int = 384) -> Detector | None:
+    """'movenet', 'hog', 'faces', 'hog+faces' or 'none'; `input_px`: MoveNet's input, long
+    side."""
     parts = [p for p in kind.split("+") if p and p != "none"]
     made: list[Detector] = []
     for p in parts:
@@ -193,7 +194,7 @@ def make_detector(kind: str) -> Detector | None:
             from devices.camera.movenet import shared_movenet
 
             try:
-                made.append(shared_movenet())
+                made.append(shared_movenet(input_px))
             except CameraError as exc:
                 # A node installed without onnxruntime keeps counting, worse, rather than
                 # refusing to start; the log says why and what to install.

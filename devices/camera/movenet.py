@@ -121,10 +121,10 @@ class MoveNetDetector:
 
 
 @functools.cache
-def shared_movenet() -> MoveNetDetector:
-    """One model for all the cameras of a node: the analysis thread runs them one after
-    another, and each session holds ~40 MB of weights and buffers."""
-    return MoveNetDetector()
+def shared_movenet(input_long_px: int = 384) -> MoveNetDetector:
+    """One model for all the cameras of a node (per input size): the analysis thread runs
+    them one after another, and each session holds ~70 MB of weights and buffers."""
+    return MoveNetDetector(input_long_px=input_long_px)
 
 
 def _centre_in(box: Box, region: Box) -> bool:
