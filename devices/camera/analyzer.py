@@ -10,12 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from devices.camera.detect import Detection, Detector, make_detector
-from devices.camera.geometry import Box, Point, expand, polygon_mask
+from devices.camera.geometry import Box, Point, area, expand, intersection, polygon_mask
 from devices.camera.lines import LineCounter, Tripwire
 from devices.camera.motion import MotionDetector, MotionResult, MotionSettings, MotionSwitch
 from devices.camera.source import Image
@@ -32,20 +33,61 @@ class AnalyzerSettings(BaseModel):
     motion: MotionSettings = Field(default_factory=MotionSettings, description="motion tuning")
     tamper: TamperSettings = Field(default_factory=TamperSettings, description="tamper tuning")
     detector: str = Field(
-        "hog",
-        pattern=r"^(none|hog|faces|hog\+faces|faces\+hog)$",
-        description="person detector: hog (full bodies), faces (close room cameras; about 5x "
-        "the CPU of hog), both, none",
+        "movenet",
+        pattern=r"^(none|movenet|hog|faces|hog\+faces|faces\+hog)$",
+        description="person detector: movenet (MoveNet MultiPose through onnxruntime; seated, "
+        "standing, from behind; falls back to hog without onnxruntime), hog (upright full "
+        "bodies only), faces (close room cameras facing the lens), hog+faces, none",
+    )
+    detector_input_px: int = Field(
+        384,
+        ge=128,
+        le=1024,
+        multiple_of=32,
+        description="MoveNet input, long side in pixels: 384 (about 60 ms a pass on one "
+        "x86 core here); 320 or 288 cost ~25 % / ~38 % less, for more cameras per core",
     )
     detect_interval_s: float = Field(
         0.5, ge=0, le=60, description="least time between detector runs while there is motion"
     )
     full_detect_interval_s: float = Field(
-        10.0, ge=0, le=3600, description="whole-frame detector run for still people (roster)"
+        5.0, ge=0, le=3600, description="detector run on a quiet view, for still people"
     )
-    count_window_s: float = Field(2.0, ge=0, le=60, description="head-count smoothing window")
-    track_source: Literal["motion", "detector"] = Field(
-        "motion", description="what line crossing tracks: motion blobs or detected people"
+    line_detect_interval_s: float = Field(
+        0.2,
+        ge=0,
+        le=60,
+        description="least time between detector runs while there is motion on a camera "
+        "with exit lines tracked from detections (a walker must overlap their last box)",
+    )
+    stationary_detect_interval_s: float = Field(
+        2.0,
+        ge=0,
+        le=600,
+        description="least time between detector runs while the only motion lies on people "
+        "already counted (Frigate's stationary interval)",
+    )
+    still_misses: int = Field(
+        3,
+        ge=0,
+        le=100,
+        description="detector passes that may miss a person whose box stays still before "
+        "they stop being counted",
+    )
+    count_window_s: float = Field(
+        1.5, ge=0, le=60, description="head count = the most frequent count over this window"
+    )
+    count_hold_s: float = Field(
+        1.0,
+        ge=0,
+        le=600,
+        description="a new head count must stay the most frequent this long before it is sent "
+        "(hysteresis: no flicker storms)",
+    )
+    track_source: Literal["auto", "motion", "detector"] = Field(
+        "auto",
+        description="what line crossing tracks: detected people, motion blobs, or auto "
+        "(detected people when a detector runs, else motion blobs)",
     )
     track_max_dist: float = Field(
         0.15, gt=0, le=1, description="largest step of a track per frame, fraction of diagonal"
@@ -83,24 +125,30 @@ class CameraAnalyzer:
         masks: Sequence[Sequence[Point]] = (),
         detector: Detector | None = None,
         frame_size: tuple[int, int] = (640, 480),
+        reference_path: Path | None = None,
     ) -> None:
         self.camera = camera
         self.s = settings or AnalyzerSettings()
         self.zones = list(zones)
-        self.detector = detector if detector is not None else make_detector(self.s.detector)
+        self.detector = (
+            detector
+            if detector is not None
+            else make_detector(self.s.detector, input_px=self.s.detector_input_px)
+        )
         w, h = frame_size
         mask = polygon_mask(masks, w, h) if masks else None
         self.motion = MotionDetector(self.s.motion, mask)
         self.switch = MotionSwitch(self.s.motion)
-        self.tamper = TamperDetector(self.s.tamper, mask)
+        self.tamper = TamperDetector(self.s.tamper, mask, reference_path=reference_path)
         self.lines = LineCounter(lines, w, h)
         self._size = (w, h)
         self.tracker = self._new_tracker(w, h)
-        self._persons: list[tuple[Detection, float]] = []
+        self._persons: list[_Person] = []
         self._last_detect_s = -1e18
         self._last_full_s = -1e18
-        self._count = CountSmoother(self.s.count_window_s)
-        self._zone_counts = {z.id: CountSmoother(self.s.count_window_s) for z in self.zones}
+        window, hold = self.s.count_window_s, self.s.count_hold_s
+        self._count = CountSmoother(window, hold)
+        self._zone_counts = {z.id: CountSmoother(window, hold) for z in self.zones}
 
     def _new_tracker(self, w: int, h: int) -> CentroidTracker:
         diag = (w * w + h * h) ** 0.5
@@ -118,31 +166,74 @@ class CameraAnalyzer:
         return sm.stable if sm is not None else None
 
     def _detect(self, frame: Image, motion: MotionResult, now_s: float) -> bool:
+        """Run the detector when due; returns whether it ran.
+
+        Due as Frigate schedules it: while there is motion, at most every
+        `detect_interval_s`; on a quiet view every `full_detect_interval_s`, so still
+        people keep being confirmed and the CPU stays bounded.
+        """
         if self.detector is None:
             return False
         h, w = frame.shape[:2]
         full_due = now_s - self._last_full_s >= self.s.full_detect_interval_s
-        moving_due = bool(motion.boxes) and now_s - self._last_detect_s >= self.s.detect_interval_s
-        if full_due:
+        interval = self.s.detect_interval_s
+        if self.lines.lines and self._track_source() == "detector":
+            # at 0.5 s a walker moves more than a body width: tracks would break at the line
+            interval = min(interval, self.s.line_detect_interval_s)
+        # Motion only on people already counted (a seated resident's hands, someone at a
+        # table) is rechecked at the slower stationary interval, as Frigate rechecks its
+        # stationary objects; new motion elsewhere, or a camera with exit lines, at once.
+        if interval == self.s.detect_interval_s and motion.boxes and self._persons:
+            known = [expand(p.det.box, 0.1, w, h) for p in self._persons]
+            if all(any(_contains(k, m) for k in known) for m in motion.boxes):
+                interval = max(interval, self.s.stationary_detect_interval_s)
+        moving_due = bool(motion.boxes) and now_s - self._last_detect_s >= interval
+        whole = getattr(self.detector, "full_frame", False)
+        if full_due or (moving_due and whole):
             dets = self.detector.detect(frame)
-            self._persons = [(d, now_s) for d in dets]
+            self._persons = self._carry_still(dets, motion.boxes, now_s)
             self._last_full_s = self._last_detect_s = now_s
             return True
         if moving_due:
             regions = [expand(b, 0.3, w, h) for b in merge_boxes(motion.boxes, w // 30)]
-            regions += [expand(d.box, 0.2, w, h) for d, _ in self._persons]
+            regions += [expand(p.det.box, 0.2, w, h) for p in self._persons]
             regions = merge_boxes(regions, 0)
             dets = self.detector.detect(frame, regions)
             keep = [
-                (d, t)
-                for d, t in self._persons
-                if not any(_inside(d.box, r) for r in regions)
-                and now_s - t < 2 * max(self.s.full_detect_interval_s, 1.0)
+                p
+                for p in self._persons
+                if not any(_inside(p.det.box, r) for r in regions)
+                and now_s - p.seen_s < 2 * max(self.s.full_detect_interval_s, 1.0)
             ]
-            self._persons = keep + [(d, now_s) for d in dets]
+            self._persons = keep + [_Person(d, now_s) for d in dets]
             self._last_detect_s = now_s
             return True
         return False
+
+    def _track_source(self) -> Literal["motion", "detector"]:
+        if self.s.track_source == "auto":
+            return "motion" if self.detector is None else "detector"
+        return self.s.track_source
+
+    def _carry_still(
+        self, dets: Sequence[Detection], motion_boxes: Sequence[Box], now_s: float
+    ) -> list[_Person]:
+        """This pass's people, plus the still people it missed.
+
+        A person found before and not found now stays counted while nothing moves in their
+        box, for up to `still_misses` passes (a seated resident the model loses for a frame
+        is still in the room); one who moved is gone at once (they walked out).
+        """
+        out = [_Person(d, now_s) for d in dets]
+        for p in self._persons:
+            if any(iou(p.det.box, d.box) >= 0.3 for d in dets):
+                continue
+            moved = any(
+                intersection(p.det.box, m) > 0.05 * max(1, area(p.det.box)) for m in motion_boxes
+            )
+            if not moved and p.misses < self.s.still_misses:
+                out.append(_Person(p.det, p.seen_s, p.misses + 1))
+        return out
 
     def process(self, frame: Image, now_s: float, *, night: bool = False) -> Analysis:
         h, w = frame.shape[:2]
@@ -181,7 +272,7 @@ class CameraAnalyzer:
         if tampered:
             return out
         out.detector_ran = self._detect(frame, motion, now_s)
-        out.people = [d for d, _ in self._persons]
+        out.people = [p.det for p in self._persons]
         if self.detector is not None:
             stable = self._count.update(len(out.people), now_s)
             if stable is not None:
@@ -195,11 +286,12 @@ class CameraAnalyzer:
                     pdata = PeopleData(camera=cam, count=zs, zone=zid, snapshot=True)
                     out.findings.append(Finding("people", pdata))
         if self.lines.lines:
-            if self.s.track_source == "motion":
-                blobs: list[Box] = merge_boxes(motion.boxes, max(4, w // 40))
-            else:
-                blobs = [d.box for d in out.people] if out.detector_ran else []
-            out.tracks = self.tracker.update(blobs, now_s)
+            if self._track_source() == "motion":
+                out.tracks = self.tracker.update(merge_boxes(motion.boxes, max(4, w // 40)), now_s)
+            elif out.detector_ran:
+                # only this pass's detections: a carried still person has not moved
+                fresh = [p.det.box for p in self._persons if p.misses == 0]
+                out.tracks = self.tracker.update(fresh, now_s)
             for c in self.lines.update(out.tracks):
                 ldata = LineCrossData(
                     camera=cam, line=c.line, direction=c.direction, night=night, snapshot=True
@@ -207,6 +299,27 @@ class CameraAnalyzer:
                 out.findings.append(Finding("line_cross", ldata, True, True))
             self.lines.forget(self.tracker.tracks)
         return out
+
+
+@dataclass(slots=True)
+class _Person:
+    det: Detection
+    seen_s: float
+    misses: int = 0
+
+
+def iou(a: Box, b: Box) -> float:
+    inter = intersection(a, b)
+    return inter / max(1, area(a) + area(b) - inter)
+
+
+def _contains(outer: Box, inner: Box) -> bool:
+    return (
+        outer[0] <= inner[0]
+        and outer[1] <= inner[1]
+        and inner[2] <= outer[2]
+        and inner[3] <= outer[3]
+    )
 
 
 def _inside(box: Box, region: Box) -> bool:

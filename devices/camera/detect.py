@@ -8,12 +8,15 @@
   people face the lens and their feet are out of view; each face becomes a person box.
 - `CompositeDetector`: runs several and merges boxes that are the same person.
 
-A DNN person detector (e.g. a YOLO/NanoDet ONNX through `cv2.dnn`) plugs in by implementing
-`detect()`; nothing else changes.
+- `MoveNetDetector` (devices/camera/movenet.py, the default): MoveNet MultiPose through
+  onnxruntime, one pass over the whole frame; finds seated people and people seen from behind.
+
+`make_detector("movenet")` falls back to HOG, with a warning, where onnxruntime is absent.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
@@ -24,6 +27,8 @@ import numpy as np
 from devices.camera.errors import CameraError
 from devices.camera.geometry import Box, area, intersection
 from devices.camera.source import Image
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,17 +184,30 @@ class CompositeDetector:
         return suppress(dets)
 
 
-def make_detector(kind: str) -> Detector | None:
-    """'hog', 'faces', 'hog+faces' or 'none'."""
+def make_detector(kind: str, *, input_px: int = 384) -> Detector | None:
+    """'movenet', 'hog', 'faces', 'hog+faces' or 'none'; `input_px`: MoveNet's input, long
+    side."""
     parts = [p for p in kind.split("+") if p and p != "none"]
     made: list[Detector] = []
     for p in parts:
-        if p == "hog":
+        if p == "movenet":
+            from devices.camera.movenet import shared_movenet
+
+            try:
+                made.append(shared_movenet(input_px))
+            except CameraError as exc:
+                # A node installed without onnxruntime keeps counting, worse, rather than
+                # refusing to start; the log says why and what to install.
+                log.warning("%s; falling back to the HOG detector", exc)
+                made.append(HogPersonDetector())
+        elif p == "hog":
             made.append(HogPersonDetector())
         elif p == "faces":
             made.append(FaceHeadDetector())
         else:
-            raise CameraError(f"unknown detector {p!r}: use 'hog', 'faces', 'hog+faces' or 'none'")
+            raise CameraError(
+                f"unknown detector {p!r}: use 'movenet', 'hog', 'faces', 'hog+faces' or 'none'"
+            )
     if not made:
         return None
     return made[0] if len(made) == 1 else CompositeDetector(made)

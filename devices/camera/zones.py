@@ -36,16 +36,22 @@ def zones_with_motion(
 
 
 class CountSmoother:
-    """The most frequent count over the last `window_s` (ties go to the larger count).
+    """The most frequent count over the last `window_s` (ties go to the larger count),
+    changed only once a new value has stayed the most frequent for `hold_s`.
 
     Per-frame detectors miss people and see ghosts; a head count that a supervisor acts on
-    must not flicker. `update` returns the new stable count when it changes, else None.
+    must not flicker. The window removes single-frame glitches; the hold is the hysteresis
+    that stops a count hovering between two values from sending an event (and a snapshot)
+    on every swap. `update` returns the new stable count when it changes, else None.
     """
 
-    def __init__(self, window_s: float = 2.0) -> None:
+    def __init__(self, window_s: float = 2.0, hold_s: float = 0.0) -> None:
         self.window_s = window_s
+        self.hold_s = hold_s
         self.stable: int | None = None
         self._samples: deque[tuple[float, int]] = deque()
+        self._candidate: int | None = None
+        self._since_s = 0.0
 
     def update(self, count: int, now_s: float) -> int | None:
         self._samples.append((now_s, count))
@@ -53,7 +59,12 @@ class CountSmoother:
             self._samples.popleft()
         tally = Counter(c for _, c in self._samples)
         best = max(tally.items(), key=lambda kv: (kv[1], kv[0]))[0]
-        if best != self.stable:
-            self.stable = best
+        if best == self.stable:
+            self._candidate = None
+            return None
+        if best != self._candidate:
+            self._candidate, self._since_s = best, now_s
+        if self.stable is None or now_s - self._since_s >= self.hold_s:
+            self.stable, self._candidate = best, None
             return best
         return None

@@ -17,22 +17,20 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-import cv2
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from devices.camera.analyzer import CameraAnalyzer, Finding
 from devices.camera.detect import Detector
 from devices.camera.health import OfflineWatch
-from devices.camera.lines import Tripwire
 from devices.camera.media import PendingClip, RingBuffer, encode_jpeg, write_clip
 from devices.camera.source import FrameSource, Image
-from devices.camera.zones import Zone
 from devices.contract.models import Command, DeviceState
 from devices.contract.models.camera import CameraData, PeopleData
 from firmware_py.app import NodeContext
 from firmware_py.camera.capture import CaptureWorker
 from firmware_py.camera.config import CameraConfig, CameraNodeConfig
 from firmware_py.camera.live import LiveParams, LiveStream
+from firmware_py.camera.pipeline import analysis_frame, build_analyzer
 from firmware_py.camera.sources import build_source
 
 log = logging.getLogger(__name__)
@@ -100,18 +98,11 @@ class CameraApp:
                 backoff_min_s=self.config.reconnect_min_s,
                 backoff_max_s=self.config.reconnect_max_s,
             )
-            detector = self._detector_factory(cam) if self._detector_factory else None
-            analyzer = CameraAnalyzer(
-                cam.id,
-                cam.analysis,
-                zones=[Zone(z.id, tuple(z.polygon)) for z in cam.zones],
-                lines=[Tripwire(x.id, x.a, x.b, x.in_side) for x in cam.lines],
-                masks=cam.masks,
-                detector=detector,
-                frame_size=(cam.analysis_width_px, cam.analysis_width_px * 3 // 4),
-            )
-            if detector is None and self._detector_factory is not None:
-                analyzer.detector = None
+            state = self.config.state_dir
+            if self._detector_factory is not None:
+                analyzer = build_analyzer(cam, self._detector_factory(cam), reference_dir=state)
+            else:
+                analyzer = build_analyzer(cam, reference_dir=state)
             pre = self.config.clips.pre_s
             ring = RingBuffer(pre, max_frames=int(pre * cam.analysis_fps) + 2)
             self._cams[cam.id] = _Camera(
@@ -245,11 +236,7 @@ class CameraApp:
         c.seq = got.seq
         t0 = time.perf_counter()
         frame = got.frame
-        w = c.cfg.analysis_width_px
-        small = frame
-        if frame.shape[1] != w:
-            h = round(frame.shape[0] * w / frame.shape[1])
-            small = cv2.resize(frame, (w, h), interpolation=cv2.INTER_AREA)
+        small = analysis_frame(frame, c.cfg.analysis_width_px)
         night = self.config.is_night(self.wall())
         analysis = c.analyzer.process(small, got.ts, night=night)
         self.analysis_s += time.perf_counter() - t0

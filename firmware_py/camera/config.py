@@ -22,6 +22,7 @@ Example (TOML)::
 from __future__ import annotations
 
 from datetime import datetime, time
+from pathlib import Path
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo
 
@@ -187,6 +188,12 @@ class CameraNodeConfig(_Model):
     snapshot_quality: int = Field(80, ge=20, le=95, description="event snapshot JPEG quality")
     live: LiveDefaults = Field(default_factory=LiveDefaults, description="live view defaults")
     clips: ClipConfig = Field(default_factory=ClipConfig, description="event clips")
+    state_dir: Path | None = Field(
+        None,
+        description="where each camera's tamper reference view is kept, so that a restart "
+        "does not adopt a view tampered with while the node was down; set it on every node "
+        "(e.g. /var/lib/stationkit/camera). None: memory only, a restart relearns the view",
+    )
     reconnect_min_s: float = Field(1.0, gt=0, le=60, description="first reconnect delay")
     reconnect_max_s: float = Field(30.0, gt=0, le=600, description="longest reconnect delay")
 

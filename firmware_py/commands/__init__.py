@@ -8,4 +8,10 @@ real parser. Keep this package free of imports, so that listing the commands cos
 COMMANDS: tuple[tuple[str, str, str, tuple[str, ...]], ...] = (
     ("node", "firmware_py.commands.node", "run the node agent", ()),
     ("schema", "firmware_py.commands.schema", "print the JSON Schema of every wire payload", ()),
+    (
+        "camera",
+        "firmware_py.commands.camera",
+        "replay a recording through the camera pipeline",
+        ("camera",),
+    ),
 )

@@ -199,3 +199,25 @@ def test_night_hours_cross_midnight_in_site_time():
     assert cfg.is_night(NIGHT_UTC)
     assert not cfg.is_night(DAY_UTC)
     assert cfg.is_night(datetime(2026, 11, 22, 21, 0, tzinfo=UTC))  # 05:00 next day local
+
+
+def test_a_node_restarted_with_its_camera_moved_raises_moved(run, tmp_path):
+    # the node learns the view and keeps it in state_dir; it stops; the camera is turned;
+    # the restarted node compares with the kept view instead of adopting the moved one
+    cfg = _config(
+        analysis={
+            "detector": "none",
+            "tamper": {"learn_s": 1.0, "moved_after_s": 1.0, "clear_after_s": 1.0},
+        }
+    ).model_copy(update={"state_dir": tmp_path})
+    app, _ = run(cfg, _source(seed=4))
+    deadline = time.monotonic() + 10
+    while not (tmp_path / "room-1.tamper.npz").is_file() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert (tmp_path / "room-1.tamper.npz").is_file()
+    app.stop()
+    moved = _source(seed=4)
+    moved.move(0.12, 0.05)
+    _, ctx = run(cfg, moved)
+    ev = ctx.wait_for(lambda e: e.kind == "tamper" and e.data.active, 10)
+    assert ev.data.reason == "moved"

@@ -13,8 +13,10 @@ LEFT = Zone("left-beds", ((0.0, 0.0), (0.3, 0.0), (0.3, 1.0), (0.0, 1.0)))
 REST = Zone("rest", ((0.3, 0.0), (1.0, 0.0), (1.0, 1.0), (0.3, 1.0)))
 
 
-def _count(frames, zones=()):
-    settings = AnalyzerSettings(detector="faces", detect_interval_s=0, full_detect_interval_s=0)
+def _count(frames, zones=(), detector="faces"):
+    settings = AnalyzerSettings(
+        detector=detector, detect_interval_s=0, full_detect_interval_s=0, count_hold_s=0
+    )
     an = CameraAnalyzer("corridor", settings, zones=zones, frame_size=(480, 270))
     events = []
     for k, frame in enumerate(frames):
