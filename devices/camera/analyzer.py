@@ -15,7 +15,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from devices.camera.detect import Detection, Detector, make_detector
+from devices.camera.detect import Detection, Detector
+from devices.camera.detectors import make_detector
 from devices.camera.geometry import Box, Point, area, expand, intersection, polygon_mask
 from devices.camera.lines import LineCounter, Tripwire
 from devices.camera.motion import MotionDetector, MotionResult, MotionSettings, MotionSwitch

@@ -11,7 +11,8 @@
 - `MoveNetDetector` (devices/camera/movenet.py, the default): MoveNet MultiPose through
   onnxruntime, one pass over the whole frame; finds seated people and people seen from behind.
 
-`make_detector("movenet")` falls back to HOG, with a warning, where onnxruntime is absent.
+`make_detector("movenet")` (devices/camera/detectors.py) falls back to HOG, with a warning,
+where onnxruntime is absent.
 """
 
 from __future__ import annotations
@@ -182,32 +183,3 @@ class CompositeDetector:
         for d in self.detectors:
             dets += d.detect(frame, regions)
         return suppress(dets)
-
-
-def make_detector(kind: str, *, input_px: int = 384) -> Detector | None:
-    """'movenet', 'hog', 'faces', 'hog+faces' or 'none'; `input_px`: MoveNet's input, long
-    side."""
-    parts = [p for p in kind.split("+") if p and p != "none"]
-    made: list[Detector] = []
-    for p in parts:
-        if p == "movenet":
-            from devices.camera.movenet import shared_movenet
-
-            try:
-                made.append(shared_movenet(input_px))
-            except CameraError as exc:
-                # A node installed without onnxruntime keeps counting, worse, rather than
-                # refusing to start; the log says why and what to install.
-                log.warning("%s; falling back to the HOG detector", exc)
-                made.append(HogPersonDetector())
-        elif p == "hog":
-            made.append(HogPersonDetector())
-        elif p == "faces":
-            made.append(FaceHeadDetector())
-        else:
-            raise CameraError(
-                f"unknown detector {p!r}: use 'movenet', 'hog', 'faces', 'hog+faces' or 'none'"
-            )
-    if not made:
-        return None
-    return made[0] if len(made) == 1 else CompositeDetector(made)

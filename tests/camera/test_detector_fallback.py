@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from devices.camera.detect import make_detector
+from devices.camera.detectors import make_detector
 from devices.camera.movenet import MoveNetDetector, input_size
 
 REPO = Path(__file__).resolve().parents[2]
@@ -25,7 +25,7 @@ def test_without_onnxruntime_movenet_falls_back_to_hog_with_a_warning():
         "import sys, logging\n"
         "sys.modules['onnxruntime'] = None\n"
         "logging.basicConfig(level=logging.WARNING)\n"
-        "from devices.camera.detect import make_detector\n"
+        "from devices.camera.detectors import make_detector\n"
         "print(type(make_detector('movenet')).__name__)\n"
     )
     done = subprocess.run(
