@@ -13,6 +13,7 @@ from firmware_py.config_file import load_toml
 from gateway.alerts.config import AlertsConfig
 from gateway.auth.settings import AuthSettings
 from gateway.notify.config import NotifyConfig
+from gateway.uplink.config import UplinkConfig
 
 ENV_PREFIX = "STATIONKIT_"
 
@@ -44,6 +45,9 @@ class GatewaySettings(BaseModel):
     )
     notify: NotifyConfig = Field(
         default_factory=NotifyConfig, description="[notify]: webhooks, e-mail, MQTT, retries"
+    )
+    uplink: UplinkConfig = Field(
+        default_factory=UplinkConfig, description="[uplink]: records for the bureau's hub"
     )
 
     @field_validator("broker")

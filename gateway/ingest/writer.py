@@ -83,6 +83,8 @@ class IngestWriter:
                 _safely(node_listener, *change)
 
     def _one(self, msg: Incoming, stored: list[Any], changes: list[Any]) -> None:
+        if msg.topic.split("/")[3:4] == [topics.GATEWAY_NODE]:
+            return  # our own output (alerts, bureau uplink) or the bureau's downlink: not events
         topic = topics.parse(msg.topic)
         if topic.node == topics.GATEWAY_NODE or topic.channel in (Channel.CMD, Channel.ALERT):
             return  # our own output, echoed by the broker
