@@ -75,7 +75,9 @@ def _alert(row: dict[str, Any]) -> HubAlert:
 
 
 def _db(request: Request) -> Iterator[psycopg.Connection[Any]]:
-    conn = psycopg.connect(request.app.state.settings.postgres, row_factory=dict_row)
+    conn = psycopg.connect(
+        request.app.state.settings.postgres, row_factory=dict_row, autocommit=True
+    )  # each statement commits; `with conn.transaction()` groups what must go together
     try:
         yield conn
     finally:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from psycopg.rows import tuple_row
 from psycopg.types.json import Jsonb
 
 from gateway.auth.passwords import hash_password, verify_password
@@ -72,7 +73,7 @@ def _hash(session_id: str) -> str:
 
 def login(conn: Any, username: str, password: str, hours: float) -> str | None:
     """A new session id for the cookie, or None (same cost whether or not the user exists)."""
-    row = conn.execute(
+    row = conn.cursor(row_factory=tuple_row).execute(
         "SELECT password_hash FROM users WHERE username=%s AND NOT disabled", (username,)
     ).fetchone()
     if not verify_password(row[0] if row else None, password):
@@ -94,7 +95,7 @@ def logout(conn: Any, sid: str) -> None:
 
 
 def session_user(conn: Any, sid: str) -> BureauUser | None:
-    row = conn.execute(
+    row = conn.cursor(row_factory=tuple_row).execute(
         "SELECT u.username, u.role, u.lang, u.districts, u.stations, s.csrf_token "
         "FROM sessions s JOIN users u USING (username) WHERE s.id_hash=%s "
         "AND s.ended_at IS NULL AND s.expires_at > now() AND NOT u.disabled",

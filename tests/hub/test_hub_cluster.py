@@ -30,16 +30,6 @@ SITES = ("s1", "s2", "s3")
 
 
 @pytest.fixture
-def pg() -> Iterator[Postgres]:
-    p = Postgres()
-    p.start()
-    try:
-        yield p
-    finally:
-        p.stop()
-
-
-@pytest.fixture
 def cluster(tmp_path: Path) -> Iterator[NatsCluster]:
     c = NatsCluster(tmp_path / "nats", 3)
     c.start()
