@@ -154,7 +154,7 @@ def test_three_stations_through_a_failing_cluster_lose_and_duplicate_nothing(
             "SELECT actor, action, detail FROM alert_history WHERE alert_id=? ORDER BY id",
             (target,),
         )
-        assert ("bureau:officer-wang", "acknowledged", None) in history
+        assert ("bureau:officer-wang", "acknowledged", "") in history
         assert ("bureau:officer-wang", "commented", "区局已知悉，请电话报告") in history
         wait_for(
             lambda: hub_rows(pg.dsn, "SELECT state, changed_by FROM alerts WHERE station='s3' "
