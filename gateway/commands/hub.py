@@ -6,9 +6,13 @@ import argparse
 import getpass
 import logging
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from gateway.hub.config import HubSettings
 
 
-def _settings(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+def _settings(args: argparse.Namespace) -> HubSettings:
     from gateway.hub.config import load_hub_settings
 
     return load_hub_settings(
@@ -60,8 +64,13 @@ def run_user_add(args: argparse.Namespace) -> int:
         with store.connect(_settings(args).postgres) as conn:
             store.migrate(conn)
             add_user(
-                conn, args.username, args.role, password,
-                districts=args.district or None, stations=args.station or None, lang=args.lang,
+                conn,
+                args.username,
+                args.role,
+                password,
+                districts=args.district or None,
+                stations=args.station or None,
+                lang=args.lang,
             )
     except (HubError, ValueError) as exc:
         print(f"stationkit hub user add: {exc}")

@@ -14,10 +14,10 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import psycopg
-from psycopg.rows import dict_row
 from fastapi import Depends, FastAPI, HTTPException, Query, Request, Response
 from fastapi.responses import FileResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
+from psycopg.rows import dict_row
 from pydantic import BaseModel, Field
 
 from gateway.hub import downlink, store, users
@@ -55,21 +55,36 @@ def _incident(row: dict[str, Any], now: datetime) -> HubIncident:
             if now > row[f"{k}_due"]:
                 overdue.append(k)
     return HubIncident(
-        station=row["station"], id=row["id"], alert_id=row["alert_id"],
-        alert_state=row.get("alert_state"), category=row["category"], node=row["node"],
-        opened_at=row["opened_at"], phone_due=row["phone_due"], written_due=row["written_due"],
+        station=row["station"],
+        id=row["id"],
+        alert_id=row["alert_id"],
+        alert_state=row.get("alert_state"),
+        category=row["category"],
+        node=row["node"],
+        opened_at=row["opened_at"],
+        phone_due=row["phone_due"],
+        written_due=row["written_due"],
         phone_reported_at=row["phone_reported_at"],
-        written_reported_at=row["written_reported_at"], closed_at=row["closed_at"],
-        overdue=overdue, next_due=min(due) if due and row["closed_at"] is None else None,
-        version=row["version"], stored_at=row["stored_at"],
+        written_reported_at=row["written_reported_at"],
+        closed_at=row["closed_at"],
+        overdue=overdue,
+        next_due=min(due) if due and row["closed_at"] is None else None,
+        version=row["version"],
+        stored_at=row["stored_at"],
     )
 
 
 def _alert(row: dict[str, Any]) -> HubAlert:
     return HubAlert(
-        station=row["station"], id=row["id"], rule=row["rule"], severity=row["severity"],
-        state=row["state"], subject=row["subject"], first_at=row["first_at"],
-        changed_by=row["changed_by"], incident_id=row["incident_id"],
+        station=row["station"],
+        id=row["id"],
+        rule=row["rule"],
+        severity=row["severity"],
+        state=row["state"],
+        subject=row["subject"],
+        first_at=row["first_at"],
+        changed_by=row["changed_by"],
+        incident_id=row["incident_id"],
         history=row["doc"].get("history", []),
     )
 
@@ -123,7 +138,11 @@ def create_hub_app(settings: HubSettings, stats: WorkerStats | None = None) -> F
         if sid is None:
             raise HTTPException(401, "wrong username or password")
         response.set_cookie(
-            COOKIE, sid, httponly=True, samesite="strict", secure=settings.secure_cookies,
+            COOKIE,
+            sid,
+            httponly=True,
+            samesite="strict",
+            secure=settings.secure_cookies,
             max_age=int(settings.session_hours * 3600),
         )
         u = users.session_user(conn, sid)
@@ -141,7 +160,9 @@ def create_hub_app(settings: HubSettings, stats: WorkerStats | None = None) -> F
 
     @app.get("/api/hub/incidents", response_model=Page)
     def incidents(
-        request: Request, u: User, conn: Db,
+        request: Request,
+        u: User,
+        conn: Db,
         open: Annotated[bool, Query(description="open incidents only")] = True,
         sort: Annotated[str, Query(pattern="^(deadline|opened)$")] = "deadline",
         station: str | None = None,
@@ -156,8 +177,10 @@ def create_hub_app(settings: HubSettings, stats: WorkerStats | None = None) -> F
             args.append(station)
         rows = conn.execute(
             "SELECT i.*, a.state AS alert_state FROM incidents i LEFT JOIN alerts a "
-            "ON a.station = i.station AND a.id = i.alert_id WHERE " + " AND ".join(where)
-            + " ORDER BY i.opened_at DESC LIMIT 1000", args,  # type: ignore[operator]
+            "ON a.station = i.station AND a.id = i.alert_id WHERE "
+            + " AND ".join(where)
+            + " ORDER BY i.opened_at DESC LIMIT 1000",
+            args,
         ).fetchall()
         now = datetime.now(UTC)
         items = [_incident(r, now) for r in rows]
@@ -180,8 +203,10 @@ def create_hub_app(settings: HubSettings, stats: WorkerStats | None = None) -> F
             where.append("station = %s")
             args.append(station)
         rows = conn.execute(
-            "SELECT * FROM alerts WHERE " + " AND ".join(where)  # type: ignore[operator]
-            + " ORDER BY first_at DESC LIMIT 1000", args,
+            "SELECT * FROM alerts WHERE "
+            + " AND ".join(where)
+            + " ORDER BY first_at DESC LIMIT 1000",
+            args,
         ).fetchall()
         return Page(items=[_alert(r) for r in rows])
 
@@ -195,11 +220,10 @@ def create_hub_app(settings: HubSettings, stats: WorkerStats | None = None) -> F
             "SELECT s.*, h.nodes_online, h.nodes_total, h.cameras_ok, h.cameras_total, "
             "h.last_data_at, (SELECT count(*) FROM incidents i WHERE i.station = s.station "
             "AND i.closed_at IS NULL) AS open_incidents FROM stations s LEFT JOIN health h "
-            "USING (station) WHERE " + scope + extra + " ORDER BY s.station", args,
+            "USING (station) WHERE " + scope + extra + " ORDER BY s.station",
+            args,
         ).fetchall()
-        return [
-            HubSite(**{k: r[k] for k in HubSite.model_fields if k in r}) for r in rows
-        ]
+        return [HubSite(**{k: r[k] for k in HubSite.model_fields if k in r}) for r in rows]
 
     @app.get("/api/hub/sites", response_model=Page)
     def sites(request: Request, u: User, conn: Db) -> Page:
@@ -216,13 +240,19 @@ def create_hub_app(settings: HubSettings, stats: WorkerStats | None = None) -> F
             "sum((SELECT coalesce(sum(value::int), 0) FROM jsonb_each_text("
             "coalesce(doc->'incidents_by_category', '{}'::jsonb)))) AS incidents, "
             "sum(coalesce((doc->>'incidents_overdue')::int, 0)) AS overdue "
-            "FROM daily_returns WHERE to_char(day, 'YYYY-MM') = %s AND " + scope
-            + " GROUP BY station ORDER BY station", [month, *args],
+            "FROM daily_returns WHERE to_char(day, 'YYYY-MM') = %s AND "
+            + scope
+            + " GROUP BY station ORDER BY station",
+            [month, *args],
         ).fetchall()
         return [
             ReturnRow(
-                station=r["station"], month=month, days=r["days"], checks=r["checks"] or 0,
-                alerts=r["alerts"] or 0, incidents=r["incidents"] or 0,
+                station=r["station"],
+                month=month,
+                days=r["days"],
+                checks=r["checks"] or 0,
+                alerts=r["alerts"] or 0,
+                incidents=r["incidents"] or 0,
                 incidents_overdue=r["overdue"] or 0,
             )
             for r in rows
@@ -230,7 +260,9 @@ def create_hub_app(settings: HubSettings, stats: WorkerStats | None = None) -> F
 
     @app.get("/api/hub/returns", response_model=Page)
     def returns(
-        request: Request, u: User, conn: Db,
+        request: Request,
+        u: User,
+        conn: Db,
         month: Annotated[str, Query(pattern=r"^\d{4}-\d{2}$")],
     ) -> Page:
         viewed(conn, u, request)
@@ -238,7 +270,10 @@ def create_hub_app(settings: HubSettings, stats: WorkerStats | None = None) -> F
 
     @app.get("/api/hub/returns.{fmt}", response_model=None)
     def returns_file(
-        request: Request, u: User, conn: Db, fmt: str,
+        request: Request,
+        u: User,
+        conn: Db,
+        fmt: str,
         month: Annotated[str, Query(pattern=r"^\d{4}-\d{2}$")],
     ) -> Response:
         if fmt not in ("csv", "xlsx"):
@@ -266,7 +301,8 @@ def create_hub_app(settings: HubSettings, stats: WorkerStats | None = None) -> F
         out = io.BytesIO()
         wb.save(out)
         return Response(
-            out.getvalue(), headers=disp,
+            out.getvalue(),
+            headers=disp,
             media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         )
 
@@ -280,7 +316,8 @@ def create_hub_app(settings: HubSettings, stats: WorkerStats | None = None) -> F
         incs = conn.execute(
             "SELECT i.*, a.state AS alert_state FROM incidents i LEFT JOIN alerts a ON "
             "a.station=i.station AND a.id=i.alert_id WHERE i.station=%s "
-            "ORDER BY i.opened_at DESC LIMIT 200", (station,),
+            "ORDER BY i.opened_at DESC LIMIT 200",
+            (station,),
         ).fetchall()
         als = conn.execute(
             "SELECT * FROM alerts WHERE station=%s ORDER BY first_at DESC LIMIT 200", (station,)
@@ -290,13 +327,16 @@ def create_hub_app(settings: HubSettings, stats: WorkerStats | None = None) -> F
             (station,),
         ).fetchall()
         return StationDetail(
-            site=found[0], incidents=[_incident(r, now) for r in incs],
-            alerts=[_alert(r) for r in als], returns=[r["doc"] for r in rets],
+            site=found[0],
+            incidents=[_incident(r, now) for r in incs],
+            alerts=[_alert(r) for r in als],
+            returns=[r["doc"] for r in rets],
             day=rets[0]["day"] if rets else None,
         )
 
-    def _act(conn: Any, u: users.BureauUser, station: str, alert_id: str, kind: str,
-             text: str | None) -> ActionResult:
+    def _act(
+        conn: Any, u: users.BureauUser, station: str, alert_id: str, kind: str, text: str | None
+    ) -> ActionResult:
         scope, args = u.scope_sql()
         row = conn.execute(
             "SELECT incident_id FROM alerts WHERE station=%s AND id=%s AND " + scope,

@@ -83,7 +83,5 @@ def load_hub_settings(config: Path | None = None, **flags: Any) -> HubSettings:
         return HubSettings.model_validate(raw)
     except ValidationError as exc:
         where = f"{config}: " if config else ""
-        lines = [
-            f"{where}{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()
-        ]
+        lines = [f"{where}{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()]
         raise HubError("; ".join(lines)) from None

@@ -87,8 +87,13 @@ class DownlinkSender:
             client = self._mqtt()
             for action_id, station, alert_id, kind, by, text, created in rows:
                 msg = BureauAction(
-                    id=action_id, kind=kind, station=station, alert_id=alert_id, by=by,
-                    text=text, at=created,
+                    id=action_id,
+                    kind=kind,
+                    station=station,
+                    alert_id=alert_id,
+                    by=by,
+                    text=text,
+                    at=created,
                 )
                 info = client.publish(downlink(station, kind), codec.encode(msg), qos=1)
                 info.wait_for_publish(10)

@@ -26,7 +26,9 @@ class HubProcess:
             log.info("hub store migrated: %s", ", ".join(applied))
         self.worker = HubWorker(settings)
         self.sender = DownlinkSender(
-            settings.postgres, settings.mqtt.split(","), client_id=f"stationkit-hub-{self.worker.stats.name}"
+            settings.postgres,
+            settings.mqtt.split(","),
+            client_id=f"stationkit-hub-{self.worker.stats.name}",
         )
         self.server: Any = None
         self._http: threading.Thread | None = None

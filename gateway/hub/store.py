@@ -32,7 +32,9 @@ def connect(dsn: str) -> psycopg.Connection[Any]:
     try:
         return psycopg.connect(dsn, autocommit=False, connect_timeout=10)
     except psycopg.OperationalError as exc:
-        raise HubError(f"cannot reach the hub's PostgreSQL ({dsn.split('password')[0]}): {exc}") from None
+        raise HubError(
+            f"cannot reach the hub's PostgreSQL ({dsn.split('password')[0]}): {exc}"
+        ) from None
 
 
 def migrate(conn: psycopg.Connection[Any]) -> list[str]:
@@ -49,7 +51,7 @@ def migrate(conn: psycopg.Connection[Any]) -> list[str]:
         for name, sql in MIGRATIONS:
             if name in done:
                 continue
-            conn.execute(sql)  # type: ignore[call-overload]
+            conn.execute(sql)
             conn.execute("INSERT INTO hub_migrations (name) VALUES (%s)", (name,))
             applied.append(name)
     conn.commit()
@@ -63,7 +65,8 @@ def _doc(msg: UplinkMessage) -> Jsonb:
 def _touch_station(cur: psycopg.Cursor[Any], station: str, at: datetime) -> None:
     cur.execute(
         "INSERT INTO stations (station, last_message_at) VALUES (%s, %s) ON CONFLICT (station) "
-        "DO UPDATE SET last_message_at = GREATEST(stations.last_message_at, EXCLUDED.last_message_at)",
+        "DO UPDATE SET last_message_at = "
+        "GREATEST(stations.last_message_at, EXCLUDED.last_message_at)",
         (station, at),
     )
 
@@ -84,9 +87,22 @@ def upsert(cur: psycopg.Cursor[Any], msg: UplinkMessage) -> bool:
             "incident_id=EXCLUDED.incident_id, doc=EXCLUDED.doc, sent_at=EXCLUDED.sent_at, "
             "stored_at=clock_timestamp() WHERE alerts.version < EXCLUDED.version",
             (
-                msg.station, msg.id, msg.version, msg.rule, msg.severity, msg.state, msg.node,
-                msg.subject, msg.first_at, msg.last_at, msg.changed_at, msg.changed_by,
-                msg.assignee, msg.incident_id, _doc(msg), msg.sent_at,
+                msg.station,
+                msg.id,
+                msg.version,
+                msg.rule,
+                msg.severity,
+                msg.state,
+                msg.node,
+                msg.subject,
+                msg.first_at,
+                msg.last_at,
+                msg.changed_at,
+                msg.changed_by,
+                msg.assignee,
+                msg.incident_id,
+                _doc(msg),
+                msg.sent_at,
             ),
         )
     elif isinstance(msg, IncidentSnapshot):
@@ -102,9 +118,20 @@ def upsert(cur: psycopg.Cursor[Any], msg: UplinkMessage) -> bool:
             "doc=EXCLUDED.doc, sent_at=EXCLUDED.sent_at, stored_at=clock_timestamp() "
             "WHERE incidents.version < EXCLUDED.version",
             (
-                msg.station, msg.id, msg.version, msg.alert_id, msg.category, msg.node,
-                msg.opened_at, msg.phone_due, msg.written_due, msg.phone_reported_at,
-                msg.written_reported_at, msg.closed_at, _doc(msg), msg.sent_at,
+                msg.station,
+                msg.id,
+                msg.version,
+                msg.alert_id,
+                msg.category,
+                msg.node,
+                msg.opened_at,
+                msg.phone_due,
+                msg.written_due,
+                msg.phone_reported_at,
+                msg.written_reported_at,
+                msg.closed_at,
+                _doc(msg),
+                msg.sent_at,
             ),
         )
     elif isinstance(msg, DailyReturn):
@@ -125,8 +152,15 @@ def upsert(cur: psycopg.Cursor[Any], msg: UplinkMessage) -> bool:
             "last_data_at=EXCLUDED.last_data_at, doc=EXCLUDED.doc, sent_at=EXCLUDED.sent_at, "
             "stored_at=clock_timestamp() WHERE health.version < EXCLUDED.version",
             (
-                msg.station, msg.version, msg.nodes_online, msg.nodes_total, msg.cameras_ok,
-                msg.cameras_total, msg.last_data_at, _doc(msg), msg.sent_at,
+                msg.station,
+                msg.version,
+                msg.nodes_online,
+                msg.nodes_total,
+                msg.cameras_ok,
+                msg.cameras_total,
+                msg.last_data_at,
+                _doc(msg),
+                msg.sent_at,
             ),
         )
     return cur.rowcount > 0

@@ -38,16 +38,20 @@ class BureauUser:
             parts.append(f"{column} = ANY(%s)")
             args.append(list(self.stations))
         if self.districts is not None:
-            parts.append(
-                f"{column} IN (SELECT station FROM stations WHERE district = ANY(%s))"
-            )
+            parts.append(f"{column} IN (SELECT station FROM stations WHERE district = ANY(%s))")
             args.append(list(self.districts))
         return ("(" + " OR ".join(parts) + ")" if parts else "TRUE"), args
 
 
 def add_user(
-    conn: Any, username: str, role: str, password: str, *, districts: list[str] | None = None,
-    stations: list[str] | None = None, lang: str = "zh-CN",
+    conn: Any,
+    username: str,
+    role: str,
+    password: str,
+    *,
+    districts: list[str] | None = None,
+    stations: list[str] | None = None,
+    lang: str = "zh-CN",
 ) -> None:
     if role not in ROLES:
         raise ValueError(f"role must be one of {', '.join(ROLES)}")
@@ -59,9 +63,12 @@ def add_user(
         "password_hash=EXCLUDED.password_hash, districts=EXCLUDED.districts, "
         "stations=EXCLUDED.stations, lang=EXCLUDED.lang, disabled=false",
         (
-            username, role, hash_password(password),
+            username,
+            role,
+            hash_password(password),
             Jsonb(districts) if districts is not None else None,
-            Jsonb(stations) if stations is not None else None, lang,
+            Jsonb(stations) if stations is not None else None,
+            lang,
         ),
     )
     conn.commit()
@@ -73,17 +80,23 @@ def _hash(session_id: str) -> str:
 
 def login(conn: Any, username: str, password: str, hours: float) -> str | None:
     """A new session id for the cookie, or None (same cost whether or not the user exists)."""
-    row = conn.cursor(row_factory=tuple_row).execute(
-        "SELECT password_hash FROM users WHERE username=%s AND NOT disabled", (username,)
-    ).fetchone()
+    row = (
+        conn.cursor(row_factory=tuple_row)
+        .execute("SELECT password_hash FROM users WHERE username=%s AND NOT disabled", (username,))
+        .fetchone()
+    )
     if not verify_password(row[0] if row else None, password):
         audit(conn, username, "login_failed")
         return None
     sid = secrets.token_urlsafe(32)
     conn.execute(
         "INSERT INTO sessions (id_hash, username, csrf_token, expires_at) VALUES (%s,%s,%s,%s)",
-        (_hash(sid), username, secrets.token_urlsafe(24),
-         datetime.now(UTC) + timedelta(hours=hours)),
+        (
+            _hash(sid),
+            username,
+            secrets.token_urlsafe(24),
+            datetime.now(UTC) + timedelta(hours=hours),
+        ),
     )
     audit(conn, username, "login")
     return sid
@@ -95,17 +108,25 @@ def logout(conn: Any, sid: str) -> None:
 
 
 def session_user(conn: Any, sid: str) -> BureauUser | None:
-    row = conn.cursor(row_factory=tuple_row).execute(
-        "SELECT u.username, u.role, u.lang, u.districts, u.stations, s.csrf_token "
-        "FROM sessions s JOIN users u USING (username) WHERE s.id_hash=%s "
-        "AND s.ended_at IS NULL AND s.expires_at > now() AND NOT u.disabled",
-        (_hash(sid),),
-    ).fetchone()
+    row = (
+        conn.cursor(row_factory=tuple_row)
+        .execute(
+            "SELECT u.username, u.role, u.lang, u.districts, u.stations, s.csrf_token "
+            "FROM sessions s JOIN users u USING (username) WHERE s.id_hash=%s "
+            "AND s.ended_at IS NULL AND s.expires_at > now() AND NOT u.disabled",
+            (_hash(sid),),
+        )
+        .fetchone()
+    )
     if row is None:
         return None
     return BureauUser(
-        row[0], row[1], row[2], tuple(row[3]) if row[3] is not None else None,
-        tuple(row[4]) if row[4] is not None else None, row[5],
+        row[0],
+        row[1],
+        row[2],
+        tuple(row[3]) if row[3] is not None else None,
+        tuple(row[4]) if row[4] is not None else None,
+        row[5],
     )
 
 

@@ -143,12 +143,14 @@ class HubWorker:
             sub = await js.pull_subscribe(
                 NATS_UPLINK_FILTER, durable=self.s.consumer, stream=self.s.stream
             )
-            log.info("hub worker %s consuming %s/%s", self.stats.name, self.s.stream, self.s.consumer)
+            log.info(
+                "hub worker %s consuming %s/%s", self.stats.name, self.s.stream, self.s.consumer
+            )
             while not self._stop.is_set():
                 self.stats.beat = time.monotonic()
                 try:
                     msgs = await sub.fetch(self.s.batch, timeout=1)
-                except (NatsTimeout, asyncio.TimeoutError):
+                except (TimeoutError, NatsTimeout):
                     continue
                 except Exception as exc:  # a node died mid-request; the client reconnects
                     log.warning("fetch failed: %s", exc)

@@ -72,7 +72,14 @@ class DownlinkApplier:
             self.db.execute(
                 "INSERT OR IGNORE INTO downlink_applied (id, kind, alert_id, by_user, applied_at, "
                 "result) VALUES (?,?,?,?,?,?)",
-                (action.id, action.kind, action.alert_id, action.by, iso(datetime.now(UTC)), result),
+                (
+                    action.id,
+                    action.kind,
+                    action.alert_id,
+                    action.by,
+                    iso(datetime.now(UTC)),
+                    result,
+                ),
             )
         self.applied += 1
         log.info("bureau %s by %s on alert %s: %s", kind, action.by, action.alert_id, result)

@@ -61,13 +61,15 @@ class UplinkLink:
         c.subscribe(DOWNLINK_FILTER, qos=1)
         self.connected.set()
 
-    def _on_disconnect(self, _c: mqtt.Client, _u: object, _f: object, rc: object, _p: object) -> None:
+    def _on_disconnect(
+        self, _c: mqtt.Client, _u: object, _f: object, rc: object, _p: object
+    ) -> None:
         self.connected.clear()
         log.warning("uplink disconnected from %s: %s", self.url, rc)
 
     def _on_message(self, c: mqtt.Client, _u: object, msg: mqtt.MQTTMessage) -> None:
         try:
-            done = self.on_action(msg.topic, msg.payload)
+            done = self.on_action(msg.topic, bytes(msg.payload))
         except Exception:  # an unexpected failure: leave it unacknowledged, it comes back
             log.exception("bureau action on %s failed; it will be redelivered", msg.topic)
             done = False

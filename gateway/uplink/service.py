@@ -78,7 +78,9 @@ class Uplink:
     # publishing -----------------------------------------------------------------------------
 
     def _send(self, msg: Payload, kind: str, station: str) -> bool:
-        ok = self.link.publish(uplink(station, kind), codec.encode(msg), self.config.publish_timeout_s)
+        ok = self.link.publish(
+            uplink(station, kind), codec.encode(msg), self.config.publish_timeout_s
+        )
         if ok:
             self.published += 1
         return ok
@@ -111,11 +113,10 @@ class Uplink:
         now_m = time.monotonic()
         now = self.clock()
         stations = snapshots.stations(self.db, list(self.site_tz))
-        if now_m >= self._next_health:
-            if all(
-                self._send(snapshots.health_summary(self.db, s, now), "health", s) for s in stations
-            ):
-                self._next_health = now_m + self.config.health_every_s
+        if now_m >= self._next_health and all(
+            self._send(snapshots.health_summary(self.db, s, now), "health", s) for s in stations
+        ):
+            self._next_health = now_m + self.config.health_every_s
         if now_m >= self._next_returns:
             ok = True
             for s in stations:
@@ -163,4 +164,7 @@ class Uplink:
         self.applier.db.conn.close()
 
     def healthy(self) -> bool:
-        return self._thread.is_alive() and time.monotonic() - self.beat < 60 + self.config.publish_timeout_s
+        return (
+            self._thread.is_alive()
+            and time.monotonic() - self.beat < 60 + self.config.publish_timeout_s
+        )

@@ -41,7 +41,9 @@ def _history(rows: list[dict[str, Any]]) -> list[HistoryEntry]:
     rows = rows[-HISTORY_LINES:]
     return [
         HistoryEntry(
-            at=parse(r["at"]), actor=r["actor"][:200], action=r["action"][:40],
+            at=parse(r["at"]),
+            actor=r["actor"][:200],
+            action=r["action"][:40],
             detail=(r["detail"] or None) and r["detail"][:2000],
         )
         for r in rows
@@ -81,18 +83,30 @@ def alert_snapshot(
         return None
     a = rows[0]
     hist = _rows(
-        db, "SELECT id, at, actor, action, detail FROM alert_history WHERE alert_id=? "
-        "ORDER BY id", (alert_id,),
+        db,
+        "SELECT id, at, actor, action, detail FROM alert_history WHERE alert_id=? ORDER BY id",
+        (alert_id,),
     )
     inc = db.execute("SELECT id FROM incidents WHERE alert_id=?", (alert_id,)).fetchone()
     return AlertSnapshot(
-        station=station, id=a["id"], version=hist[-1]["id"] if hist else 0, sent_at=now,
-        rule=a["rule"], severity=a["severity"], node=a["node"], device=a["device"],
-        subject=a["subject"], state=a["state"], first_at=parse(a["first_at"]),
-        last_at=parse(a["last_at"]), count=max(1, a["count"] or 1),
+        station=station,
+        id=a["id"],
+        version=hist[-1]["id"] if hist else 0,
+        sent_at=now,
+        rule=a["rule"],
+        severity=a["severity"],
+        node=a["node"],
+        device=a["device"],
+        subject=a["subject"],
+        state=a["state"],
+        first_at=parse(a["first_at"]),
+        last_at=parse(a["last_at"]),
+        count=max(1, a["count"] or 1),
         changed_at=parse(a["changed_at"]) if a["changed_at"] else None,
-        changed_by=a["changed_by"], assignee=a["assignee"],
-        incident_id=inc[0] if inc else None, history=_history(hist),
+        changed_by=a["changed_by"],
+        assignee=a["assignee"],
+        incident_id=inc[0] if inc else None,
+        history=_history(hist),
     )
 
 
@@ -104,25 +118,33 @@ def incident_snapshot(
         return None
     i = rows[0]
     own = _rows(
-        db, "SELECT id, at, actor, action, detail FROM incident_history WHERE incident_id=? "
-        "ORDER BY id", (incident_id,),
+        db,
+        "SELECT id, at, actor, action, detail FROM incident_history WHERE incident_id=? "
+        "ORDER BY id",
+        (incident_id,),
     )
     overdue: list[Any] = []
     for k in ("phone", "written"):
         if i[f"{k}_reported_at"] is None and now > parse(i[f"{k}_due"]):
             overdue.append(k)
     return IncidentSnapshot(
-        station=station, id=i["id"], version=own[-1]["id"] if own else 0, sent_at=now,
-        alert_id=i["alert_id"], category=i["category"], node=i["node"],
-        opened_at=parse(i["opened_at"]), phone_due=parse(i["phone_due"]),
+        station=station,
+        id=i["id"],
+        version=own[-1]["id"] if own else 0,
+        sent_at=now,
+        alert_id=i["alert_id"],
+        category=i["category"],
+        node=i["node"],
+        opened_at=parse(i["opened_at"]),
+        phone_due=parse(i["phone_due"]),
         written_due=parse(i["written_due"]),
         phone_reported_at=parse(i["phone_reported_at"]) if i["phone_reported_at"] else None,
         phone_reported_by=i["phone_reported_by"],
-        written_reported_at=(
-            parse(i["written_reported_at"]) if i["written_reported_at"] else None
-        ),
-        written_reported_by=i["written_reported_by"], summary=i["summary"],
-        closed_at=parse(i["closed_at"]) if i["closed_at"] else None, overdue=overdue,
+        written_reported_at=(parse(i["written_reported_at"]) if i["written_reported_at"] else None),
+        written_reported_by=i["written_reported_by"],
+        summary=i["summary"],
+        closed_at=parse(i["closed_at"]) if i["closed_at"] else None,
+        overdue=overdue,
         history=_history(own),
     )
 
@@ -135,28 +157,45 @@ def daily_return(
     start = datetime(day.year, day.month, day.day, tzinfo=zone)
     lo, hi = iso(start), iso(start + timedelta(days=1))
     outcomes = Counter(
-        dict(db.execute(
-            "SELECT outcome, COUNT(*) FROM checks WHERE site=? AND started_at>=? "
-            "AND started_at<? GROUP BY outcome", (station, lo, hi),
-        ).fetchall())
+        dict(
+            db.execute(
+                "SELECT outcome, COUNT(*) FROM checks WHERE site=? AND started_at>=? "
+                "AND started_at<? GROUP BY outcome",
+                (station, lo, hi),
+            ).fetchall()
+        )
     )
-    severities = dict(db.execute(
-        "SELECT severity, COUNT(*) FROM alerts WHERE site=? AND first_at>=? AND first_at<? "
-        "GROUP BY severity", (station, lo, hi),
-    ).fetchall())
-    categories = dict(db.execute(
-        "SELECT category, COUNT(*) FROM incidents WHERE site=? AND opened_at>=? "
-        "AND opened_at<? GROUP BY category", (station, lo, hi),
-    ).fetchall())
+    severities = dict(
+        db.execute(
+            "SELECT severity, COUNT(*) FROM alerts WHERE site=? AND first_at>=? AND first_at<? "
+            "GROUP BY severity",
+            (station, lo, hi),
+        ).fetchall()
+    )
+    categories = dict(
+        db.execute(
+            "SELECT category, COUNT(*) FROM incidents WHERE site=? AND opened_at>=? "
+            "AND opened_at<? GROUP BY category",
+            (station, lo, hi),
+        ).fetchall()
+    )
     overdue = db.execute(
         "SELECT COUNT(*) FROM incidents WHERE site=? AND opened_at>=? AND opened_at<? AND ("
         "COALESCE(phone_reported_at, ?) > phone_due OR COALESCE(written_reported_at, ?) "
-        "> written_due)", (station, lo, hi, iso(now), iso(now)),
+        "> written_due)",
+        (station, lo, hi, iso(now), iso(now)),
     ).fetchone()[0]
     return DailyReturn(
-        station=station, id=day.isoformat(), version=int(now.timestamp() * 1000), sent_at=now,
-        day=day, tz=tz, checks=sum(outcomes.values()), checks_by_outcome=dict(outcomes),
-        alerts_by_severity=severities, incidents_by_category=categories,
+        station=station,
+        id=day.isoformat(),
+        version=int(now.timestamp() * 1000),
+        sent_at=now,
+        day=day,
+        tz=tz,
+        checks=sum(outcomes.values()),
+        checks_by_outcome=dict(outcomes),
+        alerts_by_severity=severities,
+        incidents_by_category=categories,
         incidents_overdue=int(overdue),
     )
 
@@ -167,7 +206,8 @@ def _is_camera(device: str) -> bool:
 
 def health_summary(db: sqlite_utils.Database, station: str, now: datetime) -> HealthSummary:
     rows = _rows(
-        db, "SELECT node, state, last_seen, devices FROM nodes WHERE site=? ORDER BY node",
+        db,
+        "SELECT node, state, last_seen, devices FROM nodes WHERE site=? ORDER BY node",
         (station,),
     )
     nodes, cams_ok, cams = [], 0, 0
@@ -178,15 +218,25 @@ def health_summary(db: sqlite_utils.Database, station: str, now: datetime) -> He
             devices = {}  # a damaged row must not stop the summary
         cams += sum(1 for d in devices if _is_camera(d))
         cams_ok += sum(1 for d, s in devices.items() if _is_camera(d) and s == "ok")
-        nodes.append(NodeHealth(
-            node=r["node"], state=r["state"],
-            last_seen=parse(r["last_seen"]) if r["last_seen"] else None, devices=devices,
-        ))
+        nodes.append(
+            NodeHealth(
+                node=r["node"],
+                state=r["state"],
+                last_seen=parse(r["last_seen"]) if r["last_seen"] else None,
+                devices=devices,
+            )
+        )
     seen = [n.last_seen for n in nodes if n.last_seen]
     return HealthSummary(
-        station=station, id=station, version=int(now.timestamp() * 1000), sent_at=now,
-        nodes_online=sum(1 for n in nodes if n.state == "online"), nodes_total=len(nodes),
-        cameras_ok=cams_ok, cameras_total=cams, last_data_at=max(seen) if seen else None,
+        station=station,
+        id=station,
+        version=int(now.timestamp() * 1000),
+        sent_at=now,
+        nodes_online=sum(1 for n in nodes if n.state == "online"),
+        nodes_total=len(nodes),
+        cameras_ok=cams_ok,
+        cameras_total=cams,
+        last_data_at=max(seen) if seen else None,
         nodes=nodes[:500],
     )
 

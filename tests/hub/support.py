@@ -39,8 +39,11 @@ class Station:
         self.person += 1
         self.agent.emit(
             "manual",
-            {"category": "missing_person", "description": "not at roll call",
-             "person": f"resident-{self.person}"},
+            {
+                "category": "missing_person",
+                "description": "not at roll call",
+                "person": f"resident-{self.person}",
+            },
             device="desk",
         )
 
@@ -136,9 +139,21 @@ def hub_worker(
     name: str, cluster: NatsCluster, dsn: str, tmp: Path, *, http: bool, replicas: int
 ) -> HubWorkerProc:
     port = free_port() if http else None
-    args = [sys.executable, "-m", "firmware_py.cli", "hub", "run", "--name", name,
-            "--nats", ",".join(cluster.urls), "--postgres", dsn,
-            "--mqtt", ",".join(f"mqtt://127.0.0.1:{n.mqtt_port}" for n in cluster.nodes)]
+    args = [
+        sys.executable,
+        "-m",
+        "firmware_py.cli",
+        "hub",
+        "run",
+        "--name",
+        name,
+        "--nats",
+        ",".join(cluster.urls),
+        "--postgres",
+        dsn,
+        "--mqtt",
+        ",".join(f"mqtt://127.0.0.1:{n.mqtt_port}" for n in cluster.nodes),
+    ]
     args += ["--http", f"127.0.0.1:{port}"] if port else ["--no-http"]
     env_replicas = str(replicas)
     os.environ["STATIONKIT_HUB_REPLICAS"] = env_replicas

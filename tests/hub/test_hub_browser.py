@@ -37,14 +37,27 @@ def hub(pg: Postgres) -> Iterator[tuple[str, Any]]:
         opened = now - timedelta(minutes=minutes_ago)
         msgs += [
             IncidentSnapshot(
-                station=site, id=iid, version=1, sent_at=now, alert_id=f"a-{iid}",
-                category="missing_person", opened_at=opened,
+                station=site,
+                id=iid,
+                version=1,
+                sent_at=now,
+                alert_id=f"a-{iid}",
+                category="missing_person",
+                opened_at=opened,
                 phone_due=opened + timedelta(minutes=30),
                 written_due=opened + timedelta(minutes=60),
             ),
             AlertSnapshot(
-                station=site, id=f"a-{iid}", version=1, sent_at=now, rule="missing_person",
-                severity="critical", state="active", first_at=opened, last_at=opened, count=1,
+                station=site,
+                id=f"a-{iid}",
+                version=1,
+                sent_at=now,
+                rule="missing_person",
+                severity="critical",
+                state="active",
+                first_at=opened,
+                last_at=opened,
+                count=1,
                 incident_id=iid,
             ),
         ]
@@ -82,7 +95,9 @@ def test_incident_inbox_counts_down_shows_overdue_and_acknowledges(hub: tuple[st
             rows.first.wait_for()
             # by deadline: the overdue one first, the newest last
             assert rows.evaluate_all("rs => rs.map(r => r.dataset.id)") == [
-                "i-late", "i-mid", "i-new",
+                "i-late",
+                "i-mid",
+                "i-new",
             ]
             late = page.locator("tr[data-id=i-late]")
             assert "overdue" in (late.get_attribute("class") or "")
@@ -107,8 +122,10 @@ def test_incident_inbox_counts_down_shows_overdue_and_acknowledges(hub: tuple[st
 
             page.select_option("[data-testid=lang]", "en")
             page.wait_for_selector("[data-testid=sort-deadline]:has-text('By deadline')")
-            assert page.locator("tr[data-id=i-late] .countdown").first.inner_text().startswith(
-                "OVERDUE +"
+            assert (
+                page.locator("tr[data-id=i-late] .countdown")
+                .first.inner_text()
+                .startswith("OVERDUE +")
             )
             page.click("[data-testid=nav-incidents]")
             assert page.errors == []  # type: ignore[attr-defined]

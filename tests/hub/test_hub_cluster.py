@@ -41,8 +41,8 @@ def cluster(tmp_path: Path) -> Iterator[NatsCluster]:
 
 def station_ids(st: Station, table: str) -> dict[str, int]:
     """{record id: version} as the station's uplink computes it (latest history id)."""
-    hist, key = ("alert_history", "alert_id") if table == "alerts" else (
-        "incident_history", "incident_id"
+    hist, key = (
+        ("alert_history", "alert_id") if table == "alerts" else ("incident_history", "incident_id")
     )
     return {
         rid: int(v or 0)
@@ -78,20 +78,21 @@ def test_three_stations_through_a_failing_cluster_lose_and_duplicate_nothing(
         w1.start()
         stack.callback(w1.stop)
         wait_for(
-            lambda: hub_rows(pg.dsn, "SELECT count(*) FROM hub_migrations")[0][0] == 2, 30,
+            lambda: hub_rows(pg.dsn, "SELECT count(*) FROM hub_migrations")[0][0] == 2,
+            30,
             "hub schema",
         )
         w2.start()
         stack.callback(w2.stop)
         stations = [
-            stack.enter_context(station(s, tmp_path, cluster, via_proxy=(s == "s3")))
-            for s in SITES
+            stack.enter_context(station(s, tmp_path, cluster, via_proxy=(s == "s3"))) for s in SITES
         ]
         s3 = stations[2]
         for st in stations:  # warm-up: the bridge hop and the stream carry one each
             st.raise_incident()
         wait_for(
-            lambda: hub_rows(pg.dsn, "SELECT count(*) FROM incidents")[0][0] == 3, 60,
+            lambda: hub_rows(pg.dsn, "SELECT count(*) FROM incidents")[0][0] == 3,
+            60,
             "the first incident of each station at the hub",
         )
         # One incident per station every 0.5 s for 60 s; the faults overlap in the middle.
@@ -122,7 +123,8 @@ def test_three_stations_through_a_failing_cluster_lose_and_duplicate_nothing(
         r = client.post(f"/api/hub/alerts/s3/{target}/ack", headers={"X-CSRF-Token": csrf})
         assert r.status_code == 200, r.text
         r = client.post(
-            f"/api/hub/alerts/s3/{target}/comment", json={"text": "区局已知悉，请电话报告"},
+            f"/api/hub/alerts/s3/{target}/comment",
+            json={"text": "区局已知悉，请电话报告"},
             headers={"X-CSRF-Token": csrf},
         )
         assert r.status_code == 200, r.text
@@ -132,8 +134,11 @@ def test_three_stations_through_a_failing_cluster_lose_and_duplicate_nothing(
 
         raised = rounds + 1
         for st in stations:
-            wait_for(lambda st=st: len(station_ids(st, "incidents")) == raised, 60,
-                     f"{st.site} stored all its incidents")
+            wait_for(
+                lambda st=st: len(station_ids(st, "incidents")) == raised,
+                60,
+                f"{st.site} stored all its incidents",
+            )
 
         def caught_up() -> bool:
             return all(
@@ -157,9 +162,16 @@ def test_three_stations_through_a_failing_cluster_lose_and_duplicate_nothing(
         assert ("bureau:officer-wang", "acknowledged", "") in history
         assert ("bureau:officer-wang", "commented", "区局已知悉，请电话报告") in history
         wait_for(
-            lambda: hub_rows(pg.dsn, "SELECT state, changed_by FROM alerts WHERE station='s3' "
-                             "AND id=%s", (target,))[0] == ("acknowledged", "bureau:officer-wang"),
-            60, "the acknowledgement back at the hub through the uplink",
+            lambda: (
+                hub_rows(
+                    pg.dsn,
+                    "SELECT state, changed_by FROM alerts WHERE station='s3' AND id=%s",
+                    (target,),
+                )[0]
+                == ("acknowledged", "bureau:officer-wang")
+            ),
+            60,
+            "the acknowledgement back at the hub through the uplink",
         )
         # the statistics return and the health summary arrived too
         assert hub_rows(pg.dsn, "SELECT count(DISTINCT station) FROM health")[0][0] == 3

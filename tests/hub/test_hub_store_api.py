@@ -32,16 +32,32 @@ NOW = datetime.now(UTC).replace(microsecond=0)
 
 def alert(site: str, aid: str, version: int, state: str = "active", **kw: Any) -> AlertSnapshot:
     return AlertSnapshot(
-        station=site, id=aid, version=version, sent_at=NOW, rule="missing_person",
-        severity="critical", state=state, first_at=NOW, last_at=NOW, count=1, **kw,
+        station=site,
+        id=aid,
+        version=version,
+        sent_at=NOW,
+        rule="missing_person",
+        severity="critical",
+        state=state,
+        first_at=NOW,
+        last_at=NOW,
+        count=1,
+        **kw,
     )
 
 
 def incident(site: str, iid: str, version: int, opened: datetime, **kw: Any) -> IncidentSnapshot:
     return IncidentSnapshot(
-        station=site, id=iid, version=version, sent_at=NOW, alert_id=f"a-{iid}",
-        category="missing_person", opened_at=opened, phone_due=opened + timedelta(minutes=30),
-        written_due=opened + timedelta(minutes=60), **kw,
+        station=site,
+        id=iid,
+        version=version,
+        sent_at=NOW,
+        alert_id=f"a-{iid}",
+        category="missing_person",
+        opened_at=opened,
+        phone_due=opened + timedelta(minutes=30),
+        written_due=opened + timedelta(minutes=60),
+        **kw,
     )
 
 
@@ -99,17 +115,51 @@ def test_inbox_scope_deadlines_exports_audit_and_downlink(pg: Postgres, conn: An
     soon = incident("north-1", "i-soon", 1, NOW - timedelta(minutes=5))
     other = incident("south-1", "i-south", 1, NOW - timedelta(minutes=1))
     msgs = [
-        late, soon, other,
-        alert("north-1", "a-i-late", 1, incident_id="i-late"), alert("north-1", "plain", 1),
-        HealthSummary(station="north-1", id="north-1", version=1, sent_at=NOW, nodes_online=3,
-                      nodes_total=4, cameras_ok=2, cameras_total=2, last_data_at=NOW),
-        DailyReturn(station="north-1", id="2026-11-30", version=1, sent_at=NOW,
-                    day=date(2026, 11, 30), tz="Asia/Shanghai", checks=12,
-                    alerts_by_severity={"critical": 2}, incidents_by_category={"injury": 1}),
-        DailyReturn(station="north-1", id="2026-11-29", version=1, sent_at=NOW,
-                    day=date(2026, 11, 29), tz="Asia/Shanghai", checks=8),
-        DailyReturn(station="south-1", id="2026-11-29", version=1, sent_at=NOW,
-                    day=date(2026, 11, 29), tz="Asia/Shanghai", checks=99),
+        late,
+        soon,
+        other,
+        alert("north-1", "a-i-late", 1, incident_id="i-late"),
+        alert("north-1", "plain", 1),
+        HealthSummary(
+            station="north-1",
+            id="north-1",
+            version=1,
+            sent_at=NOW,
+            nodes_online=3,
+            nodes_total=4,
+            cameras_ok=2,
+            cameras_total=2,
+            last_data_at=NOW,
+        ),
+        DailyReturn(
+            station="north-1",
+            id="2026-11-30",
+            version=1,
+            sent_at=NOW,
+            day=date(2026, 11, 30),
+            tz="Asia/Shanghai",
+            checks=12,
+            alerts_by_severity={"critical": 2},
+            incidents_by_category={"injury": 1},
+        ),
+        DailyReturn(
+            station="north-1",
+            id="2026-11-29",
+            version=1,
+            sent_at=NOW,
+            day=date(2026, 11, 29),
+            tz="Asia/Shanghai",
+            checks=8,
+        ),
+        DailyReturn(
+            station="south-1",
+            id="2026-11-29",
+            version=1,
+            sent_at=NOW,
+            day=date(2026, 11, 29),
+            tz="Asia/Shanghai",
+            checks=99,
+        ),
     ]
     apply_batch(conn, batch(*msgs), stats)
     conn.execute("UPDATE stations SET district='north' WHERE station='north-1'")

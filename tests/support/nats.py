@@ -39,7 +39,7 @@ class NatsNode:
         self.proc = subprocess.Popen(
             [nats_binary(), "-c", str(self.workdir / f"{self.name}.conf")],
             stdout=subprocess.DEVNULL,
-            stderr=open(self.workdir / f"{self.name}.log", "ab"),
+            stderr=open(self.workdir / f"{self.name}.log", "ab"),  # noqa: SIM115 - the child's
             preexec_fn=os.setpgrp,
         )
         wait_port(self.port, 20)
@@ -70,7 +70,9 @@ class NatsCluster:
         self.nodes = [NatsNode(f"n{i + 1}", self.workdir) for i in range(self.size)]
         for n in self.nodes:
             (self.workdir / n.name).mkdir(exist_ok=True)
-            (self.workdir / f"{n.name}.conf").write_text(render_node_conf(n, self.nodes, self.workdir))
+            (self.workdir / f"{n.name}.conf").write_text(
+                render_node_conf(n, self.nodes, self.workdir)
+            )
 
     def start(self) -> None:
         if not self.nodes:

@@ -42,6 +42,11 @@ class Postgres:
     def dsn(self) -> str:
         return f"host=127.0.0.1 port={self.port} user={self.user} dbname=hub"
 
+    @staticmethod
+    def version() -> str:
+        out = subprocess.run([pg_bin("postgres"), "--version"], capture_output=True, text=True)
+        return out.stdout.strip().rsplit(" ", 1)[-1]
+
     def _as(self) -> list[str]:
         if os.getuid() != 0:
             return []
@@ -54,29 +59,70 @@ class Postgres:
             os.chown(self.root, pw.pw_uid, pw.pw_gid)
         data = self.root / "data"
         subprocess.run(
-            [*self._as(), pg_bin("initdb"), "-D", str(data), "-U", self.user, "--auth=trust",
-             "-E", "UTF8", "--no-sync"],
-            check=True, capture_output=True, timeout=120,
+            [
+                *self._as(),
+                pg_bin("initdb"),
+                "-D",
+                str(data),
+                "-U",
+                self.user,
+                "--auth=trust",
+                "-E",
+                "UTF8",
+                "--no-sync",
+            ],
+            check=True,
+            capture_output=True,
+            timeout=120,
         )
         self.proc = subprocess.Popen(
-            [*self._as(), pg_bin("postgres"), "-D", str(data), "-p", str(self.port),
-             "-k", str(self.root), "-c", "listen_addresses=127.0.0.1", "-c", "fsync=off",
-             "-c", "max_connections=50"],
-            stdout=subprocess.DEVNULL, stderr=open(self.root / "postgres.log", "wb"),
+            [
+                *self._as(),
+                pg_bin("postgres"),
+                "-D",
+                str(data),
+                "-p",
+                str(self.port),
+                "-k",
+                str(self.root),
+                "-c",
+                "listen_addresses=127.0.0.1",
+                "-c",
+                "fsync=off",
+                "-c",
+                "max_connections=50",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=open(self.root / "postgres.log", "wb"),  # noqa: SIM115 - the child's
             preexec_fn=os.setpgrp,
         )
 
         def ready() -> bool:
             r = subprocess.run(
-                [pg_bin("psql"), "-h", "127.0.0.1", "-p", str(self.port), "-U", self.user,
-                 "-d", "postgres", "-Atc", "SELECT 1"], capture_output=True, timeout=10,
+                [
+                    pg_bin("psql"),
+                    "-h",
+                    "127.0.0.1",
+                    "-p",
+                    str(self.port),
+                    "-U",
+                    self.user,
+                    "-d",
+                    "postgres",
+                    "-Atc",
+                    "SELECT 1",
+                ],
+                capture_output=True,
+                timeout=10,
             )
             return r.returncode == 0
 
         wait_for(ready, 60, "postgres accepting connections")
         subprocess.run(
             [pg_bin("createdb"), "-h", "127.0.0.1", "-p", str(self.port), "-U", self.user, "hub"],
-            check=True, capture_output=True, timeout=30,
+            check=True,
+            capture_output=True,
+            timeout=30,
         )
 
     def stop(self) -> None:

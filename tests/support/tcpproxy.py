@@ -4,6 +4,7 @@ ones; `up()` accepts again."""
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import threading
 
@@ -51,10 +52,8 @@ class TcpProxy:
             pass
         finally:
             for s in (src, dst):
-                try:
+                with contextlib.suppress(OSError):
                     s.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
                 s.close()
 
     def down(self) -> None:
@@ -62,10 +61,8 @@ class TcpProxy:
         with self._lock:
             conns, self._conns = self._conns, []
         for s in conns:
-            try:
+            with contextlib.suppress(OSError):
                 s.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
             s.close()
 
     def up(self) -> None:

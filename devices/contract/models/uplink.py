@@ -29,7 +29,7 @@ class HistoryEntry(Payload):
 
 
 class _Snapshot(Payload):
-    v: Literal[1] = Field(LINK_VERSION, description="uplink contract version")
+    v: Literal[1] = Field(1, description="uplink contract version")
     station: Slug = Field(description="the station (site slug) the record belongs to")
     id: str = Field(min_length=1, max_length=64, description="record id, unique per station")
     version: int = Field(ge=0, description="grows with every change of this record")
@@ -125,7 +125,7 @@ UPLINK_ADAPTER: TypeAdapter[UplinkMessage] = TypeAdapter(UplinkMessage)
 class BureauAction(Payload):
     """A bureau user's acknowledgement of, or comment on, one station alert (downlink)."""
 
-    v: Literal[1] = Field(LINK_VERSION, description="downlink contract version")
+    v: Literal[1] = Field(1, description="downlink contract version")
     id: EventId = Field(description="ULID of this action; the station applies it once")
     kind: Literal["acknowledge", "comment"] = Field(description="what the bureau does")
     station: Slug = Field(description="the station the alert belongs to")
