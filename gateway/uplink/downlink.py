@@ -27,6 +27,12 @@ class Alerts(Protocol):
     def comment(self, alert_id: str, by: str, text: str) -> dict[str, Any]: ...
 
 
+class _Refused(Exception):
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+
+
 def bureau_actor(username: str) -> str:
     return f"bureau:{username}"
 
@@ -58,6 +64,19 @@ class DownlinkApplier:
             return True  # a QoS 1 redelivery
         actor = bureau_actor(action.by)
         try:
+            row = self.db.execute(
+                "SELECT site FROM alerts WHERE id=?", (action.alert_id,)
+            ).fetchone()
+            if row is None or row[0] != action.station:
+                raise _Refused(404, f"no alert {action.alert_id} at {action.station}")
+            if (
+                action.kind == "acknowledge"
+                and not self.db.execute(
+                    "SELECT 1 FROM incidents WHERE alert_id=?", (action.alert_id,)
+                ).fetchone()
+            ):
+                # the station API's own rule: the bureau acknowledges incident alerts only
+                raise _Refused(403, "the bureau acknowledges incident alerts only")
             if action.kind == "acknowledge":
                 self.alerts.acknowledge(action.alert_id, actor)
             else:
@@ -68,6 +87,7 @@ class DownlinkApplier:
             if status is None:
                 raise  # a database failure: not acknowledged, retried on redelivery
             result = f"refused {status}: {exc}"[:500]
+            self.rejected += 1
         with self.db.atomic():
             self.db.execute(
                 "INSERT OR IGNORE INTO downlink_applied (id, kind, alert_id, by_user, applied_at, "
@@ -81,6 +101,6 @@ class DownlinkApplier:
                     result,
                 ),
             )
-        self.applied += 1
+        self.applied += result == "applied"
         log.info("bureau %s by %s on alert %s: %s", kind, action.by, action.alert_id, result)
         return True

@@ -113,6 +113,8 @@ class Uplink:
         now_m = time.monotonic()
         now = self.clock()
         stations = snapshots.stations(self.db, list(self.site_tz))
+        if not stations:
+            return  # no site configured or heard of yet: the first summaries go when one is
         if now_m >= self._next_health and all(
             self._send(snapshots.health_summary(self.db, s, now), "health", s) for s in stations
         ):
