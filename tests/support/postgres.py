@@ -45,7 +45,7 @@ class Postgres:
     @staticmethod
     def version() -> str:
         out = subprocess.run([pg_bin("postgres"), "--version"], capture_output=True, text=True)
-        return out.stdout.strip().rsplit(" ", 1)[-1]
+        return out.stdout.split()[2]  # "postgres (PostgreSQL) 15.20 (Debian …)"
 
     def _as(self) -> list[str]:
         if os.getuid() != 0:
