@@ -128,7 +128,15 @@ class HubWorker:
         )
 
     async def run(self) -> None:
-        nc = await self._connect()
+        while True:  # NATS may start after the hub (boot order, a cluster restart)
+            try:
+                nc = await self._connect()
+                break
+            except Exception as exc:
+                log.warning("cannot reach NATS %s (%s); retrying", self.s.nats, exc)
+                if self._stop.is_set():
+                    return
+                await asyncio.sleep(2)
         try:
             js = nc.jetstream(timeout=10)
             while True:
