@@ -199,7 +199,9 @@ def test_inbox_scope_deadlines_exports_audit_and_downlink(pg: Postgres, conn: An
     ).fetchall()
     assert ("view", "/api/hub/incidents") in audit and ("export", "/api/hub/returns.xlsx") in audit
     assert ("acknowledge", "north-1/a-i-late") in audit
-    assert c.get("/api/hub/incidents", cookies={"stationkit_hub": "forged"}).status_code == 401
+    forged = TestClient(c.app)
+    forged.cookies.set("stationkit_hub", "forged")
+    assert forged.get("/api/hub/incidents").status_code == 401
 
 
 def test_a_district_officer_never_sees_another_district(pg: Postgres, conn: Any) -> None:
