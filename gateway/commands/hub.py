@@ -101,6 +101,20 @@ def run_bridge_config(args: argparse.Namespace) -> int:
     return 0
 
 
+def run_nats_accounts(args: argparse.Namespace) -> int:
+    from gateway.hub.nats_accounts import render_authorization
+
+    stations = {}
+    for item in args.station or []:
+        site, sep, password = item.partition("=")
+        if not sep or not password:
+            print(f"stationkit hub nats-accounts: --station {item!r}: expected SITE=PASSWORD")
+            return 2
+        stations[site] = password
+    print(render_authorization(args.hub_password, stations), end="")
+    return 0
+
+
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("hub", help="the bureau's hub (NATS JetStream -> PostgreSQL, dashboard)")
     hs = p.add_subparsers(dest="hub_command", required=True)
@@ -141,6 +155,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     s.add_argument("--title", help="display name")
     s.add_argument("--district", help="district it belongs to")
     s.set_defaults(func=run_station_set)
+
+    n = hs.add_parser("nats-accounts", help="print the NATS authorization block (per station)")
+    n.add_argument("--hub-password", required=True, help="password (or bcrypt hash) of `hub`")
+    n.add_argument("--station", action="append", help="SITE=PASSWORD (repeatable)")
+    n.set_defaults(func=run_nats_accounts)
 
     b = hs.add_parser("bridge-config", help="print a station's Mosquitto bridge to the hub")
     b.add_argument("--site", required=True)

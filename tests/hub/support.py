@@ -65,7 +65,12 @@ class Station:
 
 @contextmanager
 def station(
-    site: str, tmp: Path, cluster: NatsCluster, *, via_proxy: bool = False
+    site: str,
+    tmp: Path,
+    cluster: NatsCluster,
+    *,
+    via_proxy: bool = False,
+    account: tuple[str, str] | None = None,
 ) -> Iterator[Station]:
     """A station: its Mosquitto (project config + the bridge `stationkit provision` writes), its
     gateway with the uplink on, and one desk node agent."""
@@ -76,7 +81,11 @@ def station(
         ports = [p.port for p in proxies] or [n.mqtt_port for n in cluster.nodes]
         conf = render_bridge_conf(
             site,
-            BridgeTarget(tuple(f"127.0.0.1:{p}" for p in ports), restart_timeout="1 2"),
+            BridgeTarget(
+                tuple(f"127.0.0.1:{p}" for p in ports),
+                *(account or (None, None)),
+                restart_timeout="1 2",
+            ),
         )
         broker = Broker(tmp / site / "mosquitto", extra_conf=conf)
         broker.workdir.mkdir(parents=True)
@@ -136,9 +145,17 @@ class HubWorkerProc:
 
 
 def hub_worker(
-    name: str, cluster: NatsCluster, dsn: str, tmp: Path, *, http: bool, replicas: int
+    name: str,
+    cluster: NatsCluster,
+    dsn: str,
+    tmp: Path,
+    *,
+    http: bool,
+    replicas: int,
+    account: tuple[str, str] | None = None,
 ) -> HubWorkerProc:
     port = free_port() if http else None
+    creds = f"{account[0]}:{account[1]}@" if account else ""
     args = [
         sys.executable,
         "-m",
@@ -152,12 +169,14 @@ def hub_worker(
         "--postgres",
         dsn,
         "--mqtt",
-        ",".join(f"mqtt://127.0.0.1:{n.mqtt_port}" for n in cluster.nodes),
+        ",".join(f"mqtt://{creds}127.0.0.1:{n.mqtt_port}" for n in cluster.nodes),
     ]
     args += ["--http", f"127.0.0.1:{port}"] if port else ["--no-http"]
     env_replicas = str(replicas)
     os.environ["STATIONKIT_HUB_REPLICAS"] = env_replicas
     os.environ["STATIONKIT_HUB_ACK_WAIT_S"] = "5"
+    if account:
+        os.environ["STATIONKIT_HUB_NATS_USER"], os.environ["STATIONKIT_HUB_NATS_PASSWORD"] = account
     return HubWorkerProc(name, args, tmp / f"{name}.log", port)
 
 

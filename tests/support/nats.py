@@ -64,6 +64,7 @@ class NatsCluster:
     workdir: Path
     size: int = 3
     nodes: list[NatsNode] = field(default_factory=list)
+    extra_conf: str = ""  # appended to every node's config (an authorization block)
 
     def write(self) -> None:
         self.workdir.mkdir(parents=True, exist_ok=True)
@@ -71,7 +72,7 @@ class NatsCluster:
         for n in self.nodes:
             (self.workdir / n.name).mkdir(exist_ok=True)
             (self.workdir / f"{n.name}.conf").write_text(
-                render_node_conf(n, self.nodes, self.workdir)
+                render_node_conf(n, self.nodes, self.workdir) + self.extra_conf
             )
 
     def start(self) -> None:
