@@ -278,6 +278,8 @@ def create_hub_app(settings: HubSettings, stats: WorkerStats | None = None) -> F
     ) -> Response:
         if fmt not in ("csv", "xlsx"):
             raise HTTPException(404, "csv or xlsx")
+        if u.role not in ("supervisor", "admin"):
+            raise HTTPException(403, "exporting the returns needs the supervisor or admin role")
         users.audit(conn, u.username, "export", request.url.path, month)
         rows = [r.model_dump() for r in _returns(conn, u, month)]
         head = list(ReturnRow.model_fields)

@@ -1,7 +1,8 @@
 """Bureau users: roles, scope (districts and/or stations), sessions, the audit trail.
 
-Roles: `officer` sees and acknowledges within their scope; `supervisor` the same plus the
-statistics export; `admin` everything. A district officer's scope is their districts'
+Roles: `officer` sees, acknowledges and comments within their scope; `supervisor` the same
+plus the statistics export (CSV/XLSX); `admin` the same (user administration is the
+`stationkit hub user` command). A district officer's scope is their districts'
 stations (`stations.district`); a user with neither list sees every station.
 """
 

@@ -101,8 +101,10 @@ def test_bad_input_becomes_a_dead_letter_and_the_batch_goes_on(conn: Any) -> Non
     assert stats.dead == 3
 
 
-def _client(pg: Postgres, conn: Any, username: str, **scope: Any) -> tuple[TestClient, str]:
-    add_user(conn, username, "officer", "correct horse battery", **scope)
+def _client(
+    pg: Postgres, conn: Any, username: str, role: str = "officer", **scope: Any
+) -> tuple[TestClient, str]:
+    add_user(conn, username, role, "correct horse battery", **scope)
     c = TestClient(create_hub_app(HubSettings(postgres=pg.dsn)))
     r = c.post("/api/hub/login", json={"username": username, "password": "correct horse battery"})
     assert r.status_code == 200, r.text
@@ -179,9 +181,11 @@ def test_inbox_scope_deadlines_exports_audit_and_downlink(pg: Postgres, conn: An
     assert [(r["station"], r["days"], r["checks"], r["alerts"]) for r in rows] == [
         ("north-1", 2, 20, 2)
     ]
-    text = c.get("/api/hub/returns.csv", params={"month": "2026-11"}).text
+    assert c.get("/api/hub/returns.csv", params={"month": "2026-11"}).status_code == 403
+    sup, _ = _client(pg, conn, "supervisor-north", "supervisor", districts=["north"])
+    text = sup.get("/api/hub/returns.csv", params={"month": "2026-11"}).text
     assert text.splitlines()[1].startswith("north-1,2026-11,2,20,2,1,")
-    xlsx = c.get("/api/hub/returns.xlsx", params={"month": "2026-11"}).content
+    xlsx = sup.get("/api/hub/returns.xlsx", params={"month": "2026-11"}).content
     sheet = load_workbook(io.BytesIO(xlsx)).active
     assert [cell.value for cell in sheet[2]][:4] == ["north-1", "2026-11", 2, 20]
 
@@ -197,8 +201,12 @@ def test_inbox_scope_deadlines_exports_audit_and_downlink(pg: Postgres, conn: An
     audit = conn.execute(
         "SELECT action, target FROM audit WHERE actor='officer-north' ORDER BY id"
     ).fetchall()
-    assert ("view", "/api/hub/incidents") in audit and ("export", "/api/hub/returns.xlsx") in audit
+    assert ("view", "/api/hub/incidents") in audit
     assert ("acknowledge", "north-1/a-i-late") in audit
+    exports = conn.execute(
+        "SELECT target FROM audit WHERE actor='supervisor-north' AND action='export'"
+    ).fetchall()
+    assert exports == [("/api/hub/returns.csv",), ("/api/hub/returns.xlsx",)]
     forged = TestClient(c.app)
     forged.cookies.set("stationkit_hub", "forged")
     assert forged.get("/api/hub/incidents").status_code == 401
