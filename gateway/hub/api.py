@@ -20,7 +20,7 @@ from fastapi.staticfiles import StaticFiles
 from psycopg.rows import dict_row
 from pydantic import BaseModel, Field
 
-from gateway.hub import downlink, store, users
+from gateway.hub import downlink, users
 from gateway.hub.api_models import (
     ActionResult,
     HubAlert,
@@ -368,5 +368,4 @@ def create_hub_app(settings: HubSettings, stats: WorkerStats | None = None) -> F
     def worker(u: User) -> dict[str, Any]:
         return asdict(stats) if stats else {}
 
-    _ = store  # the schema is migrated by the worker before the app starts
     return app

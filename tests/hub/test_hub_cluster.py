@@ -15,6 +15,7 @@ import time
 from collections.abc import Iterator
 from contextlib import ExitStack
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -155,12 +156,17 @@ def test_three_stations_through_a_failing_cluster_lose_and_duplicate_nothing(
         assert total[0] == (3 * raised, 3 * raised)
         assert hub_rows(pg.dsn, "SELECT count(*) FROM deadletters")[0][0] == 0
 
-        history = s3.rows(
-            "SELECT actor, action, detail FROM alert_history WHERE alert_id=? ORDER BY id",
-            (target,),
-        )
-        assert ("bureau:officer-wang", "acknowledged", "") in history
-        assert ("bureau:officer-wang", "commented", "区局已知悉，请电话报告") in history
+        def history() -> list[tuple[Any, ...]]:
+            return s3.rows(
+                "SELECT actor, action, detail FROM alert_history WHERE alert_id=? ORDER BY id",
+                (target,),
+            )
+
+        wait_for(lambda: len(history()) == 3, 60, "the bureau's actions at the station")
+        assert history()[1:] == [
+            ("bureau:officer-wang", "acknowledged", ""),
+            ("bureau:officer-wang", "commented", "区局已知悉，请电话报告"),
+        ]
         wait_for(
             lambda: (
                 hub_rows(

@@ -7,7 +7,6 @@ import io
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-import psycopg
 import pytest
 from fastapi.testclient import TestClient
 from openpyxl import load_workbook
@@ -216,4 +215,3 @@ def test_a_district_officer_never_sees_another_district(pg: Postgres, conn: Any)
     apply_batch(conn, batch(incident("x-1", "i1", 1, NOW)), WorkerStats("t"))
     c, _ = _client(pg, conn, "officer-none", stations=["y-1"])
     assert c.get("/api/hub/incidents").json()["items"] == []
-    _ = psycopg
