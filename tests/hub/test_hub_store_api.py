@@ -26,6 +26,8 @@ from gateway.hub.users import add_user
 from gateway.hub.worker import WorkerStats, apply_batch
 from tests.support.postgres import Postgres
 
+pytestmark = pytest.mark.slow  # a PostgreSQL cluster of its own (initdb, a real process)
+
 NOW = datetime.now(UTC).replace(microsecond=0)
 
 

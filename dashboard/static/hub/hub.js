@@ -11,7 +11,7 @@ const T = {
     cameras: "摄像头正常", lastData: "最近数据", openInc: "未结事件", month: "月份",
     days: "天数", checks: "入站检查", alerts: "告警", incidents: "事件", late: "超时事件",
     none: "无", comment: "批注", send: "发送", sent: "已发送至站点",
-    missing_person: "走失", injury: "受伤", death: "死亡", disaster: "灾害", violence: "暴力",
+    foster_home: "寄养家庭", missing_person: "走失", injury: "受伤", death: "死亡", disaster: "灾害", violence: "暴力",
   },
   en: {
     app: "StationKit bureau", "nav.incidents": "Incidents", "nav.alerts": "Alerts",
@@ -24,7 +24,7 @@ const T = {
     cameras: "Cameras ok", lastData: "Last data", openInc: "Open incidents", month: "Month",
     days: "Days", checks: "Checks", alerts: "Alerts", incidents: "Incidents", late: "Late",
     none: "none", comment: "Comment", send: "Send", sent: "sent to the station",
-    missing_person: "Missing person", injury: "Injury", death: "Death", disaster: "Disaster",
+    foster_home: "Foster home", missing_person: "Missing person", injury: "Injury", death: "Death", disaster: "Disaster",
     violence: "Violence",
   },
 };
@@ -115,7 +115,8 @@ async function sites() {
   view.replaceChildren(h("table", { "data-testid": "sites" },
     h("tr", {}, ["station", "nodes", "cameras", "lastData", "openInc"].map((k) => h("th", {}, t(k)))),
     items.map((s) => h("tr", {},
-      h("td", {}, h("a", { href: `#/station/${s.station}` }, s.name || s.station)),
+      h("td", {}, h("a", { href: `#/station/${s.station}` }, s.name || s.station),
+        h("span", { class: "muted" }, ` · ${t(s.kind)}`)),
       h("td", {}, `${s.nodes_online ?? "—"}/${s.nodes_total ?? "—"}`),
       h("td", {}, `${s.cameras_ok ?? "—"}/${s.cameras_total ?? "—"}`),
       h("td", {}, fmt(s.last_data_at)), h("td", {}, s.open_incidents)))));

@@ -78,7 +78,7 @@ class IncidentSnapshot(_Snapshot):
         default_factory=list, description="reports past their deadline when sent"
     )
     history: list[HistoryEntry] = Field(
-        default_factory=list, max_length=200, description="incident and alert history"
+        default_factory=list, max_length=200, description="the incident's history, oldest first"
     )
 
 
