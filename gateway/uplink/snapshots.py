@@ -200,8 +200,20 @@ def daily_return(
     )
 
 
-def _is_camera(device: str) -> bool:
-    return device.startswith(("cam", "camera"))
+CAMERA_KINDS = ("camera", "tamper", "motion", "people", "line_cross")
+
+
+def _cameras(db: sqlite_utils.Database, station: str, now: datetime) -> set[tuple[str, str]]:
+    """(node, device) pairs that are cameras: a camera node emits its camera events with the
+    camera id as the device. The last day is enough (a camera reports its state at start and
+    on every change) and keeps the query on the (kind, ts) index."""
+    marks = ",".join("?" * len(CAMERA_KINDS))
+    rows = db.execute(
+        f"SELECT DISTINCT node, device FROM events WHERE kind IN ({marks}) AND ts >= ? "
+        "AND site = ? AND device IS NOT NULL",
+        (*CAMERA_KINDS, iso(now - timedelta(days=1)), station),
+    ).fetchall()
+    return {(r[0], r[1]) for r in rows}
 
 
 def health_summary(db: sqlite_utils.Database, station: str, now: datetime) -> HealthSummary:
@@ -211,13 +223,15 @@ def health_summary(db: sqlite_utils.Database, station: str, now: datetime) -> He
         (station,),
     )
     nodes, cams_ok, cams = [], 0, 0
+    cameras = _cameras(db, station, now)
     for r in rows:
         try:
             devices = {str(k): str(v) for k, v in json.loads(r["devices"] or "{}").items()}
         except (ValueError, AttributeError):
             devices = {}  # a damaged row must not stop the summary
-        cams += sum(1 for d in devices if _is_camera(d))
-        cams_ok += sum(1 for d, s in devices.items() if _is_camera(d) and s == "ok")
+        mine = [d for d in devices if (r["node"], d) in cameras]
+        cams += len(mine)
+        cams_ok += sum(1 for d in mine if devices[d] == "ok")
         nodes.append(
             NodeHealth(
                 node=r["node"],
