@@ -92,7 +92,9 @@ class Uplink:
         upto = None
         if resend:
             cutoff = self.clock() - timedelta(seconds=self.config.resend_after_s)
-            upto = min(self._get(f"{name}_sent"), snapshots.last_id_before(self.db, table, cutoff))
+            upto = min(
+                self._get(f"{name}_sent"), snapshots.last_id_before(self.db, table, after, cutoff)
+            )
             if upto <= after:
                 return True
         ids, last = snapshots.changed_since(self.db, table, key, after, upto, self.config.batch)

@@ -69,10 +69,13 @@ def changed_since(
     return list(seen), rows[-1][0]
 
 
-def last_id_before(db: sqlite_utils.Database, table: str, cutoff: datetime) -> int:
-    """The largest history id written at or before `cutoff` (0 if none)."""
-    row = db.execute(f"SELECT MAX(id) FROM {table} WHERE at <= ?", (iso(cutoff),)).fetchone()
-    return int(row[0] or 0)
+def last_id_before(db: sqlite_utils.Database, table: str, after: int, cutoff: datetime) -> int:
+    """The largest history id past `after` written at or before `cutoff` (`after` if none).
+    Starting from `after` keeps this a short primary-key range scan, not a table scan."""
+    row = db.execute(
+        f"SELECT MAX(id) FROM {table} WHERE id > ? AND at <= ?", (after, iso(cutoff))
+    ).fetchone()
+    return int(row[0] or after)
 
 
 def alert_snapshot(

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -152,5 +153,31 @@ def test_uplink_cursor_survives_outage_and_restart_and_downlink_applies_once(
             wait_for(lambda: gw.uplink and gw.uplink.link.connected.is_set(), 10, "uplink")
             wait_for(lambda: tap.of("health")[-1:] and len(tap.of("health")) >= 2, 15, "pass")
             assert len(tap.of("alert")) + len(tap.of("incident")) == before
+    finally:
+        tap.close()
+
+
+def test_every_change_is_sent_once_more_after_resend_after_s(
+    broker: Broker, tmp_path: Path
+) -> None:
+    tap = Tap(broker)
+    try:
+        with gateway(broker, tmp_path / "gw.db", uplink={**UPLINK, "resend_after_s": 1}):
+            agent = node_agent(broker, "s1", "desk-1", tmp_path / "outbox.db")
+            agent.start()
+            try:
+                agent.emit(
+                    "manual",
+                    {"category": "injury", "description": "fell", "person": "Zhang"},
+                    device="desk",
+                )
+                wait_for(lambda: len(tap.of("incident")) == 2, 15, "the incident sent twice")
+                first, again = tap.of("incident")
+                assert first["id"] == again["id"] and first["version"] == again["version"]
+                wait_for(lambda: len(tap.of("alert")) == 2, 15, "the alert sent twice")
+                time.sleep(2)
+                assert len(tap.of("incident")) == 2, "and only twice"
+            finally:
+                agent.stop()
     finally:
         tap.close()
