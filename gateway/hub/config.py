@@ -27,7 +27,14 @@ class HubSettings(BaseModel):
     consumer: str = Field("hub", description="the one durable consumer all workers share")
     replicas: int = Field(1, ge=1, le=5, description="stream replicas (3 on a 3-node cluster)")
     max_age_days: float = Field(30, gt=0, description="how long the stream keeps messages")
-    ack_wait_s: float = Field(30, ge=1, description="redelivered when not acked in this time")
+    ack_wait_s: float = Field(
+        10,
+        ge=1,
+        description=(
+            "redelivered when not acked in this time: bounds the delay after a worker dies or a "
+            "pull request expires (a batch commits in milliseconds)"
+        ),
+    )
     batch: int = Field(100, ge=1, le=1000, description="messages fetched and committed at once")
     mqtt: str = Field(
         "mqtt://127.0.0.1:1883",
