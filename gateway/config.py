@@ -17,6 +17,7 @@ from gateway.ingest.limits import IngestLimits
 from gateway.media.store import MediaLimits
 from gateway.notify.config import NotifyConfig
 from gateway.people.family_search_settings import FamilySearchSettings
+from gateway.uplink.config import UplinkConfig
 
 ENV_PREFIX = "STATIONKIT_"
 
@@ -64,6 +65,9 @@ class GatewaySettings(BaseModel):
     family_search: FamilySearchSettings = Field(
         default_factory=FamilySearchSettings,
         description="[family_search]: deadlines, reminders, stations' contacts (docs/people.md)",
+    )
+    uplink: UplinkConfig = Field(
+        default_factory=UplinkConfig, description="[uplink]: records for the bureau's hub"
     )
 
     @field_validator("broker")

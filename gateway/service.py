@@ -30,6 +30,7 @@ from gateway.people.family_search_timer import people_workflow
 from gateway.people.roster import RosterProvider
 from gateway.store.db import connect, open_store
 from gateway.updates import Updates
+from gateway.uplink.service import Uplink
 
 log = logging.getLogger(__name__)
 
@@ -118,6 +119,17 @@ class Gateway:
             )
         )
         self._http_thread = threading.Thread(target=self.server.run, name="http", daemon=True)
+        self.uplink = (
+            Uplink(
+                str(settings.db),
+                settings.uplink,
+                settings.broker_url(),
+                self.alerts,
+                {k: v.tz for k, v in settings.alerts.sites.items()},
+            )
+            if settings.uplink.enabled
+            else None
+        )
 
     def _publish_cmd(self, site: str, node: str, action: str, args: dict[str, Any]) -> None:
         cmd = Command(id=codec.new_id(), action=action, args=args, ts=datetime.now(UTC))
@@ -160,6 +172,8 @@ class Gateway:
         self.alerts.start()
         self._purger.start()
         self.subscriber.start()
+        if self.uplink:
+            self.uplink.start()
         self._http_thread.start()
         log.info("gateway API on http://%s", self.settings.http)
 
@@ -173,6 +187,8 @@ class Gateway:
             return "alert timer stuck"
         if not self.notifier.alive():
             return "notification delivery stopped"
+        if self.uplink and not self.uplink.healthy():
+            return "bureau uplink stuck"
         return None
 
     def stop(self) -> None:
@@ -181,6 +197,8 @@ class Gateway:
         self.server.should_exit = True
         self.subscriber.stop()
         self._http_thread.join(5)  # no request may still be acting on an alert
+        if self.uplink:
+            self.uplink.stop()  # before the alert service: a bureau action may be applying
         if self._purger.is_alive():
             self._purger.join(5)  # writes the last media deletions to the log
         self.alerts.stop()

@@ -38,6 +38,12 @@ COMMANDS: tuple[tuple[str, str, str, tuple[str, ...]], ...] = (
         _GW,
     ),
     (
+        "hub",
+        "gateway.commands.hub",
+        "the bureau's hub: workers, migrations, users, bridge and NATS configs",
+        ("gateway", "hub"),
+    ),
+    (
         "demo",
         "gateway.commands.demo",
         "run broker, gateway and a simulated intake node together",

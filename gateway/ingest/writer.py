@@ -129,6 +129,8 @@ class IngestWriter:
                 self._flush_traffic(key, changes)
 
     def _one(self, msg: Incoming, stored: list[Any], changes: list[Any]) -> None:
+        if msg.topic.split("/")[3:4] == [topics.GATEWAY_NODE]:
+            return  # our own output (alerts, bureau uplink) or the bureau's downlink: not events
         topic = topics.parse(msg.topic)
         if topic.node == topics.GATEWAY_NODE or topic.channel in _OUR_OUTPUT:
             return  # our own output, echoed by the broker

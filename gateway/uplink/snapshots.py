@@ -1,0 +1,265 @@
+"""Read the station's records from its SQLite tables as uplink snapshots.
+
+Versions come from the history tables: an alert's version is the id of its latest
+`alert_history` row, an incident's the larger of its latest `incident_history` row and its
+alert's. Those ids only grow, and every change the alert service makes (raise, acknowledge,
+assign, comment, resolve, escalate, report, reminder, overdue, close) writes a history row, so
+a snapshot read later never carries a smaller version than one read earlier. (A `repeated`
+alert only updates its count; the count rides along with the next change or resend.)
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from datetime import date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import sqlite_utils
+
+from devices.contract.models.uplink import (
+    AlertSnapshot,
+    DailyReturn,
+    HealthSummary,
+    HistoryEntry,
+    IncidentSnapshot,
+    NodeHealth,
+)
+from gateway.store.times import iso, parse
+
+HISTORY_LINES = 200
+
+
+def _rows(db: sqlite_utils.Database, sql: str, args: Any = ()) -> list[dict[str, Any]]:
+    cur = db.execute(sql, args)
+    names = [d[0] for d in cur.description]
+    return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
+
+
+def _history(rows: list[dict[str, Any]]) -> list[HistoryEntry]:
+    rows = rows[-HISTORY_LINES:]
+    return [
+        HistoryEntry(
+            at=parse(r["at"]),
+            actor=r["actor"][:200],
+            action=r["action"][:40],
+            detail=(r["detail"] or None) and r["detail"][:2000],
+        )
+        for r in rows
+    ]
+
+
+def changed_since(
+    db: sqlite_utils.Database, table: str, key: str, after: int, upto: int | None, limit: int
+) -> tuple[list[str], int]:
+    """Records (ids) with history rows in (after, upto], oldest change first, and the last
+    history id covered. `limit` bounds the history rows read in one pass."""
+    sql = f"SELECT id, {key} FROM {table} WHERE id > ?"
+    args: list[Any] = [after]
+    if upto is not None:
+        sql += " AND id <= ?"
+        args.append(upto)
+    rows = db.execute(sql + " ORDER BY id LIMIT ?", [*args, limit]).fetchall()
+    if not rows:
+        return [], after
+    seen: dict[str, None] = {}
+    for _, record in rows:
+        seen.setdefault(record, None)
+    return list(seen), rows[-1][0]
+
+
+def last_id_before(db: sqlite_utils.Database, table: str, after: int, cutoff: datetime) -> int:
+    """The largest history id past `after` written at or before `cutoff` (`after` if none).
+    Starting from `after` keeps this a short primary-key range scan, not a table scan."""
+    row = db.execute(
+        f"SELECT MAX(id) FROM {table} WHERE id > ? AND at <= ?", (after, iso(cutoff))
+    ).fetchone()
+    return int(row[0] or after)
+
+
+def alert_snapshot(
+    db: sqlite_utils.Database, station: str, alert_id: str, now: datetime
+) -> AlertSnapshot | None:
+    rows = _rows(db, "SELECT * FROM alerts WHERE id=?", (alert_id,))
+    if not rows:
+        return None
+    a = rows[0]
+    hist = _rows(
+        db,
+        "SELECT id, at, actor, action, detail FROM alert_history WHERE alert_id=? ORDER BY id",
+        (alert_id,),
+    )
+    inc = db.execute("SELECT id FROM incidents WHERE alert_id=?", (alert_id,)).fetchone()
+    return AlertSnapshot(
+        station=station,
+        id=a["id"],
+        version=hist[-1]["id"] if hist else 0,
+        sent_at=now,
+        rule=a["rule"],
+        severity=a["severity"],
+        node=a["node"],
+        device=a["device"],
+        subject=a["subject"],
+        state=a["state"],
+        first_at=parse(a["first_at"]),
+        last_at=parse(a["last_at"]),
+        count=max(1, a["count"] or 1),
+        changed_at=parse(a["changed_at"]) if a["changed_at"] else None,
+        changed_by=a["changed_by"],
+        assignee=a["assignee"],
+        incident_id=inc[0] if inc else None,
+        history=_history(hist),
+    )
+
+
+def incident_snapshot(
+    db: sqlite_utils.Database, station: str, incident_id: str, now: datetime
+) -> IncidentSnapshot | None:
+    rows = _rows(db, "SELECT * FROM incidents WHERE id=?", (incident_id,))
+    if not rows:
+        return None
+    i = rows[0]
+    own = _rows(
+        db,
+        "SELECT id, at, actor, action, detail FROM incident_history WHERE incident_id=? "
+        "ORDER BY id",
+        (incident_id,),
+    )
+    overdue: list[Any] = []
+    for k in ("phone", "written"):
+        if i[f"{k}_reported_at"] is None and now > parse(i[f"{k}_due"]):
+            overdue.append(k)
+    return IncidentSnapshot(
+        station=station,
+        id=i["id"],
+        version=own[-1]["id"] if own else 0,
+        sent_at=now,
+        alert_id=i["alert_id"],
+        category=i["category"],
+        node=i["node"],
+        opened_at=parse(i["opened_at"]),
+        phone_due=parse(i["phone_due"]),
+        written_due=parse(i["written_due"]),
+        phone_reported_at=parse(i["phone_reported_at"]) if i["phone_reported_at"] else None,
+        phone_reported_by=i["phone_reported_by"],
+        written_reported_at=(parse(i["written_reported_at"]) if i["written_reported_at"] else None),
+        written_reported_by=i["written_reported_by"],
+        summary=i["summary"],
+        closed_at=parse(i["closed_at"]) if i["closed_at"] else None,
+        overdue=overdue,
+        history=_history(own),
+    )
+
+
+def daily_return(
+    db: sqlite_utils.Database, station: str, day: date, tz: str, now: datetime
+) -> DailyReturn:
+    """Counts for one local day at `station` (the day's bounds in its time zone)."""
+    zone = ZoneInfo(tz)
+    start = datetime(day.year, day.month, day.day, tzinfo=zone)
+    lo, hi = iso(start), iso(start + timedelta(days=1))
+    outcomes = Counter(
+        dict(
+            db.execute(
+                "SELECT outcome, COUNT(*) FROM checks WHERE site=? AND started_at>=? "
+                "AND started_at<? GROUP BY outcome",
+                (station, lo, hi),
+            ).fetchall()
+        )
+    )
+    severities = dict(
+        db.execute(
+            "SELECT severity, COUNT(*) FROM alerts WHERE site=? AND first_at>=? AND first_at<? "
+            "GROUP BY severity",
+            (station, lo, hi),
+        ).fetchall()
+    )
+    categories = dict(
+        db.execute(
+            "SELECT category, COUNT(*) FROM incidents WHERE site=? AND opened_at>=? "
+            "AND opened_at<? GROUP BY category",
+            (station, lo, hi),
+        ).fetchall()
+    )
+    overdue = db.execute(
+        "SELECT COUNT(*) FROM incidents WHERE site=? AND opened_at>=? AND opened_at<? AND ("
+        "COALESCE(phone_reported_at, ?) > phone_due OR COALESCE(written_reported_at, ?) "
+        "> written_due)",
+        (station, lo, hi, iso(now), iso(now)),
+    ).fetchone()[0]
+    return DailyReturn(
+        station=station,
+        id=day.isoformat(),
+        version=int(now.timestamp() * 1000),
+        sent_at=now,
+        day=day,
+        tz=tz,
+        checks=sum(outcomes.values()),
+        checks_by_outcome=dict(outcomes),
+        alerts_by_severity=severities,
+        incidents_by_category=categories,
+        incidents_overdue=int(overdue),
+    )
+
+
+CAMERA_KINDS = ("camera", "tamper", "motion", "people", "line_cross")
+
+
+def _cameras(db: sqlite_utils.Database, station: str, now: datetime) -> set[tuple[str, str]]:
+    """(node, device) pairs that are cameras: a camera node emits its camera events with the
+    camera id as the device. The last day is enough (a camera reports its state at start and
+    on every change) and keeps the query on the (kind, ts) index."""
+    marks = ",".join("?" * len(CAMERA_KINDS))
+    rows = db.execute(
+        f"SELECT DISTINCT node, device FROM events WHERE kind IN ({marks}) AND ts >= ? "
+        "AND site = ? AND device IS NOT NULL",
+        (*CAMERA_KINDS, iso(now - timedelta(days=1)), station),
+    ).fetchall()
+    return {(r[0], r[1]) for r in rows}
+
+
+def health_summary(db: sqlite_utils.Database, station: str, now: datetime) -> HealthSummary:
+    rows = _rows(
+        db,
+        "SELECT node, state, last_seen, devices FROM nodes WHERE site=? ORDER BY node",
+        (station,),
+    )
+    nodes, cams_ok, cams = [], 0, 0
+    cameras = _cameras(db, station, now)
+    for r in rows:
+        try:
+            devices = {str(k): str(v) for k, v in json.loads(r["devices"] or "{}").items()}
+        except (ValueError, AttributeError):
+            devices = {}  # a damaged row must not stop the summary
+        mine = [d for d in devices if (r["node"], d) in cameras]
+        cams += len(mine)
+        cams_ok += sum(1 for d in mine if devices[d] == "ok")
+        nodes.append(
+            NodeHealth(
+                node=r["node"],
+                state=r["state"],
+                last_seen=parse(r["last_seen"]) if r["last_seen"] else None,
+                devices=devices,
+            )
+        )
+    seen = [n.last_seen for n in nodes if n.last_seen]
+    return HealthSummary(
+        station=station,
+        id=station,
+        version=int(now.timestamp() * 1000),
+        sent_at=now,
+        nodes_online=sum(1 for n in nodes if n.state == "online"),
+        nodes_total=len(nodes),
+        cameras_ok=cams_ok,
+        cameras_total=cams,
+        last_data_at=max(seen) if seen else None,
+        nodes=nodes[:500],
+    )
+
+
+def stations(db: sqlite_utils.Database, configured: list[str]) -> list[str]:
+    """Sites this gateway serves: configured ones plus any its nodes and alerts name."""
+    found = {r[0] for r in db.execute("SELECT DISTINCT site FROM nodes").fetchall()}
+    found |= {r[0] for r in db.execute("SELECT DISTINCT site FROM alerts").fetchall()}
+    return sorted(set(configured) | found)

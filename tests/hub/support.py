@@ -1,0 +1,185 @@
+"""Station stacks bridged to a NATS cluster, and hub workers as real processes."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import psycopg
+
+from firmware_py.agent import NodeAgent
+from gateway.service import Gateway
+from gateway.uplink.bridge import BridgeTarget, render_bridge_conf
+from tests.support.mosquitto import Broker
+from tests.support.nats import NatsCluster
+from tests.support.net import free_port, wait_port
+from tests.support.stack import Api, gateway, node_agent
+from tests.support.tcpproxy import TcpProxy
+
+
+@dataclass
+class Station:
+    site: str
+    broker: Broker
+    gw: Gateway
+    api: Api
+    agent: NodeAgent
+    proxies: list[TcpProxy] = field(default_factory=list)
+    person: int = 0
+
+    def raise_incident(self) -> None:
+        """A staff report of a missing person: one new alert and one new incident."""
+        self.person += 1
+        self.agent.emit(
+            "manual",
+            {
+                "category": "missing_person",
+                "description": "not at roll call",
+                "person": f"resident-{self.person}",
+            },
+            device="desk",
+        )
+
+    def rows(self, sql: str, args: Any = ()) -> list[tuple[Any, ...]]:
+        conn = sqlite3.connect(self.gw.settings.db, timeout=30)
+        try:
+            return conn.execute(sql, args).fetchall()
+        finally:
+            conn.close()
+
+    def link_down(self) -> None:
+        for p in self.proxies:
+            p.down()
+
+    def link_up(self) -> None:
+        for p in self.proxies:
+            p.up()
+
+
+@contextmanager
+def station(
+    site: str,
+    tmp: Path,
+    cluster: NatsCluster,
+    *,
+    via_proxy: bool = False,
+    account: tuple[str, str] | None = None,
+) -> Iterator[Station]:
+    """A station: its Mosquitto (project config + the bridge `stationkit provision` writes), its
+    gateway with the uplink on, and one desk node agent."""
+    with ExitStack() as stack:
+        proxies = [TcpProxy(n.mqtt_port) for n in cluster.nodes] if via_proxy else []
+        for p in proxies:
+            stack.callback(p.close)
+        ports = [p.port for p in proxies] or [n.mqtt_port for n in cluster.nodes]
+        conf = render_bridge_conf(
+            site,
+            BridgeTarget(
+                tuple(f"127.0.0.1:{p}" for p in ports),
+                *(account or (None, None)),
+                restart_timeout="1 2",
+            ),
+        )
+        broker = Broker(tmp / site / "mosquitto", extra_conf=conf)
+        broker.workdir.mkdir(parents=True)
+        broker.add_user("gateway")
+        broker.start()
+        stack.callback(broker.stop)
+        gw, api = stack.enter_context(
+            gateway(
+                broker,
+                tmp / site / "gw.db",
+                uplink={
+                    "enabled": True,
+                    "client_id": f"uplink-{site}",
+                    "poll_s": 0.2,
+                    "resend_after_s": 15,
+                    "health_every_s": 5,
+                    "returns_every_s": 10,
+                },
+            )
+        )
+        agent = node_agent(broker, site, "desk-1", tmp / site / "outbox.db", heartbeat_s=2)
+        agent.start()
+        stack.callback(agent.stop)
+        yield Station(site, broker, gw, api, agent, proxies)
+
+
+@dataclass
+class HubWorkerProc:
+    name: str
+    args: list[str]
+    log: Path
+    http_port: int | None = None
+    proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        self.proc = subprocess.Popen(
+            self.args,
+            stdout=subprocess.DEVNULL,
+            stderr=open(self.log, "ab"),  # noqa: SIM115 - the child owns it
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        )
+        if self.http_port:
+            wait_port(self.http_port, 60)
+
+    def kill(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(10)
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(20)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+
+def hub_worker(
+    name: str,
+    cluster: NatsCluster,
+    dsn: str,
+    tmp: Path,
+    *,
+    http: bool,
+    replicas: int,
+    account: tuple[str, str] | None = None,
+) -> HubWorkerProc:
+    port = free_port() if http else None
+    creds = f"{account[0]}:{account[1]}@" if account else ""
+    args = [
+        sys.executable,
+        "-m",
+        "firmware_py.cli",
+        "hub",
+        "run",
+        "--name",
+        name,
+        "--nats",
+        ",".join(cluster.urls),
+        "--postgres",
+        dsn,
+        "--mqtt",
+        ",".join(f"mqtt://{creds}127.0.0.1:{n.mqtt_port}" for n in cluster.nodes),
+    ]
+    args += ["--http", f"127.0.0.1:{port}"] if port else ["--no-http"]
+    env_replicas = str(replicas)
+    os.environ["STATIONKIT_HUB_REPLICAS"] = env_replicas
+    os.environ["STATIONKIT_HUB_ACK_WAIT_S"] = "5"
+    if account:
+        os.environ["STATIONKIT_HUB_NATS_USER"], os.environ["STATIONKIT_HUB_NATS_PASSWORD"] = account
+    return HubWorkerProc(name, args, tmp / f"{name}.log", port)
+
+
+def hub_rows(dsn: str, sql: str, args: Any = ()) -> list[tuple[Any, ...]]:
+    with psycopg.connect(dsn) as conn:
+        return conn.execute(sql, args).fetchall()

@@ -1,0 +1,139 @@
+"""The bureau's incident inbox in real Chromium: log in, incidents of every station sorted by
+deadline, live countdowns, overdue in red, re-sort, acknowledge, switch language."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+import uvicorn
+from playwright.sync_api import expect
+
+from devices.contract.models.uplink import AlertSnapshot, IncidentSnapshot
+from gateway.hub import store
+from gateway.hub.api import create_hub_app
+from gateway.hub.config import HubSettings
+from gateway.hub.users import add_user
+from gateway.hub.worker import WorkerStats, apply_batch
+from tests.hub.test_hub_store_api import batch
+from tests.support.browser import Pages, launch, screenshot
+from tests.support.net import free_port, wait_port
+from tests.support.postgres import Postgres
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+
+@pytest.fixture
+def hub(pg: Postgres) -> Iterator[tuple[str, Any]]:
+    conn = store.connect(pg.dsn)
+    store.migrate(conn)
+    now = datetime.now(UTC)
+    msgs: list[Any] = []
+    for site, iid, minutes_ago in (("s1", "i-new", 2), ("s2", "i-late", 40), ("s3", "i-mid", 20)):
+        opened = now - timedelta(minutes=minutes_ago)
+        msgs += [
+            IncidentSnapshot(
+                station=site,
+                id=iid,
+                version=1,
+                sent_at=now,
+                alert_id=f"a-{iid}",
+                category="missing_person",
+                opened_at=opened,
+                phone_due=opened + timedelta(minutes=30),
+                written_due=opened + timedelta(minutes=60),
+            ),
+            AlertSnapshot(
+                station=site,
+                id=f"a-{iid}",
+                version=1,
+                sent_at=now,
+                rule="missing_person",
+                severity="critical",
+                state="active",
+                first_at=opened,
+                last_at=opened,
+                count=1,
+                incident_id=iid,
+            ),
+        ]
+    apply_batch(conn, batch(*msgs), WorkerStats("t"))
+    add_user(conn, "officer-li", "officer", "correct horse battery")
+    port = free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(create_hub_app(HubSettings(postgres=pg.dsn)), port=port, log_level="warning")
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    wait_port(port)
+    try:
+        yield f"http://127.0.0.1:{port}", conn
+    finally:
+        server.should_exit = True
+        thread.join(10)
+        conn.close()
+
+
+def test_incident_inbox_counts_down_shows_overdue_and_acknowledges(hub: tuple[str, Any]) -> None:
+    base, conn = hub
+    with launch() as browser:
+        pages = Pages(browser)
+        try:
+            page = pages.new()
+            page.goto(f"{base}/hub/")
+            page.fill("[data-testid=login] input[name=username]", "officer-li")
+            page.fill("[data-testid=login] input[name=password]", "wrong password!")
+            page.click("[data-testid=login] button")
+            page.wait_for_selector("[data-testid=login-error]:has-text('错误')")
+            page.fill("[data-testid=login] input[name=password]", "correct horse battery")
+            page.click("[data-testid=login] button")
+            rows = page.locator("[data-testid=incidents] tr[data-id]")
+            rows.first.wait_for()
+            # by deadline: the overdue one first, the newest last
+            assert rows.evaluate_all("rs => rs.map(r => r.dataset.id)") == [
+                "i-late",
+                "i-mid",
+                "i-new",
+            ]
+            late = page.locator("tr[data-id=i-late]")
+            assert "overdue" in (late.get_attribute("class") or "")
+            cd = late.locator(".countdown").first
+            assert cd.inner_text().startswith("已超时 +10:")
+            color = cd.evaluate("el => getComputedStyle(el).color")
+            assert color == "rgb(176, 0, 32)", color
+            new_phone = page.locator("tr[data-id=i-new] .countdown").first
+            first = new_phone.inner_text()
+            assert first.startswith("27:") or first.startswith("28:"), first
+            time.sleep(2.1)
+            assert new_phone.inner_text() != first, "the countdown is live"
+            screenshot(page, "hub-incidents")
+
+            page.click("[data-testid=sort-opened]")
+            expect(rows.first).to_have_attribute("data-id", "i-new")
+            page.click("tr[data-id=i-mid] [data-testid=ack]")
+            page.wait_for_selector("tr[data-id=i-mid] :text('已发送至站点')")
+            assert conn.execute(
+                "SELECT station, alert_id, kind, by_user FROM downlink"
+            ).fetchall() == [("s3", "a-i-mid", "acknowledge", "officer-li")]
+
+            page.select_option("[data-testid=lang]", "en")
+            page.wait_for_selector("[data-testid=sort-deadline]:has-text('By deadline')")
+            assert (
+                page.locator("tr[data-id=i-late] .countdown")
+                .first.inner_text()
+                .startswith("OVERDUE +")
+            )
+            page.click("[data-testid=nav-incidents]")
+            assert page.errors == []  # type: ignore[attr-defined]
+            assert page.evaluate("window.__cspViolations") == []
+        finally:
+            pages.close()
+    views = conn.execute(
+        "SELECT count(*) FROM audit WHERE actor='officer-li' AND action='view'"
+    ).fetchone()[0]
+    assert views >= 2, "every view is audited"
+    conn.commit()
