@@ -12,6 +12,7 @@ from typing import Any
 import uvicorn
 
 from devices.contract import codec, topics
+from devices.contract.broker_url import BrokerUrl
 from devices.contract.models import Command
 from gateway.alerts.service import AlertService
 from gateway.api.app import create_app
@@ -123,7 +124,7 @@ class Gateway:
             Uplink(
                 str(settings.db),
                 settings.uplink,
-                settings.broker_url(),
+                _uplink_url(settings),
                 self.alerts,
                 {k: v.tz for k, v in settings.alerts.sites.items()},
             )
@@ -205,3 +206,10 @@ class Gateway:
         self._people_timer.close()
         self.notifier.stop()
         self.db.conn.close()
+
+
+def _uplink_url(settings: GatewaySettings) -> BrokerUrl:
+    """The gateway's broker, with the uplink's own account (see UplinkConfig.username)."""
+    url, cfg = settings.broker_url(), settings.uplink
+    password = cfg.password_file.read_text().strip() if cfg.password_file else cfg.password
+    return BrokerUrl(url.host, url.port, url.tls, cfg.username, password)

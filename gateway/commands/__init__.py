@@ -40,7 +40,7 @@ COMMANDS: tuple[tuple[str, str, str, tuple[str, ...]], ...] = (
     (
         "hub",
         "gateway.commands.hub",
-        "the bureau's hub: workers, migrations, users, bridge and NATS configs",
+        "the bureau's hub (NATS JetStream -> PostgreSQL, dashboard)",
         ("gateway", "hub"),
     ),
     (

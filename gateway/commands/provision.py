@@ -61,6 +61,10 @@ def run(args: argparse.Namespace) -> int:
             prov.provision_gateway()
             print(f"gateway broker credentials written to {prov.layout.gateway_env}")
             return 0
+        if args.uplink:
+            prov.provision_uplink()
+            print(f"uplink broker password written to {prov.layout.uplink_password}")
+            return 0
         if args.list:
             for rec in prov.nodes():
                 revoked = f" on {rec.revoked_at:%Y-%m-%d}" if rec.revoked_at else ""
@@ -117,6 +121,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     p.add_argument("--port", type=int, default=8883, help="the broker's TLS port (8883)")
     p.add_argument("--gateway", action="store_true", help="(re)create the gateway's broker user")
+    p.add_argument(
+        "--uplink", action="store_true", help="(re)create the bureau uplink's broker user"
+    )
     p.add_argument("--list", action="store_true", help="list provisioned nodes")
     p.add_argument("--root", default=str(DEFAULT_ROOT), help="config root (/etc/stationkit)")
     p.add_argument("--node-root", default=str(NODE_ROOT), help="where the bundle goes on the node")

@@ -75,3 +75,8 @@ class Layout:
     @property
     def gateway_env(self) -> Path:
         return self.root / "gateway.env"
+
+    @property
+    def uplink_password(self) -> Path:
+        """The bureau uplink's broker password (`[uplink] password_file`)."""
+        return self.root / "uplink-password"

@@ -110,6 +110,19 @@ class Provisioner:
             self._commit(reg)
         return password
 
+    def provision_uplink(self) -> str:
+        """(Re)create the bureau uplink's broker user (its own narrow ACL); writes its password
+        to `uplink-password` for `[uplink] password_file`; returns the password."""
+        password = secrets.token_urlsafe(24)
+        with self._locked() as reg:
+            mosquitto.set_password(self.layout.passwd, mosquitto.UPLINK_USER, password)
+            if mosquitto.UPLINK_USER not in reg.gateway_users:
+                reg.gateway_users.append(mosquitto.UPLINK_USER)
+            write_atomic(self.layout.uplink_password, (password + "\n").encode(), mode=0o600)
+            _share(self.layout.uplink_password, SERVICE_GROUP)
+            self._commit(reg)
+        return password
+
     def provision_node(
         self,
         site: str,

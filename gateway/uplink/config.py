@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from pydantic import BaseModel, ConfigDict, Field
 
 
@@ -9,6 +11,15 @@ class UplinkConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     enabled: bool = Field(False, description="publish for the bureau bridge; apply its actions")
+    username: str = Field(
+        "gateway-uplink",
+        description="its own broker account (`stationkit provision --uplink`): the broker binds "
+        "client ids to usernames, so it cannot share the gateway's",
+    )
+    password_file: Path | None = Field(
+        None, description="file holding that account's password (/etc/stationkit/uplink-password)"
+    )
+    password: str | None = Field(None, description="the password itself (tests; prefer the file)")
     client_id: str = Field(
         "stationkit-gateway-uplink",
         description="MQTT client id on the station broker (persistent session: keep it stable)",

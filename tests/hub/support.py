@@ -20,7 +20,7 @@ from gateway.uplink.bridge import BridgeTarget, render_bridge_conf
 from tests.support.mosquitto import Broker
 from tests.support.nats import NatsCluster
 from tests.support.net import free_port, wait_port
-from tests.support.stack import Api, gateway, node_agent
+from tests.support.stack import Api, gateway, node_agent, staff_report
 from tests.support.tcpproxy import TcpProxy
 
 
@@ -37,14 +37,15 @@ class Station:
     def raise_incident(self) -> None:
         """A staff report of a missing person: one new alert and one new incident."""
         self.person += 1
-        self.agent.emit(
-            "manual",
+        staff_report(
+            self.gw,
+            self.api,
             {
+                "site": self.site,
                 "category": "missing_person",
                 "description": "not at roll call",
                 "person": f"resident-{self.person}",
             },
-            device="desk",
         )
 
     def rows(self, sql: str, args: Any = ()) -> list[tuple[Any, ...]]:
@@ -90,6 +91,7 @@ def station(
         broker = Broker(tmp / site / "mosquitto", extra_conf=conf)
         broker.workdir.mkdir(parents=True)
         broker.add_user("gateway")
+        uplink_password = broker.add_user("gateway-uplink")
         broker.start()
         stack.callback(broker.stop)
         gw, api = stack.enter_context(
@@ -98,6 +100,7 @@ def station(
                 tmp / site / "gw.db",
                 uplink={
                     "enabled": True,
+                    "password": uplink_password,
                     "client_id": f"uplink-{site}",
                     "poll_s": 0.2,
                     "resend_after_s": 15,

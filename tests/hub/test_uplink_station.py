@@ -21,11 +21,24 @@ from devices.contract.models.uplink import BureauAction
 from devices.contract.uplink_topics import downlink
 from tests.support.mosquitto import Broker
 from tests.support.net import wait_for
-from tests.support.stack import gateway, node_agent
+from tests.support.stack import gateway, node_agent, staff_report
 
 pytestmark = pytest.mark.broker
 
-UPLINK = {"enabled": True, "poll_s": 0.1, "resend_after_s": 0, "health_every_s": 3600}
+UPLINK: dict[str, object] = {
+    "enabled": True,
+    "username": "gateway-uplink",
+    "poll_s": 0.1,
+    "resend_after_s": 0,
+    "health_every_s": 3600,
+}
+
+
+def _uplink(broker: Broker) -> dict[str, object]:
+    """UPLINK with its own broker account (the broker binds client ids to usernames)."""
+    if "gateway-uplink" not in broker.users:
+        broker.add_user("gateway-uplink")
+    return {**UPLINK, "password": broker.users["gateway-uplink"]}
 
 
 class Tap:
@@ -79,14 +92,19 @@ def test_uplink_cursor_survives_outage_and_restart_and_downlink_applies_once(
     db = tmp_path / "gw.db"
     tap = Tap(broker)
     try:
-        with gateway(broker, db, uplink=UPLINK) as (gw, api):
+        with gateway(broker, db, uplink=_uplink(broker)) as (gw, api):
             agent = node_agent(broker, "s1", "desk-1", tmp_path / "outbox.db")
             agent.start()
             try:
-                agent.emit(
-                    "manual",
-                    {"category": "missing_person", "description": "x", "person": "Li"},
-                    device="desk",
+                staff_report(
+                    gw,
+                    api,
+                    {
+                        "site": "s1",
+                        "category": "missing_person",
+                        "description": "x",
+                        "person": "Li",
+                    },
                 )
                 wait_for(lambda: tap.of("incident") and tap.of("alert"), 15, "uplink")
                 (inc,) = tap.of("incident")
@@ -123,7 +141,7 @@ def test_uplink_cursor_survives_outage_and_restart_and_downlink_applies_once(
                 assert versions == sorted(versions) and len(set(versions)) == len(versions)
 
                 # not for this station, malformed, or not an incident alert: refused, no crash
-                agent.emit("manual", {"category": "other", "description": "y"}, device="desk")
+                staff_report(gw, api, {"site": "s1", "category": "other", "description": "y"})
                 tap.act(ack.model_copy(update={"id": codec.new_id(), "station": "s9"}))
                 tap.client.publish(downlink("s1", "comment"), b"{not json", 1).wait_for_publish(5)
                 wait_for(lambda: gw.uplink and gw.uplink.applier.rejected >= 2, 10, "refusals")
@@ -149,7 +167,7 @@ def test_uplink_cursor_survives_outage_and_restart_and_downlink_applies_once(
         assert cursor["alert_sent"] == last
         # restarted: nothing already sent goes out again (resend is off here)
         before = len(tap.of("alert")) + len(tap.of("incident"))
-        with gateway(broker, db, uplink=UPLINK) as (gw, _):
+        with gateway(broker, db, uplink=_uplink(broker)) as (gw, _):
             wait_for(lambda: gw.uplink and gw.uplink.link.connected.is_set(), 10, "uplink")
             wait_for(lambda: tap.of("health")[-1:] and len(tap.of("health")) >= 2, 15, "pass")
             assert len(tap.of("alert")) + len(tap.of("incident")) == before
@@ -162,14 +180,19 @@ def test_every_change_is_sent_once_more_after_resend_after_s(
 ) -> None:
     tap = Tap(broker)
     try:
-        with gateway(broker, tmp_path / "gw.db", uplink={**UPLINK, "resend_after_s": 1}):
+        with gateway(
+            broker, tmp_path / "gw.db", uplink={**_uplink(broker), "resend_after_s": 1}
+        ) as (
+            gw,
+            api,
+        ):
             agent = node_agent(broker, "s1", "desk-1", tmp_path / "outbox.db")
             agent.start()
             try:
-                agent.emit(
-                    "manual",
-                    {"category": "injury", "description": "fell", "person": "Zhang"},
-                    device="desk",
+                staff_report(
+                    gw,
+                    api,
+                    {"site": "s1", "category": "injury", "description": "fell", "person": "Zhang"},
                 )
                 wait_for(lambda: len(tap.of("incident")) == 2, 15, "the incident sent twice")
                 first, again = tap.of("incident")

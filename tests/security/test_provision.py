@@ -158,3 +158,14 @@ def test_cli_provision_list_and_revoke(tmp_path: Path, capsys: pytest.CaptureFix
     assert capsys.readouterr().out.startswith("s1/desk-1\trevoked on ")
     env = (tmp_path / "etc" / "gateway.env").read_text()
     assert env.startswith("STATIONKIT_BROKER=mqtt://gateway:") and env.endswith("@127.0.0.1:1883\n")
+
+
+def test_the_uplink_account_may_only_publish_uplink_and_read_downlink() -> None:
+    from gateway.provision import mosquitto as m
+
+    acl = m.render_acl([("s1", "desk-1")], [m.GATEWAY_USER, m.UPLINK_USER])
+    block = acl.split(f"user {m.UPLINK_USER}\n", 1)[1].split("\n\n", 1)[0]
+    assert block.splitlines() == [
+        "topic write stationkit/v1/+/gateway/uplink/#",
+        "topic read stationkit/v1/+/gateway/downlink/#",
+    ]

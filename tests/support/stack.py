@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import secrets
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -35,6 +36,25 @@ class Api:
         r = self.client.get(path, params=params)
         r.raise_for_status()
         return r.json()
+
+    def post(self, path: str, body: dict[str, Any]) -> Any:
+        r = self.client.post(path, json=body)
+        r.raise_for_status()
+        return r.json()
+
+
+def staff_report(gw: Gateway, api: Api, body: dict[str, Any]) -> Any:
+    """File a staff report as a supervisor would: the dashboard's route is the only way in
+    (the ingest writer refuses `manual` events from nodes)."""
+    token = create_token(gw.db, f"reporter-{secrets.token_hex(3)}", "supervisor")
+    r = httpx.post(
+        f"{api.base}/api/v1/manual-reports",
+        json=body,
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=10,
+    )
+    r.raise_for_status()
+    return r.json()
 
     def all(self, path: str, **params: Any) -> list[dict[str, Any]]:
         items: list[dict[str, Any]] = []
