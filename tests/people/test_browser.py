@@ -14,6 +14,7 @@ from playwright.sync_api import expect
 from gateway.store.db import connect
 from tests.dashboard.conftest import OpenDash, Stack
 from tests.dashboard.test_desk import SITE, Desk
+from tests.people.conftest import add_check
 
 
 @pytest.fixture
@@ -118,4 +119,27 @@ def test_a_placement_raises_the_foster_homes_roster(
     expect(home).to_have_attribute("data-expected", "2")
     rosters = stack.api.get("/api/v1/people/rosters")
     assert next(x for x in rosters if x["site"] == "fh-east")["placed"] == 2
+    assert page.errors == []  # type: ignore[attr-defined]
+
+
+def test_a_check_on_no_file_is_linked_from_the_people_page(
+    stack: Stack, open_dash: OpenDash
+) -> None:
+    db = connect(stack.db_path)
+    add_check(db, "old-check-1", site="st-old", outcome="hypothermia_referral", celsius=34.1)
+    db.conn.close()
+    r = stack.api.client.post("/api/v1/people", json={"site": "st-old", "names": ["钱老伯"]})
+    person_id = r.json()["id"]
+    page = open_dash("desk", "people", name="wu-desk")
+    page.get_by_test_id("tab-unlinked").click()
+    row = page.locator('[data-testid="unlinked-row"][data-check="old-check-1"]')
+    expect(row).to_contain_text("34.1")
+    row.get_by_test_id("file-link").click()
+    row.get_by_test_id("file-link-q").fill("钱")
+    row.locator(f'[data-testid="file-link-pick"][data-person="{person_id}"]').click()
+    expect(row.get_by_test_id("file-opened")).to_have_attribute("data-status", "isolation")
+    assert stack.api.get("/api/v1/people/by-check/old-check-1")["person_id"] == person_id
+    page.goto(f"{stack.base}/#/people/{person_id}")
+    entry = page.locator('[data-testid="timeline-entry"][data-kind="status"]').last
+    expect(entry).to_contain_text("隔离观察")
     assert page.errors == []  # type: ignore[attr-defined]

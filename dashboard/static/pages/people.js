@@ -3,6 +3,8 @@
 // items still held for people who have left. Every read of a file sends the reader's reason
 // (audited). Routes: #/people, #/people/<id>, #/people?view=unlinked|rosters|held.
 
+import { fileBar } from "./people.link.js";
+
 const STATUSES = ["in_station", "isolation", "foster_home", "hospital", "returned_home", "transferred", "left", "deceased"];
 const STATUS_CLASS = { in_station: "ok", isolation: "bad", foster_home: "ok", hospital: "warn", returned_home: "muted", transferred: "muted", left: "muted", deceased: "muted" };
 const REASONS = ["care", "intake", "family_search", "review", "report"];
@@ -114,7 +116,8 @@ export default {
           h("td", null, t(`outcome.${c.outcome}`)),
           h("td", null, c.celsius == null ? "—" : `${c.celsius.toFixed(1)} °C`),
           h("td", null, (c.items_held || []).join(", ")),
-          h("td", null, c.site))))),
+          h("td", null, c.site),
+          h("td", null, fileBar(this.ctx, c)))))),
     );
   },
 
@@ -187,8 +190,24 @@ export default {
         h("div", { class: "card" }, this.placement(p, places)),
         h("div", { class: "card" }, h("h3", null, t("people.timeline")),
           h("ol", { class: "ppl-timeline", "data-testid": "timeline" }, tl.entries.map((e) => h("li", { "data-testid": "timeline-entry", "data-kind": e.kind },
-            h("span", { class: "nowrap muted" }, ctx.fmtTime(e.at)), " ", h("strong", null, t(`people.tl.${e.kind}`) === `people.tl.${e.kind}` ? e.kind : t(`people.tl.${e.kind}`)), " ", e.summary))))),
+            h("span", { class: "nowrap muted" }, ctx.fmtTime(e.at)), " ", h("strong", null, t(`people.tl.${e.kind}`) === `people.tl.${e.kind}` ? e.kind : t(`people.tl.${e.kind}`)), " ", this.entryText(e)))))),
     ));
+  },
+
+  // The entry in the reader's language where the page knows the kind; else the server's text
+  // (kinds that other modules add to the timeline).
+  entryText(e) {
+    const { t } = this.ctx;
+    const d = e.data || {};
+    if (e.kind === "status") {
+      const to = t(`people.status.${d.status}`);
+      return `${d.previous ? `${t(`people.status.${d.previous}`)} → ` : ""}${to}${d.reason ? ` (${d.reason})` : ""} · ${d.by}`;
+    }
+    if (e.kind === "check") {
+      const temp = d.celsius == null ? "" : ` ${Number(d.celsius).toFixed(1)} °C`;
+      return `${t(`outcome.${d.outcome}`)}${temp}${d.items_held?.length ? ` · ${d.items_held.join(", ")}` : ""} · ${d.node}`;
+    }
+    return e.summary;
   },
 
   portrait(p, writer) {
