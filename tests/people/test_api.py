@@ -145,6 +145,8 @@ def test_reads_need_a_reason_and_are_audited(people_site: PeopleSite) -> None:
     assert r.status_code == 403
     r = people_site.call("PATCH", f"/api/v1/people/{pid}", "desk", json={"accent": "湖南口音"})
     assert r.status_code == 200
+    r = people_site.call("PATCH", f"/api/v1/people/{pid}", "desk", json={"came_by": None})
+    assert r.status_code == 422 and "came_by" in r.text  # a clear refusal, not a server error
     (change,) = [r for r in people_site.site.audit_rows("person.update") if r[2] == pid]
     assert json.loads(change[3]) == {"field": "accent", "old": None, "new": "湖南口音"}
 
@@ -291,3 +293,38 @@ def test_timeline_export_and_erase(people_site: PeopleSite) -> None:
         == 1
     )
     assert people_site.call("GET", "/api/v1/people/unlinked-checks", "desk").json()["total"] == 1
+
+
+def test_photos_of_a_mark_and_a_belonging(people_site: PeopleSite) -> None:
+    add_check(people_site.db, "c-ph", outcome="items_held", items=["手表"])
+    pid = _open(
+        people_site,
+        check_id="c-ph",
+        legal_basis="vital_interest",
+        marks=[{"kind": "tattoo", "location": "右臂", "description": "龙"}],
+    )["id"]
+    post = {"headers": {"Content-Type": "image/jpeg"}, "content": JPEG}
+    images = people_site.site.db_path.parent / "people-images"
+    r = people_site.call(
+        "POST", f"/api/v1/people/{pid}/images", params={"purpose": "mark", "ref": 3}, **post
+    )
+    assert r.status_code == 404 and not list(images.glob("*.bin"))  # nothing written
+    r = people_site.call(
+        "POST", f"/api/v1/people/{pid}/images", params={"purpose": "mark", "ref": 0}, **post
+    )
+    assert r.status_code == 201
+    person = people_site.call(
+        "GET", f"/api/v1/people/{pid}", params={"reason": "photo check"}
+    ).json()
+    assert person["marks"][0]["image_id"] == r.json()["id"] and person["portrait_id"] is None
+    (item,) = people_site.call("GET", f"/api/v1/people/{pid}/belongings").json()
+    r = people_site.call(
+        "POST",
+        f"/api/v1/people/{pid}/images",
+        params={"purpose": "belonging", "ref": item["id"]},
+        **post,
+    )
+    assert r.status_code == 201
+    (item,) = people_site.call("GET", f"/api/v1/people/{pid}/belongings").json()
+    assert item["image_id"] == r.json()["id"]
+    assert len(list(images.glob("*.bin"))) == 2
