@@ -78,7 +78,7 @@ def test_fever_arrival_opens_a_file_and_items_hold_back_the_departure(
     page.get_by_test_id("status-select").select_option("left")
     page.get_by_test_id("status-submit").click()
     expect(page.get_by_test_id("person-status")).to_have_attribute("data-status", "left")
-    history = stack.api.get(f"/api/v1/people/{person_id}/status")
+    history = stack.api.get(f"/api/v1/people/{person_id}/status", reason="check the test")
     assert [h["status"] for h in history] == ["isolation", "left"]
     assert history[1]["by"] == "zhao-desk"
     assert page.errors == []  # type: ignore[attr-defined]

@@ -168,8 +168,8 @@ export default {
       [p, tl, items, places] = await Promise.all([
         ctx.api(path, { query: { reason: reason() } }),
         ctx.api(`${path}/timeline`, { query: { reason: reason() } }),
-        ctx.api(`${path}/belongings`),
-        ctx.api(`${path}/placements`),
+        ctx.api(`${path}/belongings`, { query: { reason: reason() } }),
+        ctx.api(`${path}/placements`, { query: { reason: reason() } }),
       ]);
     } catch (err) {
       this.el.replaceChildren(h("p", { class: "error", role: "alert" }, err.message), h("a", { href: "#/people" }, t("people.back")));
