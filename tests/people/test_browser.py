@@ -5,6 +5,7 @@ release; a placement raises the foster home's roster by one."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -142,4 +143,43 @@ def test_a_check_on_no_file_is_linked_from_the_people_page(
     page.goto(f"{stack.base}/#/people/{person_id}")
     entry = page.locator('[data-testid="timeline-entry"][data-kind="status"]').last
     expect(entry).to_contain_text("隔离观察")
+    assert page.errors == []  # type: ignore[attr-defined]
+
+
+def test_the_file_is_edited_in_the_browser_and_each_change_audited(
+    stack: Stack, open_dash: OpenDash
+) -> None:
+    r = stack.api.client.post("/api/v1/people", json={"site": "st-edit"})
+    person_id = r.json()["id"]
+    page = open_dash("supervisor", "people", name="ma-sup", lang="en")
+    page.goto(f"{stack.base}/#/people/{person_id}")
+    expect(page.get_by_test_id("person-name")).to_have_text("(name unknown)")
+    page.get_by_test_id("f-names").fill("刘大爷, 老刘")
+    page.get_by_test_id("f-accent").fill("河南口音")
+    page.get_by_test_id("f-came_by").select_option("outreach")
+    page.get_by_test_id("mark-kind").fill("scar")
+    page.get_by_test_id("mark-where").fill("left cheek")
+    page.get_by_test_id("mark-add").click()
+    page.get_by_test_id("f-save").click()
+    expect(page.get_by_test_id("person-name")).to_have_text("刘大爷 / 老刘")
+    expect(page.get_by_test_id("f-marks")).to_contain_text("scar (left cheek)")
+    got = stack.api.get(f"/api/v1/people/{person_id}", reason="check the test")
+    assert got["accent"] == "河南口音" and got["came_by"] == "outreach"
+    assert got["marks"] == [
+        {"kind": "scar", "location": "left cheek", "description": None, "image_id": None}
+    ]
+    db = connect(stack.db_path)
+    fields = {
+        json.loads(d)["field"]
+        for (d,) in db.execute(
+            "SELECT detail FROM audit WHERE action='person.update' AND target=? AND actor='ma-sup'",
+            [person_id],
+        )
+    }
+    db.conn.close()
+    assert fields == {"names", "accent", "came_by", "marks"}
+    # searchable by what was just written
+    page.goto(f"{stack.base}/#/people")
+    page.get_by_test_id("people-q").fill("河南 cheek")
+    expect(page.get_by_test_id("person-row")).to_have_count(1)
     assert page.errors == []  # type: ignore[attr-defined]
