@@ -35,7 +35,9 @@ def test_fever_arrival_opens_a_file_and_items_hold_back_the_departure(
     page.locator('[data-item="knife"]').click()
     page.get_by_test_id("items-confirm").click()
     expect(page.get_by_test_id("last-result")).to_have_attribute("data-outcome", "fever_referral")
-    # the end of the check: open a file from it, on the 1024x600 desk screen
+    # the end of the check: on no file yet (the desk's reminder says so); open a file from it,
+    # on the 1024x600 desk screen
+    expect(page.get_by_test_id("desk-unlinked")).to_contain_text("1")
     bar = page.get_by_test_id("file-bar")
     expect(bar.get_by_test_id("file-open")).to_be_visible()
     bar.get_by_test_id("file-open").click()
@@ -45,6 +47,7 @@ def test_fever_arrival_opens_a_file_and_items_hold_back_the_departure(
     bar.get_by_test_id("file-open-submit").click()
     opened = page.get_by_test_id("file-opened")
     expect(opened).to_have_attribute("data-status", "isolation")
+    expect(page.get_by_test_id("desk-unlinked")).to_be_hidden()
     person_id = opened.get_attribute("data-person-id")
     assert person_id
     db = connect(stack.db_path)
