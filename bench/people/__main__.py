@@ -329,6 +329,46 @@ def measure(paths: dict[str, Path], requests: int) -> dict[str, dict[str, dict[s
     return out
 
 
+def index_cost(tmp: Path, prefill: int = 300_000, batches: int = 200) -> dict[str, float]:
+    """What m0701's `events (kind, received_at)` index costs the ingest writer: two databases
+    with `prefill` events, one without that index, take turns committing batches of 500 events
+    (in arrival order, `synchronous=FULL`, as the writer does). Returns ms per batch (median)."""
+    dbs = {}
+    for name in ("with index", "without index"):
+        db = open_store(tmp / f"{name.replace(' ', '-')}.db")
+        if name == "without index":
+            db.execute("DROP INDEX idx_events_kind_received_at")
+        dbs[name] = db
+    now = datetime.now(UTC)
+    rnd = random.Random(3)
+
+    def rows(start: int, n: int) -> list[tuple[Any, ...]]:
+        out = []
+        for i in range(start, start + n):
+            ts = iso(now - timedelta(seconds=(prefill + batches * 500 - i) * 10))
+            kind = EVENT_KINDS[rnd.randrange(len(EVENT_KINDS))]
+            out.append((f"ev{i:09d}", SITE, NODES[i % len(NODES)], kind, ts, i, None, "{}", ts))
+        return out
+
+    for db in dbs.values():
+        db.execute("PRAGMA synchronous=OFF")
+        for chunk in _chunks(rows(0, prefill)):
+            with db.atomic():
+                db.conn.executemany("INSERT INTO events VALUES (?,?,?,?,?,?,?,?,?)", chunk)
+        db.execute("PRAGMA synchronous=FULL")
+    times: dict[str, list[float]] = {name: [] for name in dbs}
+    for b in range(batches):
+        batch = rows(prefill + b * 500, 500)
+        for name, db in dbs.items():
+            t0 = time.perf_counter()
+            with db.atomic():
+                db.conn.executemany("INSERT INTO events VALUES (?,?,?,?,?,?,?,?,?)", batch)
+            times[name].append((time.perf_counter() - t0) * 1000)
+    for db in dbs.values():
+        db.conn.close()
+    return {name: statistics.median(v) for name, v in times.items()}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--people", type=int, default=5000)
@@ -336,7 +376,16 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=2_000_000)
     parser.add_argument("--requests", type=int, default=200)
     parser.add_argument("--keep", type=Path, help="build the full database here and keep it")
+    parser.add_argument(
+        "--index-cost", action="store_true", help="only measure what m0701's events index costs"
+    )
     args = parser.parse_args()
+    if args.index_cost:
+        with tempfile.TemporaryDirectory() as tmp:
+            cost = index_cost(Path(tmp))
+        load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+        print(f"batch of 500 events, median ms: {cost} (load average {load})")
+        return
     now = datetime.now(UTC)
     with tempfile.TemporaryDirectory() as tmp:
         full = args.keep or Path(tmp) / "full.db"

@@ -125,9 +125,19 @@ def store_image(
     content_type = sniff(data)
     if content_type is None:
         raise Invalid("not a JPEG or PNG image")
+    marks = json.loads(person["marks"] or "[]")
+    if purpose == "belonging" and (
+        ref is None
+        or not db.execute(
+            "SELECT 1 FROM belongings WHERE id=? AND person_id=?", [ref, person_id]
+        ).fetchone()
+    ):
+        raise NotFound(f"no belonging {ref} on this file")
+    if purpose == "mark" and (ref is None or not 0 <= ref < len(marks)):
+        raise NotFound(f"no mark number {ref} on this file")
     at = iso(now or datetime.now(UTC))
     image_id = str(ULID())
-    vault.put(image_id, person_id, data)
+    vault.put(image_id, person_id, data)  # before the row: a row never points at no file
     with db.atomic():
         db.table("person_images").insert(
             {
@@ -150,18 +160,8 @@ def store_image(
             )
             db.table("people").update(person_id, {"portrait_id": image_id})
         elif purpose == "belonging":
-            if (
-                ref is None
-                or not db.execute(
-                    "SELECT 1 FROM belongings WHERE id=? AND person_id=?", [ref, person_id]
-                ).fetchone()
-            ):
-                raise NotFound(f"no belonging {ref} on this file")
             db.execute("UPDATE belongings SET image_id=? WHERE id=?", [image_id, ref])
-        else:
-            marks = json.loads(person["marks"] or "[]")
-            if ref is None or not 0 <= ref < len(marks):
-                raise NotFound(f"no mark number {ref} on this file")
+        elif ref is not None:  # a mark (its number was checked above)
             marks[ref]["image_id"] = image_id
             db.table("people").update(person_id, {"marks": json.dumps(marks, ensure_ascii=False)})
         audit(

@@ -226,6 +226,13 @@ def update_person(
     at = _at(now)
     old = _row(db, person_id)
     given = changes.model_dump(include=changes.model_fields_set & set(EDITABLE))
+    for key in ("came_by", "came_at", "sex"):
+        if key in given and given[key] is None:
+            raise Invalid(f"{key} cannot be emptied (use 'unknown' where it applies)")
+    if "names" in given and given["names"] is None:
+        given["names"] = []  # no names: unknown
+    if "marks" in given and given["marks"] is None:
+        given["marks"] = []
     new: dict[str, Any] = {}
     for key, value in given.items():
         stored = _stored(key, value)

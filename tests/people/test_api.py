@@ -32,9 +32,13 @@ def test_a_fever_check_opens_a_file_in_isolation_with_its_items(people_site: Peo
     ).fetchone()[0]
     assert person["came_at"] == started
     pid = person["id"]
-    history = people_site.call("GET", f"/api/v1/people/{pid}/status").json()
+    history = people_site.call(
+        "GET", f"/api/v1/people/{pid}/status", params={"reason": "test"}
+    ).json()
     assert [(h["status"], h["check_id"]) for h in history] == [("isolation", "c-fever")]
-    items = people_site.call("GET", f"/api/v1/people/{pid}/belongings").json()
+    items = people_site.call(
+        "GET", f"/api/v1/people/{pid}/belongings", params={"reason": "test"}
+    ).json()
     assert sorted(i["item"] for i in items) == ["小刀", "打火机"]
     assert all(i["received_by"] == "wang" for i in items)  # the desk operator of the check
     assert people_site.call("GET", "/api/v1/people/unlinked-checks", "desk").json()["total"] == 0
@@ -56,7 +60,9 @@ def test_departure_refused_while_items_are_held(people_site: PeopleSite) -> None
     r = people_site.call("POST", f"/api/v1/people/{pid}/status", "desk", json={"status": "left"})
     assert r.status_code == 409
     assert r.json()["detail"]["code"] == "items_held" and "release" in r.json()["detail"]["message"]
-    (item,) = people_site.call("GET", f"/api/v1/people/{pid}/belongings").json()
+    (item,) = people_site.call(
+        "GET", f"/api/v1/people/{pid}/belongings", params={"reason": "test"}
+    ).json()
     r = people_site.call(
         "POST",
         f"/api/v1/people/{pid}/belongings/{item['id']}/release",
@@ -145,6 +151,8 @@ def test_reads_need_a_reason_and_are_audited(people_site: PeopleSite) -> None:
     assert r.status_code == 403
     r = people_site.call("PATCH", f"/api/v1/people/{pid}", "desk", json={"accent": "湖南口音"})
     assert r.status_code == 200
+    r = people_site.call("PATCH", f"/api/v1/people/{pid}", "desk", json={"came_by": None})
+    assert r.status_code == 422 and "came_by" in r.text  # a clear refusal, not a server error
     (change,) = [r for r in people_site.site.audit_rows("person.update") if r[2] == pid]
     assert json.loads(change[3]) == {"field": "accent", "old": None, "new": "湖南口音"}
 
@@ -229,7 +237,9 @@ def test_portrait_needs_a_legal_basis_and_is_encrypted(people_site: PeopleSite) 
         "GET", f"/api/v1/people/{pid}/images/{second['id']}", params={"reason": "identify"}
     )
     assert got.content == JPEG and got.headers["content-type"] == "image/jpeg"
-    history = people_site.call("GET", f"/api/v1/people/{pid}/images").json()
+    history = people_site.call(
+        "GET", f"/api/v1/people/{pid}/images", params={"reason": "test"}
+    ).json()
     assert [h["id"] for h in history] == [first["id"], second["id"]]
     assert history[0]["replaced_at"] and not history[1]["replaced_at"]
     assert (
@@ -291,3 +301,42 @@ def test_timeline_export_and_erase(people_site: PeopleSite) -> None:
         == 1
     )
     assert people_site.call("GET", "/api/v1/people/unlinked-checks", "desk").json()["total"] == 1
+
+
+def test_photos_of_a_mark_and_a_belonging(people_site: PeopleSite) -> None:
+    add_check(people_site.db, "c-ph", outcome="items_held", items=["手表"])
+    pid = _open(
+        people_site,
+        check_id="c-ph",
+        legal_basis="vital_interest",
+        marks=[{"kind": "tattoo", "location": "右臂", "description": "龙"}],
+    )["id"]
+    post = {"headers": {"Content-Type": "image/jpeg"}, "content": JPEG}
+    images = people_site.site.db_path.parent / "people-images"
+    r = people_site.call(
+        "POST", f"/api/v1/people/{pid}/images", params={"purpose": "mark", "ref": 3}, **post
+    )
+    assert r.status_code == 404 and not list(images.glob("*.bin"))  # nothing written
+    r = people_site.call(
+        "POST", f"/api/v1/people/{pid}/images", params={"purpose": "mark", "ref": 0}, **post
+    )
+    assert r.status_code == 201
+    person = people_site.call(
+        "GET", f"/api/v1/people/{pid}", params={"reason": "photo check"}
+    ).json()
+    assert person["marks"][0]["image_id"] == r.json()["id"] and person["portrait_id"] is None
+    (item,) = people_site.call(
+        "GET", f"/api/v1/people/{pid}/belongings", params={"reason": "test"}
+    ).json()
+    r = people_site.call(
+        "POST",
+        f"/api/v1/people/{pid}/images",
+        params={"purpose": "belonging", "ref": item["id"]},
+        **post,
+    )
+    assert r.status_code == 201
+    (item,) = people_site.call(
+        "GET", f"/api/v1/people/{pid}/belongings", params={"reason": "test"}
+    ).json()
+    assert item["image_id"] == r.json()["id"]
+    assert len(list(images.glob("*.bin"))) == 2

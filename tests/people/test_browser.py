@@ -5,6 +5,7 @@ release; a placement raises the foster home's roster by one."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,7 @@ from playwright.sync_api import expect
 from gateway.store.db import connect
 from tests.dashboard.conftest import OpenDash, Stack
 from tests.dashboard.test_desk import SITE, Desk
+from tests.people.conftest import add_check
 
 
 @pytest.fixture
@@ -33,7 +35,9 @@ def test_fever_arrival_opens_a_file_and_items_hold_back_the_departure(
     page.locator('[data-item="knife"]').click()
     page.get_by_test_id("items-confirm").click()
     expect(page.get_by_test_id("last-result")).to_have_attribute("data-outcome", "fever_referral")
-    # the end of the check: open a file from it, on the 1024x600 desk screen
+    # the end of the check: on no file yet (the desk's reminder says so); open a file from it,
+    # on the 1024x600 desk screen
+    expect(page.get_by_test_id("desk-unlinked")).to_contain_text("1")
     bar = page.get_by_test_id("file-bar")
     expect(bar.get_by_test_id("file-open")).to_be_visible()
     bar.get_by_test_id("file-open").click()
@@ -43,6 +47,7 @@ def test_fever_arrival_opens_a_file_and_items_hold_back_the_departure(
     bar.get_by_test_id("file-open-submit").click()
     opened = page.get_by_test_id("file-opened")
     expect(opened).to_have_attribute("data-status", "isolation")
+    expect(page.get_by_test_id("desk-unlinked")).to_be_hidden()
     person_id = opened.get_attribute("data-person-id")
     assert person_id
     db = connect(stack.db_path)
@@ -77,7 +82,7 @@ def test_fever_arrival_opens_a_file_and_items_hold_back_the_departure(
     page.get_by_test_id("status-select").select_option("left")
     page.get_by_test_id("status-submit").click()
     expect(page.get_by_test_id("person-status")).to_have_attribute("data-status", "left")
-    history = stack.api.get(f"/api/v1/people/{person_id}/status")
+    history = stack.api.get(f"/api/v1/people/{person_id}/status", reason="check the test")
     assert [h["status"] for h in history] == ["isolation", "left"]
     assert history[1]["by"] == "zhao-desk"
     assert page.errors == []  # type: ignore[attr-defined]
@@ -118,4 +123,66 @@ def test_a_placement_raises_the_foster_homes_roster(
     expect(home).to_have_attribute("data-expected", "2")
     rosters = stack.api.get("/api/v1/people/rosters")
     assert next(x for x in rosters if x["site"] == "fh-east")["placed"] == 2
+    assert page.errors == []  # type: ignore[attr-defined]
+
+
+def test_a_check_on_no_file_is_linked_from_the_people_page(
+    stack: Stack, open_dash: OpenDash
+) -> None:
+    db = connect(stack.db_path)
+    add_check(db, "old-check-1", site="st-old", outcome="hypothermia_referral", celsius=34.1)
+    db.conn.close()
+    r = stack.api.client.post("/api/v1/people", json={"site": "st-old", "names": ["钱老伯"]})
+    person_id = r.json()["id"]
+    page = open_dash("desk", "people", name="wu-desk")
+    page.get_by_test_id("tab-unlinked").click()
+    row = page.locator('[data-testid="unlinked-row"][data-check="old-check-1"]')
+    expect(row).to_contain_text("34.1")
+    row.get_by_test_id("file-link").click()
+    row.get_by_test_id("file-link-q").fill("钱")
+    row.locator(f'[data-testid="file-link-pick"][data-person="{person_id}"]').click()
+    expect(row.get_by_test_id("file-opened")).to_have_attribute("data-status", "isolation")
+    assert stack.api.get("/api/v1/people/by-check/old-check-1")["person_id"] == person_id
+    page.goto(f"{stack.base}/#/people/{person_id}")
+    entry = page.locator('[data-testid="timeline-entry"][data-kind="status"]').last
+    expect(entry).to_contain_text("隔离观察")
+    assert page.errors == []  # type: ignore[attr-defined]
+
+
+def test_the_file_is_edited_in_the_browser_and_each_change_audited(
+    stack: Stack, open_dash: OpenDash
+) -> None:
+    r = stack.api.client.post("/api/v1/people", json={"site": "st-edit"})
+    person_id = r.json()["id"]
+    page = open_dash("supervisor", "people", name="ma-sup", lang="en")
+    page.goto(f"{stack.base}/#/people/{person_id}")
+    expect(page.get_by_test_id("person-name")).to_have_text("(name unknown)")
+    page.get_by_test_id("f-names").fill("刘大爷, 老刘")
+    page.get_by_test_id("f-accent").fill("河南口音")
+    page.get_by_test_id("f-came_by").select_option("outreach")
+    page.get_by_test_id("mark-kind").fill("scar")
+    page.get_by_test_id("mark-where").fill("left cheek")
+    page.get_by_test_id("mark-add").click()
+    page.get_by_test_id("f-save").click()
+    expect(page.get_by_test_id("person-name")).to_have_text("刘大爷 / 老刘")
+    expect(page.get_by_test_id("f-marks")).to_contain_text("scar (left cheek)")
+    got = stack.api.get(f"/api/v1/people/{person_id}", reason="check the test")
+    assert got["accent"] == "河南口音" and got["came_by"] == "outreach"
+    assert got["marks"] == [
+        {"kind": "scar", "location": "left cheek", "description": None, "image_id": None}
+    ]
+    db = connect(stack.db_path)
+    fields = {
+        json.loads(d)["field"]
+        for (d,) in db.execute(
+            "SELECT detail FROM audit WHERE action='person.update' AND target=? AND actor='ma-sup'",
+            [person_id],
+        )
+    }
+    db.conn.close()
+    assert fields == {"names", "accent", "came_by", "marks"}
+    # searchable by what was just written
+    page.goto(f"{stack.base}/#/people")
+    page.get_by_test_id("people-q").fill("河南 cheek")
+    expect(page.get_by_test_id("person-row")).to_have_count(1)
     assert page.errors == []  # type: ignore[attr-defined]

@@ -27,6 +27,7 @@ DYNAMIC = {
     "people.roster.": ["site", "placed", "configured", "in_force", "people"],
     "people.roster.source.": ["placements", "config", "placements_not_comparable"],
     "people.f.": [
+        "came_by",
         "names",
         "sex",
         "age",

@@ -75,6 +75,7 @@ export default {
         ui.checks = { error: err.message, items: [], counts: {}, total: 0 };
       }
       renderToday();
+      loadUnlinked();
     }
     const refreshActive = debounce(loadActive, 120);
     const refreshChecks = debounce(loadChecks, 300);
@@ -409,7 +410,7 @@ export default {
             t(`outcome.${last.outcome}`),
             h("small", {}, ` · ${ctx.fmtTime(last.finished_at, "time")}`)));
           body.push(steps({ started_at: last.started_at }, last));
-          if (last.outcome !== "refused") body.push(fileBar(ctx, last));
+          if (last.outcome !== "refused") body.push(fileBar(ctx, last, () => loadUnlinked()));
         } else {
           body.push(h("p", { class: "idle", "data-testid": "desk-idle" }, t("desk.idle")));
           body.push(steps(null, null));
@@ -429,7 +430,18 @@ export default {
       type: "date", value: ui.day, "data-testid": "desk-day", max: ctx.siteDay(),
       onchange: (e) => { ui.day = e.target.value || ctx.siteDay(); loadChecks(); },
     });
-    const todayHead = h("div", { class: "toolbar" }, h("h2", { class: "grow" }, t("desk.today")), dayInput);
+    // checks of the last day on no person file: a reminder, so none is forgotten
+    const unlinked = h("a", { class: "pill warn", href: "#/people?view=unlinked", hidden: true, "data-testid": "desk-unlinked" });
+    const todayHead = h("div", { class: "toolbar" }, h("h2", { class: "grow" }, t("desk.today")), unlinked, dayInput);
+    async function loadUnlinked() {
+      try {
+        const got = await ctx.api("/api/v1/people/unlinked-checks", { query: { days: 1, limit: 1 } });
+        unlinked.hidden = !got.total;
+        unlinked.textContent = t("desk.unlinked", { n: got.total });
+      } catch {
+        unlinked.hidden = true; // the desk works without it
+      }
+    }
     const filterBar = h("div", { class: "filters", "data-testid": "desk-filters" });
     const list = h("div", { class: "list" });
     right.append(todayHead, h("div", { class: "toolbar" }, search), filterBar, list);
@@ -485,7 +497,7 @@ export default {
         it.data?.incomplete_reason ? h("div", { class: "muted" }, it.data.incomplete_reason) : null,
         it.data?.note ? h("div", {}, `${t("desk.note")}: ${it.data.note}`) : null,
         h("ol", { class: "timeline" }, steps.map((s) => h("li", {}, `${ctx.fmtTime(s.at, "time")} ${t(`desk.step.${s.name}`)}${s.detail ? ` — ${s.detail}` : ""}`))),
-        it.outcome !== "refused" ? fileBar(ctx, it) : null,
+        it.outcome !== "refused" ? fileBar(ctx, it, () => loadUnlinked()) : null,
         h("div", { class: "muted id" }, it.check_id));
     }
 

@@ -3,10 +3,13 @@
 // items still held for people who have left. Every read of a file sends the reader's reason
 // (audited). Routes: #/people, #/people/<id>, #/people?view=unlinked|rosters|held.
 
+import { fileBar } from "./people.link.js";
+
 const STATUSES = ["in_station", "isolation", "foster_home", "hospital", "returned_home", "transferred", "left", "deceased"];
 const STATUS_CLASS = { in_station: "ok", isolation: "bad", foster_home: "ok", hospital: "warn", returned_home: "muted", transferred: "muted", left: "muted", deceased: "muted" };
 const REASONS = ["care", "intake", "family_search", "review", "report"];
 const SEXES = ["unknown", "male", "female"];
+const CAME_BY = ["self", "police", "outreach", "hospital", "transfer"];
 const BASES = ["", "statutory_duty", "guardian_consent", "subject_consent", "vital_interest"];
 const TEXT_FIELDS = [
   ["accent", 120], ["build", 60], ["hair", 120], ["clothing", 500], ["found_place", 200],
@@ -67,13 +70,15 @@ export default {
     const { h, t } = this.ctx;
     const q = h("input", { type: "search", class: "grow", placeholder: t("people.search_ph"), "data-testid": "people-q" });
     const status = h("select", { "data-testid": "people-status" }, h("option", { value: "" }, t("people.any_status")), STATUSES.map((s) => h("option", { value: s }, t(`people.status.${s}`))));
+    const from = h("input", { type: "date", "data-testid": "people-from", title: t("people.came_from") });
+    const to = h("input", { type: "date", "data-testid": "people-to", title: t("people.came_to") });
     const rows = h("tbody", { "data-testid": "people-rows" });
     const more = h("button", { class: "btn", hidden: true, "data-testid": "people-more", onclick: () => load(true) }, t("people.more"));
     let next = null;
     const load = async (append = false) => {
       let page;
       try {
-        page = await this.ctx.api("/api/v1/people", { query: { q: q.value.trim(), status: status.value, after: append ? next : undefined, limit: 50 } });
+        page = await this.ctx.api("/api/v1/people", { query: { q: q.value.trim(), status: status.value, came_from: from.value, came_to: to.value, after: append ? next : undefined, limit: 50 } });
       } catch (err) {
         rows.replaceChildren(h("tr", null, h("td", { colspan: 6, class: "error" }, err.message)));
         return;
@@ -94,9 +99,9 @@ export default {
     };
     let timer = null;
     q.addEventListener("input", () => { clearTimeout(timer); timer = setTimeout(() => load(), 250); });
-    status.addEventListener("change", () => load());
+    for (const el of [status, from, to]) el.addEventListener("change", () => load());
     body.replaceChildren(
-      h("div", { class: "toolbar" }, q, status),
+      h("div", { class: "toolbar" }, q, status, h("label", { class: "muted" }, t("people.came_between"), " ", from, " – ", to)),
       h("table", { class: "grid compact" }, h("thead", null, h("tr", null, ...["name", "sex", "age", "status", "came", "site"].map((c) => h("th", null, t(`people.col.${c}`))))), rows),
       more,
     );
@@ -114,7 +119,8 @@ export default {
           h("td", null, t(`outcome.${c.outcome}`)),
           h("td", null, c.celsius == null ? "—" : `${c.celsius.toFixed(1)} °C`),
           h("td", null, (c.items_held || []).join(", ")),
-          h("td", null, c.site))))),
+          h("td", null, c.site),
+          h("td", null, fileBar(this.ctx, c)))))),
     );
   },
 
@@ -165,8 +171,8 @@ export default {
       [p, tl, items, places] = await Promise.all([
         ctx.api(path, { query: { reason: reason() } }),
         ctx.api(`${path}/timeline`, { query: { reason: reason() } }),
-        ctx.api(`${path}/belongings`),
-        ctx.api(`${path}/placements`),
+        ctx.api(`${path}/belongings`, { query: { reason: reason() } }),
+        ctx.api(`${path}/placements`, { query: { reason: reason() } }),
       ]);
     } catch (err) {
       this.el.replaceChildren(h("p", { class: "error", role: "alert" }, err.message), h("a", { href: "#/people" }, t("people.back")));
@@ -187,8 +193,24 @@ export default {
         h("div", { class: "card" }, this.placement(p, places)),
         h("div", { class: "card" }, h("h3", null, t("people.timeline")),
           h("ol", { class: "ppl-timeline", "data-testid": "timeline" }, tl.entries.map((e) => h("li", { "data-testid": "timeline-entry", "data-kind": e.kind },
-            h("span", { class: "nowrap muted" }, ctx.fmtTime(e.at)), " ", h("strong", null, t(`people.tl.${e.kind}`) === `people.tl.${e.kind}` ? e.kind : t(`people.tl.${e.kind}`)), " ", e.summary))))),
+            h("span", { class: "nowrap muted" }, ctx.fmtTime(e.at)), " ", h("strong", null, t(`people.tl.${e.kind}`) === `people.tl.${e.kind}` ? e.kind : t(`people.tl.${e.kind}`)), " ", this.entryText(e)))))),
     ));
+  },
+
+  // The entry in the reader's language where the page knows the kind; else the server's text
+  // (kinds that other modules add to the timeline).
+  entryText(e) {
+    const { t } = this.ctx;
+    const d = e.data || {};
+    if (e.kind === "status") {
+      const to = t(`people.status.${d.status}`);
+      return `${d.previous ? `${t(`people.status.${d.previous}`)} → ` : ""}${to}${d.reason ? ` (${d.reason})` : ""} · ${d.by}`;
+    }
+    if (e.kind === "check") {
+      const temp = d.celsius == null ? "" : ` ${Number(d.celsius).toFixed(1)} °C`;
+      return `${t(`outcome.${d.outcome}`)}${temp}${d.items_held?.length ? ` · ${d.items_held.join(", ")}` : ""} · ${d.node}`;
+    }
+    return e.summary;
   },
 
   portrait(p, writer) {
@@ -223,6 +245,23 @@ export default {
     const inputs = {};
     const row = (key, control) => h("label", { class: "ppl-field" }, h("span", null, t(`people.f.${key}`)), control);
     inputs.names = h("input", { value: p.names.join("，"), "data-testid": "f-names", maxlength: 400 });
+    inputs.came_by = h("select", { "data-testid": "f-came_by" }, CAME_BY.map((c) => h("option", { value: c, selected: c === p.came_by }, t(`people.came.${c}`))));
+    const marks = [...p.marks];
+    const markList = h("span", { "data-testid": "f-marks" });
+    const showMarks = () => markList.replaceChildren(marks.map((m) => `${m.kind} (${m.location})${m.description ? `: ${m.description}` : ""}`).join("; ") || "—");
+    showMarks();
+    const markKind = h("input", { placeholder: t("people.mark_kind_ph"), maxlength: 60, class: "short", "data-testid": "mark-kind" });
+    const markWhere = h("input", { placeholder: t("people.mark_where_ph"), maxlength: 120, class: "short", "data-testid": "mark-where" });
+    const markWhat = h("input", { placeholder: t("people.mark_what_ph"), maxlength: 500, "data-testid": "mark-what" });
+    const markAdd = h("button", {
+      class: "btn small", type: "button", "data-testid": "mark-add",
+      onclick: () => {
+        if (!markKind.value.trim() || !markWhere.value.trim()) return;
+        marks.push({ kind: markKind.value.trim(), location: markWhere.value.trim(), description: markWhat.value.trim() || null, image_id: null });
+        markKind.value = markWhere.value = markWhat.value = "";
+        showMarks();
+      },
+    }, t("people.add"));
     inputs.sex = h("select", { "data-testid": "f-sex" }, SEXES.map((s) => h("option", { value: s, selected: s === p.sex }, t(`people.sex.${s}`))));
     inputs.age_min = h("input", { type: "number", min: 0, max: 130, value: p.age_min ?? "", class: "short" });
     inputs.age_max = h("input", { type: "number", min: 0, max: 130, value: p.age_max ?? "", class: "short" });
@@ -238,6 +277,7 @@ export default {
         const num = (el) => (el.value === "" ? null : Number(el.value));
         const body = {
           names: inputs.names.value.split(/[,，、]/).map((s) => s.trim()).filter(Boolean),
+          came_by: inputs.came_by.value, marks,
           sex: inputs.sex.value, age_min: num(inputs.age_min), age_max: num(inputs.age_max), height_cm: num(inputs.height_cm),
           legal_basis: inputs.legal_basis.value || null, legal_basis_by: inputs.legal_basis_by.value.trim() || null,
         };
@@ -251,13 +291,13 @@ export default {
         }
       },
     }, t("people.save"));
-    if (!writer) for (const el of Object.values(inputs)) el.disabled = true;
+    if (!writer) for (const el of [...Object.values(inputs), markKind, markWhere, markWhat, markAdd]) el.disabled = true;
     return h("div", { class: "ppl-fields", "data-testid": "fields" },
       h("div", { class: "muted" }, `${t(`people.came.${p.came_by}`)} · ${this.ctx.fmtTime(p.came_at)} · ${p.site}`),
-      row("names", inputs.names), row("sex", inputs.sex),
+      row("came_by", inputs.came_by), row("names", inputs.names), row("sex", inputs.sex),
       row("age", h("span", null, inputs.age_min, " – ", inputs.age_max)), row("height_cm", inputs.height_cm),
       ...TEXT_FIELDS.map(([key]) => row(key, inputs[key])),
-      p.marks.length ? row("marks", h("span", null, p.marks.map((m) => `${m.kind} (${m.location})${m.description ? `: ${m.description}` : ""}`).join("; "))) : null,
+      row("marks", h("span", null, markList, h("div", { class: "row" }, markKind, markWhere, markWhat, markAdd))),
       row("legal_basis", inputs.legal_basis), row("legal_basis_by", inputs.legal_basis_by),
       save);
   },

@@ -24,11 +24,12 @@ function loadCss() {
   }
 }
 
-export function fileBar(ctx, check) {
+/** The bar for `check`; `onDone()` is called when a file has been opened or linked. */
+export function fileBar(ctx, check, onDone = null) {
   loadCss();
   let bar = bars.get(check.check_id);
   if (!bar) {
-    bar = { mode: check.person_id ? "done" : "idle", personId: check.person_id || null, status: null, el: ctx.h("div", { class: "file-bar", "data-testid": "file-bar", "data-check": check.check_id }) };
+    bar = { onDone, mode: check.person_id ? "done" : "idle", personId: check.person_id || null, status: null, el: ctx.h("div", { class: "file-bar", "data-testid": "file-bar", "data-check": check.check_id }) };
     bars.set(check.check_id, bar);
     render(ctx, check, bar);
   } else if (check.person_id && bar.mode !== "done") {
@@ -42,6 +43,10 @@ function render(ctx, check, bar) {
   const { h, t } = ctx;
   const el = bar.el;
   el.dataset.mode = bar.mode;
+  if (bar.mode === "done" && bar.onDone && !bar.told) {
+    bar.told = true;
+    bar.onDone();
+  }
   if (bar.mode === "done") {
     el.replaceChildren(
       h("span", { class: "badge ok", "data-testid": "file-opened", "data-person-id": bar.personId, "data-status": bar.status || "" },

@@ -5,7 +5,8 @@ Roles: the desk opens and links files, records belongings and status (arrivals a
 departures happen at the desk) and reads files; supervisors do everything at their sites
 (placements, export, erase, holds); the bureau reads files of its sites; admin all. A caller
 sees the files of their sites' stations and of people placed at their foster homes. Every read
-of a file needs a `reason` and leaves a `person.view` audit row naming the reader."""
+of a file or of a part of it (status history, belongings, placements, images, timeline) needs a
+`reason` and leaves a `person.view` audit row naming the reader."""
 
 from __future__ import annotations
 
@@ -272,8 +273,9 @@ def update(db: Db, who: Writer, person_id: str, changes: PersonUpdate) -> Person
 
 
 @router.get("/{person_id}/status", response_model=list[StatusEntry])
-def status_history(db: Db, who: Reader, person_id: str) -> list[StatusEntry]:
+def status_history(db: Db, who: Reader, person_id: str, reason: Reason) -> list[StatusEntry]:
     _visible(db, who, person_id)
+    audit(db, who.name, "person.view", person_id, {"reason": reason, "part": "status"})
     return people.status_history(db, person_id)
 
 
@@ -320,8 +322,9 @@ def timeline(db: Db, who: Reader, person_id: str, reason: Reason) -> Timeline:
 
 
 @router.get("/{person_id}/belongings", response_model=list[Belonging])
-def list_belongings(db: Db, who: Reader, person_id: str) -> list[Belonging]:
+def list_belongings(db: Db, who: Reader, person_id: str, reason: Reason) -> list[Belonging]:
     _visible(db, who, person_id)
+    audit(db, who.name, "person.view", person_id, {"reason": reason, "part": "belongings"})
     return ledger.belongings(db, person_id)
 
 
@@ -351,8 +354,9 @@ def release_belonging(
 
 
 @router.get("/{person_id}/placements", response_model=list[Placement])
-def list_placements(db: Db, who: Reader, person_id: str) -> list[Placement]:
+def list_placements(db: Db, who: Reader, person_id: str, reason: Reason) -> list[Placement]:
     _visible(db, who, person_id)
+    audit(db, who.name, "person.view", person_id, {"reason": reason, "part": "placements"})
     return places.placements(db, person_id)
 
 
@@ -387,9 +391,10 @@ def end_placement(db: Db, who: Supervisor, person_id: str) -> Done:
 
 
 @router.get("/{person_id}/images", response_model=list[pics.ImageInfo])
-def list_images(db: Db, who: Reader, person_id: str) -> list[pics.ImageInfo]:
+def list_images(db: Db, who: Reader, person_id: str, reason: Reason) -> list[pics.ImageInfo]:
     """The file's image records (portrait history included)."""
     _visible(db, who, person_id)
+    audit(db, who.name, "person.view", person_id, {"reason": reason, "part": "images"})
     return pics.images(db, person_id)
 
 
