@@ -108,17 +108,7 @@ class Layout(_Model):
     lines: list[Line] = Field(default_factory=list, max_length=32)
 
 
-def _ensure_layouts(db: Db) -> None:
-    # Kept here (not in a migration) so the camera API is one module; idempotent.
-    db.execute(
-        "CREATE TABLE IF NOT EXISTS camera_layouts (site TEXT NOT NULL, node TEXT NOT NULL, "
-        "camera TEXT NOT NULL, layout TEXT NOT NULL, updated_at TEXT NOT NULL, "
-        "updated_by TEXT NOT NULL, PRIMARY KEY (site, node, camera))"
-    )
-
-
 def _layouts(db: Db) -> dict[tuple[str, str, str], dict[str, Any]]:
-    _ensure_layouts(db)
     rows = db.execute("SELECT site, node, camera, layout FROM camera_layouts").fetchall()
     return {(r[0], r[1], r[2]): json.loads(r[3]) for r in rows}
 
@@ -377,7 +367,6 @@ def put_layout(
 ) -> dict[str, Any]:
     """Zones and exit lines of a camera (fractions of width/height), as in the node's TOML."""
     _check_ids(site, node, camera)
-    _ensure_layouts(db)
     layout = body.model_dump(mode="json")
     with db.atomic():
         db.execute(
