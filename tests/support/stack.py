@@ -42,6 +42,16 @@ class Api:
         r.raise_for_status()
         return r.json()
 
+    def all(self, path: str, **params: Any) -> list[dict[str, Any]]:
+        items: list[dict[str, Any]] = []
+        cursor = None
+        while True:
+            page = self.get(path, limit=1000, **params, **({"cursor": cursor} if cursor else {}))
+            items += page["items"]
+            cursor = page["next"]
+            if not cursor:
+                return items
+
 
 def staff_report(gw: Gateway, api: Api, body: dict[str, Any]) -> Any:
     """File a staff report as a supervisor would: the dashboard's route is the only way in
@@ -55,16 +65,6 @@ def staff_report(gw: Gateway, api: Api, body: dict[str, Any]) -> Any:
     )
     r.raise_for_status()
     return r.json()
-
-    def all(self, path: str, **params: Any) -> list[dict[str, Any]]:
-        items: list[dict[str, Any]] = []
-        cursor = None
-        while True:
-            page = self.get(path, limit=1000, **params, **({"cursor": cursor} if cursor else {}))
-            items += page["items"]
-            cursor = page["next"]
-            if not cursor:
-                return items
 
 
 def spawn_gateway(
