@@ -63,7 +63,7 @@ case "${1:-}" in
             say "import-linter"
             "$VENV/bin/lint-imports"
             say "pytest (fast lane)"
-            exec "$VENV/bin/pytest" -m "not broker and not browser and not slow" "$@"
+            exec "$VENV/bin/pytest" -n auto -m "not broker and not browser and not slow" "$@"
         fi
         apt_install requirements/apt-test.txt
         venv dev
