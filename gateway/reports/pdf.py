@@ -212,11 +212,33 @@ def render_pdf(report: ReportData, lang: str, tz: ZoneInfo) -> bytes:
 
     footer = f"{t('incident_id')}: {inc['id']}"
 
+    return _a4(
+        story,
+        lang=lang,
+        footer=footer,
+        title=f"{t('title')} {inc['id']}",
+        subject=f"incident {inc['id']}",
+        margins_mm=(14, 16),
+    )
+
+
+def _a4(
+    story: list[Any],
+    *,
+    lang: str,
+    footer: str,
+    title: str,
+    subject: str = "",
+    margins_mm: tuple[float, float],
+) -> bytes:
+    """An A4 report: 14 mm sides, `margins_mm` (top, bottom), `footer` left and the page
+    number right on every page."""
+
     def on_page(canvas: Canvas, doc: Any) -> None:
         canvas.saveState()
         canvas.setFont(_font(), 8)
         canvas.drawString(14 * mm, 9 * mm, footer)
-        canvas.drawRightString(A4[0] - 14 * mm, 9 * mm, t("page", n=doc.page))
+        canvas.drawRightString(A4[0] - 14 * mm, 9 * mm, i18n.text(lang, "page", n=doc.page))
         canvas.restoreState()
 
     buf = io.BytesIO()
@@ -225,10 +247,10 @@ def render_pdf(report: ReportData, lang: str, tz: ZoneInfo) -> bytes:
         pagesize=A4,
         leftMargin=14 * mm,
         rightMargin=14 * mm,
-        topMargin=14 * mm,
-        bottomMargin=16 * mm,
-        title=f"{t('title')} {inc['id']}",
-        subject=f"incident {inc['id']}",
+        topMargin=margins_mm[0] * mm,
+        bottomMargin=margins_mm[1] * mm,
+        title=title,
+        subject=subject,
         author="StationKit",
         creator="StationKit gateway",
         lang="zh-CN" if lang == "zh" else "en",
@@ -339,28 +361,9 @@ def render_missing_pdf(m: MissingReport, lang: str, tz: ZoneInfo) -> bytes:
 
     footer = f"{L('incident_id')}: {inc['id']}"
 
-    def on_page(canvas: Canvas, doc: Any) -> None:
-        canvas.saveState()
-        canvas.setFont(_font(), 8)
-        canvas.drawString(14 * mm, 9 * mm, footer)
-        canvas.drawRightString(A4[0] - 14 * mm, 9 * mm, i18n.text(lang, "page", n=doc.page))
-        canvas.restoreState()
-
-    buf = io.BytesIO()
-    doc = SimpleDocTemplate(
-        buf,
-        pagesize=A4,
-        leftMargin=14 * mm,
-        rightMargin=14 * mm,
-        topMargin=12 * mm,
-        bottomMargin=15 * mm,
-        title=f"{L('title')} {inc['id']}",
-        author="StationKit",
-        creator="StationKit gateway",
-        lang="zh-CN" if lang == "zh" else "en",
+    return _a4(
+        story, lang=lang, footer=footer, title=f"{L('title')} {inc['id']}", margins_mm=(12, 15)
     )
-    doc.build(story, onFirstPage=on_page, onLaterPages=on_page)
-    return buf.getvalue()
 
 
 def _snapshot(jpeg: bytes) -> Image:
