@@ -74,6 +74,11 @@ class Gateway:
                 "node", {"site": site, "node": node, "state": state, "reason": reason}
             )
         )
+        self.writer.devices_listeners.append(
+            lambda site, node, devices: self.updates.publish(
+                "node", {"site": site, "node": node, "devices": devices}
+            )
+        )
         # Alerts: fed by the writer after each commit; notifications through a durable outbox.
         self.notifier = Notifier(settings.notify, settings.db, publish=self.subscriber.publish)
         self.alerts = AlertService(

@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 import logging
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
@@ -67,6 +67,7 @@ class MediaSink(Protocol):
 
 EventListener = Callable[[Event, datetime], None]
 NodeStateListener = Callable[[str, str, str, str, datetime], None]  # site, node, state, reason
+DevicesListener = Callable[[str, str, dict[str, str]], None]  # site, node, device -> state
 
 
 class IngestWriter:
@@ -81,6 +82,10 @@ class IngestWriter:
         self.limits = limits or IngestLimits()
         self.event_listeners: list[EventListener] = []
         self.node_listeners: list[NodeStateListener] = []
+        # Called after the commit when a status or heartbeat changed a node's device states
+        # (a device can turn ok with no event of its own: the dashboard must not wait a poll).
+        self.devices_listeners: list[DevicesListener] = []
+        self._devices_changed: dict[tuple[str, str], dict[str, str]] = {}
         self.media: MediaSink | None = None
         self.live_handler: Callable[[str, str, str, bytes], None] | None = None
         self._traffic: dict[tuple[str, str], _Traffic] = {}
@@ -96,6 +101,7 @@ class IngestWriter:
         changes: list[tuple[str, str, str, str, datetime]] = []
         self._traffic = {}
         self._settled = {}
+        self._devices_changed = {}
         budget = self._dl_budget.snapshot()  # a failed commit is retried: count it once
         try:
             self._store(batch, stored, changes)
@@ -111,6 +117,9 @@ class IngestWriter:
         for change in changes:
             for node_listener in self.node_listeners:
                 _safely(node_listener, *change)
+        for (site, node), devices in self._devices_changed.items():
+            for devices_listener in self.devices_listeners:
+                _safely(devices_listener, site, node, devices)
         return self._settled
 
     def _store(self, batch: list[Incoming], stored: list[Any], changes: list[Any]) -> None:
@@ -169,7 +178,7 @@ class IngestWriter:
                 topic.node,
                 msg.received_at,
                 version=status.version,
-                devices=json.dumps(status.devices),
+                devices=self._devices(topic.site, topic.node, status.devices),
             )
             self._set_state(
                 topic.site,
@@ -188,7 +197,7 @@ class IngestWriter:
                 outbox=hb.outbox,
                 dropped=hb.dropped,
                 heartbeat_interval_s=hb.interval_s,
-                devices=json.dumps(hb.devices),
+                devices=self._devices(topic.site, topic.node, hb.devices),
             )
             self._touch(topic.site, topic.node, msg.received_at, changes)
         elif topic.channel is Channel.MEDIA:
@@ -354,6 +363,16 @@ class IngestWriter:
             self.db.execute(
                 f"UPDATE nodes SET {sets} WHERE site=? AND node=?", (*fields.values(), site, node)
             )
+
+    def _devices(self, site: str, node: str, devices: Mapping[str, str]) -> str:
+        """The node's device states as stored; a change is told to `devices_listeners`."""
+        text = json.dumps(devices)
+        row = self.db.execute(
+            "SELECT devices FROM nodes WHERE site=? AND node=?", (site, node)
+        ).fetchone()
+        if row is None or row[0] != text:
+            self._devices_changed[(site, node)] = dict(devices)
+        return text
 
     def _touch(self, site: str, node: str, at: datetime, changes: list[Any]) -> None:
         """Traffic from a node proves it is online."""
