@@ -74,8 +74,8 @@ case "${1:-}" in
         "$VENV/bin/lint-imports"
         say "mypy"
         "$VENV/bin/mypy"
-        say "pytest"
-        exec "$VENV/bin/pytest" "$@"
+        say "pytest (two workers; each test file stays on one worker for its fixtures)"
+        exec "$VENV/bin/pytest" -n "${STATIONKIT_TEST_WORKERS:-2}" --dist loadfile "$@"
         ;;
     *)
         echo "usage: ./run.sh demo | ./run.sh test [--fast] [pytest args]" >&2
