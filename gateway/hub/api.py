@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import psycopg
+from cryptography.exceptions import InvalidTag
 from fastapi import Depends, FastAPI, HTTPException, Query, Request, Response
 from fastapi.responses import FileResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
@@ -25,6 +26,8 @@ from gateway.hub.api_models import (
     ActionResult,
     HubAlert,
     HubIncident,
+    HubIncidentDetail,
+    HubMissingPerson,
     HubSite,
     Me,
     Page,
@@ -32,6 +35,7 @@ from gateway.hub.api_models import (
     StationDetail,
 )
 from gateway.hub.config import HubSettings
+from gateway.hub.portraits import PortraitKey
 from gateway.hub.worker import WorkerStats
 
 STATIC = Path(__file__).resolve().parents[2] / "dashboard" / "static" / "hub"
@@ -71,6 +75,7 @@ def _incident(row: dict[str, Any], now: datetime) -> HubIncident:
         next_due=min(due) if due and row["closed_at"] is None else None,
         version=row["version"],
         stored_at=row["stored_at"],
+        people=row.get("people") or 0,
     )
 
 
@@ -101,6 +106,11 @@ def _db(request: Request) -> Iterator[psycopg.Connection[Any]]:
 
 Db = Annotated[psycopg.Connection[Any], Depends(_db)]
 
+_PEOPLE = (
+    "(SELECT count(*) FROM incident_people p WHERE p.station = i.station "
+    "AND p.incident_id = i.id) AS people"
+)
+
 
 def _user(request: Request, conn: Db) -> users.BureauUser:
     sid = request.cookies.get(COOKIE)
@@ -118,6 +128,8 @@ User = Annotated[users.BureauUser, Depends(_user)]
 def create_hub_app(settings: HubSettings, stats: WorkerStats | None = None) -> FastAPI:
     app = FastAPI(title="StationKit bureau hub", docs_url=None, redoc_url=None)
     app.state.settings = settings
+    key = settings.portrait_key_file
+    portraits = PortraitKey(key) if key is not None else None
 
     def viewed(conn: Any, u: users.BureauUser, request: Request) -> None:
         users.audit(conn, u.username, "view", request.url.path, str(request.url.query))
@@ -176,8 +188,8 @@ def create_hub_app(settings: HubSettings, stats: WorkerStats | None = None) -> F
             where.append("i.station = %s")
             args.append(station)
         rows = conn.execute(
-            "SELECT i.*, a.state AS alert_state FROM incidents i LEFT JOIN alerts a "
-            "ON a.station = i.station AND a.id = i.alert_id WHERE "
+            "SELECT i.*, a.state AS alert_state, " + _PEOPLE + " FROM incidents i "
+            "LEFT JOIN alerts a ON a.station = i.station AND a.id = i.alert_id WHERE "
             + " AND ".join(where)
             + " ORDER BY i.opened_at DESC LIMIT 1000",
             args,
@@ -316,8 +328,8 @@ def create_hub_app(settings: HubSettings, stats: WorkerStats | None = None) -> F
             raise HTTPException(404, f"no station {station} in your scope")
         now = datetime.now(UTC)
         incs = conn.execute(
-            "SELECT i.*, a.state AS alert_state FROM incidents i LEFT JOIN alerts a ON "
-            "a.station=i.station AND a.id=i.alert_id WHERE i.station=%s "
+            "SELECT i.*, a.state AS alert_state, " + _PEOPLE + " FROM incidents i "
+            "LEFT JOIN alerts a ON a.station=i.station AND a.id=i.alert_id WHERE i.station=%s "
             "ORDER BY i.opened_at DESC LIMIT 200",
             (station,),
         ).fetchall()
@@ -334,6 +346,71 @@ def create_hub_app(settings: HubSettings, stats: WorkerStats | None = None) -> F
             alerts=[_alert(r) for r in als],
             returns=[r["doc"] for r in rets],
             day=rets[0]["day"] if rets else None,
+        )
+
+    def _incident_row(
+        conn: Any, u: users.BureauUser, station: str, incident_id: str
+    ) -> dict[str, Any]:
+        scope, args = u.scope_sql("i.station")
+        row = conn.execute(
+            "SELECT i.*, a.state AS alert_state, " + _PEOPLE + " FROM incidents i "
+            "LEFT JOIN alerts a ON a.station = i.station AND a.id = i.alert_id "
+            f"WHERE i.station = %s AND i.id = %s AND {scope}",
+            [station, incident_id, *args],
+        ).fetchone()
+        if row is None:
+            raise HTTPException(404, f"no incident {incident_id} of {station} in your scope")
+        return dict(row)
+
+    @app.get("/api/hub/incidents/{station}/{incident_id}", response_model=HubIncidentDetail)
+    def incident_detail(
+        station: str, incident_id: str, request: Request, u: User, conn: Db
+    ) -> HubIncidentDetail:
+        row = _incident_row(conn, u, station, incident_id)
+        people = conn.execute(
+            "SELECT doc, portrait IS NOT NULL AS kept FROM incident_people "
+            "WHERE station = %s AND incident_id = %s ORDER BY person_id",
+            (station, incident_id),
+        ).fetchall()
+        # A missing person's description is personal information: every view is audited,
+        # with the people shown.
+        users.audit(
+            conn,
+            u.username,
+            "view_incident",
+            f"{station}/{incident_id}",
+            ",".join(p["doc"]["person_id"] for p in people),
+        )
+        return HubIncidentDetail(
+            incident=_incident(row, datetime.now(UTC)),
+            summary=row["doc"].get("summary"),
+            history=row["doc"].get("history", []),
+            people=[HubMissingPerson(**p["doc"], portrait=bool(p["kept"])) for p in people],
+        )
+
+    @app.get(
+        "/api/hub/incidents/{station}/{incident_id}/people/{person_id}/portrait",
+        response_class=Response,
+        responses={200: {"content": {"image/jpeg": {}, "image/png": {}}}},
+    )
+    def portrait(station: str, incident_id: str, person_id: str, u: User, conn: Db) -> Response:
+        _incident_row(conn, u, station, incident_id)
+        row = conn.execute(
+            "SELECT portrait, portrait_type FROM incident_people WHERE station = %s "
+            "AND incident_id = %s AND person_id = %s AND portrait IS NOT NULL",
+            (station, incident_id, person_id),
+        ).fetchone()
+        if row is None or portraits is None:
+            raise HTTPException(404, "no portrait kept for this person")
+        try:
+            data = portraits.open(station, incident_id, person_id, bytes(row["portrait"]))
+        except InvalidTag:
+            raise HTTPException(500, "the portrait does not decrypt: wrong portrait key") from None
+        users.audit(conn, u.username, "view_portrait", f"{station}/{incident_id}/{person_id}")
+        return Response(
+            data,
+            media_type=row["portrait_type"] or "image/jpeg",
+            headers={"Cache-Control": "no-store"},
         )
 
     def _act(

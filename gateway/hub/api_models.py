@@ -36,6 +36,7 @@ class HubIncident(_Out):
     next_due: datetime | None = Field(None, description="the earliest open deadline")
     version: int = Field(description="station version of the snapshot shown")
     stored_at: datetime = Field(description="when the hub stored it")
+    people: int = Field(0, description="missing people described (open missing-person only)")
 
 
 class HubAlert(_Out):
@@ -91,3 +92,34 @@ class StationDetail(_Out):
     alerts: list[HubAlert] = Field(description="its alerts, newest first")
     returns: list[dict[str, Any]] = Field(description="its daily returns, newest first")
     day: date | None = Field(None, description="latest return day")
+
+
+class HubMissingPerson(_Out):
+    """Who is missing, as the station's file says (kept only while the incident is open)."""
+
+    person_id: str = Field(description="the station's file id")
+    role: str = Field(description="named (by staff) or possible (wander-risk resident)")
+    names: list[str] = Field(default_factory=list, description="names and aliases")
+    sex: str | None = Field(None, description="sex")
+    age: str | None = Field(None, description="estimated age")
+    height_cm: int | None = Field(None, description="height, cm")
+    build: str | None = Field(None, description="build")
+    hair: str | None = Field(None, description="hair")
+    accent: str | None = Field(None, description="accent or dialect")
+    clothing: str | None = Field(None, description="clothing")
+    marks: str | None = Field(None, description="distinguishing marks")
+    conditions: str | None = Field(None, description="conditions and medication")
+    flags: list[str] = Field(default_factory=list, description="wander-risk flags")
+    last_seen_at: datetime | None = Field(None, description="when last seen")
+    last_seen_where: str | None = Field(None, description="where last seen")
+    portrait: bool = Field(description="a portrait is kept: GET …/portrait")
+    portrait_omitted: str | None = Field(None, description="why there is no portrait")
+
+
+class HubIncidentDetail(_Out):
+    incident: HubIncident = Field(description="the incident")
+    summary: str | None = Field(None, description="what happened, as the station wrote it")
+    history: list[dict[str, Any]] = Field(default_factory=list, description="station history")
+    people: list[HubMissingPerson] = Field(
+        default_factory=list, description="who is missing (open missing-person incidents only)"
+    )

@@ -48,6 +48,11 @@ class HubSettings(BaseModel):
     worker_name: str = Field("", description="shown in logs and metrics (default: host:pid)")
     session_hours: float = Field(12, gt=0, le=720, description="dashboard session lifetime")
     secure_cookies: bool = Field(False, description="send the session cookie over HTTPS only")
+    portrait_key_file: Path | None = Field(
+        None,
+        description="AES key file for missing people's portraits (the same file on every hub "
+        "machine; created 0600 on first use); unset: the hub keeps no portraits",
+    )
 
     @field_validator("nats", mode="before")
     @classmethod

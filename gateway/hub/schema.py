@@ -89,4 +89,20 @@ MIGRATIONS: list[tuple[str, str]] = [
         CREATE INDEX audit_at ON audit (at);
         """,
     ),
+    (
+        "0003_incident_people",
+        """
+        -- Who is missing in an open missing-person incident (the station sends them only while
+        -- it is open); the rows go when a snapshot says the incident closed (gateway/hub/store.py).
+        CREATE TABLE incident_people (
+            station text NOT NULL, incident_id text NOT NULL, person_id text NOT NULL,
+            version bigint NOT NULL,
+            doc jsonb NOT NULL,                 -- the description, without the portrait
+            portrait bytea,                     -- AES-256-GCM: nonce + ciphertext (portrait key)
+            portrait_type text,
+            stored_at timestamptz NOT NULL DEFAULT clock_timestamp(),
+            PRIMARY KEY (station, incident_id, person_id)
+        );
+        """,
+    ),
 ]

@@ -8,6 +8,7 @@ new snapshots of one record all leave the newest snapshot, once.
 
 from __future__ import annotations
 
+import base64
 import logging
 from datetime import UTC, datetime
 from typing import Any
@@ -23,6 +24,7 @@ from devices.contract.models.uplink import (
     UplinkMessage,
 )
 from gateway.hub import HubError
+from gateway.hub.portraits import PortraitKey
 from gateway.hub.schema import MIGRATIONS
 
 log = logging.getLogger(__name__)
@@ -59,7 +61,42 @@ def migrate(conn: psycopg.Connection[Any]) -> list[str]:
 
 
 def _doc(msg: UplinkMessage) -> Jsonb:
-    return Jsonb(msg.model_dump(mode="json", exclude_none=True))
+    # The people of a missing-person incident live in `incident_people`, never in the doc.
+    exclude = {"people"} if isinstance(msg, IncidentSnapshot) else None
+    return Jsonb(msg.model_dump(mode="json", exclude_none=True, exclude=exclude))
+
+
+def _people(cur: psycopg.Cursor[Any], msg: IncidentSnapshot, key: PortraitKey | None) -> None:
+    """Replace the incident's missing people with the ones of this (newer) snapshot: none when
+    it is closed or no longer names anyone, so the description and portrait leave the hub."""
+    cur.execute(
+        "DELETE FROM incident_people WHERE station=%s AND incident_id=%s", (msg.station, msg.id)
+    )
+    if msg.closed_at is not None:
+        return
+    for p in msg.people:
+        sealed = None
+        if p.portrait_b64 and key is not None:
+            raw = base64.b64decode(p.portrait_b64)
+            sealed = key.seal(msg.station, msg.id, p.person_id, raw)
+        doc = p.model_dump(
+            mode="json", exclude_none=True, exclude={"portrait_b64", "portrait_type"}
+        )
+        if p.portrait_b64 and key is None:
+            doc["portrait_omitted"] = "the hub keeps no portraits (no portrait_key_file)"
+        cur.execute(
+            "INSERT INTO incident_people (station, incident_id, person_id, version, doc, "
+            "portrait, portrait_type) VALUES (%s,%s,%s,%s,%s,%s,%s)",
+            (
+                msg.station,
+                msg.id,
+                p.person_id,
+                msg.version,
+                Jsonb(doc),
+                sealed,
+                p.portrait_type if sealed else None,
+            ),
+        )
 
 
 def _touch_station(cur: psycopg.Cursor[Any], station: str, at: datetime) -> None:
@@ -71,8 +108,11 @@ def _touch_station(cur: psycopg.Cursor[Any], station: str, at: datetime) -> None
     )
 
 
-def upsert(cur: psycopg.Cursor[Any], msg: UplinkMessage) -> bool:
-    """Store `msg` if it is newer than what is stored; True if it changed anything."""
+def upsert(
+    cur: psycopg.Cursor[Any], msg: UplinkMessage, portraits: PortraitKey | None = None
+) -> bool:
+    """Store `msg` if it is newer than what is stored; True if it changed anything.
+    `portraits` encrypts a missing person's portrait; without it none is kept."""
     _touch_station(cur, msg.station, msg.sent_at)
     if isinstance(msg, AlertSnapshot):
         cur.execute(
@@ -134,6 +174,10 @@ def upsert(cur: psycopg.Cursor[Any], msg: UplinkMessage) -> bool:
                 msg.sent_at,
             ),
         )
+        if cur.rowcount > 0:
+            _people(cur, msg, portraits)
+            return True
+        return False
     elif isinstance(msg, DailyReturn):
         cur.execute(
             "INSERT INTO daily_returns (station, day, version, doc, sent_at) "

@@ -27,6 +27,7 @@ from devices.contract.link_codec import decode_uplink
 from devices.contract.uplink_topics import NATS_UPLINK_FILTER, parse_link
 from gateway.hub import HubError, store
 from gateway.hub.config import HubSettings
+from gateway.hub.portraits import PortraitKey
 
 log = logging.getLogger(__name__)
 
@@ -78,7 +79,10 @@ async def ensure_stream(js: Any, s: HubSettings) -> None:
 
 
 def apply_batch(
-    conn: psycopg.Connection[Any], items: list[tuple[str, bytes]], stats: WorkerStats
+    conn: psycopg.Connection[Any],
+    items: list[tuple[str, bytes]],
+    stats: WorkerStats,
+    portraits: PortraitKey | None = None,
 ) -> None:
     """Decode and upsert a batch in one transaction; bad messages become dead letters there."""
     with conn.transaction(), conn.cursor() as cur:
@@ -92,7 +96,7 @@ def apply_batch(
                 store.dead_letter(cur, subject, exc.reason, exc.detail, data)
                 stats.dead += 1
                 continue
-            if store.upsert(cur, msg):
+            if store.upsert(cur, msg, portraits):
                 stats.stored += 1
             else:
                 stats.stale += 1
@@ -104,6 +108,8 @@ class HubWorker:
         self.stats = WorkerStats(settings.worker_name or f"{socket.gethostname()}:{os.getpid()}")
         self._stop = asyncio.Event()
         self._conn: psycopg.Connection[Any] | None = None
+        key = settings.portrait_key_file
+        self.portraits = PortraitKey(key) if key is not None else None
 
     def stop(self) -> None:
         self._stop.set()
@@ -167,7 +173,9 @@ class HubWorker:
                 items = [(m.subject, m.data) for m in msgs]
                 self.stats.received += len(items)
                 try:
-                    await asyncio.to_thread(apply_batch, self._db(), items, self.stats)
+                    await asyncio.to_thread(
+                        apply_batch, self._db(), items, self.stats, self.portraits
+                    )
                 except (psycopg.Error, HubError) as exc:
                     # Not acked: JetStream redelivers after ack_wait, to this or another worker.
                     self.stats.db_errors += 1

@@ -6,6 +6,7 @@ wherever the person file is served."""
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from typing import Any
 
 import sqlite_utils
@@ -14,6 +15,7 @@ from gateway.people.models import TimelineEntry
 from gateway.people.privacy import ERASE_HOOKS, EXPORT_SOURCES
 from gateway.people.store import rows
 from gateway.people.timeline import register_source
+from gateway.store.times import iso
 
 _TABLES = ("family_search_cases", "wander_flags", "followup_schedules")
 
@@ -119,6 +121,13 @@ def erase_family_search(db: sqlite_utils.Database, person_id: str) -> int:
             for p in json.loads(people or "[]")
         ]
         db.execute("UPDATE incidents SET people=? WHERE id=?", [json.dumps(kept), inc_id])
+        # A history row: the incident changed, so the bureau's hub gets a snapshot without
+        # the erased description and portrait (gateway/uplink).
+        db.execute(
+            "INSERT INTO incident_history (incident_id, at, actor, action, detail) "
+            "VALUES (?,?,?,?,?)",
+            (inc_id, iso(datetime.now(UTC)), "privacy", "person_erased", None),
+        )
         n += 1
     return n
 

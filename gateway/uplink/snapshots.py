@@ -10,6 +10,7 @@ alert only updates its count; the count rides along with the next change or rese
 
 from __future__ import annotations
 
+import base64
 import json
 from collections import Counter
 from datetime import date, datetime, timedelta
@@ -19,11 +20,13 @@ from zoneinfo import ZoneInfo
 import sqlite_utils
 
 from devices.contract.models.uplink import (
+    PORTRAIT_B64_MAX,
     AlertSnapshot,
     DailyReturn,
     HealthSummary,
     HistoryEntry,
     IncidentSnapshot,
+    MissingPerson,
     NodeHealth,
 )
 from gateway.store.times import iso, parse
@@ -149,7 +152,83 @@ def incident_snapshot(
         closed_at=parse(i["closed_at"]) if i["closed_at"] else None,
         overdue=overdue,
         history=_history(own),
+        people=(
+            missing_people(db, i)
+            if i["category"] == "missing_person" and not i["closed_at"]
+            else []
+        ),
     )
+
+
+PORTRAITS_B64_BUDGET = 600_000
+"""Portrait bytes (base64) one incident snapshot may carry: NATS takes 1 MiB a message."""
+
+
+def missing_people(db: sqlite_utils.Database, incident: dict[str, Any]) -> list[MissingPerson]:
+    """The people an open missing-person incident names, as their files say *now* (an erased
+    file is left out, an edited one sent as edited), with the current portrait while the
+    snapshot's portrait budget lasts."""
+    from gateway.people.missing import record
+    from gateway.people.wander import portrait, summary
+
+    listed = [p for p in json.loads(incident.get("people") or "[]") if isinstance(p, dict)]
+    if not listed:
+        return []
+    seen = record(db, incident["id"])
+    path_row = db.execute("PRAGMA database_list").fetchone()
+    db_path = path_row[2] if path_row and path_row[2] else None
+    budget = PORTRAITS_B64_BUDGET
+    out: list[MissingPerson] = []
+    for entry in listed[:5]:
+        if entry.get("erased") or not entry.get("id"):
+            continue
+        person = summary(db, str(entry["id"]))
+        if person is None:
+            continue
+        b64: str | None = None
+        kind: str | None = None
+        omitted: str | None = "no portrait on file"
+        image = portrait(db_path, person) if person.get("portrait_id") else None
+        if image is not None:
+            encoded = base64.b64encode(image[0]).decode()
+            if len(encoded) > min(PORTRAIT_B64_MAX, budget):
+                omitted = f"portrait of {len(image[0])} bytes is larger than the link takes"
+            else:
+                b64, kind, omitted, budget = encoded, image[1], None, budget - len(encoded)
+        elif person.get("portrait_id"):
+            omitted = "portrait not readable at the station"
+        conditions = "; ".join(
+            str(person[k])
+            for k in ("cond_mental", "cond_intellectual", "cond_communication", "medication")
+            if person.get(k)
+        )
+        out.append(
+            MissingPerson(
+                person_id=person["id"],
+                role=str(entry.get("role") or "named")[:20],
+                names=[str(n)[:100] for n in person.get("names") or []][:10],
+                sex=person.get("sex"),
+                age=person.get("age"),
+                height_cm=person.get("height_cm"),
+                build=_cut(person.get("build"), 200),
+                hair=_cut(person.get("hair"), 200),
+                accent=_cut(person.get("accent"), 200),
+                clothing=_cut(person.get("clothing"), 1000),
+                marks=_cut(person.get("marks"), 2000),
+                conditions=_cut(conditions, 2000),
+                flags=[str(f)[:60] for f in person.get("flags") or []][:10],
+                last_seen_at=parse(seen.last_seen_at) if seen.last_seen_at else None,
+                last_seen_where=seen.last_seen_where,
+                portrait_type=kind,
+                portrait_b64=b64,
+                portrait_omitted=omitted,
+            )
+        )
+    return out
+
+
+def _cut(text: Any, n: int) -> str | None:
+    return str(text)[:n] if text else None
 
 
 def daily_return(

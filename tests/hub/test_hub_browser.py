@@ -7,6 +7,7 @@ import threading
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,8 +18,10 @@ from devices.contract.models.uplink import AlertSnapshot, IncidentSnapshot
 from gateway.hub import store
 from gateway.hub.api import create_hub_app
 from gateway.hub.config import HubSettings
+from gateway.hub.portraits import PortraitKey
 from gateway.hub.users import add_user
 from gateway.hub.worker import WorkerStats, apply_batch
+from tests.hub.test_hub_missing_people import person
 from tests.hub.test_hub_store_api import batch
 from tests.support.browser import Pages, launch, screenshot
 from tests.support.net import free_port, wait_port
@@ -28,7 +31,8 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
 @pytest.fixture
-def hub(pg: Postgres) -> Iterator[tuple[str, Any]]:
+def hub(pg: Postgres, tmp_path: Path) -> Iterator[tuple[str, Any]]:
+    key = PortraitKey(tmp_path / "portrait.key")
     conn = store.connect(pg.dsn)
     store.migrate(conn)
     now = datetime.now(UTC)
@@ -46,6 +50,7 @@ def hub(pg: Postgres) -> Iterator[tuple[str, Any]]:
                 opened_at=opened,
                 phone_due=opened + timedelta(minutes=30),
                 written_due=opened + timedelta(minutes=60),
+                people=[person()] if iid == "i-late" else [],
             ),
             AlertSnapshot(
                 station=site,
@@ -61,11 +66,15 @@ def hub(pg: Postgres) -> Iterator[tuple[str, Any]]:
                 incident_id=iid,
             ),
         ]
-    apply_batch(conn, batch(*msgs), WorkerStats("t"))
+    apply_batch(conn, batch(*msgs), WorkerStats("t"), key)
     add_user(conn, "officer-li", "officer", "correct horse battery")
     port = free_port()
     server = uvicorn.Server(
-        uvicorn.Config(create_hub_app(HubSettings(postgres=pg.dsn)), port=port, log_level="warning")
+        uvicorn.Config(
+            create_hub_app(HubSettings(postgres=pg.dsn, portrait_key_file=key.path)),
+            port=port,
+            log_level="warning",
+        )
     )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
@@ -136,4 +145,42 @@ def test_incident_inbox_counts_down_shows_overdue_and_acknowledges(hub: tuple[st
         "SELECT count(*) FROM audit WHERE actor='officer-li' AND action='view'"
     ).fetchone()[0]
     assert views >= 2, "every view is audited"
+    conn.commit()
+
+
+def test_the_incident_page_shows_who_is_missing_with_the_portrait(hub: tuple[str, Any]) -> None:
+    base, conn = hub
+    with launch() as browser:
+        pages = Pages(browser)
+        try:
+            page = pages.new()
+            page.goto(f"{base}/hub/")
+            page.fill("[data-testid=login] input[name=username]", "officer-li")
+            page.fill("[data-testid=login] input[name=password]", "correct horse battery")
+            page.click("[data-testid=login] button")
+            link = page.locator("tr[data-id=i-late] [data-testid=incident-link]")
+            expect(link).to_have_text("走失 (1)")
+            link.click()
+            who = page.locator("[data-testid=missing-person][data-person=p-1]")
+            expect(who).to_contain_text("李建国")
+            expect(who.locator("[data-field=clothing]")).to_have_text("灰色夹克")
+            expect(who.locator("[data-field=height]")).to_have_text("165")
+            expect(page.get_by_test_id("privacy-note")).to_contain_text("事件结束后自动删除")
+            img = who.get_by_test_id("portrait")
+            expect(img).to_be_visible()
+            page.wait_for_function(
+                "() => document.querySelector('[data-testid=portrait]').naturalWidth === 40"
+            )
+            screenshot(page, "hub-incident-person")
+            page.select_option("[data-testid=lang]", "en")
+            expect(page.get_by_test_id("privacy-note")).to_contain_text("deleted when the incident")
+            assert page.errors == []  # type: ignore[attr-defined]
+            assert page.evaluate("window.__cspViolations") == []
+        finally:
+            pages.close()
+    seen = conn.execute(
+        "SELECT action, target FROM audit WHERE actor='officer-li' AND action LIKE 'view_%' "
+        "ORDER BY id"
+    ).fetchall()
+    assert ("view_incident", "s2/i-late") in seen and ("view_portrait", "s2/i-late/p-1") in seen
     conn.commit()

@@ -69,7 +69,7 @@ def batch(*msgs: Any) -> list[tuple[str, bytes]]:
 @pytest.fixture
 def conn(pg: Postgres) -> Any:
     with store.connect(pg.dsn) as c:
-        assert store.migrate(c) == ["0001_uplink", "0002_bureau"]
+        assert store.migrate(c) == ["0001_uplink", "0002_bureau", "0003_incident_people"]
         assert store.migrate(c) == []
         yield c
 

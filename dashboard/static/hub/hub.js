@@ -11,6 +11,11 @@ const T = {
     cameras: "摄像头正常", lastData: "最近数据", openInc: "未结事件", month: "月份",
     days: "天数", checks: "入站检查", alerts: "告警", incidents: "事件", late: "超时事件",
     none: "无", comment: "批注", send: "发送", sent: "已发送至站点",
+    male: "男", female: "女", unknown: "不详", named: "已确认", possible: "可能",
+    who: "走失人员", names: "姓名", sex: "性别", age: "年龄", height: "身高(cm)", build: "体型",
+    hair: "头发", accent: "口音", clothing: "衣着", marks: "体貌特征", conditions: "健康状况",
+    flags: "走失风险", lastSeen: "最后出现", where: "地点", noPortrait: "无照片", summary: "经过",
+    detail: "详情", privacyNote: "个人信息：仅用于寻找此人，事件结束后自动删除；每次查看均记录。",
     foster_home: "寄养家庭", missing_person: "走失", injury: "受伤", death: "死亡", disaster: "灾害", violence: "暴力",
   },
   en: {
@@ -24,6 +29,12 @@ const T = {
     cameras: "Cameras ok", lastData: "Last data", openInc: "Open incidents", month: "Month",
     days: "Days", checks: "Checks", alerts: "Alerts", incidents: "Incidents", late: "Late",
     none: "none", comment: "Comment", send: "Send", sent: "sent to the station",
+    male: "male", female: "female", unknown: "unknown", named: "named", possible: "possible",
+    who: "Missing people", names: "Names", sex: "Sex", age: "Age", height: "Height (cm)",
+    build: "Build", hair: "Hair", accent: "Accent", clothing: "Clothing", marks: "Marks",
+    conditions: "Conditions", flags: "Wander risk", lastSeen: "Last seen", where: "Where",
+    noPortrait: "no portrait", summary: "What happened", detail: "Details",
+    privacyNote: "Personal information: for finding this person only, deleted when the incident closes; every view is logged.",
     foster_home: "Foster home", missing_person: "Missing person", injury: "Injury", death: "Death", disaster: "Disaster",
     violence: "Violence",
   },
@@ -87,7 +98,8 @@ async function incidents(station) {
       h("th", {}, t("state")), h("th", {})),
     items.map((i) => h("tr", { "data-id": i.id, "data-station": i.station },
       h("td", {}, h("a", { href: `#/station/${i.station}` }, i.station)),
-      h("td", {}, t(i.category)), h("td", {}, fmt(i.opened_at)),
+      h("td", {}, h("a", { href: `#/incident/${i.station}/${i.id}`, "data-testid": "incident-link" },
+        t(i.category), i.people ? ` (${i.people})` : "")), h("td", {}, fmt(i.opened_at)),
       h("td", {}, countdown(i.phone_due, i.phone_reported_at)),
       h("td", {}, countdown(i.written_due, i.written_reported_at)),
       h("td", { "data-testid": "alert-state" }, i.alert_state || "—"),
@@ -149,6 +161,35 @@ async function station(id) {
   view.append(h("h3", {}, t("alerts")), await alerts(id));
 }
 
+async function incident(stationId, id) {
+  const d = await api(`/api/hub/incidents/${stationId}/${id}`);
+  const i = d.incident;
+  const field = (k, v) => (v === null || v === undefined || v === "" || (Array.isArray(v) && !v.length))
+    ? null : h("tr", {}, h("th", {}, t(k)), h("td", { "data-field": k }, Array.isArray(v) ? v.join("、") : v));
+  const person = (p) => h("section", { class: "person", "data-testid": "missing-person", "data-person": p.person_id },
+    p.portrait
+      ? h("img", { class: "portrait", "data-testid": "portrait", alt: p.names.join(" / ") || p.person_id,
+        src: `/api/hub/incidents/${stationId}/${id}/people/${encodeURIComponent(p.person_id)}/portrait` })
+      : h("p", { class: "muted" }, t("noPortrait"), p.portrait_omitted ? ` (${p.portrait_omitted})` : ""),
+    h("table", {}, [
+      field("names", p.names), field("sex", p.sex && t(p.sex)), field("age", p.age), field("height", p.height_cm),
+      field("build", p.build), field("hair", p.hair), field("accent", p.accent),
+      field("clothing", p.clothing), field("marks", p.marks), field("conditions", p.conditions),
+      field("flags", p.flags), field("lastSeen", p.last_seen_at && fmt(p.last_seen_at)),
+      field("where", p.last_seen_where)].filter(Boolean)));
+  view.replaceChildren(
+    h("h2", { "data-testid": "incident-title" }, `${t(i.category)} · ${i.station}`),
+    h("table", {},
+      h("tr", {}, h("th", {}, t("opened")), h("td", {}, fmt(i.opened_at))),
+      h("tr", {}, h("th", {}, t("phone")), h("td", {}, countdown(i.phone_due, i.phone_reported_at))),
+      h("tr", {}, h("th", {}, t("written")), h("td", {}, countdown(i.written_due, i.written_reported_at))),
+      d.summary ? h("tr", {}, h("th", {}, t("summary")), h("td", {}, d.summary)) : ""),
+    d.people.length ? h("h3", {}, t("who")) : "",
+    d.people.length ? h("p", { class: "muted", "data-testid": "privacy-note" }, t("privacyNote")) : "",
+    ...d.people.map(person));
+  tick();
+}
+
 async function route() {
   if (!me) return showLogin();
   const [, page, arg] = (location.hash || "#/incidents").split("/");
@@ -156,6 +197,7 @@ async function route() {
   else if (page === "sites") await sites();
   else if (page === "returns") await returns();
   else if (page === "station" && arg) await station(arg);
+  else if (page === "incident" && arg) await incident(arg, (location.hash.split("/")[3] || ""));
   else await incidents();
 }
 

@@ -60,6 +60,39 @@ class AlertSnapshot(_Snapshot):
     )
 
 
+PORTRAIT_B64_MAX = 262_144
+"""Largest base64 portrait in one snapshot (192 KiB of JPEG): NATS takes 1 MiB per message."""
+
+
+class MissingPerson(Payload):
+    """Who is missing, for the bureau's search: sent only inside the snapshot of an *open*
+    missing-person incident; the snapshot that says the incident closed carries none, and the
+    hub then deletes what it held. Description fields as in the person's file (docs/people.md)."""
+
+    person_id: str = Field(min_length=1, max_length=64, description="the station's file id")
+    role: str = Field(max_length=20, description="named (by staff) or possible (wander-risk)")
+    names: list[str] = Field(default_factory=list, max_length=10, description="names, aliases")
+    sex: str | None = Field(None, max_length=20, description="male/female/unknown")
+    age: str | None = Field(None, max_length=20, description="estimated age or range, years")
+    height_cm: int | None = Field(None, ge=0, le=300, description="height, cm")
+    build: str | None = Field(None, max_length=200, description="build")
+    hair: str | None = Field(None, max_length=200, description="hair")
+    accent: str | None = Field(None, max_length=200, description="accent or dialect")
+    clothing: str | None = Field(None, max_length=1000, description="clothing when last seen")
+    marks: str | None = Field(None, max_length=2000, description="distinguishing marks")
+    conditions: str | None = Field(None, max_length=2000, description="conditions and medication")
+    flags: list[str] = Field(default_factory=list, max_length=10, description="wander-risk flags")
+    last_seen_at: UtcTime | None = Field(None, description="when last seen, UTC")
+    last_seen_where: str | None = Field(None, max_length=300, description="where last seen")
+    portrait_type: str | None = Field(None, max_length=40, description="portrait content type")
+    portrait_b64: str | None = Field(
+        None, max_length=PORTRAIT_B64_MAX, description="the current portrait, base64"
+    )
+    portrait_omitted: str | None = Field(
+        None, max_length=200, description="why no portrait travels (none, too large, unreadable)"
+    )
+
+
 class IncidentSnapshot(_Snapshot):
     kind: Literal["incident"] = "incident"
     alert_id: str = Field(max_length=64, description="the alert that opened it")
@@ -79,6 +112,11 @@ class IncidentSnapshot(_Snapshot):
     )
     history: list[HistoryEntry] = Field(
         default_factory=list, max_length=200, description="the incident's history, oldest first"
+    )
+    people: list[MissingPerson] = Field(
+        default_factory=list,
+        max_length=5,
+        description="who is missing: an open missing-person incident only, else empty",
     )
 
 
