@@ -5,6 +5,8 @@ stationkit provision --gateway
 stationkit provision --site fuling --node desk-1 [--rotate]
 stationkit provision --site fuling --node desk-1 --revoke
 stationkit provision --list
+stationkit provision --bridge --site fuling --hub-address hub-1:8883 [--hub-address hub-2:8883]
+    --hub-username station-fuling --hub-password-file F [--hub-cafile CA]
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from pathlib import Path, PurePosixPath
 from gateway.provision.layout import DEFAULT_ROOT, Layout
 from gateway.provision.node_config import NODE_ROOT
 from gateway.provision.provisioner import Provisioner, ProvisionError
+from gateway.uplink.bridge import BridgeTarget
 
 
 def systemd_reload_mosquitto() -> None:
@@ -65,6 +68,8 @@ def run(args: argparse.Namespace) -> int:
             prov.provision_uplink()
             print(f"uplink broker password written to {prov.layout.uplink_password}")
             return 0
+        if args.bridge:
+            return _bridge(prov, args)
         if args.list:
             for rec in prov.nodes():
                 revoked = f" on {rec.revoked_at:%Y-%m-%d}" if rec.revoked_at else ""
@@ -101,6 +106,29 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _bridge(prov: Provisioner, args: argparse.Namespace) -> int:
+    if not args.site:
+        print("--bridge needs --site (this station's slug)", file=sys.stderr)
+        return 2
+    password = None
+    if args.hub_password_file:
+        try:
+            password = Path(args.hub_password_file).read_text().strip()
+        except OSError as exc:
+            print(f"--hub-password-file: {exc.strerror}: {args.hub_password_file}", file=sys.stderr)
+            return 1
+    target = BridgeTarget(
+        addresses=tuple(args.hub_address),
+        username=args.hub_username,
+        password=password,
+        cafile=args.hub_cafile,
+    )
+    path = prov.provision_bridge(args.site, target, Path(args.mosquitto_conf_dir))
+    print(f"bridge to the bureau's hub written to {path}")
+    print("bridges are read only at start: `systemctl restart mosquitto`")
+    return 0
+
+
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "provision",
@@ -123,6 +151,23 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--gateway", action="store_true", help="(re)create the gateway's broker user")
     p.add_argument(
         "--uplink", action="store_true", help="(re)create the bureau uplink's broker user"
+    )
+    p.add_argument(
+        "--bridge", action="store_true", help="write this station's bridge to the bureau's hub"
+    )
+    p.add_argument(
+        "--hub-address",
+        action="append",
+        default=[],
+        help="HOST:PORT of a hub NATS node's MQTT listener (repeatable, one per node)",
+    )
+    p.add_argument("--hub-username", help="this station's account at the bureau")
+    p.add_argument("--hub-password-file", help="file holding that account's password")
+    p.add_argument("--hub-cafile", help="CA of the bureau's TLS listener")
+    p.add_argument(
+        "--mosquitto-conf-dir",
+        default="/etc/mosquitto/conf.d",
+        help="where the bridge file goes (/etc/mosquitto/conf.d)",
     )
     p.add_argument("--list", action="store_true", help="list provisioned nodes")
     p.add_argument("--root", default=str(DEFAULT_ROOT), help="config root (/etc/stationkit)")

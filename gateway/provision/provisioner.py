@@ -25,6 +25,7 @@ from gateway.provision import mosquitto, pki
 from gateway.provision.layout import Layout
 from gateway.provision.node_config import NODE_ROOT, NodeBundle, render_node_toml
 from gateway.provision.registry import NodeRecord, Registry, RevokedCert, load, save, write_atomic
+from gateway.uplink.bridge import BridgeTarget, render_bridge_conf
 
 RESERVED_NODES = frozenset({topics.GATEWAY_NODE})
 BROKER_GROUP = "mosquitto"
@@ -122,6 +123,27 @@ class Provisioner:
             _share(self.layout.uplink_password, SERVICE_GROUP)
             self._commit(reg)
         return password
+
+    def provision_bridge(self, site: str, target: BridgeTarget, conf_dir: Path) -> Path:
+        """Write this station's bridge to the bureau's hub (`bridge-hub.conf` in Mosquitto's
+        conf.d): only its uplink out, only its downlink in. The file holds the station's
+        password at the bureau, so it is 0640 root:mosquitto. Mosquitto reads bridges only at
+        start: restart it afterwards."""
+        try:
+            topics.check_slug(site, "site")
+        except ContractError as exc:
+            raise ProvisionError(str(exc)) from None
+        if not target.addresses:
+            raise ProvisionError("the bridge needs at least one --hub-address HOST:PORT")
+        for address in target.addresses:
+            host, _, port = address.rpartition(":")
+            if not host or not port.isdigit() or not 0 < int(port) < 65536:
+                raise ProvisionError(f"--hub-address {address!r}: expected HOST:PORT")
+        path = conf_dir / "bridge-hub.conf"
+        conf_dir.mkdir(parents=True, exist_ok=True)
+        write_atomic(path, render_bridge_conf(site, target).encode(), mode=0o600)
+        _share(path, "mosquitto")
+        return path
 
     def provision_node(
         self,

@@ -1,7 +1,7 @@
 """The station Mosquitto's bridge section to the bureau's NATS MQTT listeners.
 
-Meant to be written by `stationkit provision` for each station (gateway/provision belongs to
-the provisioning code; it calls `render_bridge_conf`). Only the station's uplink goes out and
+Written by `stationkit provision --bridge` for each station (gateway/provision/provisioner.py)
+and printed by `stationkit hub bridge-config`. Only the station's uplink goes out and
 only its downlink comes in: events never leave the station.
 """
 
