@@ -37,6 +37,7 @@ RuleName = Literal[
     "family_search_overdue",
     "visit_reminder",
     "visit_overdue",
+    "face_match_probable",
 ]
 
 STATEFUL_RULES: frozenset[str] = frozenset(
@@ -122,6 +123,8 @@ _DEFAULTS: dict[str, RuleConfig] = {
     "family_search_overdue": RuleConfig(severity="major"),
     "visit_reminder": RuleConfig(severity="minor"),
     "visit_overdue": RuleConfig(severity="major"),
+    # a reviewer marked a face-match candidate probable: a supervisor must look (gateway/faces)
+    "face_match_probable": RuleConfig(severity="major"),
 }
 
 

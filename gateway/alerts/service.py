@@ -80,7 +80,13 @@ class AlertExtension(Protocol):
 
 
 DEADLINE_RULES = frozenset(
-    {"family_search_reminder", "family_search_overdue", "visit_reminder", "visit_overdue"}
+    {
+        "family_search_reminder",
+        "family_search_overdue",
+        "visit_reminder",
+        "visit_overdue",
+        "face_match_probable",
+    }
 )
 
 
