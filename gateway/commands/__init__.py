@@ -38,6 +38,12 @@ COMMANDS: tuple[tuple[str, str, str, tuple[str, ...]], ...] = (
         _GW,
     ),
     (
+        "faces",
+        "gateway.commands.faces",
+        "face templates for family search: counts, key rotation, retention",
+        _GW,
+    ),
+    (
         "hub",
         "gateway.commands.hub",
         "the bureau's hub (NATS JetStream -> PostgreSQL, dashboard)",

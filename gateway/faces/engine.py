@@ -159,6 +159,18 @@ def distances(query: bytes, gallery: Any) -> Any:
     return np.sqrt(((gallery - q) ** 2).sum(axis=1))
 
 
+def nearest(query: bytes, gallery: Any, threshold: float) -> list[tuple[int, float]]:
+    """(index, distance) of the templates within `threshold`, nearest first."""
+    import numpy as np
+
+    if len(gallery) == 0:
+        return []
+    dist = distances(query, gallery)
+    within = np.flatnonzero(dist <= threshold)
+    order = within[np.argsort(dist[within], kind="stable")]
+    return [(int(i), float(dist[i])) for i in order]
+
+
 def matrix(vectors: list[bytes]) -> Any:
     import numpy as np
 

@@ -371,7 +371,7 @@ class SearchResult(BaseModel):
 def search(
     db: sqlite_utils.Database,
     gallery: Gallery,
-    distances: Callable[[bytes, Any], Any],
+    nearest: Callable[[bytes, Any, float], list[tuple[int, float]]],
     query: bytes,
     model_id: str,
     *,
@@ -389,36 +389,32 @@ def search(
     gallery.load(db, model_id)
     now = datetime.now(UTC)
     found: list[Candidate] = []
-    if gallery.rows:
-        dist = distances(query, gallery.vectors)
-        order = sorted(range(len(gallery.rows)), key=lambda i: float(dist[i]))
-        seen: set[str] = set()
-        for i in order:
-            row, d = gallery.rows[i], float(dist[i])
-            if d > threshold or len(found) >= k:
-                break
-            kind = "person" if row["kind"] == "person" else "report"
-            cid = row["person_id"] if kind == "person" else row["report_id"]
-            if kind not in against or f"{kind}:{cid}" in exclude or f"{kind}:{cid}" in seen:
-                continue
-            if sites is not None and not _in_sites(db, kind, cid, sites):
-                continue
-            seen.add(f"{kind}:{cid}")
-            year = row["photo_year"] or now.year
-            gap = (
-                abs((query_year or now.year) - year) if (row["photo_year"] or query_year) else None
+    seen: set[str] = set()
+    for i, d in nearest(query, gallery.vectors, threshold):
+        if len(found) >= k:
+            break
+        row = gallery.rows[i]
+        kind: Literal["person", "report"] = "person" if row["kind"] == "person" else "report"
+        cid = row["person_id"] if kind == "person" else row["report_id"]
+        if kind not in against or f"{kind}:{cid}" in exclude or f"{kind}:{cid}" in seen:
+            continue
+        if sites is not None and not _in_sites(db, kind, cid, sites):
+            continue
+        seen.add(f"{kind}:{cid}")
+        gap = None
+        if row["photo_year"] or query_year:
+            gap = abs((query_year or now.year) - (row["photo_year"] or now.year))
+        found.append(
+            Candidate(
+                rank=len(found) + 1,
+                kind=kind,
+                id=cid,
+                distance=round(d, 4),
+                photo_year=row["photo_year"],
+                age_gap_years=gap,
+                method=model_id,
             )
-            found.append(
-                Candidate(
-                    rank=len(found) + 1,
-                    kind=kind,
-                    id=cid,
-                    distance=round(d, 4),
-                    photo_year=row["photo_year"],
-                    age_gap_years=gap,
-                    method=model_id,
-                )
-            )
+        )
     sid = str(ULID())
     shown = [c.model_dump() for c in found]
     db.execute(

@@ -305,3 +305,18 @@ def test_without_the_faces_extra_the_routes_say_so_and_the_rest_works(
     assert r.status_code == 503
     assert st.client.get("/healthz").json() == {"status": "ok"}
     assert st.call("GET", f"/api/v1/people/{pid}?reason=check", "sup-1").status_code == 200
+
+
+def test_the_cli_counts_rotates_and_purges(st: Station, capsys: pytest.CaptureFixture[str]) -> None:
+    from firmware_py.cli import main
+
+    _portrait(st, _person(st, ["丁"]))
+    db = ["--db", str(st.path)]
+    assert main(["faces", "stats", *db]) == 0
+    assert json.loads(capsys.readouterr().out)["people_with_templates"] == 1
+    new = st.path.parent / "new.key"
+    assert main(["faces", "rotate-key", *db, "--new", str(new)]) == 0
+    assert "1 templates re-encrypted" in capsys.readouterr().out
+    assert main(["faces", "rotate-key", *db, "--new", str(new)]) == 1  # refuses to overwrite
+    assert "exists" in capsys.readouterr().err
+    assert main(["faces", "purge", *db]) == 0

@@ -20,7 +20,7 @@ from gateway.api.deps import Db, require
 from gateway.auth.tokens import Principal
 from gateway.faces import FacesError
 from gateway.faces import store as faces
-from gateway.faces.engine import QualityError, distances, embedder, matrix
+from gateway.faces.engine import QualityError, embedder, matrix, nearest
 from gateway.people import PeopleError
 from gateway.people import images as pics
 from gateway.people import store as people
@@ -293,7 +293,7 @@ def search(request: Request, db: Db, who: Searcher, body: SearchIn) -> faces.Sea
         return faces.search(
             db,
             gallery,
-            distances,
+            nearest,
             query,
             engine.model_id,
             query_desc=desc,
