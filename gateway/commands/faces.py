@@ -54,7 +54,7 @@ def run(args: argparse.Namespace) -> int:
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "faces",
-        help="face templates: counts, key rotation, retention",
+        help="face templates for family search: counts, key rotation, retention",
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )

@@ -87,7 +87,8 @@ INSTANT: dict[str, Callable[[], Input]] = {
     "death": lambda: manual("death"),
     "disaster": lambda: manual("disaster"),
     "violence": lambda: manual("violence"),
-    # dated duties of the people layer (gateway/people/family_search_deadlines.py)
+    # dated duties of the people layer (gateway/people/family_search_deadlines.py) and a
+    # reviewer's "probable" face match (gateway/api/routes/faces.py): both arrive as notices
     **{
         rule: (lambda rule=rule: DeadlineNotice(rule, "s1", "case-1/notice", T0))
         for rule in (
@@ -95,6 +96,7 @@ INSTANT: dict[str, Callable[[], Input]] = {
             "family_search_overdue",
             "visit_reminder",
             "visit_overdue",
+            "face_match_probable",
         )
     },
 }

@@ -141,6 +141,17 @@ POLICY: dict[str, frozenset[str] | str] = {
     "GET /api/v1/incidents/{incident_id}/missing": ALL,
     "PUT /api/v1/incidents/{incident_id}/missing": DESK_UP,
     "POST /api/v1/incidents/{incident_id}/actions": DESK_UP,
+    # face search (docs/faces.md): the desk takes portraits, supervisors search and confirm
+    "POST /api/v1/faces/portraits/{person_id}": DESK_UP,
+    "GET /api/v1/faces/family-reports": WATCH,
+    "POST /api/v1/faces/family-reports": WATCH,
+    "POST /api/v1/faces/family-reports/{report_id}/photos": WATCH,
+    "POST /api/v1/faces/family-reports/{report_id}/close": WATCH,
+    "POST /api/v1/faces/search": WATCH,
+    "GET /api/v1/faces/searches/{search_id}/reviews": WATCH,
+    "POST /api/v1/faces/searches/{search_id}/reviews": WATCH,
+    "POST /api/v1/faces/searches/{search_id}/confirm": WATCH,
+    "GET /api/v1/faces/stats": WATCH,
 }
 
 # Known gaps: expected policy differs from what the code does today. Each is asserted by a

@@ -20,6 +20,7 @@ from typing import Any
 import httpx
 import pytest
 
+from gateway.hub.schema import MIGRATIONS
 from tests.hub.support import Station, hub_rows, hub_worker, station
 from tests.support.nats import NatsCluster
 from tests.support.net import wait_for
@@ -79,7 +80,7 @@ def test_three_stations_through_a_failing_cluster_lose_and_duplicate_nothing(
         w1.start()
         stack.callback(w1.stop)
         wait_for(
-            lambda: hub_rows(pg.dsn, "SELECT count(*) FROM hub_migrations")[0][0] == 2,
+            lambda: hub_rows(pg.dsn, "SELECT count(*) FROM hub_migrations")[0][0] == len(MIGRATIONS),
             30,
             "hub schema",
         )
