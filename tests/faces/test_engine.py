@@ -36,9 +36,9 @@ def test_two_photos_of_one_man_match_and_another_man_does_not(engine: FaceEmbedd
         engine.embed(photo(n)) for n in ("obama.jpg", "obama2.jpg", "biden.jpg")
     )
     same = _d(obama.vector, obama2.vector)
-    assert same < DEFAULT_THRESHOLD, same  # measured 0.346
-    assert _d(obama.vector, biden.vector) > DEFAULT_THRESHOLD + 0.2  # measured 0.840
-    assert _d(obama2.vector, biden.vector) > DEFAULT_THRESHOLD + 0.2  # measured 0.816
+    assert same < DEFAULT_THRESHOLD, same  # measured 0.348
+    assert _d(obama.vector, biden.vector) > DEFAULT_THRESHOLD + 0.2  # measured 0.857
+    assert _d(obama2.vector, biden.vector) > DEFAULT_THRESHOLD + 0.2  # measured 0.818
     assert len(obama.vector) == 128 * 4
 
 
