@@ -2,7 +2,7 @@
 // or session cookie + X-CSRF-Token), live updates (SSE over fetch), i18n, time formatting.
 // Pages are ES modules in ./pages/<id>.js; see docs/dashboard.md for their interface.
 
-export const PAGE_IDS = ["desk", "people", "family", "nodes", "cameras", "alerts", "reports", "audit"];
+export const PAGE_IDS = ["desk", "people", "family", "faces", "nodes", "cameras", "alerts", "reports", "audit"];
 const LANGS = ["zh-CN", "en"];
 const STREAM_IDLE_MS = 45000; // the server sends a keep-alive every 15 s
 

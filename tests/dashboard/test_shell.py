@@ -40,10 +40,10 @@ def test_static_files_have_module_types_and_stay_inside_the_folder(stack: Stack)
         # every page module the shell lists has its strings in both languages
         for lang in ("zh-CN", "en"):
             common = c.get(f"/static/i18n/{lang}.json").json()
-            for page in ("desk", "people", "family", "nodes", "cameras", "alerts", "reports",
-                         "audit"):  # fmt: skip
+            for page in ("desk", "people", "family", "faces", "nodes", "cameras", "alerts",
+                         "reports", "audit"):  # fmt: skip
                 assert f"nav.{page}" in common
-            for page in ("desk", "nodes"):
+            for page in ("desk", "nodes", "faces"):
                 strings = c.get(f"/static/i18n/pages/{page}.{lang}.json").json()
                 assert strings and all(k.startswith(page + ".") for k in strings)
         zh = set(c.get("/static/i18n/zh-CN.json").json())
@@ -119,7 +119,7 @@ def test_navigation_follows_the_role(open_dash: OpenDash) -> None:
         }"""
     )
     assert set(declared) == {
-        "desk", "people", "family", "nodes", "cameras", "alerts", "reports", "audit"
+        "desk", "people", "family", "faces", "nodes", "cameras", "alerts", "reports", "audit"
     }  # fmt: skip
     assert declared["desk"] == ["desk", "admin"]
     assert set(declared["nodes"]) == {"desk", "supervisor", "bureau", "admin"}

@@ -33,3 +33,14 @@ def frames(name: str) -> list[bytes]:
 @pytest.fixture(scope="session")
 def engine() -> FaceEmbedder:
     return embedder()
+
+
+# the dashboard's browser fixtures, for test_review_browser.py
+from tests.dashboard.conftest import (  # noqa: E402, F401  (pytest finds fixtures by name)
+    browser,
+    open_dash,
+    pages,
+    pytest_runtest_makereport,
+    shot,
+    stack,
+)

@@ -12,13 +12,14 @@ import binascii
 from datetime import UTC, datetime
 from typing import Annotated, Any, NoReturn
 
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import APIRouter, HTTPException, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from gateway.alerts.models import DeadlineNotice
 from gateway.api.deps import Db, require
+from gateway.auth.audit import audit
 from gateway.auth.tokens import Principal
-from gateway.faces import FacesError
+from gateway.faces import FacesError, casework
 from gateway.faces import store as faces
 from gateway.faces.engine import QualityError, embedder, matrix, nearest
 from gateway.people import PeopleError
@@ -32,6 +33,7 @@ PortraitTaker = Annotated[Principal, require("desk", "supervisor")]
 Searcher = Annotated[Principal, require("supervisor")]
 
 MAX_PHOTO_B64 = 11_200_000  # 8 MiB of image
+Reason = Annotated[str, Query(min_length=2, max_length=200, description="why (audited)")]
 
 
 class PhotoIn(BaseModel):
@@ -106,6 +108,10 @@ class Reviews(BaseModel):
 
 class Reports(BaseModel):
     items: list[faces.FamilyReport]
+
+
+class PendingList(BaseModel):
+    items: list[casework.Pending]
 
 
 def _fail(exc: FacesError | PeopleError) -> NoReturn:
@@ -258,6 +264,32 @@ def add_report_photo(
     return ReportPhotoOut(report_id=report_id, photo_id=photo_id, year_taken=body.year_taken)
 
 
+@router.get(
+    "/family-reports/{report_id}/photo",
+    response_class=Response,
+    responses={200: {"content": {"image/jpeg": {}, "image/png": {}}}},
+)
+def report_photo(
+    request: Request, db: Db, who: Searcher, report_id: str, reason: Reason
+) -> Response:
+    """The report's newest photo (the one a search uses), for the reviewer to compare; each
+    view is audited with its reason."""
+    _report(db, who, report_id)
+    row = db.execute(
+        "SELECT id, content_type FROM family_report_photos WHERE report_id=? AND deleted_at IS "
+        "NULL ORDER BY year_taken DESC, stored_at DESC LIMIT 1",
+        [report_id],
+    ).fetchone()
+    if row is None:
+        raise HTTPException(404, f"report {report_id} has no photo")
+    try:
+        data = _vault(request).get(row[0], report_id)
+    except PeopleError as exc:
+        _fail(exc)
+    audit(db, who.name, "faces.report_photo_view", report_id, {"photo": row[0], "reason": reason})
+    return Response(data, media_type=row[1], headers={"Cache-Control": "no-store"})
+
+
 @router.post("/family-reports/{report_id}/close", response_model=faces.FamilyReport)
 def close_family_report(
     request: Request, db: Db, who: Searcher, report_id: str, body: ReasonIn
@@ -328,6 +360,21 @@ def _report_vector(gallery: faces.Gallery, report_id: str) -> tuple[bytes, int |
     if best is None:
         raise FacesError(409, "no_template", f"report {report_id} has no usable photo")
     return bytes(gallery.vectors[best].tobytes()), gallery.rows[best]["photo_year"]
+
+
+@router.get("/searches/{search_id}", response_model=casework.SearchRecord)
+def past_search(db: Db, who: Searcher, search_id: str) -> casework.SearchRecord:
+    """A search as it was shown, with every decision on its candidates (audited)."""
+    try:
+        return casework.get_search(db, search_id, who.name)
+    except FacesError as exc:
+        _fail(exc)
+
+
+@router.get("/pending", response_model=PendingList)
+def pending(db: Db, who: Searcher) -> PendingList:
+    """Probable matches waiting for a second reviewer."""
+    return PendingList(items=casework.pending(db))
 
 
 @router.get("/searches/{search_id}/reviews", response_model=Reviews)
