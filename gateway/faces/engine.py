@@ -4,7 +4,8 @@ the vector search. The only module of the gateway that imports numpy and dlib (a
 exception in pyproject's import-linter contract); everything else sees bytes and floats.
 
 Quality gate before a template is made (a bad template finds the wrong people):
-- exactly one face (HOG detector, one upsampling);
+- exactly one face (HOG detector at native resolution, whose 80 px window is the gate's
+  minimum; on a copy at most `DETECT_MAX_SIDE` long);
 - the face at least `MIN_FACE_PX` wide in the photo;
 - sharp enough: the variance of the Laplacian of the aligned face, divided by the face's own
   contrast (grey-level variance), so a dim or low-contrast photo is not called blurred;

@@ -57,6 +57,12 @@ class RetentionPolicy(BaseModel):
         description="portraits (with their history) of people returned home this long ago are "
         "deleted",
     )
+    face_templates_days: float | None = Field(
+        30,
+        ge=1,
+        description="face templates of people whose family-search case closed this long ago "
+        "are deleted (and at once those of files no longer kept); docs/faces.md",
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -191,6 +197,12 @@ def apply_retention(
         report.held[name] = held
     if "people" in db.table_names():
         report.people = _people(db, policy, now, actor)
+    if policy.face_templates_days is not None and "face_templates" in db.table_names():
+        from gateway.faces.store import purge as purge_face_templates
+
+        report.people["face_templates_deleted"] = purge_face_templates(
+            db, policy.face_templates_days, now
+        )
     if any(report.deleted.values()) or any(report.people.values()):
         with db.atomic():
             db.execute(
