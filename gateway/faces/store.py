@@ -23,7 +23,7 @@ import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 import sqlite_utils
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -174,6 +174,17 @@ def delete_templates(db: sqlite_utils.Database, where: str, args: list[Any]) -> 
     return int(n)
 
 
+class TemplateRow(NamedTuple):
+    """What the gallery keeps beside each vector (a tuple: 100,000 of them stay in memory)."""
+
+    id: str
+    kind: str
+    subject: str
+    person_id: str | None
+    report_id: str | None
+    photo_year: int | None
+
+
 class Gallery:
     """The decrypted templates of one model, in memory for fast search, reloaded when the
     gallery version changes. The only reader of template blobs."""
@@ -183,7 +194,7 @@ class Gallery:
         self._matrix = matrix
         self._lock = threading.Lock()
         self._loaded: tuple[int, str] | None = None
-        self.rows: list[dict[str, Any]] = []
+        self.rows: list[TemplateRow] = []
         self.vectors: Any = None
 
     def load(self, db: sqlite_utils.Database, model_id: str) -> None:
@@ -192,26 +203,20 @@ class Gallery:
             if self._loaded == (version, model_id):
                 return
             key = self.key.key(create=False) if self.key.path.exists() else None
-            rows, vectors = [], []
-            for tid, kind, subject, pid, rid, year, blob in db.execute(
+            rows: list[TemplateRow] = []
+            vectors: list[bytes] = []
+            for tid, kind, subject, pid, rid, year, blob in db.execute(  # a cursor: no copy
                 "SELECT id, kind, subject, person_id, report_id, photo_year, blob "
                 "FROM face_templates WHERE model_id=? ORDER BY id",
                 [model_id],
-            ).fetchall():
+            ):
                 if key is None:
                     raise FacesError(500, "no_key", "templates exist but the key file is missing")
                 vectors.append(self.key.open(tid, blob, key))
-                rows.append(
-                    {
-                        "id": tid,
-                        "kind": kind,
-                        "subject": subject,
-                        "person_id": pid,
-                        "report_id": rid,
-                        "photo_year": year,
-                    }
-                )
-            self.rows, self.vectors = rows, self._matrix(vectors)
+                rows.append(TemplateRow(tid, kind, subject, pid, rid, year))
+            matrix = self._matrix(vectors)
+            del vectors
+            self.rows, self.vectors = rows, matrix
             self._loaded = (version, model_id)
 
 
@@ -394,23 +399,23 @@ def search(
         if len(found) >= k:
             break
         row = gallery.rows[i]
-        kind: Literal["person", "report"] = "person" if row["kind"] == "person" else "report"
-        cid = row["person_id"] if kind == "person" else row["report_id"]
+        kind: Literal["person", "report"] = "person" if row.kind == "person" else "report"
+        cid = (row.person_id if kind == "person" else row.report_id) or row.subject
         if kind not in against or f"{kind}:{cid}" in exclude or f"{kind}:{cid}" in seen:
             continue
         if sites is not None and not _in_sites(db, kind, cid, sites):
             continue
         seen.add(f"{kind}:{cid}")
         gap = None
-        if row["photo_year"] or query_year:
-            gap = abs((query_year or now.year) - (row["photo_year"] or now.year))
+        if row.photo_year or query_year:
+            gap = abs((query_year or now.year) - (row.photo_year or now.year))
         found.append(
             Candidate(
                 rank=len(found) + 1,
                 kind=kind,
                 id=cid,
                 distance=round(d, 4),
-                photo_year=row["photo_year"],
+                photo_year=row.photo_year,
                 age_gap_years=gap,
                 method=model_id,
             )

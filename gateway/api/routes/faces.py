@@ -344,7 +344,7 @@ def search(request: Request, db: Db, who: Searcher, body: SearchIn) -> faces.Sea
 
 def _stored_vector(gallery: faces.Gallery, kind: str, subject: str) -> bytes:
     for i, row in enumerate(gallery.rows):
-        if row["kind"] == kind and row["subject"] == subject:
+        if row.kind == kind and row.subject == subject:
             return bytes(gallery.vectors[i].tobytes())
     raise FacesError(409, "no_template", f"{subject} has no face template: take a portrait")
 
@@ -353,13 +353,13 @@ def _report_vector(gallery: faces.Gallery, report_id: str) -> tuple[bytes, int |
     """The report's most recent photo (the smallest age gap to a new arrival)."""
     best = None
     for i, row in enumerate(gallery.rows):
-        if row["report_id"] == report_id and (
-            best is None or (row["photo_year"] or 0) > (gallery.rows[best]["photo_year"] or 0)
+        if row.report_id == report_id and (
+            best is None or (row.photo_year or 0) > (gallery.rows[best].photo_year or 0)
         ):
             best = i
     if best is None:
         raise FacesError(409, "no_template", f"report {report_id} has no usable photo")
-    return bytes(gallery.vectors[best].tobytes()), gallery.rows[best]["photo_year"]
+    return bytes(gallery.vectors[best].tobytes()), gallery.rows[best].photo_year
 
 
 @router.get("/searches/{search_id}", response_model=casework.SearchRecord)
