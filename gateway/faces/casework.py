@@ -35,6 +35,38 @@ class Pending(BaseModel):
     note: str | None = None
 
 
+class ToReview(BaseModel):
+    search_id: str
+    at: str
+    actor: str = Field(description='who searched ("auto": made when a face arrived)')
+    query: dict[str, Any]
+    unreviewed: list[str] = Field(description="candidates (kind:id) nobody has decided on")
+
+
+def to_review(db: sqlite_utils.Database, limit: int = 100) -> list[ToReview]:
+    """Searches with candidates nobody has decided on yet, newest first: a candidate shown is
+    a question to a person, and it stays in the queue until someone answers it."""
+    decided: dict[str, set[str]] = {}
+    for sid, cand in db.execute("SELECT DISTINCT search_id, candidate FROM face_reviews"):
+        decided.setdefault(sid, set()).add(cand)
+    out: list[ToReview] = []
+    for sid, at, actor, query, candidates in db.execute(
+        "SELECT id, at, actor, query, candidates FROM face_searches "
+        "WHERE candidates != '[]' ORDER BY at DESC, id DESC"
+    ):
+        open_ = [
+            f"{c['kind']}:{c['id']}"
+            for c in json.loads(candidates)
+            if f"{c['kind']}:{c['id']}" not in decided.get(sid, set())
+        ]
+        if open_:
+            out.append(ToReview(search_id=sid, at=at, actor=actor, query=json.loads(query),
+                                unreviewed=open_))  # fmt: skip
+            if len(out) >= limit:
+                break
+    return out
+
+
 def get_search(db: sqlite_utils.Database, search_id: str, by: str) -> SearchRecord:
     """A past search as it was shown (the candidates are not recomputed); the read is audited."""
     row = db.execute(

@@ -143,6 +143,14 @@ def test_a_familys_photo_finds_the_person_and_two_reviewers_close_the_case(st: S
         json={"image_b64": b64("obama2.jpg"), "year_taken": 2009},
     )
     assert r.status_code == 201, r.text
+    # the family's photo was compared at once with the person files: one candidate to review
+    auto = r.json()["compared"]
+    assert auto["candidates"] == 1
+    queue = st.call("GET", "/api/v1/faces/pending", "sup-2").json()
+    assert queue["items"] == []
+    [waiting] = queue["to_review"]
+    assert waiting["search_id"] == auto["search_id"] and waiting["actor"] == "auto"
+    assert waiting["unreviewed"] == [f"person:{found}"]
 
     # the desk may take portraits, not search
     assert (
@@ -165,7 +173,9 @@ def test_a_familys_photo_finds_the_person_and_two_reviewers_close_the_case(st: S
     assert cand["age_gap_years"] is not None and cand["method"] == "dlib-resnet-v1/5pt"
     assert "never an identification" in res["note"]
     sid = res["search_id"]
-    [row] = st.db.execute("SELECT actor, reason, query, candidates FROM face_searches").fetchall()
+    [row] = st.db.execute(
+        "SELECT actor, reason, query, candidates FROM face_searches WHERE actor != 'auto'"
+    ).fetchall()
     assert row[0] == "sup-1" and row[1] == f"family search {case.id}"
     assert json.loads(row[2]) == {"kind": "report", "id": rid}
     assert [c["id"] for c in json.loads(row[3])] == [found]

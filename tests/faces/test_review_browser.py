@@ -14,6 +14,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from PIL import Image
 from playwright.sync_api import Page, expect
 
 from gateway.store.db import connect
@@ -46,6 +47,8 @@ def test_two_supervisors_review_and_confirm_a_match_in_the_browser(
     )
     found = _person(admin, desk, ["无名氏甲"], "obama.jpg")
     other = _person(admin, desk, ["无名氏乙"], "biden.jpg")
+    case = admin.post("/api/v1/family-search", json={"person_id": found})
+    assert case.status_code == 201, case.text
 
     page = open_dash(role="supervisor", page="faces", viewport=(1280, 800), name="sup-li")
     page.get_by_test_id("rep-new").click()
@@ -63,6 +66,13 @@ def test_two_supervisors_review_and_confirm_a_match_in_the_browser(
     row.get_by_test_id("photo-year").fill("2009")
     row.get_by_test_id("photo-add").click()
     expect(page.get_by_test_id("face-report").get_by_test_id("photos")).to_have_text("1")
+    # the photo was compared at once: the candidate waits in the queue, with the found man's
+    # family-search deadline counting down
+    waiting = page.get_by_test_id("to-review")
+    expect(waiting).to_have_count(1)
+    expect(waiting).to_contain_text(found)
+    expect(waiting.get_by_test_id("queue-due")).to_have_attribute("data-step", "notice")
+    expect(waiting.get_by_test_id("queue-due")).to_contain_text("剩余")
 
     page.get_by_test_id("search-reason").fill("寻亲个案 张三")
     page.get_by_test_id("face-report").get_by_test_id("report-search").click()
@@ -93,6 +103,7 @@ def test_two_supervisors_review_and_confirm_a_match_in_the_browser(
     cand2.get_by_test_id("confirm-evidence").select_option("family_recognition")
     cand2.get_by_test_id("confirm").click()
     expect(cand2).to_have_attribute("data-state", "confirmed")
+    expect(cand2.locator('img[data-loaded="1"]')).to_have_count(1)
     shot(other_page, "faces-confirmed")
     expect(other_page.get_by_test_id("pending")).to_have_count(0)
 
@@ -101,11 +112,60 @@ def test_two_supervisors_review_and_confirm_a_match_in_the_browser(
         acts = dict(db.execute(
             "SELECT action, group_concat(DISTINCT actor) FROM audit WHERE action LIKE 'faces.%' "
             "OR action = 'person.image_view' GROUP BY action").fetchall())  # fmt: skip
-        (reason,) = db.execute("SELECT reason FROM face_searches").fetchone()
+        (reason,) = db.execute("SELECT reason FROM face_searches WHERE actor='sup-li'").fetchone()
     finally:
         db.conn.close()
     assert reason == "寻亲个案 张三"
-    assert acts["faces.search"] == "sup-li" and acts["faces.confirm"] == "sup-zhao"
+    assert set(acts["faces.search"].split(",")) == {"auto", "sup-li"}  # the photo, the search
+    assert acts["faces.confirm"] == "sup-zhao"
     assert "sup-li" in acts["faces.report_photo_view"] and "sup-li" in acts["person.image_view"]
     assert set(acts["faces.search_view"].split(",")) == {"sup-li", "sup-zhao"}
     assert page.errors == [] and other_page.errors == []  # type: ignore[attr-defined]
+
+
+def test_the_desk_is_told_why_a_portrait_was_refused_and_a_good_one_is_kept(
+    stack: Stack, open_dash: OpenDash, tmp_path: Path
+) -> None:
+    admin = httpx.Client(
+        base_url=stack.base, headers={"Authorization": f"Bearer {stack.token('admin')}"}
+    )
+    came = (datetime.now(UTC) - timedelta(hours=1)).isoformat()
+    r = admin.post("/api/v1/people", json={"site": "station-1", "came_by": "outreach",
+                                           "came_at": came, "sex": "male",
+                                           "legal_basis": "statutory_duty"})  # fmt: skip
+    assert r.status_code == 201, r.text
+    pid = r.json()["id"]
+    two = tmp_path / "two-people.png"  # two faces side by side: whose template would it be?
+    with Image.open(MEDIA / "obama.jpg") as a, Image.open(MEDIA / "biden.jpg") as b:
+        h = min(a.height, b.height)
+        a, b = (im.convert("RGB").resize((im.width * h // im.height, h)) for im in (a, b))
+        both = Image.new("RGB", (a.width + b.width, h))
+        both.paste(a, (0, 0))
+        both.paste(b, (a.width, 0))
+        both.save(two)
+
+    page = open_dash(role="desk", page="people", viewport=(1024, 600), name="desk-fang")
+    page.goto(f"{stack.base}/#/people/{pid}")
+    box = page.get_by_test_id("portrait")
+    box.wait_for()
+    box.get_by_test_id("portrait-file").set_input_files(str(two))
+    refused = page.get_by_test_id("portrait-refused")
+    expect(refused).to_be_visible()
+    expect(refused).to_have_attribute("data-code", "many_faces")
+    expect(refused).to_contain_text("照片中有 2 张人脸，只能有一人")
+    assert box.locator("img").count() == 0
+
+    page.get_by_test_id("portrait").get_by_test_id("portrait-file").set_input_files(
+        str(MEDIA / "obama.jpg")
+    )
+    expect(page.get_by_test_id("portrait").locator("img")).to_have_count(1)
+    expect(page.get_by_test_id("portrait-refused")).to_be_hidden()
+    db = connect(stack.db_path)
+    try:
+        templates = db.execute(
+            "SELECT count(*) FROM face_templates WHERE person_id=?", [pid]
+        ).fetchone()[0]
+    finally:
+        db.conn.close()
+    assert templates == 1
+    assert page.errors == []  # type: ignore[attr-defined]

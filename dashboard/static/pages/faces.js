@@ -5,6 +5,8 @@
 // is confirmed only by a second reviewer with evidence other than the face. Every photo shown
 // is fetched with the search's reason, so each view is audited.
 
+import { photoB64 } from "./photos.js";
+
 function loadCss() {
   if (!document.querySelector('link[data-page-css="faces"]')) {
     const link = document.createElement("link");
@@ -17,20 +19,26 @@ function loadCss() {
 
 const enc = encodeURIComponent;
 
-function b64(file) {
-  return new Promise((resolve, reject) => {
-    const r = new FileReader();
-    r.onload = () => resolve(String(r.result).split(",")[1]);
-    r.onerror = () => reject(r.error);
-    r.readAsDataURL(file);
-  });
-}
-
 export default {
   id: "faces",
   roles: ["supervisor", "admin"],
   title_key: "nav.faces",
   i18n: true,
+
+  tick() {
+    const now = Date.now();
+    for (const el of this.queue?.querySelectorAll(".fs-due") || []) {
+      const left = Date.parse(el.dataset.due) - now;
+      const mins = Math.floor(Math.abs(left) / 60000);
+      const span = `${Math.floor(mins / 1440) ? `${Math.floor(mins / 1440)}d ` : ""}${String(Math.floor((mins % 1440) / 60)).padStart(2, "0")}:${String(mins % 60).padStart(2, "0")}`;
+      el.classList.toggle("overdue", left < 0);
+      el.querySelector(".fs-clock").textContent = left < 0 ? this.ctx.t("faces.overdue_by", { time: span }) : this.ctx.t("faces.left", { time: span });
+    }
+  },
+
+  unmount() {
+    clearInterval(this.timer);
+  },
 
   async mount(el, ctx) {
     loadCss();
@@ -46,6 +54,7 @@ export default {
       h("section", { class: "card" }, h("h2", null, t("faces.search")), this.searchForm(), this.result),
     );
     ctx.onUpdate("alert", (a) => { if (a.rule === "face_match_probable") this.loadQueue(); });
+    this.timer = setInterval(() => this.tick(), 30_000);
     await Promise.all([this.loadReports(), this.loadQueue()]);
     await this.route(ctx);
   },
@@ -125,9 +134,9 @@ export default {
     const add = h("button", { class: "btn small", dataset: { testid: "photo-add" }, onclick: async () => {
       if (!file.files[0]) { file.click(); return; }
       try {
-        await this.ctx.api(`/api/v1/faces/family-reports/${enc(r.id)}/photos`, { method: "POST", body: { image_b64: await b64(file.files[0]), year_taken: Number(year.value) } });
-        this.ctx.toast(t("faces.photo_added"), "ok");
-        await this.loadReports();
+        const out = await this.ctx.api(`/api/v1/faces/family-reports/${enc(r.id)}/photos`, { method: "POST", body: { image_b64: await photoB64(file.files[0]), year_taken: Number(year.value) } });
+        this.ctx.toast(`${t("faces.photo_added")}. ${t("faces.compared", { n: out.compared.candidates })}`, "ok");
+        await Promise.all([this.loadReports(), this.loadQueue()]);
       } catch (e) { this.fail(e); }
     } }, t("faces.add_photo"));
     const search = h("button", { class: "btn small primary", disabled: !r.photos, dataset: { testid: "report-search" },
@@ -143,7 +152,7 @@ export default {
     const file = h("input", { type: "file", accept: "image/jpeg,image/png", "aria-label": t("faces.upload"), dataset: { testid: "search-file" } });
     const go = h("button", { class: "btn primary", dataset: { testid: "search-run" }, onclick: async () => {
       if (person.value.trim()) return this.run({ person_id: person.value.trim() }, person.value.trim());
-      if (file.files[0]) return this.run({ image_b64: await b64(file.files[0]) }, file.files[0].name);
+      if (file.files[0]) return this.run({ image_b64: await photoB64(file.files[0]) }, file.files[0].name);
       person.focus();
     } }, t("faces.run"));
     return h("div", { class: "toolbar" }, h("label", null, t("faces.reason"), this.reason), person, file, go);
@@ -249,13 +258,36 @@ export default {
   async loadQueue() {
     const { h, t, fmtTime } = this.ctx;
     try {
-      const { items } = await this.ctx.api("/api/v1/faces/pending");
-      this.queue.replaceChildren(items.length
-        ? h("ul", null, ...items.map((p) => h("li", { dataset: { testid: "pending", search: p.search_id, candidate: p.candidate } },
-          h("a", { href: `#/faces/search/${enc(p.search_id)}` }, `${t(`faces.kind.${p.query.kind}`)} ${p.query.id || ""} ↔ ${p.candidate}`),
-          ` · ${t("faces.marked_by", { who: p.marked_by, at: fmtTime(p.marked_at) })}`,
-          p.marked_by === this.ctx.user.name ? h("span", { class: "badge muted" }, t("faces.needs_other")) : null)))
-        : h("div", { class: "empty" }, t("faces.no_pending")));
+      const [{ items, to_review: open }, cases] = await Promise.all([
+        this.ctx.api("/api/v1/faces/pending"), this.ctx.api("/api/v1/family-search").catch(() => [])]);
+      // the family-search deadline of the person concerned, counting down (docs/people.md)
+      const due = new Map();
+      for (const c of cases) {
+        const next = c.steps.filter((x) => !x.done_at).sort((a, b) => Date.parse(a.due) - Date.parse(b.due))[0];
+        if (next) due.set(c.person_id, next);
+      }
+      const deadline = (query, candidates) => {
+        const ids = [query.kind === "person" ? query.id : null, ...candidates.filter((c) => c.startsWith("person:")).map((c) => c.slice(7))];
+        const step = ids.map((id) => due.get(id)).filter(Boolean).sort((a, b) => Date.parse(a.due) - Date.parse(b.due))[0];
+        return step ? h("span", { class: "fs-due", dataset: { testid: "queue-due", due: step.due, step: step.name } }, " · ", t("faces.case_due", { step: t(`faces.step.${step.name.split("-")[0]}`) }), " ", h("span", { class: "fs-clock" })) : null;
+      };
+      const what = (q, cands) => `${t(`faces.kind.${q.kind}`)} ${q.id || ""} ↔ ${cands.join(", ")}`;
+      this.queue.replaceChildren(
+        items.length
+          ? h("ul", null, ...items.map((p) => h("li", { dataset: { testid: "pending", search: p.search_id, candidate: p.candidate } },
+            h("a", { href: `#/faces/search/${enc(p.search_id)}` }, what(p.query, [p.candidate])),
+            ` · ${t("faces.marked_by", { who: p.marked_by, at: fmtTime(p.marked_at) })}`,
+            p.marked_by === this.ctx.user.name ? h("span", { class: "badge muted" }, t("faces.needs_other")) : null,
+            deadline(p.query, [p.candidate]))))
+          : h("div", { class: "empty" }, t("faces.no_pending")),
+        h("h3", null, t("faces.to_review")),
+        open.length
+          ? h("ul", null, ...open.map((s) => h("li", { dataset: { testid: "to-review", search: s.search_id } },
+            h("a", { href: `#/faces/search/${enc(s.search_id)}` }, what(s.query, s.unreviewed)),
+            ` · ${s.actor === "auto" ? t("faces.auto") : s.actor} · ${fmtTime(s.at)}`,
+            deadline(s.query, s.unreviewed))))
+          : h("div", { class: "empty" }, t("faces.none_to_review")));
+      this.tick();
     } catch (e) {
       this.queue.textContent = `${t("faces.failed")}: ${e.detail || e.message}`;
     }

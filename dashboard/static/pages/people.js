@@ -4,6 +4,7 @@
 // (audited). Routes: #/people, #/people/<id>, #/people?view=unlinked|rosters|held.
 
 import { fileBar } from "./people.link.js";
+import { photoB64, shrinkPhoto } from "./photos.js";
 
 const STATUSES = ["in_station", "isolation", "foster_home", "hospital", "returned_home", "transferred", "left", "deceased"];
 const STATUS_CLASS = { in_station: "ok", isolation: "bad", foster_home: "ok", hospital: "warn", returned_home: "muted", transferred: "muted", left: "muted", deceased: "muted" };
@@ -225,16 +226,39 @@ export default {
     } else box.append(h("div", { class: "muted" }, t("people.no_portrait")));
     if (writer) {
       const file = h("input", { type: "file", accept: "image/jpeg,image/png", "data-testid": "portrait-file", hidden: true });
+      // With face search installed the portrait passes its quality gate and becomes the face
+      // template (compared at once with families' reports); without it, it is only stored.
+      const refused = h("div", { class: "ppl-refused", role: "alert", "data-testid": "portrait-refused", hidden: true });
       file.addEventListener("change", async () => {
         const f = file.files?.[0];
         if (!f) return;
-        const r = await this.ctx.fetch(`/api/v1/people/${p.id}/images?purpose=portrait`, { method: "POST", headers: { "Content-Type": f.type || "image/jpeg" }, body: f });
+        refused.hidden = true;
+        try {
+          const out = await this.ctx.api(`/api/v1/faces/portraits/${p.id}`, { method: "POST", body: { image_b64: await photoB64(f) } });
+          if (out.compared.candidates) this.ctx.toast(t("people.face_candidates", { n: out.compared.candidates }), "ok");
+          this.file(p.id);
+          return;
+        } catch (e) {
+          if (e.status === 422 && e.detail?.message) {
+            refused.textContent = `${t("people.portrait_refused")}: ${e.detail.message[this.ctx.lang] || e.detail.message.en}`;
+            refused.dataset.code = e.detail.code;
+            refused.hidden = false;
+            file.value = "";
+            return;
+          }
+          if (e.status !== 503) {
+            this.ctx.toast(`${t("people.failed")}: ${e.detail?.message || e.detail || e.message}`, "error");
+            return;
+          }
+        }
+        const r = await this.ctx.fetch(`/api/v1/people/${p.id}/images?purpose=portrait`, { method: "POST", headers: { "Content-Type": "image/jpeg" }, body: await shrinkPhoto(f) });
         if (!r.ok) {
           this.ctx.toast(`${t("people.failed")}: ${(await r.json().catch(() => ({}))).detail || r.status}`, "error");
           return;
         }
         this.file(p.id);
       });
+      box.append(refused);
       box.append(file, h("button", { class: "btn small", disabled: !p.legal_basis, title: p.legal_basis ? "" : t("people.basis_first"), onclick: () => file.click() }, p.portrait_id ? t("people.portrait_replace") : t("people.portrait_add")));
     }
     return box;

@@ -46,18 +46,28 @@ class ReportPhotoIn(PhotoIn):
     year_taken: int = Field(ge=1900, le=2100, description="year the photo was taken (age gap)")
 
 
+class AutoSearch(BaseModel):
+    """The automatic comparison made when a face arrives (a portrait against families' open
+    reports and past residents; a report's photo against the person files)."""
+
+    search_id: str
+    candidates: int = Field(description="candidates waiting for a supervisor's review")
+
+
 class PortraitOut(BaseModel):
     person_id: str
     image_id: str = Field(description="the portrait kept on the file (encrypted)")
     template: bool = Field(description="a face template was made from it")
     face_px: int
     sharpness: float
+    compared: AutoSearch
 
 
 class ReportPhotoOut(BaseModel):
     report_id: str
     photo_id: str
     year_taken: int
+    compared: AutoSearch
 
 
 class SearchIn(BaseModel):
@@ -111,7 +121,8 @@ class Reports(BaseModel):
 
 
 class PendingList(BaseModel):
-    items: list[casework.Pending]
+    items: list[casework.Pending] = Field(description="probable, waiting for a second reviewer")
+    to_review: list[casework.ToReview] = Field(description="candidates nobody has decided on")
 
 
 def _fail(exc: FacesError | PeopleError) -> NoReturn:
@@ -199,13 +210,58 @@ def take_portrait(
         )
     except (FacesError, PeopleError) as exc:
         _fail(exc)
+    compared = _auto_search(
+        request,
+        db,
+        face.vector,
+        engine.model_id,
+        {"kind": "person", "id": person_id},
+        exclude={f"person:{person_id}"},
+        against={"person", "report"},
+        reason="automatic: new portrait compared with families' reports and past residents",
+    )
     return PortraitOut(
         person_id=person_id,
         image_id=info.id,
         template=True,
         face_px=face.box_px,
         sharpness=face.sharpness,
+        compared=compared,
     )
+
+
+AUTO = "auto"  # the actor of the automatic comparisons in the audit trail and face_searches
+
+
+def _auto_search(
+    request: Request,
+    db: Db,
+    vector: bytes,
+    model_id: str,
+    desc: dict[str, Any],
+    *,
+    exclude: set[str],
+    against: set[str],
+    reason: str,
+    year: int | None = None,
+) -> AutoSearch:
+    """Every new face is compared at once, so no family waits for someone to think of it; the
+    candidates join the review queue (GET /pending), nothing is decided."""
+    gallery = _gallery(request)
+    res = faces.search(
+        db,
+        gallery,
+        nearest,
+        vector,
+        model_id,
+        query_desc=desc,
+        query_year=year,
+        exclude=exclude,
+        against=against,
+        reason=reason,
+        by=AUTO,
+    )
+    return AutoSearch(search_id=res.search_id, candidates=len(res.candidates))
 
 
 @router.post("/family-reports", response_model=faces.FamilyReport, status_code=201)
@@ -261,7 +317,20 @@ def add_report_photo(
         photo_year=body.year_taken,
         by=who.name,
     )
-    return ReportPhotoOut(report_id=report_id, photo_id=photo_id, year_taken=body.year_taken)
+    compared = _auto_search(
+        request,
+        db,
+        face.vector,
+        engine.model_id,
+        {"kind": "report", "id": report_id},
+        exclude={f"report:{report_id}"},
+        against={"person"},
+        reason="automatic: a family's new photo compared with the person files",
+        year=body.year_taken,
+    )
+    return ReportPhotoOut(
+        report_id=report_id, photo_id=photo_id, year_taken=body.year_taken, compared=compared
+    )
 
 
 @router.get(
@@ -373,8 +442,9 @@ def past_search(db: Db, who: Searcher, search_id: str) -> casework.SearchRecord:
 
 @router.get("/pending", response_model=PendingList)
 def pending(db: Db, who: Searcher) -> PendingList:
-    """Probable matches waiting for a second reviewer."""
-    return PendingList(items=casework.pending(db))
+    """The review queue: probable matches waiting for a second reviewer, and searches (the
+    automatic ones included) with candidates nobody has decided on."""
+    return PendingList(items=casework.pending(db), to_review=casework.to_review(db))
 
 
 @router.get("/searches/{search_id}/reviews", response_model=Reviews)
