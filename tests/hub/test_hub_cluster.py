@@ -80,7 +80,9 @@ def test_three_stations_through_a_failing_cluster_lose_and_duplicate_nothing(
         w1.start()
         stack.callback(w1.stop)
         wait_for(
-            lambda: hub_rows(pg.dsn, "SELECT count(*) FROM hub_migrations")[0][0] == len(MIGRATIONS),
+            lambda: (
+                hub_rows(pg.dsn, "SELECT count(*) FROM hub_migrations")[0][0] == len(MIGRATIONS)
+            ),
             30,
             "hub schema",
         )

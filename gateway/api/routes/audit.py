@@ -16,8 +16,10 @@ from typing import Annotated, Any, Literal
 import sqlite_utils
 from fastapi import APIRouter, HTTPException, Query
 from fastapi.responses import Response
+from pydantic import BaseModel, Field
 
 from gateway.api.deps import Db, require
+from gateway.api.responses import text
 from gateway.auth.audit import audit
 from gateway.auth.tokens import Principal
 
@@ -133,7 +135,30 @@ def _filters(
     }
 
 
-@router.get("/audit", response_model=None)
+class AuditRow(BaseModel):
+    id: int
+    at: str
+    actor: str
+    action: str
+    target: str | None = None
+    detail: Any = Field(None, description="what the action concerned (JSON text as written)")
+
+
+class AuditPage(BaseModel):
+    items: list[AuditRow] = Field(description="newest first")
+    next: int | None = Field(None, description="pass as `before` for the next page")
+
+
+CSV_ANSWER: dict[int | str, dict[str, Any]] = {
+    200: {
+        "model": AuditPage,
+        "description": "JSON, or CSV (UTF-8 with BOM) with format=csv",
+        "content": text("text/csv"),
+    }
+}
+
+
+@router.get("/audit", response_model=None, responses=CSV_ANSWER)
 def list_audit(
     db: Db,
     who: Admin,
@@ -155,7 +180,11 @@ def list_audit(
     return {"items": items, "next": items[-1]["id"] if len(items) == limit else None}
 
 
-@router.get("/audit.csv", response_model=None)
+@router.get(
+    "/audit.csv",
+    response_model=None,
+    responses={200: {"description": "CSV (UTF-8 with BOM)", "content": text("text/csv")}},
+)
 def export_audit(
     db: Db,
     who: Admin,

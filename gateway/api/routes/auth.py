@@ -8,7 +8,7 @@ written to the audit trail."""
 from __future__ import annotations
 
 import threading
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import APIRouter, HTTPException, Request, Response
 from fastapi.responses import JSONResponse
@@ -40,6 +40,17 @@ class LoginRequest(BaseModel):
     password: str = Field(min_length=1, max_length=1024)
 
 
+class LoginOut(BaseModel):
+    name: str
+    role: str
+    csrf_token: str = Field(description="send as X-CSRF-Token on POST/PUT/PATCH/DELETE")
+    lang: str
+
+
+class LogoutOut(BaseModel):
+    status: Literal["logged_out"]
+
+
 class MeUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -54,7 +65,10 @@ def _locked(retry: int) -> JSONResponse:
     )
 
 
-@router.post("/auth/login")
+@router.post(
+    "/auth/login",
+    responses={200: {"model": LoginOut, "description": "logged in; the sk_session cookie set"}},
+)
 def login(body: LoginRequest, request: Request, db: Db) -> Response:
     """Log in with username and password: sets the `sk_session` cookie and returns the CSRF
     token to send as `X-CSRF-Token` on POST/PUT/PATCH/DELETE."""
@@ -176,7 +190,9 @@ def login(body: LoginRequest, request: Request, db: Db) -> Response:
     return response
 
 
-@router.post("/auth/logout")
+@router.post(
+    "/auth/logout", responses={200: {"model": LogoutOut, "description": "the cookie cleared"}}
+)
 def logout(request: Request, db: Db) -> Response:
     """End this browser's session (needs X-CSRF-Token while the session is live) and clear the
     cookie. Without a live session it only clears the cookie."""

@@ -31,6 +31,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from devices.contract.topics import EVENT_ID, SLUG
 from gateway.api.deps import Db, require
+from gateway.api.responses import binary
 from gateway.auth.tokens import Principal
 from gateway.store.times import iso
 
@@ -308,7 +309,13 @@ def camera_events(
     return {"items": items, "next": nxt}
 
 
-@router.get("/media/{event_id}/{n}")
+@router.get(
+    "/media/{event_id}/{n}",
+    response_class=FileResponse,
+    responses=binary(
+        "the snapshot or clip as stored", "image/jpeg", "video/mp4", "video/x-msvideo"
+    ),
+)
 def get_media(request: Request, event_id: str, n: int, db: Db, who: Watcher) -> FileResponse:
     """One snapshot or clip; the view is audited."""
     if not EVENT_ID.match(event_id):

@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from gateway.alerts.models import DeadlineNotice
 from gateway.api.deps import Db, require
+from gateway.api.responses import binary
 from gateway.auth.audit import audit
 from gateway.auth.tokens import Principal
 from gateway.faces import FacesError, casework
@@ -336,7 +337,7 @@ def add_report_photo(
 @router.get(
     "/family-reports/{report_id}/photo",
     response_class=Response,
-    responses={200: {"content": {"image/jpeg": {}, "image/png": {}}}},
+    responses=binary("the photo (decrypted)", "image/jpeg", "image/png"),
 )
 def report_photo(
     request: Request, db: Db, who: Searcher, report_id: str, reason: Reason

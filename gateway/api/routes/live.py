@@ -21,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from devices.contract.topics import SLUG
 from gateway.api.deps import Caller, require
+from gateway.api.responses import binary
 from gateway.live.relay import BOUNDARY, LiveRelay, Viewer
 
 router = APIRouter(prefix="/live", tags=["live"])
@@ -55,7 +56,10 @@ RelayDep = Annotated[LiveRelay, Depends(get_relay)]
 ViewerDep = Annotated[Viewer, Depends(get_viewer)]
 
 
-@router.get("/{site}/{node}/{camera}.mjpg")
+@router.get(
+    "/{site}/{node}/{camera}.mjpg",
+    responses=binary("JPEG frames as they arrive (MJPEG)", "multipart/x-mixed-replace"),
+)
 async def live_mjpeg(
     request: Request,
     site: str,

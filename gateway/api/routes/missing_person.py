@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from gateway.alerts import store as alert_store
 from gateway.api.deps import Db, require
+from gateway.api.responses import binary
 from gateway.api.routes.family_search import _error, _person_site
 from gateway.auth.audit import audit
 from gateway.auth.tokens import Principal
@@ -112,7 +113,7 @@ def _incident_person(db: Db, who: Principal, incident_id: str, person_id: str) -
 @router.get(
     "/incidents/{incident_id}/people/{person_id}/portrait",
     response_class=Response,
-    responses={200: {"content": {"image/jpeg": {}, "image/png": {}}}},
+    responses=binary("the portrait (decrypted)", "image/jpeg", "image/png"),
 )
 def incident_portrait(
     request: Request, db: Db, incident_id: str, person_id: str, who: Principal = READ
@@ -129,7 +130,7 @@ def incident_portrait(
 @router.get(
     "/incidents/{incident_id}/people/{person_id}/notice",
     response_class=Response,
-    responses={200: {"content": {"application/pdf": {}}}},
+    responses=binary("the missing-person notice, one A4 page", "application/pdf"),
 )
 def missing_notice(
     request: Request,

@@ -19,6 +19,7 @@ from pydantic import BaseModel, Field
 
 from gateway.alerts.config import AlertsConfig
 from gateway.api.deps import Db, require
+from gateway.api.responses import binary
 from gateway.auth.audit import audit
 from gateway.auth.tokens import Principal
 from gateway.people import Conflict, Invalid, ItemsHeld, NotFound, PeopleError, privacy, roster
@@ -419,7 +420,7 @@ def add_image(
 @router.get(
     "/{person_id}/images/{image_id}",
     response_class=Response,
-    responses={200: {"content": {"image/jpeg": {}, "image/png": {}}}},
+    responses=binary("the image (decrypted)", "image/jpeg", "image/png"),
 )
 def get_image(
     request: Request, db: Db, who: Reader, person_id: str, image_id: str, reason: Reason

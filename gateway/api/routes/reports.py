@@ -17,6 +17,7 @@ from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import JSONResponse, Response
 
 from gateway.api.deps import Caller, Db, require
+from gateway.api.responses import BINARY, binary, text
 from gateway.auth.tokens import Principal
 from gateway.reports import (
     DEFAULT_TZ,
@@ -28,6 +29,7 @@ from gateway.reports import (
     stats_csv,
     stats_xlsx,
 )
+from gateway.reports.models import Stats
 from gateway.reports.report import CONTENT_TYPES
 from gateway.reports.times import zone
 
@@ -80,7 +82,10 @@ def _attachment(body: bytes, media_type: str, name: str) -> Response:
     )
 
 
-@router.get("/incidents/{incident_id}/report")
+@router.get(
+    "/incidents/{incident_id}/report",
+    responses=binary("the written report, PDF or printable HTML", "application/pdf", "text/html"),
+)
 def incident_report(
     incident_id: str,
     request: Request,
@@ -133,7 +138,16 @@ def _stats_response(stats: dict[str, Any], fmt: str, name: str) -> Response:
     return JSONResponse(stats, headers={"Cache-Control": "no-store"})
 
 
-@router.get("/reports/daily")
+STATS_ANSWER: dict[int | str, dict[str, Any]] = {
+    200: {
+        "model": Stats,
+        "description": "JSON, or a CSV / XLSX download with format=csv|xlsx",
+        "content": {**text("text/csv"), XLSX: {"schema": BINARY}},
+    }
+}
+
+
+@router.get("/reports/daily", responses=STATS_ANSWER)
 def daily_report(
     request: Request,
     db: Db,
@@ -151,7 +165,7 @@ def daily_report(
     return _stats_response(stats, fmt, f"stats-{site or 'all'}-{date_.isoformat()}")
 
 
-@router.get("/reports/monthly")
+@router.get("/reports/monthly", responses=STATS_ANSWER)
 def monthly_report(
     request: Request,
     db: Db,

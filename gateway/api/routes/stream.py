@@ -24,6 +24,7 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import StreamingResponse
 
 from gateway.api.deps import Caller
+from gateway.api.responses import text
 from gateway.auth.policy import DESK_EVENT_KINDS
 from gateway.auth.request import authenticate
 from gateway.auth.tokens import Principal
@@ -84,7 +85,15 @@ def _message(topic: str, data: Any, seq: int | None = None) -> bytes:
 @router.get(
     "/stream",
     response_class=StreamingResponse,
-    responses={200: {"content": {"text/event-stream": {}}}},
+    responses={
+        200: {
+            "description": "an SSE message per update: id (sequence), event (topic), data (JSON)",
+            "content": text(
+                "text/event-stream",
+                'id: 42\nevent: alert\ndata: {"id": "01J…", "rule": "fever_referral"}\n\n',
+            ),
+        }
+    },
 )
 async def stream(request: Request, who: Caller) -> StreamingResponse:
     """Live updates (text/event-stream) filtered by the caller's role."""
