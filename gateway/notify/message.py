@@ -30,9 +30,9 @@ DOCUMENT_TYPE = "stationkit.notification.v1"
 class Notification(BaseModel):
     """One thing the bureau (or the desk, or the duty officer) must be told.
 
-    `alert` is the alert dict of the API (CONTRACTS.md: id, rule, severity, site, node, ...);
-    `incident` the incident dict when there is one. `text` optionally overrides the generated
-    human text: {"zh": "...", "en": "..."}.
+    `alert` is the alert document of the API (docs/contracts.md, `Alert`: id, rule, severity,
+    site, ...); `incident` the incident document when there is one. `text` optionally
+    overrides the generated human text: {"zh": "...", "en": "..."}.
     """
 
     model_config = ConfigDict(extra="forbid")

@@ -80,7 +80,7 @@ POLICY: dict[str, frozenset[str] | str] = {
     "GET /api/v1/desk/checks": DESK_UP,
     # live updates (filtered by role inside the stream)
     "GET /api/v1/stream": ALL,
-    # alerts and incidents (CONTRACTS.md)
+    # alerts and incidents (docs/contracts.md)
     "GET /api/v1/alerts": ALL,
     "GET /api/v1/alerts/{alert_id}": ALL,
     "POST /api/v1/alerts/{alert_id}/ack": ALL,  # the bureau: incident alerts only
