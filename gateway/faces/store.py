@@ -26,13 +26,13 @@ from pathlib import Path
 from typing import Any, Literal, NamedTuple
 
 import sqlite_utils
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from pydantic import BaseModel, ConfigDict, Field
 from ulid import ULID
 
 from gateway.auth.audit import audit
 from gateway.faces import FacesError
 from gateway.faces.engine import Face
+from gateway.keyfile import KeyFileError, read_key, seal, unseal
 from gateway.people.privacy import ERASE_HOOKS
 from gateway.store.times import iso, parse
 
@@ -75,26 +75,18 @@ class TemplateKey:
         return cls(Path(env) if env else Path(db_path).parent / "faces.key")
 
     def key(self, create: bool = True) -> bytes:
-        if not self.path.exists():
-            if not create:
-                raise FacesError(500, "no_key", f"{self.path}: the face template key is missing")
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with os.fdopen(fd, "wb") as f:
-                f.write(AESGCM.generate_key(bit_length=256))
-        data = self.path.read_bytes()
-        if len(data) != 32:
-            raise FacesError(500, "bad_key", f"{self.path}: not a 32-byte key")
-        return data
+        if not create and not self.path.exists():
+            raise FacesError(500, "no_key", f"{self.path}: the face template key is missing")
+        try:
+            return read_key(self.path, create=create)
+        except KeyFileError as exc:
+            raise FacesError(500, "bad_key", str(exc)) from None
 
     def seal(self, template_id: str, vector: bytes, key: bytes | None = None) -> bytes:
-        nonce = os.urandom(12)
-        return nonce + AESGCM(key or self.key()).encrypt(nonce, vector, template_id.encode())
+        return seal(key or self.key(), vector, template_id.encode())
 
     def open(self, template_id: str, blob: bytes, key: bytes | None = None) -> bytes:
-        return AESGCM(key or self.key(create=False)).decrypt(
-            blob[:12], blob[12:], template_id.encode()
-        )
+        return unseal(key or self.key(create=False), blob, template_id.encode())
 
 
 def rotate_key(db: sqlite_utils.Database, old: TemplateKey, new_path: Path) -> int:

@@ -11,12 +11,10 @@ hub keeps the description and no portrait, and says so on the page.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-
 from gateway.hub import HubError
+from gateway.keyfile import KeyFileError, read_key, seal, unseal
 
 
 class PortraitKey:
@@ -26,15 +24,10 @@ class PortraitKey:
 
     def _load(self) -> bytes:
         if self._key is None:
-            if not self.path.exists():
-                self.path.parent.mkdir(parents=True, exist_ok=True)
-                fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-                with os.fdopen(fd, "wb") as f:
-                    f.write(AESGCM.generate_key(bit_length=256))
-            key = self.path.read_bytes()
-            if len(key) != 32:
-                raise HubError(f"{self.path}: not a 32-byte portrait key")
-            self._key = key
+            try:
+                self._key = read_key(self.path)
+            except KeyFileError as exc:
+                raise HubError(f"portrait key: {exc}") from None
         return self._key
 
     @staticmethod
@@ -42,10 +35,7 @@ class PortraitKey:
         return f"{station}/{incident_id}/{person_id}".encode()
 
     def seal(self, station: str, incident_id: str, person_id: str, data: bytes) -> bytes:
-        nonce = os.urandom(12)
-        aad = self._aad(station, incident_id, person_id)
-        return nonce + AESGCM(self._load()).encrypt(nonce, data, aad)
+        return seal(self._load(), data, self._aad(station, incident_id, person_id))
 
     def open(self, station: str, incident_id: str, person_id: str, blob: bytes) -> bytes:
-        aad = self._aad(station, incident_id, person_id)
-        return AESGCM(self._load()).decrypt(blob[:12], blob[12:], aad)
+        return unseal(self._load(), blob, self._aad(station, incident_id, person_id))

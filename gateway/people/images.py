@@ -20,11 +20,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import sqlite_utils
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from pydantic import BaseModel
 from ulid import ULID
 
 from gateway.auth.audit import audit
+from gateway.keyfile import KeyFileError, read_key, seal, unseal
 from gateway.people import Invalid, NotFound, PeopleError
 from gateway.people.store import _row, rows
 from gateway.store.times import iso
@@ -68,19 +68,13 @@ class ImageVault:
         return cls(base / "people-images", Path(key) if key else base / "people.key")
 
     def _key(self) -> bytes:
-        if not self.key_path.exists():
-            self.key_path.parent.mkdir(parents=True, exist_ok=True)
-            fd = os.open(self.key_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with os.fdopen(fd, "wb") as f:
-                f.write(AESGCM.generate_key(bit_length=256))
-        key = self.key_path.read_bytes()
-        if len(key) != 32:
-            raise PeopleError(f"{self.key_path}: not a 32-byte key; restore it from the backup")
-        return key
+        try:
+            return read_key(self.key_path)
+        except KeyFileError as exc:
+            raise PeopleError(str(exc)) from None
 
     def put(self, image_id: str, person_id: str, data: bytes) -> None:
-        nonce = os.urandom(12)
-        blob = nonce + AESGCM(self._key()).encrypt(nonce, data, f"{image_id}/{person_id}".encode())
+        blob = seal(self._key(), data, f"{image_id}/{person_id}".encode())
         self.root.mkdir(parents=True, exist_ok=True)
         tmp = self.root / f".{image_id}.tmp"
         tmp.write_bytes(blob)
@@ -90,8 +84,7 @@ class ImageVault:
         path = self.root / f"{image_id}.bin"
         if not path.exists():
             raise NotFound(f"image {image_id} is not on disk (deleted by retention?)")
-        blob = path.read_bytes()
-        return AESGCM(self._key()).decrypt(blob[:12], blob[12:], f"{image_id}/{person_id}".encode())
+        return unseal(self._key(), path.read_bytes(), f"{image_id}/{person_id}".encode())
 
     def delete(self, image_id: str) -> bool:
         try:

@@ -97,7 +97,11 @@ def test_retention_archives_closed_files_and_deletes_portraits_of_people_home(
     )
     policy = RetentionPolicy(people_archive_days=180, portraits_returned_days=90)
     report = apply_retention(db, policy, now=now)
-    assert report.people == {"people_archived": 1, "portraits_deleted": 1}
+    assert report.people == {
+        "people_archived": 1,
+        "portraits_deleted": 1,
+        "face_templates_deleted": 0,
+    }
     home = store.get_person(db, ids["home"])
     assert home.archived_at and home.portrait_id is None
     assert store.get_person(db, ids["held"]).portrait_id is not None  # legal hold
