@@ -7,6 +7,7 @@ audit row."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from datetime import UTC
 from typing import Annotated, Any
@@ -43,6 +44,41 @@ def get_db(request: Request) -> Iterator[sqlite_utils.Database]:
 Db = Annotated[sqlite_utils.Database, Depends(get_db)]
 
 
+VIEW_WINDOW_S = 600.0
+"""A read of the same address (path and query) by the same caller within this many seconds is
+the same visit: one audit row, not one per poll (a desk tab polls every few seconds). Changes
+are always audited, and reads of a person's file, image or video carry their own audit rows."""
+
+
+class _RecentViews:
+    """(actor, method, path, query) -> when it was last audited; bounded."""
+
+    def __init__(self, limit: int = 20_000) -> None:
+        self.limit = limit
+        self._seen: dict[tuple[str, str, str, str], float] = {}
+        self._lock = threading.Lock()
+
+    def first_in_window(self, key: tuple[str, str, str, str], now: float) -> bool:
+        with self._lock:
+            last = self._seen.get(key)
+            if last is not None and now - last < VIEW_WINDOW_S:
+                return False
+            if len(self._seen) >= self.limit:
+                for old in [k for k, t in self._seen.items() if now - t >= VIEW_WINDOW_S]:
+                    del self._seen[old]
+                if len(self._seen) >= self.limit:
+                    self._seen.clear()
+            self._seen[key] = now
+            return True
+
+
+def _views(request: Request) -> _RecentViews:
+    views = getattr(request.app.state, "recent_views", None)
+    if views is None:
+        views = request.app.state.recent_views = _RecentViews()
+    return views
+
+
 def get_principal(
     request: Request,
     db: Db,
@@ -53,15 +89,21 @@ def get_principal(
     del creds
     principal = authenticate(request, db, request.method)
     # Audit trail: who read or changed what (the people in these records are vulnerable).
+    now = now_of(request)
+    query = str(request.url.query)[:500]
+    if request.method in ("GET", "HEAD") and not _views(request).first_in_window(
+        (principal.name, request.method, request.url.path, query), now.timestamp()
+    ):
+        return principal
     with db.atomic():
         db.execute(
             "INSERT INTO audit (at, actor, action, target, detail) VALUES (?,?,?,?,?)",
             (
-                now_of(request).astimezone(UTC).isoformat(),
+                now.astimezone(UTC).isoformat(),
                 principal.name,
                 request.method,
                 request.url.path,
-                str(request.url.query)[:500],
+                query,
             ),
         )
     return principal

@@ -90,3 +90,22 @@ def test_audit_page_is_admin_only(stack: Stack, open_dash: OpenDash) -> None:
     page.wait_for_function("() => location.hash !== '#/audit'")  # sent to a page it may see
     page.wait_for_selector('section[data-page][data-ready="1"]')
     assert page.locator('section[data-page="audit"]').count() == 0
+
+
+def test_the_date_filters_are_the_sites_wall_time_not_the_browsers(open_dash: OpenDash) -> None:
+    page = open_dash(role="admin", page="audit", viewport=(1280, 800))
+    browser_zone = page.evaluate("Intl.DateTimeFormat().resolvedOptions().timeZone")
+    got = page.evaluate(
+        """async () => {
+            const { toIso } = await import('/static/pages/audit.js');
+            return [toIso('2026-12-03T08:00', 'Asia/Shanghai'),
+                    toIso('2026-07-01T08:00', 'Europe/Berlin'),
+                    toIso('2026-03-29T02:30', 'Europe/Berlin')];
+        }"""
+    )
+    # 08:00 at the station is 00:00 UTC whatever zone the browser is in (here: browser_zone)
+    assert got[0] == "2026-12-03T00:00:00.000Z", browser_zone
+    assert got[1] == "2026-07-01T06:00:00.000Z"  # summer time
+    assert got[2] is not None  # a wall time that does not exist (spring forward) still filters
+    label = page.get_by_test_id("f-since").locator("xpath=..").inner_text()
+    assert "Asia/Shanghai" in label

@@ -16,11 +16,24 @@ function loadCss() {
   }
 }
 
-function toIso(local) {
-  // datetime-local is the browser's wall time; the API wants an aware ISO time
-  if (!local) return undefined;
-  const d = new Date(local);
-  return Number.isNaN(d.getTime()) ? undefined : d.toISOString();
+// The filters are the site's wall time (the times listed are shown in the site's zone too),
+// not the browser's: an admin in another zone filtering "08:00" means 08:00 at the station.
+function offsetMs(tz, at) {
+  const parts = new Intl.DateTimeFormat("en-US", {
+    timeZone: tz, hourCycle: "h23", year: "numeric", month: "2-digit", day: "2-digit",
+    hour: "2-digit", minute: "2-digit", second: "2-digit",
+  }).formatToParts(at);
+  const get = (type) => Number(parts.find((p) => p.type === type).value);
+  return Date.UTC(get("year"), get("month") - 1, get("day"), get("hour"), get("minute"), get("second")) - at.getTime();
+}
+
+export function toIso(local, tz) {
+  const m = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})/.exec(local || "");
+  if (!m) return undefined;
+  const wall = Date.UTC(+m[1], +m[2] - 1, +m[3], +m[4], +m[5]);
+  let at = wall - offsetMs(tz, new Date(wall));
+  at = wall - offsetMs(tz, new Date(at)); // again, in case the guess crossed a DST change
+  return new Date(at).toISOString();
 }
 
 export default {
@@ -47,8 +60,8 @@ export default {
       h("datalist", { id: "audit-actions" }, ...ACTIONS.map((a) => h("option", { value: a }))),
       h("form", { class: "toolbar", onsubmit: submit },
         this.actor, this.action, this.target,
-        h("label", null, t("audit.since"), " ", this.since),
-        h("label", null, t("audit.until"), " ", this.until),
+        h("label", null, `${t("audit.since")} (${ctx.tz})`, " ", this.since),
+        h("label", null, `${t("audit.until")} (${ctx.tz})`, " ", this.until),
         h("button", { class: "btn primary", type: "submit", dataset: { testid: "apply" } }, t("audit.apply")),
         h("button", { class: "btn", type: "button", dataset: { testid: "export-csv" }, onclick: () => this.export() }, t("audit.csv")),
         this.count),
@@ -66,8 +79,8 @@ export default {
       actor: this.actor.value.trim(),
       action: this.action.value.trim(),
       q: this.target.value.trim(),
-      since: toIso(this.since.value),
-      until: toIso(this.until.value),
+      since: toIso(this.since.value, this.ctx.tz),
+      until: toIso(this.until.value, this.ctx.tz),
     };
   },
 
