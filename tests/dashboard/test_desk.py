@@ -152,9 +152,10 @@ def test_a_cold_screening_asks_for_a_core_temperature_and_admit_is_refused(
     expect(page.get_by_test_id("core-entry")).to_contain_text("below 35")
     expect(page.get_by_test_id("step-outcome")).to_have_attribute("data-status", "pending")
     shot(page, "desk-core-needed-1024x600")
-    page.get_by_test_id("outcome-admit").click()  # the node refuses: nothing is recorded
-    expect(page.get_by_test_id("ack")).to_have_attribute("data-ack", "error")
-    expect(page.get_by_test_id("ack")).to_contain_text("waits for a core temperature")
+    # no "admit" or "items held" while the node waits for a core temperature (it would refuse)
+    expect(page.get_by_test_id("outcome-admit")).to_have_count(0)
+    expect(page.get_by_test_id("outcome-held")).to_have_count(0)
+    expect(page.get_by_test_id("outcome-refuse")).to_be_visible()
     page.get_by_test_id("core-input").fill("34.8")
     page.get_by_test_id("core-submit").click()
     expect(page.get_by_test_id("ack")).to_have_attribute("data-ack", "ok")
@@ -236,14 +237,7 @@ def _commands(stack: Stack, node: str) -> list[tuple[str, int | None, str | None
 def test_desk_buttons_fit_the_1024x600_touchscreen_in_both_languages(
     stack: Stack, tmp_path: Path, open_dash: OpenDash
 ) -> None:
-    buttons = (
-        "wand-clear",
-        "wand-metal",
-        "core-submit",
-        "outcome-admit",
-        "outcome-held",
-        "outcome-refuse",
-    )
+    buttons = ("wand-clear", "wand-metal", "core-submit", "outcome-refuse")
     with Desk(stack, "desk-4", tmp_path) as desk:
         page = _open(open_dash, desk)
         desk.app.gate.walk("in", alarm=True)
@@ -260,6 +254,10 @@ def test_desk_buttons_fit_the_1024x600_touchscreen_in_both_languages(
                 assert box["x"] >= 0 and box["x"] + box["width"] <= 1024, (lang, testid)
                 assert box["y"] >= 0 and box["y"] + box["height"] <= 600, (lang, testid, box)
                 assert box["height"] >= 48, (lang, testid, box)  # touch target
+            release = _box(page, "release-gate")
+            assert release["height"] >= 44 and release["width"] >= 44, (lang, release)
+            # the outcome buttons only when they apply: not while a temperature is missing
+            expect(page.get_by_test_id("outcome-admit")).to_have_count(0)
             assert page.evaluate("document.documentElement.scrollWidth") <= 1024, lang
         # Enter in the core field records it
         page.get_by_test_id("core-input").fill("36.4")
@@ -279,3 +277,43 @@ def test_desk_buttons_fit_the_1024x600_touchscreen_in_both_languages(
     # the node has stopped: the card says so at once
     expect(page.get_by_test_id("desk-node-state")).to_have_text("Offline")
     expect(page.get_by_test_id("desk-offline")).to_contain_text("desk keypad")
+
+
+@pytest.mark.parametrize("desk", ["desk-5"], indirect=True)
+def test_each_arrival_starts_a_clean_card_and_a_fever_is_never_admitted(
+    stack: Stack, desk: Desk, open_dash: OpenDash, shot: Any
+) -> None:
+    page = _open(open_dash, desk)
+    desk.app.gate.walk("in", alarm=True)
+    desk.app.thermometer.person(36.6)
+    expect(page.get_by_test_id("step-wand")).to_have_attribute("data-status", "active")
+    page.get_by_test_id("wand-clear").click()
+    expect(page.get_by_test_id("ack")).to_have_attribute("data-ack", "ok")
+    expect(page.get_by_test_id("ack")).to_contain_text("未发现金属")
+    expect(page.get_by_test_id("last-result")).to_have_attribute("data-outcome", "cleared")
+
+    # the next person: nothing of the previous one on the card
+    desk.app.gate.walk("in", alarm=True)
+    expect(page.get_by_test_id("step-wand")).to_have_attribute("data-status", "active")
+    expect(page.get_by_test_id("ack")).to_have_attribute("data-ack", "none")
+    expect(page.get_by_test_id("ack")).to_have_text("")
+    expect(page.get_by_test_id("last-result")).to_have_count(0)
+
+    # a fever while the wand is still to do: "items held" applies, "admit" never does
+    desk.app.thermometer.person(38.6)
+    expect(page.get_by_test_id("fever-note")).to_contain_text("38.6")
+    expect(page.get_by_test_id("outcome-held")).to_be_visible()
+    expect(page.get_by_test_id("outcome-admit")).to_have_count(0)
+    shot(page, "desk-fever-1024x600")
+    page.get_by_test_id("wand-clear").click()
+    expect(page.get_by_test_id("last-result")).to_have_attribute("data-outcome", "fever_referral")
+
+    # the check's detail reads in Chinese: no raw "in", "body", "fever_referral"
+    wait_for(lambda: len(desk.checks()) == 2, 10, "both checks stored")
+    row = page.locator('[data-testid="today-row"][data-outcome="fever_referral"]')
+    row.click()
+    timeline = page.get_by_test_id("check-timeline").inner_text()
+    assert "进站" in timeline and "筛查体温" in timeline and "发热" in timeline, timeline
+    for raw in ("fever_referral", " in\n", "body", "clear"):
+        assert raw not in timeline + "\n", (raw, timeline)
+    assert page.errors == []  # type: ignore[attr-defined]

@@ -9,6 +9,7 @@ import { barOpen, fileBar, forgetBars } from "./people.link.js";
 const STEP_KINDS = new Set(["gate", "metal", "temperature", "check"]);
 const ACK_TIMEOUT_MS = 8000;
 const RECENT_MS = 60000; // a finished check stays on the card this long
+const DEFAULT_FEVER_C = 37.3; // until the node's first check says its own threshold
 const ITEMS = ["knife", "scissors", "lighter", "blade", "tool", "medicine", "rope", "glass"];
 const OUTCOME_CLASS = {
   cleared: "ok", items_held: "warn", fever_referral: "bad", hypothermia_referral: "bad", refused: "muted", incomplete: "muted",
@@ -36,6 +37,9 @@ export default {
 
   async mount(el, ctx) {
     const { h, t } = ctx;
+    if (!document.querySelector('link[data-page-css="desk"]')) {
+      document.head.append(h("link", { rel: "stylesheet", href: "/static/pages/desk.css", "data-page-css": "desk" }));
+    }
     const ui = {
       active: null, // last /desk/active answer
       nodeKey: localStorage.getItem("sk_desk_node") || null,
@@ -43,7 +47,8 @@ export default {
       items: new Set(),
       other: "",
       refusing: false,
-      ack: null, // {state, text}
+      ack: null, // {state, text, check}: the node's answer about one check
+      shown: null, // the check on the card (a new one clears the card)
       q: "",
       day: ctx.siteDay(),
       outcome: "",
@@ -115,17 +120,19 @@ export default {
 
     async function sendOne(node, action, args, label) {
       const path = `/api/v1/nodes/${encodeURIComponent(node.site)}/${encodeURIComponent(node.node)}/commands`;
-      ui.ack = { state: "pending", text: t("desk.ack.sending", { what: label }) };
+      const about = args.check_id || ui.shown;
+      const ack = (state, text) => { ui.ack = { state, text, check: about }; };
+      ack("pending", t("desk.ack.sending", { what: label }));
       renderCurrent();
       let id;
       try {
         ({ id } = await ctx.api(path, { method: "POST", body: { action, args } }));
       } catch (err) {
-        ui.ack = { state: "error", text: t("desk.ack.failed", { what: label, error: err.message }) };
+        ack("error", t("desk.ack.failed", { what: label, error: err.message }));
         renderCurrent();
         return;
       }
-      ui.ack = { state: "pending", text: t("desk.ack.waiting", { what: label }) };
+      ack("pending", t("desk.ack.waiting", { what: label }));
       renderCurrent();
       const deadline = Date.now() + ACK_TIMEOUT_MS;
       while (Date.now() < deadline && !ctx.signal.aborted) {
@@ -137,19 +144,19 @@ export default {
           continue;
         }
         if (cmd.ok === true) {
-          ui.ack = { state: "ok", text: t("desk.ack.ok", { what: label, time: ctx.fmtTime(cmd.acked_at, "time") }) };
+          ack("ok", t("desk.ack.ok", { what: label, time: ctx.fmtTime(cmd.acked_at, "time") }));
           renderCurrent();
           refreshActive();
           return;
         }
         if (cmd.ok === false) {
-          ui.ack = { state: "error", text: t("desk.ack.refused", { what: label, error: cmd.error || "" }) };
+          ack("error", t("desk.ack.refused", { what: label, error: cmd.error || "" }));
           renderCurrent();
           return;
         }
       }
       if (ctx.signal.aborted) return;
-      ui.ack = { state: "timeout", text: t("desk.ack.timeout", { what: label }) };
+      ack("timeout", t("desk.ack.timeout", { what: label }));
       renderCurrent();
     }
 
@@ -207,8 +214,12 @@ export default {
       return h("div", { class: "steps", "data-testid": "steps" }, gate, wand, temp, outcome);
     }
 
-    function tempStatus(c) {
-      if (c >= 37.3) return "bad";
+    // the node's own thresholds, as its last check said them (the gateway does not configure them)
+    function feverAt(node) {
+      return node?.last?.data?.fever_threshold_celsius ?? DEFAULT_FEVER_C;
+    }
+    function tempStatus(c, node = selectedNode()) {
+      if (c >= feverAt(node)) return "bad";
       if (c < 35.0) return "bad";
       return "done";
     }
@@ -315,6 +326,11 @@ export default {
           onclick: () => send(node, "select_check", { check_id: check.check_id }, t("desk.temp.select")),
         }, t("desk.temp.select"))));
       }
+      // "admit" and "items held" decide a check whose only missing step is the wand (the node
+      // refuses them otherwise); a fever is the node's own referral, never an admission
+      const wandOnly = check.waiting_for.length === 1 && check.waiting_for[0] === "wand";
+      const fever = check.celsius != null && check.celsius >= feverAt(node);
+      if (fever && !check.core_needed) parts.push(h("p", { class: "warn-line", "data-testid": "fever-note", role: "status" }, t("desk.outcome.fever_by_node", { c: celsius(check.celsius) })));
       parts.push(h("div", { class: "label" }, t("desk.outcome.title")));
       if (ui.refusing) {
         const note = h("input", { class: "note", placeholder: t("desk.refuse.note_ph"), maxlength: 500, "data-testid": "refuse-note" });
@@ -331,14 +347,14 @@ export default {
           h("button", { class: "btn big", onclick: () => { ui.refusing = false; renderCurrent(); } }, t("common.cancel"))));
       } else {
         parts.push(h("div", { class: "row" },
-          h("button", {
+          wandOnly && !fever ? h("button", {
             class: "btn ok big", "data-testid": "outcome-admit",
             onclick: () => send(node, "outcome", { result: "clear", operator: ctx.user.name, check_id: check.check_id }, t("desk.outcome.admit")),
-          }, t("desk.outcome.admit")),
-          h("button", {
+          }, t("desk.outcome.admit")) : null,
+          wandOnly ? h("button", {
             class: "btn warn big", "data-testid": "outcome-held",
             onclick: () => { ui.picking = { action: "outcome" }; renderCurrent(); },
-          }, `${t("outcome.items_held")}…`),
+          }, `${t("outcome.items_held")}…`) : null,
           h("button", {
             class: "btn danger big", "data-testid": "outcome-refuse",
             onclick: () => { ui.refusing = true; renderCurrent(); },
@@ -381,13 +397,23 @@ export default {
       }
       const stateBadge = h("span", { class: `badge ${node.state === "online" ? "ok" : node.state === "offline" ? "bad" : "muted"}`, "data-testid": "desk-node-state" }, t(`state.${node.state || "unknown"}`));
       const check = node.open[0] || null;
+      const shown = check?.check_id || node.last?.check_id || null;
+      if (shown !== ui.shown) {
+        // another person: nothing of the previous one stays on the card
+        ui.shown = shown;
+        if (ui.ack && ui.ack.check !== shown) ui.ack = null;
+        ui.picking = null;
+        ui.refusing = false;
+        ui.items = new Set();
+        ui.other = "";
+      }
       const meta = h("div", { class: "toolbar meta" },
         h("strong", {}, `${node.site} / ${node.node}`), stateBadge,
         node.open.length > 1 ? h("span", { class: "pill", "data-testid": "queue" }, t("desk.queue", { n: node.open.length - 1 })) : null,
         h("span", { class: "grow" }),
         ctx.can("desk", "supervisor")
           ? h("button", {
-              class: "btn small", "data-testid": "release-gate",
+              class: "btn", "data-testid": "release-gate",
               onclick: () => send(node, "release_gate", {}, t("desk.release")),
             }, t("desk.release"))
           : null,
@@ -490,13 +516,48 @@ export default {
         h("tbody", {}, rows)));
     }
 
+    // The node writes its steps' details and reasons for machines ("in", "36.8 °C core",
+    // "fever_referral"); the desk reads them in its own language. Unknown text is shown as is.
+    function stepDetail(name, text) {
+      if (!text) return "";
+      const word = (group, key) => {
+        const s = t(`${group}.${key}`);
+        return s === `${group}.${key}` ? key : s;
+      };
+      let m;
+      if (name === "passage") return word("desk.dir", text);
+      if (name === "outcome") return word("outcome", text);
+      if ((m = /^(metal_found|clear)(?::\s*(.*))?$/.exec(text))) return `${t(`wand.${m[1]}`)}${m[2] ? `: ${m[2]}` : ""}`;
+      if ((m = /^(-?[\d.]+) °C(?: (body|surface|core))?$/.exec(text))) return `${m[1]} °C${m[2] ? ` ${word("desk.mode", m[2])}` : ""}`;
+      if ((m = /^zones (\S+) level (\S+)$/.exec(text))) return t("desk.detail.zones", { mask: m[1], level: m[2] });
+      return reasons(text);
+    }
+    function reasons(text) {
+      const known = [
+        [/^no temperature result within ([\d.]+) s \(walked past\?\)$/, (m) => t("desk.reason.walked_past", { s: m[1] })],
+        [/^no temperature result within ([\d.]+) s \(only re-measure readings below ([\d.]+) °C\)$/, (m) => t("desk.reason.only_remeasure", { s: m[1], c: m[2] })],
+        [/^screening ([\d.]+) °C below ([\d.]+) °C and no core temperature within ([\d.]+) s$/, (m) => t("desk.reason.no_core", { c: m[1], limit: m[2], s: m[3] })],
+        [/^gate alarm without wand result within ([\d.]+) s$/, (m) => t("desk.reason.no_wand", { s: m[1] })],
+        [/^([\d.]+) °C below ([\d.]+) °C: core temperature needed$/, (m) => t("desk.reason.core_needed", { c: m[1], limit: m[2] })],
+        [/^node restarted while the check was open$/, () => t("desk.reason.restarted")],
+        [/^node restarted$/, () => t("desk.reason.restarted")],
+      ];
+      return text.split("; ").map((part) => {
+        for (const [re, fn] of known) {
+          const m = re.exec(part);
+          if (m) return fn(m);
+        }
+        return part;
+      }).join("；");
+    }
+
     function detail(it) {
       const steps = it.data?.steps || [];
       return h("div", { class: "check-detail" },
         h("div", {}, `${t("common.node")}: ${it.node} · ${t("desk.operator")}: ${it.operator || "—"} · ${t("desk.wand_col")}: ${it.wand ? t(`wand.${it.wand}`) : "—"}`),
-        it.data?.incomplete_reason ? h("div", { class: "muted" }, it.data.incomplete_reason) : null,
+        it.data?.incomplete_reason ? h("div", { class: "muted", "data-testid": "incomplete-reason" }, reasons(it.data.incomplete_reason)) : null,
         it.data?.note ? h("div", {}, `${t("desk.note")}: ${it.data.note}`) : null,
-        h("ol", { class: "timeline" }, steps.map((s) => h("li", {}, `${ctx.fmtTime(s.at, "time")} ${t(`desk.step.${s.name}`)}${s.detail ? ` — ${s.detail}` : ""}`))),
+        h("ol", { class: "timeline", "data-testid": "check-timeline" }, steps.map((s) => h("li", {}, `${ctx.fmtTime(s.at, "time")} ${t(`desk.step.${s.name}`)}${s.detail ? ` — ${stepDetail(s.name, s.detail)}` : ""}`))),
         it.outcome !== "refused" ? fileBar(ctx, it, () => loadUnlinked()) : null,
         h("div", { class: "muted id" }, it.check_id));
     }
