@@ -167,14 +167,26 @@ def test_wall_live_view_timeline(
         " return i && i.naturalWidth > 0; }"
     )
     shot(page, "cameras-live")
+    # the tamper's clip plays in the page (MJPG AVI: no browser's <video> plays it): its
+    # frames advance at the clip's rate, and the fetch is audited like any media view
+    page.locator('[data-testid="play-clip"]').first.click()
+    player = page.get_by_test_id("clip-player").first
+    player.wait_for()
+    assert int(player.get_attribute("data-frames") or 0) >= 3
+    page.wait_for_function(
+        "() => { const i = document.querySelector('[data-testid=clip-frame]');"
+        " return i && i.naturalWidth > 0 && Number(i.dataset.frame) >= 2; }",
+        timeout=10_000,
+    )
+    shot(page, "cameras-clip")
     starts = _audit(stack.db_path, "live_view_start", "sup-wang")
     assert [t for t, _ in starts] == ["home-1/cam-node/room-1"]
     assert "night round" in starts[0][1]
     page.click('[data-testid="back"]')  # leaving the camera ends the live view
     wait_for(lambda: len(_audit(stack.db_path, "live_view_end", "sup-wang")) == 1, 10, "view ended")
     # the wall fetched the snapshot once (audited); the timeline shows the same image again
-    # from the page's memory, not a second download
-    assert len(_audit(stack.db_path, "media_view", "sup-wang")) == 1
+    # from the page's memory, not a second download; the clip is the second media view
+    assert len(_audit(stack.db_path, "media_view", "sup-wang")) == 2
     # the lens is uncovered: the tamper clears and the wall follows without a reload
     camera_node[1].cover(False)
     page.wait_for_selector('[data-testid="camera-tile"][data-health="online"]', timeout=15_000)

@@ -4,6 +4,8 @@
 // Media are fetched with the caller's credentials and shown as blob URLs (every fetch of a
 // recorded image or clip is audited by the gateway), so nothing of a resident is cached by URL.
 
+import { clipPlayer, parseAvi } from "./clip.js";
+
 const KIND_ICONS = { motion: "≈", people: "☺", line_cross: "→", tamper: "⚠", camera: "◉" };
 const STALE_S = 15 * 60; // a wall snapshot older than this is shown as stale
 const SVG = "http://www.w3.org/2000/svg";
@@ -100,6 +102,7 @@ export default {
     this.ctx = ctx;
     this.el = el;
     this.blobs = new Map(); // media url -> object URL (revoked on unmount)
+    this.players = []; // clip players (their frames revoked on unmount)
     this.cams = [];
     this.live = null;
     this.timers = [];
@@ -143,6 +146,7 @@ export default {
     for (const id of this.timers || []) clearInterval(id);
     clearTimeout(this.pending);
     for (const url of (this.blobs || new Map()).values()) URL.revokeObjectURL(url);
+    for (const p of this.players || []) p.dispose();
   },
 
   // Coalesce bursts of events into one reload every 2 s at most (a busy site sends many).
@@ -392,7 +396,17 @@ export default {
           } }, t("cameras.show_snapshot"));
           media.append(btn);
         } else {
-          media.append(h("button", { class: "btn", dataset: { testid: "download-clip" }, onclick: () =>
+          const play = h("button", { class: "btn", dataset: { testid: "play-clip" }, onclick: async () => {
+            play.disabled = true;
+            try {
+              const r = await this.ctx.fetch(m.url, { signal: this.ctx.signal });
+              if (!r.ok) throw new Error(`${r.status}`);
+              const player = clipPlayer(h, t, parseAvi(await r.arrayBuffer()));
+              this.players.push(player);
+              play.replaceWith(player);
+            } catch (e) { this.ctx.toast(`${t("cameras.media_failed")}: ${e.message}`, "error"); play.disabled = false; }
+          } }, `▶ ${t("cameras.play_clip")}`);
+          media.append(play, h("button", { class: "btn", dataset: { testid: "download-clip" }, onclick: () =>
             this.ctx.download(`${m.url}?download=1`, `${cam.camera}-${ev.id}-${m.n}.${m.kind}`)
               .catch((e) => this.ctx.toast(`${t("cameras.media_failed")}: ${e.message}`, "error")) },
           `${t("cameras.clip")} (${m.kind.toUpperCase()}, ${Math.round(m.size / 1024)} KB)`));
