@@ -2,6 +2,8 @@
 // or session cookie + X-CSRF-Token), live updates (SSE over fetch), i18n, time formatting.
 // Pages are ES modules in ./pages/<id>.js; see docs/dashboard.md for their interface.
 
+import { createAlarm } from "./alarm.js";
+
 export const PAGE_IDS = ["desk", "people", "family", "faces", "nodes", "cameras", "alerts", "reports", "audit"];
 const LANGS = ["zh-CN", "en"];
 const STREAM_IDLE_MS = 45000; // the server sends a keep-alive every 15 s
@@ -335,6 +337,7 @@ function expired() {
   if (!state.user) return;
   state.user = null;
   state.stream?.stop();
+  state.alarm?.stop();
   unmountCurrent();
   toast(t("login.expired"), "error");
   showLogin();
@@ -432,6 +435,7 @@ function langPicker() {
 
 async function logout() {
   state.stream?.stop();
+  state.alarm?.stop();
   unmountCurrent();
   if (!state.token) {
     try {
@@ -590,6 +594,7 @@ async function setLang(lang) {
   else if (state.user.kind === "session") saveLang(lang);
   if (state.user) {
     renderNav();
+    state.alarm?.render();
     setLive($("#live").dataset.state);
     await route(true);
   } else showLogin();
@@ -620,6 +625,12 @@ async function enter(me) {
   state.stream?.stop();
   state.stream = new Stream();
   state.stream.start();
+  // the alarm follows the user on every page (alarm.js): open critical alerts and incidents
+  state.alarm?.stop();
+  document.getElementById("alarm")?.remove();
+  state.alarm = createAlarm({ api, onUpdate, t, h, can });
+  $("#live").before(state.alarm.el);
+  state.alarm.start();
   await route(true);
 }
 
