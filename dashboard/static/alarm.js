@@ -99,7 +99,7 @@ export function createAlarm(shell) {
     panel.hidden = !open;
     badge.setAttribute("aria-expanded", open ? "true" : "false");
     silent.hidden = n === 0 || Boolean(audio);
-    silent.textContent = `🔇 ${t("alarm.sound_after_click")}`;
+    silent.textContent = t("alarm.sound_after_click");
     const sound = h("button", {
       class: "btn small", type: "button", "data-testid": "alarm-mute",
       onclick: (e) => { e.stopPropagation(); localStorage.setItem(MUTE_KEY, muted() ? "0" : "1"); render(); },

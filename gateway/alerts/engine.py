@@ -359,7 +359,10 @@ class _Run:
                 key = ("night_exit", site, node, ev.data.camera)
                 self.occur(key, ev, ev.data.camera, opened_at=at)
         elif ev.kind == "manual" and ev.data.category in _MANUAL_RULES:
-            key = (ev.data.category, site, node, ev.data.person)
+            # Two reports about the same named person are one incident (two staff reporting the
+            # same disappearance); reports that name nobody are each their own incident: two
+            # injuries in an hour are two reports to the bureau, not one counted twice.
+            key = (ev.data.category, site, node, ev.data.person or f"report:{ev.id}")
             self.occur(key, ev, ev.device, opened_at=min(ev.ts, self.now))
 
     def outcome_changed(self, site: str, node: str, check_id: str, rule: str | None) -> None:

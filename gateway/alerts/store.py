@@ -130,9 +130,38 @@ def _rows(cursor: Any) -> list[dict[str, Any]]:
     return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
 
+def staff_reports(db: sqlite_utils.Database, event_ids: list[str]) -> dict[str, dict[str, Any]]:
+    """What staff typed in the reports behind these events (description, location, person,
+    reporter, when it happened), by event id; events that are not staff reports are absent."""
+    out: dict[str, dict[str, Any]] = {}
+    ids = [e for e in event_ids if e]
+    for i in range(0, len(ids), 500):
+        part = ids[i : i + 500]
+        marks = ",".join("?" * len(part))
+        for eid, ts, data in db.execute(
+            f"SELECT id, ts, data FROM events WHERE kind='manual' AND id IN ({marks})", part
+        ).fetchall():
+            d = json.loads(data or "{}")
+            out[eid] = {
+                "description": d.get("description"),
+                "location": d.get("location"),
+                "person": d.get("person"),
+                "reporter": d.get("reporter"),
+                "happened_at": ts,
+            }
+    return out
+
+
+def _with_reports(db: sqlite_utils.Database, alerts: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    reports = staff_reports(db, [a["event_id"] for a in alerts])
+    for a in alerts:
+        a["report"] = reports.get(a["event_id"])
+    return alerts
+
+
 def get_alert(db: sqlite_utils.Database, alert_id: str) -> dict[str, Any] | None:
     rows = _rows(db.execute(f"SELECT {_ALERT_COLUMNS} FROM alerts a WHERE a.id=?", (alert_id,)))
-    return rows[0] if rows else None
+    return _with_reports(db, rows)[0] if rows else None
 
 
 def list_alerts(
@@ -172,7 +201,7 @@ def list_alerts(
         sql += " WHERE " + " AND ".join(where)
     rows = _rows(db.execute(sql + " ORDER BY a.id DESC LIMIT ?", (*args, limit + 1)))
     more = len(rows) > limit
-    rows = rows[:limit]
+    rows = _with_reports(db, rows[:limit])
     return rows, (rows[-1]["id"] if more and rows else None)
 
 
@@ -194,12 +223,41 @@ def incident_dict(row: dict[str, Any], now: datetime) -> dict[str, Any]:
         if row[f"{kind}_reported_at"] is None and due is not None and now > due:
             overdue.append(kind)
     row["overdue"] = overdue
+    pending = [row[f"{k}_due"] for k in ("phone", "written") if row[f"{k}_reported_at"] is None]
+    row["next_due"] = min(pending) if pending and not row.get("closed_at") else None
     return row
+
+
+def _incident_reports(
+    db: sqlite_utils.Database, incidents: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    events = (
+        dict(
+            db.execute(
+                f"SELECT id, event_id FROM alerts WHERE id IN ({','.join('?' * len(incidents))})",
+                [i["alert_id"] for i in incidents],
+            ).fetchall()
+        )
+        if incidents
+        else {}
+    )
+    reports = staff_reports(db, list(events.values()))
+    for i in incidents:
+        i["report"] = reports.get(events.get(i["alert_id"]) or "")
+    return incidents
+
+
+def by_deadline(incident: dict[str, Any]) -> tuple[int, str]:
+    """Sort key: open incidents first, the nearest report deadline first (so the overdue ones
+    lead); then the closed ones in the order given (newest first: the sort is stable)."""
+    if incident.get("next_due"):
+        return (0, incident["next_due"])
+    return (1, "") if not incident.get("closed_at") else (2, "")
 
 
 def get_incident(db: sqlite_utils.Database, incident_id: str, now: datetime) -> dict | None:
     rows = _rows(db.execute("SELECT * FROM incidents WHERE id=?", (incident_id,)))
-    return incident_dict(rows[0], now) if rows else None
+    return _incident_reports(db, [incident_dict(rows[0], now)])[0] if rows else None
 
 
 def list_incidents(
@@ -223,7 +281,8 @@ def list_incidents(
         where.append("site=?")
         args.append(site)
     sql = "SELECT * FROM incidents" + (" WHERE " + " AND ".join(where) if where else "")
-    return [incident_dict(r, now) for r in _rows(db.execute(sql + " ORDER BY id DESC", args))]
+    rows = [incident_dict(r, now) for r in _rows(db.execute(sql + " ORDER BY id DESC", args))]
+    return sorted(_incident_reports(db, rows), key=by_deadline)
 
 
 def incident_timeline(db: sqlite_utils.Database, incident_id: str, alert_id: str) -> list[dict]:

@@ -58,3 +58,18 @@ def test_incident_opening_can_be_turned_off() -> None:
     changes = eng.at(0, manual("disaster"))
     assert changes[0].kind == "raised" and changes[0].incident is None
     assert eng.state.incidents == {}
+
+
+def test_unnamed_staff_reports_are_separate_incidents_and_a_named_person_is_one() -> None:
+    """Two injuries reported within minutes, naming nobody, are two reports to the bureau;
+    two staff reporting the same missing resident by name are one incident."""
+    eng = Engine()
+    first = eng.at(0, manual("injury"))[0]
+    second = eng.at(60, manual("injury"))[0]
+    assert (first.kind, second.kind) == ("raised", "raised")
+    assert first.alert.id != second.alert.id
+    assert first.incident is not None and second.incident is not None
+    assert first.incident.id != second.incident.id
+    named = [eng.at(120 + i, manual("missing_person", person="张某"))[0] for i in range(2)]
+    assert [c.kind for c in named] == ["raised", "repeated"]
+    assert named[0].alert.id == named[1].alert.id and named[1].incident is None

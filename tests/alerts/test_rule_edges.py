@@ -82,11 +82,11 @@ INSTANT: dict[str, Callable[[], Input]] = {
     "incomplete_check": lambda: check_of(ONE_CHECK, "incomplete"),
     "items_held": lambda: check_of(ONE_CHECK, "items_held"),
     "night_exit": lambda: crossing(night=True),
-    "missing_person": lambda: manual("missing_person"),
-    "injury": lambda: manual("injury"),
-    "death": lambda: manual("death"),
-    "disaster": lambda: manual("disaster"),
-    "violence": lambda: manual("violence"),
+    "missing_person": lambda: manual("missing_person", person="王某"),
+    "injury": lambda: manual("injury", person="王某"),
+    "death": lambda: manual("death", person="王某"),
+    "disaster": lambda: manual("disaster", person="王某"),
+    "violence": lambda: manual("violence", person="王某"),
     # dated duties of the people layer (gateway/people/family_search_deadlines.py) and a
     # reviewer's "probable" face match (gateway/api/routes/faces.py): both arrive as notices
     **{

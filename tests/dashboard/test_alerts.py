@@ -216,3 +216,61 @@ def test_staff_report_an_injury_and_an_incident_opens(
     actions = [h["action"] for h in done["history"]]
     assert actions[0] == "raised" and actions[-2:] == ["assigned", "resolved"]
     assert page.errors == []  # type: ignore[attr-defined]
+
+
+def test_the_overdue_incident_leads_and_a_report_counts_from_when_it_happened(
+    stack: Stack, station: NodeAgent, open_dash: OpenDash, shot: Shot
+) -> None:
+    """Issue 14, findings 4 and 5: newer incidents are filed after the overdue one, yet the
+    overdue one is first on the 1024x600 screen; the alert and the incident show what the
+    reporter typed; the form's "when it happened" (20 minutes ago) sets the deadlines."""
+
+    def file(minutes: int, category: str, text: str) -> None:
+        at = (datetime.now(UTC) - timedelta(minutes=minutes)).isoformat()
+        body = {"site": "station-1", "category": category, "description": text,
+                "location": "二楼走廊", "happened_at": at}  # fmt: skip
+        r = stack.api.client.post("/api/v1/manual-reports", json=body)
+        assert r.status_code == 201, r.text
+
+    file(45, "disaster", "锅炉房漏水，已疏散")  # phone report 15 minutes overdue
+    file(3, "injury", "摔倒 3")  # filed later, due later
+    file(1, "injury", "摔倒 1")
+    page = open_dash(role="supervisor", page="alerts", name="sup-order", viewport=(1024, 600))
+    rows = page.locator('[data-testid="incident"]')
+    rows.first.wait_for()
+    open_ = stack.api.get("/api/v1/incidents", open="true")["items"]
+    nearest = min(open_, key=lambda i: i["next_due"])
+    assert nearest["overdue"] and open_[0]["id"] == nearest["id"]  # the API's order too
+    assert rows.first.get_attribute("data-id") == nearest["id"]
+    box = rows.first.bounding_box()
+    assert box is not None and box["y"] < 600  # on the first screen, not below the fold
+    assert rows.first.get_by_test_id("staff-report").inner_text().strip() != ""
+    injury = page.locator('[data-testid="incident"]', has_text="摔倒 3").first
+    assert "二楼走廊" in injury.get_by_test_id("staff-report").inner_text()
+    shot(page, "alerts-incidents-by-deadline-1024x600")
+
+    # the report form: it happened 20 minutes ago (site time), so 10 minutes are left to phone
+    page.get_by_test_id("report-open").click()
+    page.get_by_test_id("report-category").select_option("violence")
+    page.get_by_test_id("report-description").fill("走廊冲突，已分开")
+    happened = page.evaluate(
+        """async () => {
+            const { isoToWall } = await import('/static/time.js');
+            return isoToWall(new Date(Date.now() - 20 * 60000), 'Asia/Shanghai');
+        }"""
+    )
+    page.get_by_test_id("report-happened").fill(happened)
+    page.get_by_test_id("report-submit").click()
+
+    def violence() -> list[dict[str, Any]]:
+        items = stack.api.get("/api/v1/incidents")["items"]
+        return [i for i in items if i["category"] == "violence"]
+
+    wait_for(violence, 10, "violence incident")
+    [inc] = violence()
+    opened = datetime.fromisoformat(inc["opened_at"].replace("Z", "+00:00"))
+    assert abs((datetime.now(UTC) - opened) - timedelta(minutes=20)) < timedelta(minutes=1)
+    due = datetime.fromisoformat(inc["phone_due"].replace("Z", "+00:00"))
+    assert due - opened == timedelta(minutes=30)
+    assert inc["report"]["description"] == "走廊冲突，已分开"
+    assert page.errors == []  # type: ignore[attr-defined]

@@ -97,7 +97,7 @@ def test_the_date_filters_are_the_sites_wall_time_not_the_browsers(open_dash: Op
     browser_zone = page.evaluate("Intl.DateTimeFormat().resolvedOptions().timeZone")
     got = page.evaluate(
         """async () => {
-            const { toIso } = await import('/static/pages/audit.js');
+            const { wallToIso: toIso } = await import('/static/time.js');
             return [toIso('2026-12-03T08:00', 'Asia/Shanghai'),
                     toIso('2026-07-01T08:00', 'Europe/Berlin'),
                     toIso('2026-03-29T02:30', 'Europe/Berlin')];

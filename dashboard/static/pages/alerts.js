@@ -2,6 +2,7 @@
 // desk, supervisor and admin; read-only for the bureau), live through the "alert" SSE topic; and
 // the incidents with their bureau deadlines (phone report within 30 min, written within 60 min)
 // counting down every second, red when overdue, with report recording and report downloads.
+import { isoToWall, wallToIso } from "../time.js";
 import { incidentPeople } from "./family.js";
 
 const SEVERITIES = ["critical", "major", "minor", "warning", "info"];
@@ -180,6 +181,7 @@ export default {
         h("span", { class: `badge sev sev-${a.severity}` }, t(`alerts.sev.${a.severity}`)),
         h("div", { class: "al-text" },
           h("div", { class: "al-subject" }, this.ruleLabel(a.rule), a.subject ? ` · ${a.subject}` : ""),
+          this.reportText(a.report),
           h("div", { class: "muted small" },
             `${a.site}${a.node ? ` / ${a.node}` : ""}${a.device ? ` / ${a.device}` : ""} · ${fmtTime(a.first_at)}`,
             a.count > 1 ? ` · ×${a.count}` : "",
@@ -190,6 +192,21 @@ export default {
       this.list.append(row);
       if (keepDetail && this.open === a.id) row.append(this.detailEl);
     }
+  },
+
+  // What the staff member typed: the description, where, who it concerns, when it happened.
+  reportText(r) {
+    if (!r) return null;
+    const { h, t, fmtTime } = this.ctx;
+    const facts = [
+      r.location ? `${t("alerts.report.where")}: ${r.location}` : null,
+      r.person ? `${t("alerts.report.who")}: ${r.person}` : null,
+      r.happened_at ? `${t("alerts.report.when")}: ${fmtTime(r.happened_at)}` : null,
+      r.reporter ? `${t("alerts.report.by")}: ${r.reporter}` : null,
+    ].filter(Boolean);
+    return h("div", { class: "al-report", dataset: { testid: "staff-report" } },
+      h("div", { class: "al-report-text" }, r.description || ""),
+      facts.length ? h("div", { class: "muted small" }, facts.join(" · ")) : null);
   },
 
   ruleLabel(rule) {
@@ -282,6 +299,9 @@ export default {
     const person = h("input", { type: "text", maxlength: "200", placeholder: t("alerts.report.person"), dataset: { testid: "report-person" } });
     const location = h("input", { type: "text", maxlength: "200", placeholder: t("alerts.report.location"), dataset: { testid: "report-location" } });
     const description = h("textarea", { rows: "3", maxlength: "4000", required: true, placeholder: t("alerts.report.description"), dataset: { testid: "report-description" } });
+    // deadlines count from when it happened (or when the person was last seen), not from filing
+    const nowWall = isoToWall(new Date(), this.ctx.tz);
+    const happened = h("input", { type: "datetime-local", required: true, value: nowWall, max: nowWall, dataset: { testid: "report-happened" } });
     const close = () => {
       this.reportEl?.remove();
       this.reportEl = null;
@@ -289,6 +309,12 @@ export default {
     const submit = async (e) => {
       e.preventDefault();
       if (!description.value.trim()) return;
+      const at = wallToIso(happened.value, this.ctx.tz);
+      if (!at || Date.parse(at) > Date.now() + 60_000) {
+        happened.focus();
+        this.ctx.toast(t("alerts.report.when_future"), "error");
+        return;
+      }
       try {
         const r = await this.ctx.api("/api/v1/manual-reports", {
           method: "POST",
@@ -298,6 +324,7 @@ export default {
             description: description.value.trim(),
             person: person.value.trim() || null,
             location: location.value.trim() || null,
+            happened_at: at,
           },
         });
         this.ctx.toast(t(r.incident ? "alerts.report.filed_incident" : "alerts.report.filed"), "ok");
@@ -311,6 +338,7 @@ export default {
       h("h2", null, t("alerts.report.title")),
       h("p", { class: "muted small" }, t("alerts.report.note")),
       h("div", { class: "toolbar" }, site, category, person, location),
+      h("label", { class: "report-when" }, `${t("alerts.report.when_label")} (${this.ctx.tz}) `, happened),
       description,
       h("div", { class: "toolbar" },
         h("button", { class: "btn danger big", type: "submit", dataset: { testid: "report-submit" } }, t("alerts.report.submit")),
@@ -322,7 +350,10 @@ export default {
   // -- incidents ------------------------------------------------------------------------------
   renderIncidents() {
     const { h, t, fmtTime } = this.ctx;
-    const items = [...this.incidents.values()].sort((x, y) => (x.closed_at ? 1 : 0) - (y.closed_at ? 1 : 0) || (y.opened_at || "").localeCompare(x.opened_at || ""));
+    // open incidents by their nearest report deadline (the overdue ones first), then the closed
+    const group = (i) => (i.closed_at ? 2 : i.next_due ? 0 : 1);
+    const items = [...this.incidents.values()].sort((x, y) => group(x) - group(y)
+      || (group(x) === 0 ? (x.next_due || "").localeCompare(y.next_due || "") : (y.opened_at || "").localeCompare(x.opened_at || "")));
     this.incList.replaceChildren();
     if (!items.length) {
       this.incList.append(h("div", { class: "empty" }, t("alerts.no_incidents")));
@@ -350,6 +381,7 @@ export default {
           h("span", { class: "muted" }, `${i.site}${i.node ? ` / ${i.node}` : ""} · ${t("alerts.opened")} ${fmtTime(i.opened_at)}`),
           i.closed_at ? h("span", { class: "badge muted" }, t("alerts.closed")) : null),
         i.summary ? h("div", { class: "small" }, i.summary) : null,
+        this.reportText(i.report),
         incidentPeople(this.ctx, i),
         deadline("phone"), deadline("written"), downloads));
     }

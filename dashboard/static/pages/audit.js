@@ -1,6 +1,8 @@
 // Audit trail (admin): who logged in, read, watched or changed what, and when; filters by user,
 // action, target text and time; CSV export of what the filters select (up to 10 000 rows).
 
+import { wallToIso } from "../time.js";
+
 const ACTIONS = [
   "login", "login_failed", "login_refused", "login_lockout", "logout", "export", "live_view_start", "live_view_end", "media_view", "GET", "POST", "PUT", "PATCH", "DELETE",
 ];
@@ -18,23 +20,7 @@ function loadCss() {
 
 // The filters are the site's wall time (the times listed are shown in the site's zone too),
 // not the browser's: an admin in another zone filtering "08:00" means 08:00 at the station.
-function offsetMs(tz, at) {
-  const parts = new Intl.DateTimeFormat("en-US", {
-    timeZone: tz, hourCycle: "h23", year: "numeric", month: "2-digit", day: "2-digit",
-    hour: "2-digit", minute: "2-digit", second: "2-digit",
-  }).formatToParts(at);
-  const get = (type) => Number(parts.find((p) => p.type === type).value);
-  return Date.UTC(get("year"), get("month") - 1, get("day"), get("hour"), get("minute"), get("second")) - at.getTime();
-}
-
-export function toIso(local, tz) {
-  const m = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})/.exec(local || "");
-  if (!m) return undefined;
-  const wall = Date.UTC(+m[1], +m[2] - 1, +m[3], +m[4], +m[5]);
-  let at = wall - offsetMs(tz, new Date(wall));
-  at = wall - offsetMs(tz, new Date(at)); // again, in case the guess crossed a DST change
-  return new Date(at).toISOString();
-}
+const toIso = wallToIso;
 
 export default {
   id: "audit",

@@ -146,7 +146,8 @@ def list_incidents(
     site: Slug | None = None,
 ) -> dict[str, Any]:
     """Incidents (missing person, injury, death, disaster, violence) with their deadlines and
-    `overdue` reports, newest first."""
+    `overdue` reports: open ones first by the nearest report deadline (overdue first), then
+    closed ones newest first; `report` is what staff typed when the event was a staff report."""
     now = datetime.now(UTC)
     return {"items": store.list_incidents(db, now, open_only=open, site=site, sites=who.sites)}
 
