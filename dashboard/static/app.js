@@ -645,6 +645,18 @@ async function boot() {
   state.token = localStorage.getItem("sk_token");
   $("#lang").addEventListener("change", (e) => setLang(e.target.value));
   $("#logout").addEventListener("click", logout);
+  // narrow screens (phones): the navigation is a menu behind the ☰ button (style.css)
+  const menu = $("#menu");
+  const closeMenu = () => { $("#top").classList.remove("menu-open"); menu.setAttribute("aria-expanded", "false"); };
+  menu.addEventListener("click", (e) => {
+    e.stopPropagation();
+    const open = $("#top").classList.toggle("menu-open");
+    menu.setAttribute("aria-expanded", open ? "true" : "false");
+    if (open) $("#nav a")?.focus();
+  });
+  $("#nav").addEventListener("click", (e) => { if (e.target.closest("a")) closeMenu(); });
+  document.addEventListener("click", (e) => { if (!e.target.closest("#nav, #menu")) closeMenu(); });
+  document.addEventListener("keydown", (e) => { if (e.key === "Escape" && $("#top").classList.contains("menu-open")) { closeMenu(); menu.focus(); } });
   window.addEventListener("hashchange", () => route());
   await loadModules();
   await loadStrings(state.lang, []);
