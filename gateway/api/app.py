@@ -12,6 +12,7 @@ from fastapi.responses import HTMLResponse, PlainTextResponse
 from prometheus_client import generate_latest
 
 from gateway.api import commands, records, routes
+from gateway.api.docs import install_docs
 from gateway.api.hardening import BodyLimit, HttpLimits, SecurityHeaders
 from gateway.api.live import authorise_live_viewer
 from gateway.ingest.metrics import GatewayMetrics
@@ -45,7 +46,10 @@ def create_app(
         version="1",
         description="Intake checks, events and nodes of a relief station. Every /api/v1 route "
         "needs `Authorization: Bearer <token>` (`stationkit token create`).",
+        docs_url=None,  # served from the gateway's own files (gateway/api/docs.py), not a CDN
+        redoc_url=None,
     )
+    install_docs(app)
     app.state.db_path = db_path
     # outermost last: security headers go on every answer, the body limit's 413 included
     app.add_middleware(BodyLimit, limits=http_limits or HttpLimits())

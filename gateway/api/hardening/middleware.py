@@ -108,9 +108,13 @@ DASHBOARD_CSP = (
     "media-src 'self' blob:; connect-src 'self'; object-src 'none'; base-uri 'none'; "
     "form-action 'self'; frame-ancestors 'none'"
 )
-# FastAPI's /docs and /redoc pages load their scripts from a CDN with an inline bootstrap:
-# they keep working, but still cannot be framed.
-DOCS_CSP = "frame-ancestors 'none'; object-src 'none'; base-uri 'none'"
+# /docs and /redoc run from the gateway's own files (gateway/api/docs.py) with FastAPI's inline
+# bootstrap script; ReDoc renders in a blob: worker. Nothing else may load, and nothing frames them.
+DOCS_CSP = (
+    "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; worker-src 'self' blob:; connect-src 'self'; "
+    "frame-ancestors 'none'; object-src 'none'; base-uri 'none'"
+)
 DOCS_PATHS = ("/docs", "/redoc")
 
 _COMMON: tuple[tuple[bytes, bytes], ...] = (
