@@ -47,6 +47,7 @@ def test_demo_serves_live_checks(tmp_path: Path) -> None:
             banner += proc.stdout.readline()
         match = re.search(r"Bearer …\): (\S+)", banner)
         assert match, f"no token in the demo's banner: {banner!r}"
+        assert f"http://127.0.0.1:{http}/#token={match.group(1)}" in banner  # docs/dashboard.md
         headers = {"Authorization": f"Bearer {match.group(1)}"}
         base = f"http://127.0.0.1:{http}"
 
@@ -76,3 +77,22 @@ def test_demo_serves_live_checks(tmp_path: Path) -> None:
     finally:
         proc.terminate()
         proc.wait(15)
+
+
+def test_a_taken_port_is_named_not_a_traceback(tmp_path: Path) -> None:
+    """Issue 14, finding 10: with the dashboard's port taken the demo stops at once, says which
+    port and how to choose another, instead of talking to the other program (401/501)."""
+    import socket
+
+    with socket.socket() as other:
+        other.bind(("127.0.0.1", 0))
+        other.listen()
+        port = other.getsockname()[1]
+        proc = subprocess.run(
+            [sys.executable, "-m", "firmware_py.cli", "demo", "--http", f"127.0.0.1:{port}",
+             "--mqtt-port", str(free_port()), "--state", str(tmp_path), "--seconds", "5"],
+            capture_output=True, text=True, timeout=60,
+        )  # fmt: skip
+    assert proc.returncode != 0
+    assert f"port {port} on 127.0.0.1 (dashboard and API) is already in use" in proc.stderr
+    assert "--http 127.0.0.1:8090" in proc.stderr and "Traceback" not in proc.stderr

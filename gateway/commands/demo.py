@@ -48,6 +48,22 @@ def start_embedded_broker(port: int) -> tuple[asyncio.AbstractEventLoop, threadi
     return loop, thread
 
 
+def check_port_free(host: str, port: int, what: str, option: str) -> None:
+    """Refuse to start on a port another program holds (a demo already running, a web server):
+    the demo would otherwise talk to that program and fail with a misleading error."""
+    import socket
+
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.settimeout(0.5)
+        taken = s.connect_ex((host or "127.0.0.1", port)) == 0
+    if taken:
+        raise SystemExit(
+            f"stationkit demo: port {port} on {host or '127.0.0.1'} ({what}) is already in use "
+            f"— another program or a demo already running. Stop it, or choose another port: "
+            f"{option}"
+        )
+
+
 def run(args: argparse.Namespace) -> int:
     from firmware_py.commands.node import build_agent
     from firmware_py.config import NodeConfig
@@ -59,6 +75,11 @@ def run(args: argparse.Namespace) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(message)s")
     state = Path(args.state)
     state.mkdir(parents=True, exist_ok=True)
+    host, _, port = args.http.rpartition(":")
+    if not port.isdigit():
+        raise SystemExit(f"stationkit demo: --http wants HOST:PORT, not {args.http!r}")
+    check_port_free(host, int(port), "dashboard and API", f"--http {host or '127.0.0.1'}:8090")
+    check_port_free("127.0.0.1", args.mqtt_port, "embedded MQTT broker", "--mqtt-port 18840")
     start_embedded_broker(args.mqtt_port)
     broker = f"mqtt://127.0.0.1:{args.mqtt_port}"
     settings = GatewaySettings(
@@ -123,12 +144,12 @@ def run(args: argparse.Namespace) -> int:
     except Exception as exc:  # OpenCV missing (installed with the camera extra)
         camera_agent = None
         print(f"camera node not started: {exc}")
-    host, _, port = args.http.rpartition(":")
     print(
         f"\nStationKit demo is running.\n"
         f"  dashboard:  http://{host}:{port}/  log in as one of:\n"
         + "".join(f"      {name} / {pw}\n" for name, pw in users.items())
-        + f"  API docs:   http://{host}:{port}/docs\n"
+        + f"  or open, as admin without a password: http://{host}:{port}/#token={token}\n"
+        f"  API docs:   http://{host}:{port}/docs\n"
         f"  admin token (Authorization: Bearer …): {token}\n"
         f"  MQTT broker (embedded amqtt): {broker}\n"
         f"  state folder: {state}\n"
