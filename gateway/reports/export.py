@@ -17,6 +17,7 @@ from openpyxl.chart import BarChart, Reference
 from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 
+from gateway.reports import export_labels as labels
 from gateway.reports.stats import DAY_COLUMNS, DEADLINES
 
 HEADER = ("section", "item", "metric", "value")
@@ -72,13 +73,22 @@ def stats_rows(stats: dict[str, Any]) -> list[Row]:
     return rows
 
 
-def stats_csv(stats: dict[str, Any]) -> bytes:
+def _rows(stats: dict[str, Any], lang: str | None) -> tuple[tuple[str, ...], list[Row]]:
+    rows = stats_rows(stats)
+    if lang is None:
+        return HEADER, rows
+    return labels.HEADER[lang], labels.human_rows(rows, stats, lang)
+
+
+def stats_csv(stats: dict[str, Any], lang: str | None = None) -> bytes:
     """UTF-8 with a byte-order mark (so spreadsheet programs read the text right); empty
-    value = no figure (e.g. no acknowledged alert to time)."""
+    value = no figure (e.g. no acknowledged alert to time). `lang` (zh, en): words for people
+    and the site's local times; None: the machine words and UTC."""
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\r\n")
-    writer.writerow(HEADER)
-    for row in stats_rows(stats):
+    header, rows = _rows(stats, lang)
+    writer.writerow(header)
+    for row in rows:
         writer.writerow(["" if v is None else _inert(v) for v in row])
     return buf.getvalue().encode("utf-8-sig")
 
@@ -87,19 +97,20 @@ _BOLD = Font(bold=True)
 _FILL = PatternFill("solid", fgColor="DDDDDD")
 
 
-def stats_xlsx(stats: dict[str, Any]) -> bytes:
+def stats_xlsx(stats: dict[str, Any], lang: str | None = None) -> bytes:
     wb = Workbook()
     ws = wb.active
     assert ws is not None
-    ws.title = "report"
-    ws.append(list(HEADER))
-    for row in stats_rows(stats):
+    ws.title = "report" if lang is None else labels.word(lang, "report")
+    header, rows = _rows(stats, lang)
+    ws.append(list(header))
+    for row in rows:
         ws.append([_cell(v) for v in row])
     _header(ws, [12, 30, 18, 26])
     if stats["days"]:
-        days = wb.create_sheet("days")
+        days = wb.create_sheet("days" if lang is None else labels.word(lang, "day"))
         columns = ["date", *DAY_COLUMNS]
-        days.append(columns)
+        days.append(columns if lang is None else labels.day_columns(lang, columns))
         for day in stats["days"]:
             days.append([day[c] for c in columns])
         _header(days, [12] + [max(9, len(c) + 2) for c in DAY_COLUMNS])

@@ -145,3 +145,28 @@ def test_xlsx_takes_control_characters_in_a_site_name(station: Fixture) -> None:
         wb["report"].iter_rows(values_only=True)
     )
     assert stats_csv(stats).decode("utf-8-sig").count("s1\x01\x1b") == 1
+
+
+def test_exports_for_people_speak_their_language_and_the_sites_time(station: Fixture) -> None:
+    """Issue 14, finding 7: with lang the CSV/XLSX carry Chinese (or English) words and the
+    site's wall times with the zone named; the numbers are those of the machine export."""
+    m = monthly_stats(station.db, "s1", 2026, 11, now=NOW)
+    machine = _csv_rows(stats_csv(m))
+    zh = _csv_rows(stats_csv(m, "zh"))
+    assert zh[0] == ["部分", "项目", "指标", "数值"]
+    assert len(zh) == len(machine)
+    by = {(r[0], r[1], r[2]): r[3] for r in zh[1:]}
+    assert by[("报表", "开始", "值")] == "2026-11-01 00:00:00 +08:00 (Asia/Shanghai)"
+    fevers = next(r[3] for r in machine if r[:3] == ["checks", "outcome", "fever_referral"])
+    assert by[("入站检视", "检视结果", "发热转诊")] == fevers
+    numbers = [r[3] for r in machine[1:] if r[0] != "report"]
+    assert numbers == [r[3] for r in zh[1:] if r[0] != "报表"]
+    text = "".join(",".join(r) for r in zh)
+    for machine_word in ("fever_referral", "response_p50_s", "2026-10-31T16:00:00"):
+        assert machine_word not in text, machine_word
+    en = _csv_rows(stats_csv(m, "en"))
+    assert en[0] == ["Section", "Item", "Measure", "Value"]
+    assert ["Intake checks", "outcome", "fever referral", fevers] in en
+    book = load_workbook(io.BytesIO(stats_xlsx(m, "zh")))
+    assert book.sheetnames == ["报表", "每日"]
+    assert [c.value for c in book["每日"][1]][:3] == ["日期", "入站检视", "准予入站"]

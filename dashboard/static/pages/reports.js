@@ -137,6 +137,8 @@ export default {
 
   async download(format) {
     const p = this.params(format);
+    // for people: in the user's language, with the site's local times (the zone named)
+    p.query.lang = this.ctx.lang === "en" ? "en" : "zh";
     const qs = new URLSearchParams(Object.entries(p.query).filter(([, v]) => v)).toString();
     try {
       await this.ctx.download(`${p.path}?${qs}`, p.name);

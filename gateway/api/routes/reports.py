@@ -130,11 +130,20 @@ def _year_ok(year: int) -> None:
         raise HTTPException(422, "year out of range (1970-9000)")
 
 
-def _stats_response(stats: dict[str, Any], fmt: str, name: str) -> Response:
+ExportLang = Annotated[
+    Literal["zh", "en"] | None,
+    Query(
+        description="CSV/XLSX for people: words in this language, the site's local times "
+        "with the zone named; omitted: machine words and UTC (for scripts)"
+    ),
+]
+
+
+def _stats_response(stats: dict[str, Any], fmt: str, name: str, lang: str | None) -> Response:
     if fmt == "csv":
-        return _attachment(stats_csv(stats), "text/csv; charset=utf-8", f"{name}.csv")
+        return _attachment(stats_csv(stats, lang), "text/csv; charset=utf-8", f"{name}.csv")
     if fmt == "xlsx":
-        return _attachment(stats_xlsx(stats), XLSX, f"{name}.xlsx")
+        return _attachment(stats_xlsx(stats, lang), XLSX, f"{name}.xlsx")
     return JSONResponse(stats, headers={"Cache-Control": "no-store"})
 
 
@@ -156,13 +165,14 @@ def daily_report(
     site: SiteQuery = None,
     fmt: StatsFormat = "json",
     tz: TzQuery = None,
+    lang: ExportLang = None,
 ) -> Response:
     """Checks, outcomes, fevers, items held, alerts and response times, incidents and deadline
     compliance of one day in the site's time zone."""
     _year_ok(date_.year)
     _scoped(who, site)
     stats = daily_stats(db, site, date_, _site_tz(request, site, tz))
-    return _stats_response(stats, fmt, f"stats-{site or 'all'}-{date_.isoformat()}")
+    return _stats_response(stats, fmt, f"stats-{site or 'all'}-{date_.isoformat()}", lang)
 
 
 @router.get("/reports/monthly", responses=STATS_ANSWER)
@@ -174,10 +184,11 @@ def monthly_report(
     site: SiteQuery = None,
     fmt: StatsFormat = "json",
     tz: TzQuery = None,
+    lang: ExportLang = None,
 ) -> Response:
     """The daily figures summed over a month in the site's time zone, with a row per day."""
     year, mon = (int(p) for p in month.split("-"))
     _year_ok(year)
     _scoped(who, site)
     stats = monthly_stats(db, site, year, mon, _site_tz(request, site, tz))
-    return _stats_response(stats, fmt, f"stats-{site or 'all'}-{month}")
+    return _stats_response(stats, fmt, f"stats-{site or 'all'}-{month}", lang)
