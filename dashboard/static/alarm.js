@@ -88,7 +88,9 @@ export function createAlarm(shell) {
   function render() {
     const list = items();
     const n = list.length;
+    const shown = !badge.hidden;
     badge.hidden = n === 0;
+    if (shown !== (n > 0)) shell.fit?.(); // the badge takes room from the navigation bar
     badge.dataset.count = String(n);
     badge.textContent = `⚠ ${n}`;
     badge.title = t("alarm.title");

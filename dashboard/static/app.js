@@ -4,7 +4,7 @@
 
 import { createAlarm } from "./alarm.js";
 
-export const PAGE_IDS = ["desk", "people", "family", "faces", "nodes", "cameras", "alerts", "reports", "audit"];
+export const PAGE_IDS = ["desk", "people", "family", "faces", "nodes", "cameras", "alerts", "reports", "audit", "users"];
 const LANGS = ["zh-CN", "en"];
 const STREAM_IDLE_MS = 45000; // the server sends a keep-alive every 15 s
 
@@ -484,6 +484,18 @@ function parseHash() {
   return { page: parts.shift() || "", parts, query: new URLSearchParams(qs) };
 }
 
+// The bar holds the navigation while it fits (and the screen is wider than a phone); otherwise
+// the navigation goes behind the ☰ menu, so no page is ever out of sight.
+function fitNav() {
+  const top = $("#top");
+  const nav = $("#nav");
+  top.classList.remove("compact");
+  const compact = window.innerWidth <= 760 || nav.scrollWidth > nav.clientWidth + 1;
+  top.classList.toggle("compact", compact);
+  if (!compact) top.classList.remove("menu-open");
+}
+window.addEventListener("resize", () => { if (state.user) fitNav(); });
+
 function renderNav() {
   const nav = $("#nav");
   nav.replaceChildren(
@@ -498,6 +510,7 @@ function renderNav() {
     h("span", { class: "name" }, state.user.name),
     h("span", { class: "pill" }, t(`role.${state.user.role}`)),
   );
+  fitNav();
 }
 
 function unmountCurrent() {
@@ -628,7 +641,7 @@ async function enter(me) {
   // the alarm follows the user on every page (alarm.js): open critical alerts and incidents
   state.alarm?.stop();
   document.getElementById("alarm")?.remove();
-  state.alarm = createAlarm({ api, onUpdate, t, h, can });
+  state.alarm = createAlarm({ api, onUpdate, t, h, can, fit: fitNav });
   $("#live").before(state.alarm.el);
   state.alarm.start();
   await route(true);

@@ -145,6 +145,21 @@ def set_disabled(db: sqlite_utils.Database, username: str, disabled: bool = True
         end_sessions(db, username, "disabled")
 
 
+def set_sites(db: sqlite_utils.Database, username: str, sites: list[str] | None) -> None:
+    """The sites a user may see (None: every site); their sessions end so the new scope
+    applies at once."""
+    if get_user(db, username) is None:
+        raise UserError(f"no user {username!r}")
+    if sites is not None and not sites:
+        raise UserError("give at least one site, or none for every site")
+    with db.atomic():
+        db.execute(
+            "UPDATE users SET sites=? WHERE username=?",
+            (json.dumps(sorted(set(sites))) if sites is not None else None, username),
+        )
+    end_sessions(db, username, "scope_changed")
+
+
 def set_lang(db: sqlite_utils.Database, username: str, lang: str) -> None:
     if lang not in LANGS:
         raise UserError(f"lang must be one of {', '.join(LANGS)}")

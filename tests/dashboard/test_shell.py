@@ -41,7 +41,7 @@ def test_static_files_have_module_types_and_stay_inside_the_folder(stack: Stack)
         for lang in ("zh-CN", "en"):
             common = c.get(f"/static/i18n/{lang}.json").json()
             for page in ("desk", "people", "family", "faces", "nodes", "cameras", "alerts",
-                         "reports", "audit"):  # fmt: skip
+                         "reports", "audit", "users"):  # fmt: skip
                 assert f"nav.{page}" in common
             for page in ("desk", "nodes", "faces"):
                 strings = c.get(f"/static/i18n/pages/{page}.{lang}.json").json()
@@ -119,7 +119,8 @@ def test_navigation_follows_the_role(open_dash: OpenDash) -> None:
         }"""
     )
     assert set(declared) == {
-        "desk", "people", "family", "faces", "nodes", "cameras", "alerts", "reports", "audit"
+        "desk", "people", "family", "faces", "nodes", "cameras", "alerts", "reports", "audit",
+        "users",
     }  # fmt: skip
     assert declared["desk"] == ["desk", "admin"]
     assert set(declared["nodes"]) == {"desk", "supervisor", "bureau", "admin"}

@@ -141,6 +141,16 @@ POLICY: dict[str, frozenset[str] | str] = {
     "GET /api/v1/incidents/{incident_id}/missing": ALL,
     "PUT /api/v1/incidents/{incident_id}/missing": DESK_UP,
     "POST /api/v1/incidents/{incident_id}/actions": DESK_UP,
+    # users and API tokens (docs/access.md): admins only
+    "GET /api/v1/users": ADMIN,
+    "POST /api/v1/users": ADMIN,
+    "POST /api/v1/users/{username}/password": ADMIN,
+    "POST /api/v1/users/{username}/disable": ADMIN,
+    "POST /api/v1/users/{username}/enable": ADMIN,
+    "PUT /api/v1/users/{username}/sites": ADMIN,
+    "GET /api/v1/tokens": ADMIN,
+    "POST /api/v1/tokens": ADMIN,
+    "POST /api/v1/tokens/{name}/disable": ADMIN,
     # face search (docs/faces.md): the desk takes portraits, supervisors search and confirm
     "POST /api/v1/faces/portraits/{person_id}": DESK_UP,
     "GET /api/v1/faces/family-reports": WATCH,
