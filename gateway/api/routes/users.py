@@ -201,9 +201,7 @@ def list_tokens(db: Db, who: Admin) -> Tokens:
 def add_token(db: Db, who: Admin, body: TokenIn) -> NewToken:
     """A new token (a token with that name is replaced); the answer is the only time it is
     shown."""
-    expires = (
-        datetime.now(UTC) + timedelta(days=body.expires_days) if body.expires_days else None
-    )
+    expires = datetime.now(UTC) + timedelta(days=body.expires_days) if body.expires_days else None
     try:
         token = tok.create_token(db, body.name, body.role, expires_at=expires, sites=body.sites)
     except tok.TokenError as exc:
