@@ -12,6 +12,7 @@ import shutil
 import threading
 import time
 from collections.abc import Mapping, Sequence
+from datetime import datetime
 from typing import Any
 
 from devices.contract import codec, topics
@@ -198,6 +199,15 @@ class NodeAgent:
                 return str(problem)
         return None
 
+    def frames(self) -> dict[str, datetime]:
+        """When each camera's last frame was analysed (apps that have cameras say)."""
+        out: dict[str, datetime] = {}
+        for app in self.apps:
+            frames = getattr(app, "frames", None)
+            if frames is not None:
+                out.update(frames())
+        return out
+
     def devices(self) -> dict[str, DeviceState]:
         states: dict[str, DeviceState] = {}
         for app in self.apps:
@@ -265,6 +275,7 @@ class NodeAgent:
             mem=_mem_percent(),
             disk_free=disk.free if disk else None,
             devices=self.devices(),
+            frames=self.frames(),
         )
 
     def _heartbeat_loop(self) -> None:

@@ -59,6 +59,7 @@ class _Camera:
     live: LiveStream | None = None
     roster_sent: dict[str | None, float] = field(default_factory=dict)
     errors: int = 0
+    analysed_at: datetime | None = None  # wall time of the last frame analysed (heartbeat)
 
 
 class CameraApp:
@@ -125,6 +126,11 @@ class CameraApp:
             c.worker.stop()
         if self._clipper is not None:
             self._clipper.shutdown(wait=True)
+
+    def frames(self) -> dict[str, datetime]:
+        """When each camera's last frame was analysed: the node's heartbeat carries it, so a
+        quiet room at night still shows a fresh frame (snapshots come only with events)."""
+        return {cid: c.analysed_at for cid, c in self._cams.items() if c.analysed_at}
 
     def devices(self) -> dict[str, DeviceState]:
         out: dict[str, DeviceState] = {}
@@ -239,6 +245,7 @@ class CameraApp:
         small = analysis_frame(frame, c.cfg.analysis_width_px)
         night = self.config.is_night(self.wall())
         analysis = c.analyzer.process(small, got.ts, night=night)
+        c.analysed_at = self.wall()
         self.analysis_s += time.perf_counter() - t0
         self.analysed += 1
         clips = self.config.clips

@@ -190,6 +190,7 @@ class IngestWriter:
             )
         elif topic.channel is Channel.HEARTBEAT:
             hb = codec.decode(Heartbeat, msg.payload)
+            extra = {"frames": _frames(hb, msg.received_at)} if hb.frames else {}
             self._node(
                 topic.site,
                 topic.node,
@@ -198,6 +199,7 @@ class IngestWriter:
                 dropped=hb.dropped,
                 heartbeat_interval_s=hb.interval_s,
                 devices=self._devices(topic.site, topic.node, hb.devices),
+                **extra,
             )
             self._touch(topic.site, topic.node, msg.received_at, changes)
         elif topic.channel is Channel.MEDIA:
@@ -512,3 +514,13 @@ def _safely(fn: Callable[..., None], *args: Any) -> None:
         fn(*args)
     except Exception:  # a listener's bug must not stop ingestion
         log.exception("ingest listener %r failed", fn)
+
+
+def _frames(hb: Heartbeat, received_at: datetime) -> str:
+    """The heartbeat's last-frame times moved to the gateway's clock: the frame's age on the
+    node's clock (heartbeat time minus frame time, never negative) before the arrival."""
+    out = {}
+    for camera, at in hb.frames.items():
+        age = max(0.0, (hb.ts - at).total_seconds())
+        out[camera] = iso(received_at - timedelta(seconds=age))
+    return json.dumps(out)

@@ -4,6 +4,7 @@ own (a device turning ok after the node's first status said "unknown"): the writ
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -35,3 +36,40 @@ def test_a_device_state_change_is_told_once_and_a_repeat_is_not(tmp_path: Path) 
     assert len(told) == 2
     row = writer.db.execute("SELECT devices FROM nodes WHERE node='desk-1'").fetchone()
     assert row[0] == '{"thermo-1": "ok"}'
+
+
+def test_a_camera_nodes_last_frame_comes_from_its_heartbeat_in_the_gateways_clock(
+    tmp_path: Path,
+) -> None:
+    """Issue 14, finding 6: the heartbeat says when each camera's last frame was analysed;
+    the gateway keeps it on its own clock (a node clock 2 hours fast changes nothing), and the
+    camera wall's "last frame" follows it, not the last snapshot event."""
+    from datetime import timedelta
+
+    from fastapi.testclient import TestClient
+
+    from gateway.api.app import create_app
+    from gateway.auth.tokens import create_token
+
+    writer = IngestWriter(open_store(tmp_path / "gw.db"))
+    arrived = datetime.now(UTC)
+    node_now = arrived + timedelta(hours=2)  # the node's clock is wrong
+    hb = Heartbeat(
+        ts=node_now, uptime_s=5.0, outbox=0, devices={"room-1": "ok"},
+        frames={"room-1": node_now - timedelta(seconds=3)},
+    )  # type: ignore[arg-type]  # fmt: skip
+    writer.store_batch([Incoming(topics.heartbeat("home-1", "cam-1"), codec.encode(hb), arrived)])
+    (frames,) = writer.db.execute("SELECT frames FROM nodes WHERE node='cam-1'").fetchone()
+    at = datetime.fromisoformat(json.loads(frames)["room-1"].replace("Z", "+00:00"))
+    assert abs((arrived - at).total_seconds() - 3) < 0.01
+    # a camera known from an old event: the wall shows the heartbeat's frame, seconds old
+    old = codec.make_event("camera", site="home-1", node="cam-1", seq=1,
+                           data={"camera": "room-1", "state": "online"},
+                           ts=arrived - timedelta(hours=5), device="room-1")  # fmt: skip
+    writer.store_batch([Incoming(topics.event("home-1", "cam-1", "camera"), codec.encode(old),
+                                 arrived)])  # fmt: skip
+    token = create_token(writer.db, "sup", "supervisor")
+    client = TestClient(create_app(tmp_path / "gw.db"))
+    got = client.get("/api/v1/cameras", headers={"Authorization": f"Bearer {token}"})
+    [cam] = got.json()["items"]
+    assert cam["last_frame_age_s"] < 60, cam

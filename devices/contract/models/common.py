@@ -49,6 +49,12 @@ class Heartbeat(Payload):
     devices: dict[Slug, DeviceState] = Field(
         default_factory=dict, description="state of each device"
     )
+    frames: dict[Slug, UtcTime] = Field(
+        default_factory=dict,
+        max_length=64,
+        description="camera nodes: when each camera's last frame was analysed (node clock); "
+        "the dashboard's camera health and 'last frame' come from here, not from snapshots",
+    )
 
 
 class Command(Payload):

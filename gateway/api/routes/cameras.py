@@ -228,8 +228,10 @@ def list_cameras(request: Request, db: Db, who: Watcher, site: str | None = None
                 cam["snapshot"] = {**snap, "url": jpeg["url"]}
                 break
     nodes = {
-        (r[0], r[1]): (r[2], json.loads(r[3] or "{}"), r[4])
-        for r in db.execute("SELECT site, node, state, devices, last_seen FROM nodes").fetchall()
+        (r[0], r[1]): (r[2], json.loads(r[3] or "{}"), r[4], json.loads(r[5] or "{}"))
+        for r in db.execute(
+            "SELECT site, node, state, devices, last_seen, frames FROM nodes"
+        ).fetchall()
     }
     layouts = _layouts(db)
     items = []
@@ -237,7 +239,7 @@ def list_cameras(request: Request, db: Db, who: Watcher, site: str | None = None
         if not who.sees(key[0]):
             continue
         cam = cams[key]
-        node_state, devices, last_seen = nodes.get((key[0], key[1]), (None, {}, None))
+        node_state, devices, last_seen, frames = nodes.get((key[0], key[1]), (None, {}, None, {}))
         if cam["tamper"]:
             health = "tampered"
         elif node_state == "offline" or cam["state"] == "offline":
@@ -247,6 +249,9 @@ def list_cameras(request: Request, db: Db, who: Watcher, site: str | None = None
         else:
             health = "unknown"
         snap_at = cam["snapshot"]["at"] if cam["snapshot"] else None
+        # the last frame the node analysed (its heartbeat), else the last snapshot's time
+        seen = [t for t in (frames.get(key[2]), snap_at) if t]
+        frame_at = max(seen) if seen else None
         layout = layouts.get(key, {"zones": [], "lines": []})
         items.append(
             {
@@ -255,8 +260,8 @@ def list_cameras(request: Request, db: Db, who: Watcher, site: str | None = None
                 "node_state": node_state,
                 "node_last_seen": last_seen,
                 "device_state": devices.get(key[2]),
-                "last_frame_at": snap_at,
-                "last_frame_age_s": _age_s(snap_at, now),
+                "last_frame_at": frame_at,
+                "last_frame_age_s": _age_s(frame_at, now),
                 "live_url": f"/live/{key[0]}/{key[1]}/{key[2]}.mjpg",
                 "zones": layout["zones"],
                 "lines": layout["lines"],
