@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from tests.dashboard.conftest import OpenDash, Stack
+from tests.support.browser import open_page
 from tests.support.stack import staff_report
 
 pytestmark = pytest.mark.broker
@@ -58,8 +59,7 @@ def test_text_on_buttons_and_badges_is_readable(open_dash: OpenDash, role: str) 
     low: list[dict[str, Any]] = []
     checked = 0
     for pid in ids:
-        page.get_by_test_id(f"nav-{pid}").click()
-        page.wait_for_selector(f'section[data-page="{pid}"][data-ready="1"]')
+        open_page(page, pid)
         page.wait_for_timeout(200)  # the page's first data
         found = page.evaluate(CONTRAST)
         checked += len(found)

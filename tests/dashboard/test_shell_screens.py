@@ -12,10 +12,22 @@ import pytest
 from firmware_py.intake.app import IntakeApp
 from firmware_py.intake.config import IntakeConfig
 from tests.dashboard.conftest import OpenDash, Stack
+from tests.support.browser import open_page
 from tests.support.net import wait_for
 from tests.support.stack import node_agent
 
-PAGES = ("desk", "nodes", "cameras", "alerts", "reports", "audit")
+PAGES = (
+    "desk",
+    "people",
+    "family",
+    "faces",
+    "nodes",
+    "cameras",
+    "alerts",
+    "reports",
+    "audit",
+    "users",
+)
 MINE = ("desk", "nodes")
 
 
@@ -60,7 +72,7 @@ def test_every_page_mounts_and_is_photographed(
     page = open_dash("admin", "desk", viewport=viewport)
     page.get_by_test_id("step-wand").wait_for()
     for pid in PAGES:
-        page.get_by_test_id(f"nav-{pid}").click()
+        open_page(page, pid)
         page.wait_for_selector(f'section[data-page="{pid}"][data-ready="1"]')
         page.wait_for_timeout(300)  # let late data (images, counts) settle for the picture
         shot(page, f"{pid}-{viewport[0]}x{viewport[1]}")
@@ -77,6 +89,6 @@ def test_english_screens(busy_desk: IntakeApp, open_dash: OpenDash, shot: Any) -
     assert page.get_by_test_id("desk-today").locator("h2").inner_text() == "Checks of the day"
     assert page.get_by_test_id("today-row").count() == 2
     shot(page, "desk-1024x600-en")
-    page.get_by_test_id("nav-nodes").click()
+    open_page(page, "nodes")
     page.wait_for_selector('section[data-page="nodes"][data-ready="1"]')
     shot(page, "nodes-1024x600-en")

@@ -108,3 +108,12 @@ def screenshot(page: Page, name: str) -> Path:
         DOC_SHOTS.mkdir(parents=True, exist_ok=True)
         (DOC_SHOTS / f"{name}.png").write_bytes(path.read_bytes())
     return path
+
+
+def open_page(page: Page, pid: str) -> None:
+    """Go to dashboard page `pid` the way a user does: through the navigation bar, or through
+    the ☰ menu when the bar is folded into it (phones, or more pages than the bar holds)."""
+    if page.evaluate("document.getElementById('top').classList.contains('compact')"):
+        page.get_by_test_id("menu").click()
+    page.get_by_test_id(f"nav-{pid}").click()
+    page.wait_for_selector(f'section[data-page="{pid}"][data-ready="1"]')
