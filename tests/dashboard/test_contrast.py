@@ -1,7 +1,8 @@
-"""Text on buttons, badges and pills is readable (issue 14, finding 9): WCAG contrast
->= 4.5:1 between each visible element's computed text colour and the background it is drawn
-on (its own, else its ancestors', translucent layers composited), on every page of every
-role, with alerts of every severity on screen."""
+"""Readable and labelled (issue 14, finding 9), on every page of every role. Every visible
+form field has a label or an accessible name (a placeholder alone is not one: it vanishes as
+the user types). Text on buttons, badges and pills has a WCAG contrast >= 4.5:1 between its
+computed colour and the background it is drawn on (its own, else its ancestors',
+translucent layers composited)."""
 
 from __future__ import annotations
 
@@ -45,6 +46,15 @@ CONTRAST = """() => {
 }"""
 
 
+UNLABELLED = """() => [...document.querySelectorAll('main input, main select, main textarea')]
+  .filter((el) => {
+    const r = el.getBoundingClientRect();
+    if (!r.width || !r.height || el.type === 'hidden' || el.type === 'file') return false;
+    return !((el.labels && el.labels.length) || el.getAttribute('aria-label')
+             || el.getAttribute('aria-labelledby') || el.title);
+  }).map((el) => `${el.tagName}:${el.dataset.testid || el.name || el.placeholder}`)"""
+
+
 @pytest.fixture(scope="module")
 def alerts_of_every_severity(stack: Stack) -> None:
     staff_report(stack.gw, stack.api, {"site": "station-1", "category": "injury",
@@ -57,12 +67,15 @@ def test_text_on_buttons_and_badges_is_readable(open_dash: OpenDash, role: str) 
     page = open_dash(role=role, page="alerts", viewport=(1280, 800), lang="en")
     ids = page.locator("#nav a").evaluate_all("els => els.map(e => e.dataset.page)")
     low: list[dict[str, Any]] = []
+    unlabelled: list[str] = []
     checked = 0
     for pid in ids:
         open_page(page, pid)
         page.wait_for_timeout(200)  # the page's first data
+        unlabelled += [f"{pid} {x}" for x in page.evaluate(UNLABELLED)]
         found = page.evaluate(CONTRAST)
         checked += len(found)
         low += [{**f, "page": pid} for f in found if f["ratio"] < 4.5]
     assert checked > 20, checked  # buttons and badges were really measured
     assert not low, low
+    assert not unlabelled, unlabelled

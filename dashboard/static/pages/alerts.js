@@ -48,12 +48,12 @@ export default {
     this.canReport = ctx.can("supervisor");
     this.canFile = ctx.can("desk", "supervisor"); // staff reports: missing person, injury, …
     this.el = el;
-    this.stateSel = h("select", { dataset: { testid: "state-filter" }, onchange: () => this.loadAlerts() },
+    this.stateSel = h("select", { dataset: { testid: "state-filter" }, "aria-label": t("alerts.filter_state"), onchange: () => this.loadAlerts() },
       ...["open", "active", "acknowledged", "closed", "all"].map((s) => h("option", { value: s }, t(`alerts.filter.${s}`))));
-    this.sevSel = h("select", { dataset: { testid: "severity-filter" }, onchange: () => this.loadAlerts() },
+    this.sevSel = h("select", { dataset: { testid: "severity-filter" }, "aria-label": t("alerts.filter_severity"), onchange: () => this.loadAlerts() },
       h("option", { value: "" }, t("alerts.all_severities")),
       ...SEVERITIES.map((s) => h("option", { value: s }, t(`alerts.sev.${s}`))));
-    this.siteIn = h("input", { type: "text", placeholder: t("alerts.site"), size: "10", onchange: () => this.reloadAll() });
+    this.siteIn = h("input", { type: "text", placeholder: t("alerts.site"), "aria-label": t("alerts.site"), size: "10", onchange: () => this.reloadAll() });
     this.counts = h("div", { class: "al-counts", dataset: { testid: "severity-counts" } });
     this.list = h("div", { class: "al-list", dataset: { testid: "alert-list" } });
     this.incList = h("div", { class: "inc-list", dataset: { testid: "incident-list" } });
@@ -244,8 +244,8 @@ export default {
         x.detail ? `: ${x.detail}` : "")));
     const parts = [h("h4", null, t("alerts.history")), hist];
     if (this.canAct && OPEN.has(a.state)) {
-      const comment = h("input", { type: "text", maxlength: "500", placeholder: t("alerts.comment_ph"), dataset: { testid: "comment-text" } });
-      const assignee = h("input", { type: "text", maxlength: "100", placeholder: t("alerts.assignee_ph"), value: a.assignee || "", dataset: { testid: "assignee" } });
+      const comment = h("input", { type: "text", maxlength: "500", placeholder: t("alerts.comment_ph"), "aria-label": t("alerts.comment_ph"), dataset: { testid: "comment-text" } });
+      const assignee = h("input", { type: "text", maxlength: "100", placeholder: t("alerts.assignee_ph"), "aria-label": t("alerts.assignee_ph"), value: a.assignee || "", dataset: { testid: "assignee" } });
       parts.push(
         h("div", { class: "toolbar" }, comment,
           h("button", { class: "btn", dataset: { testid: "comment" }, onclick: () => comment.value.trim() && this.act(a, "comment", { text: comment.value.trim() }) }, t("alerts.comment"))),
@@ -292,13 +292,13 @@ export default {
     }
     const site = sites.length
       ? h("select", { dataset: { testid: "report-site" } }, ...sites.map((s) => h("option", { value: s }, s)))
-      : h("input", { type: "text", required: true, placeholder: t("alerts.site"), dataset: { testid: "report-site" } });
+      : h("input", { type: "text", required: true, placeholder: t("alerts.site"), "aria-label": t("alerts.site"), dataset: { testid: "report-site" } });
     const category = h("select", { dataset: { testid: "report-category" } },
       ...["missing_person", "injury", "death", "disaster", "violence", "other"].map((c) =>
         h("option", { value: c }, t(`alerts.report.cat.${c}`))));
-    const person = h("input", { type: "text", maxlength: "200", placeholder: t("alerts.report.person"), dataset: { testid: "report-person" } });
-    const location = h("input", { type: "text", maxlength: "200", placeholder: t("alerts.report.location"), dataset: { testid: "report-location" } });
-    const description = h("textarea", { rows: "3", maxlength: "4000", required: true, placeholder: t("alerts.report.description"), dataset: { testid: "report-description" } });
+    const person = h("input", { type: "text", maxlength: "200", placeholder: t("alerts.report.person"), "aria-label": t("alerts.report.person"), dataset: { testid: "report-person" } });
+    const location = h("input", { type: "text", maxlength: "200", placeholder: t("alerts.report.location"), "aria-label": t("alerts.report.location"), dataset: { testid: "report-location" } });
+    const description = h("textarea", { rows: "3", maxlength: "4000", required: true, placeholder: t("alerts.report.description"), "aria-label": t("alerts.report.description"), dataset: { testid: "report-description" } });
     // deadlines count from when it happened (or when the person was last seen), not from filing
     const nowWall = isoToWall(new Date(), this.ctx.tz);
     const happened = h("input", { type: "datetime-local", required: true, value: nowWall, max: nowWall, dataset: { testid: "report-happened" } });
@@ -390,8 +390,8 @@ export default {
 
   reportForm(i, kind) {
     const { h, t } = this.ctx;
-    const to = h("input", { type: "text", maxlength: "200", placeholder: t("alerts.reported_to_ph"), dataset: { testid: `${kind}-to` } });
-    const note = h("input", { type: "text", maxlength: "1000", placeholder: t("alerts.note_ph"), dataset: { testid: `${kind}-note` } });
+    const to = h("input", { type: "text", maxlength: "200", placeholder: t("alerts.reported_to_ph"), "aria-label": t("alerts.reported_to_ph"), dataset: { testid: `${kind}-to` } });
+    const note = h("input", { type: "text", maxlength: "1000", placeholder: t("alerts.note_ph"), "aria-label": t("alerts.note_ph"), dataset: { testid: `${kind}-note` } });
     const btn = h("button", { class: "btn warn", dataset: { testid: `record-${kind}` }, onclick: async () => {
       if (!to.value.trim()) { to.focus(); this.ctx.toast(t("alerts.reported_to_needed"), "error"); return; }
       btn.disabled = true;

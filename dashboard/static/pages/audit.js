@@ -33,9 +33,9 @@ export default {
     const { h, t } = ctx;
     this.ctx = ctx;
     const q = ctx.route?.query || new URLSearchParams();
-    this.actor = h("input", { type: "text", size: "12", placeholder: t("audit.actor"), value: q.get("actor") || "", dataset: { testid: "f-actor" } });
-    this.action = h("input", { type: "text", size: "14", list: "audit-actions", placeholder: t("audit.action"), value: q.get("action") || "", dataset: { testid: "f-action" } });
-    this.target = h("input", { type: "text", size: "16", placeholder: t("audit.target"), value: q.get("q") || "", dataset: { testid: "f-target" } });
+    this.actor = h("input", { type: "text", size: "12", placeholder: t("audit.actor"), "aria-label": t("audit.actor"), value: q.get("actor") || "", dataset: { testid: "f-actor" } });
+    this.action = h("input", { type: "text", size: "14", list: "audit-actions", placeholder: t("audit.action"), "aria-label": t("audit.action"), value: q.get("action") || "", dataset: { testid: "f-action" } });
+    this.target = h("input", { type: "text", size: "16", placeholder: t("audit.target"), "aria-label": t("audit.target"), value: q.get("q") || "", dataset: { testid: "f-target" } });
     this.since = h("input", { type: "datetime-local", dataset: { testid: "f-since" }, title: t("audit.since") });
     this.until = h("input", { type: "datetime-local", dataset: { testid: "f-until" }, title: t("audit.until") });
     this.body = h("tbody", { dataset: { testid: "audit-rows" } });

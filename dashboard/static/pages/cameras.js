@@ -108,7 +108,7 @@ export default {
     this.timers = [];
     const { h, t } = ctx;
     this.reason = h("input", {
-      type: "text", class: "cam-reason", maxlength: "200", placeholder: t("cameras.reason_ph"),
+      type: "text", class: "cam-reason", maxlength: "200", placeholder: t("cameras.reason_ph"), "aria-label": t("cameras.reason_ph"),
       dataset: { testid: "live-reason" },
     });
     this.siteSel = h("select", { dataset: { testid: "site-filter" }, onchange: () => this.refresh() },

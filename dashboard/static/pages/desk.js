@@ -251,7 +251,7 @@ export default {
         }, itemLabel(it)),
       );
       const other = h("input", {
-        class: "other", placeholder: t("desk.items.other_ph"), value: ui.other, "data-testid": "item-other", maxlength: 100,
+        class: "other", placeholder: t("desk.items.other_ph"), "aria-label": t("desk.items.other_ph"), value: ui.other, "data-testid": "item-other", maxlength: 100,
         oninput: (e) => {
           ui.other = e.target.value;
         },
@@ -333,7 +333,7 @@ export default {
       if (fever && !check.core_needed) parts.push(h("p", { class: "warn-line", "data-testid": "fever-note", role: "status" }, t("desk.outcome.fever_by_node", { c: celsius(check.celsius) })));
       parts.push(h("div", { class: "label" }, t("desk.outcome.title")));
       if (ui.refusing) {
-        const note = h("input", { class: "note", placeholder: t("desk.refuse.note_ph"), maxlength: 500, "data-testid": "refuse-note" });
+        const note = h("input", { class: "note", placeholder: t("desk.refuse.note_ph"), "aria-label": t("desk.refuse.note_ph"), maxlength: 500, "data-testid": "refuse-note" });
         parts.push(h("div", { class: "row" }, note,
           h("button", {
             class: "btn danger big", "data-testid": "refuse-confirm",
@@ -449,11 +449,11 @@ export default {
 
     // ------------------------------------------------------------------ rendering: today
     const search = h("input", {
-      type: "search", placeholder: t("desk.search_ph"), value: ui.q, "data-testid": "desk-search", class: "grow",
+      type: "search", placeholder: t("desk.search_ph"), "aria-label": t("desk.search_ph"), value: ui.q, "data-testid": "desk-search", class: "grow",
       oninput: (e) => { ui.q = e.target.value; refreshChecks(); },
     });
     const dayInput = h("input", {
-      type: "date", value: ui.day, "data-testid": "desk-day", max: ctx.siteDay(),
+      type: "date", value: ui.day, "data-testid": "desk-day", max: ctx.siteDay(), "aria-label": t("desk.today"), title: t("desk.today"),
       onchange: (e) => { ui.day = e.target.value || ctx.siteDay(); loadChecks(); },
     });
     // checks of the last day on no person file: a reminder, so none is forgotten

@@ -91,14 +91,14 @@ function missingRecord(ctx, inc) {
   DRAFTS.set(inc.id, draft);
   const box = h("details", { class: "fam-record", open: OPEN_RECORDS.has(inc.id), dataset: { testid: "missing-record" } }, h("summary", null, t("family.record_title")));
   box.addEventListener("toggle", () => (box.open ? OPEN_RECORDS.add(inc.id) : OPEN_RECORDS.delete(inc.id)));
-  const narrative = h("textarea", { rows: "3", maxlength: "8000", placeholder: t("family.narrative_ph"), dataset: { testid: "narrative" }, oninput: () => { draft.narrative = narrative.value; } });
-  const where = h("input", { type: "text", maxlength: "300", placeholder: t("family.last_seen_where"), dataset: { testid: "last-seen-where" }, oninput: () => { draft.where = where.value; } });
+  const narrative = h("textarea", { rows: "3", maxlength: "8000", placeholder: t("family.narrative_ph"), "aria-label": t("family.narrative_ph"), dataset: { testid: "narrative" }, oninput: () => { draft.narrative = narrative.value; } });
+  const where = h("input", { type: "text", maxlength: "300", placeholder: t("family.last_seen_where"), "aria-label": t("family.last_seen_where"), dataset: { testid: "last-seen-where" }, oninput: () => { draft.where = where.value; } });
   const list = h("ol", { class: "small", dataset: { testid: "actions" } });
   const kind = h("select", { dataset: { testid: "action-kind" } },
     ...["search", "police_called", "family_informed", "hospitals_checked", "found", "other"].map((k) => h("option", { value: k }, t(`family.action.${k}`))));
   if (draft.kind) kind.value = draft.kind;
   kind.addEventListener("change", () => { draft.kind = kind.value; });
-  const note = h("input", { type: "text", maxlength: "2000", placeholder: t("family.action_note"), dataset: { testid: "action-note" }, oninput: () => { draft.note = note.value; } });
+  const note = h("input", { type: "text", maxlength: "2000", placeholder: t("family.action_note"), "aria-label": t("family.action_note"), dataset: { testid: "action-note" }, oninput: () => { draft.note = note.value; } });
   if (draft.note) note.value = draft.note;
   const url = `/api/v1/incidents/${encodeURIComponent(inc.id)}`;
   const show = (rec) => {
@@ -227,8 +227,8 @@ export default {
     const { h, t } = this.ctx;
     const step = h("select", { dataset: { testid: "step-kind" } },
       ...["notice", "dna_request", "refresh"].map((s) => h("option", { value: s }, t(`family.step.${s}`))));
-    const channel = h("input", { type: "text", maxlength: "120", placeholder: t("family.channel"), dataset: { testid: "step-channel" } });
-    const ref = h("input", { type: "text", maxlength: "300", placeholder: t("family.reference"), dataset: { testid: "step-ref" } });
+    const channel = h("input", { type: "text", maxlength: "120", placeholder: t("family.channel"), "aria-label": t("family.channel"), dataset: { testid: "step-channel" } });
+    const ref = h("input", { type: "text", maxlength: "300", placeholder: t("family.reference"), "aria-label": t("family.reference"), dataset: { testid: "step-ref" } });
     const btn = h("button", { class: "btn primary small", dataset: { testid: "step-record" }, onclick: async () => {
       if (!channel.value.trim()) { channel.focus(); return; }
       try {
@@ -264,7 +264,7 @@ export default {
       ...["home", "phone", "video", "community", "other"].map((m) => h("option", { value: m }, t(`family.method.${m}`))));
     const risk = h("select", { dataset: { testid: "visit-risk" } },
       ...["low", "medium", "high"].map((r) => h("option", { value: r }, t(`family.risk.${r}`))));
-    const outcome = h("input", { type: "text", maxlength: "2000", placeholder: t("family.outcome"), dataset: { testid: "visit-outcome" } });
+    const outcome = h("input", { type: "text", maxlength: "2000", placeholder: t("family.outcome"), "aria-label": t("family.outcome"), dataset: { testid: "visit-outcome" } });
     const btn = h("button", { class: "btn primary small", dataset: { testid: "visit-record" }, onclick: async () => {
       if (!outcome.value.trim()) { outcome.focus(); return; }
       try {

@@ -69,8 +69,8 @@ export default {
 
   async search(body) {
     const { h, t } = this.ctx;
-    const q = h("input", { type: "search", class: "grow", placeholder: t("people.search_ph"), "data-testid": "people-q" });
-    const status = h("select", { "data-testid": "people-status" }, h("option", { value: "" }, t("people.any_status")), STATUSES.map((s) => h("option", { value: s }, t(`people.status.${s}`))));
+    const q = h("input", { type: "search", class: "grow", placeholder: t("people.search_ph"), "aria-label": t("people.search_ph"), "data-testid": "people-q" });
+    const status = h("select", { "data-testid": "people-status", "aria-label": t("people.any_status") }, h("option", { value: "" }, t("people.any_status")), STATUSES.map((s) => h("option", { value: s }, t(`people.status.${s}`))));
     const from = h("input", { type: "date", "data-testid": "people-from", title: t("people.came_from") });
     const to = h("input", { type: "date", "data-testid": "people-to", title: t("people.came_to") });
     const rows = h("tbody", { "data-testid": "people-rows" });
@@ -274,9 +274,9 @@ export default {
     const markList = h("span", { "data-testid": "f-marks" });
     const showMarks = () => markList.replaceChildren(marks.map((m) => `${m.kind} (${m.location})${m.description ? `: ${m.description}` : ""}`).join("; ") || "—");
     showMarks();
-    const markKind = h("input", { placeholder: t("people.mark_kind_ph"), maxlength: 60, class: "short", "data-testid": "mark-kind" });
-    const markWhere = h("input", { placeholder: t("people.mark_where_ph"), maxlength: 120, class: "short", "data-testid": "mark-where" });
-    const markWhat = h("input", { placeholder: t("people.mark_what_ph"), maxlength: 500, "data-testid": "mark-what" });
+    const markKind = h("input", { placeholder: t("people.mark_kind_ph"), "aria-label": t("people.mark_kind_ph"), maxlength: 60, class: "short", "data-testid": "mark-kind" });
+    const markWhere = h("input", { placeholder: t("people.mark_where_ph"), "aria-label": t("people.mark_where_ph"), maxlength: 120, class: "short", "data-testid": "mark-where" });
+    const markWhat = h("input", { placeholder: t("people.mark_what_ph"), "aria-label": t("people.mark_what_ph"), maxlength: 500, "data-testid": "mark-what" });
     const markAdd = h("button", {
       class: "btn small", type: "button", "data-testid": "mark-add",
       onclick: () => {
@@ -331,9 +331,9 @@ export default {
     const box = h("div", { "data-testid": "status-box" }, h("h3", null, t("people.status_title")));
     if (!writer) return box;
     const select = h("select", { "data-testid": "status-select" }, STATUSES.filter((s) => s !== p.status).map((s) => h("option", { value: s }, t(`people.status.${s}`))));
-    const why = h("input", { placeholder: t("people.status_reason"), maxlength: 500, "data-testid": "status-reason", class: "grow" });
+    const why = h("input", { placeholder: t("people.status_reason"), "aria-label": t("people.status_reason"), maxlength: 500, "data-testid": "status-reason", class: "grow" });
     const error = h("div", { class: "error", "data-testid": "status-error", role: "alert" });
-    const override = h("input", { placeholder: t("people.override_ph"), maxlength: 500, "data-testid": "status-override", hidden: true, class: "grow" });
+    const override = h("input", { placeholder: t("people.override_ph"), "aria-label": t("people.override_ph"), maxlength: 500, "data-testid": "status-override", hidden: true, class: "grow" });
     const submit = h("button", {
       class: "btn primary", "data-testid": "status-submit",
       onclick: async () => {
@@ -368,8 +368,8 @@ export default {
     const box = h("div", { "data-testid": "ledger" }, h("h3", null, t("people.belongings"), " ", h("span", { class: `badge ${p.items_held ? "warn" : "ok"}`, "data-testid": "items-held" }, t("people.n_held", { n: p.items_held }))),
       rows.length ? h("table", { class: "grid compact" }, h("tbody", null, rows)) : h("p", { class: "muted" }, t("people.none")));
     if (writer) {
-      const item = h("input", { placeholder: t("people.item_ph"), maxlength: 120, "data-testid": "belonging-item", class: "grow" });
-      const place = h("input", { placeholder: t("people.storage_ph"), maxlength: 120, "data-testid": "belonging-place" });
+      const item = h("input", { placeholder: t("people.item_ph"), "aria-label": t("people.item_ph"), maxlength: 120, "data-testid": "belonging-item", class: "grow" });
+      const place = h("input", { placeholder: t("people.storage_ph"), "aria-label": t("people.storage_ph"), maxlength: 120, "data-testid": "belonging-place" });
       box.append(h("div", { class: "row" }, item, place, h("button", {
         class: "btn", "data-testid": "belonging-add",
         onclick: async () => {
@@ -392,7 +392,7 @@ export default {
     const open = h("button", {
       class: "btn small", "data-testid": "belonging-release",
       onclick: () => {
-        const to = h("input", { placeholder: t("people.release_to_ph"), value: t("people.release_self"), "data-testid": "release-to", maxlength: 120 });
+        const to = h("input", { placeholder: t("people.release_to_ph"), "aria-label": t("people.release_to_ph"), value: t("people.release_self"), "data-testid": "release-to", maxlength: 120 });
         wrap.replaceChildren(to, h("button", {
           class: "btn small ok", "data-testid": "release-confirm",
           onclick: async () => {
@@ -416,7 +416,7 @@ export default {
     const box = h("div", { "data-testid": "placement" }, h("h3", null, t("people.placement")),
       current ? h("p", { "data-testid": "placement-current", "data-site": current.site }, `${current.site} · ${t("people.from")} ${current.from_date}`) : h("p", { class: "muted" }, t("people.not_placed")));
     if (this.ctx.can("supervisor") && !["returned_home", "transferred", "left", "deceased"].includes(p.status)) {
-      const site = h("input", { placeholder: t("people.home_ph"), maxlength: 32, "data-testid": "place-site" });
+      const site = h("input", { placeholder: t("people.home_ph"), "aria-label": t("people.home_ph"), maxlength: 32, "data-testid": "place-site" });
       const from = h("input", { type: "date", value: this.ctx.siteDay(), "data-testid": "place-date" });
       box.append(h("div", { class: "row" }, site, from, h("button", {
         class: "btn", "data-testid": "place-submit",

@@ -65,7 +65,7 @@ function render(ctx, check, bar) {
   const link = h("button", { class: "btn", "data-testid": "file-link", onclick: () => { bar.mode = bar.mode === "link" ? "idle" : "link"; render(ctx, check, bar); } }, `${t("people.link_file")}…`);
   const parts = [h("div", { class: "row" }, h("span", { class: "muted" }, t("people.not_on_file")), open, link)];
   if (bar.mode === "open") {
-    const names = h("input", { class: "grow", placeholder: t("people.names_ph"), "data-testid": "file-names", maxlength: 120 });
+    const names = h("input", { class: "grow", placeholder: t("people.names_ph"), "aria-label": t("people.names_ph"), "data-testid": "file-names", maxlength: 120 });
     const cameBy = h("select", { "data-testid": "file-came-by" }, CAME_BY.map((c) => h("option", { value: c }, t(`people.came.${c}`))));
     const submit = h("button", {
       class: "btn ok", "data-testid": "file-open-submit",
@@ -86,7 +86,7 @@ function render(ctx, check, bar) {
     }, t("people.open_submit"));
     parts.push(h("div", { class: "row" }, names, cameBy, submit));
   } else if (bar.mode === "link") {
-    const q = h("input", { class: "grow", type: "search", placeholder: t("people.search_ph"), "data-testid": "file-link-q" });
+    const q = h("input", { class: "grow", type: "search", placeholder: t("people.search_ph"), "aria-label": t("people.search_ph"), "data-testid": "file-link-q" });
     const hits = h("div", { class: "file-hits", "data-testid": "file-link-hits" });
     let timer = null;
     q.addEventListener("input", () => {

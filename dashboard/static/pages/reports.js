@@ -90,11 +90,11 @@ export default {
     this.ctx = ctx;
     const today = ctx.siteDay ? ctx.siteDay() : new Date().toISOString().slice(0, 10);
     const q = ctx.route?.query || new URLSearchParams();
-    this.period = h("select", { dataset: { testid: "period" }, onchange: () => this.syncInputs() },
+    this.period = h("select", { dataset: { testid: "period" }, "aria-label": t("reports.period"), onchange: () => this.syncInputs() },
       h("option", { value: "daily" }, t("reports.daily")),
       h("option", { value: "monthly" }, t("reports.monthly")));
     this.period.value = q.get("period") === "monthly" ? "monthly" : "daily";
-    this.day = h("input", { type: "date", value: q.get("date") || today, dataset: { testid: "date" } });
+    this.day = h("input", { type: "date", value: q.get("date") || today, "aria-label": t("reports.day"), dataset: { testid: "date" } });
     this.month = h("input", { type: "month", value: q.get("month") || today.slice(0, 7), dataset: { testid: "month" } });
     this.site = h("select", { dataset: { testid: "site" } }, h("option", { value: "" }, t("reports.all_sites")));
     this.out = h("div", { class: "rep-out", dataset: { testid: "report" } });
