@@ -2,6 +2,8 @@
 // desk, supervisor and admin; read-only for the bureau), live through the "alert" SSE topic; and
 // the incidents with their bureau deadlines (phone report within 30 min, written within 60 min)
 // counting down every second, red when overdue, with report recording and report downloads.
+
+import { pageCss } from "./css.js";
 import { isoToWall, wallToIso } from "../time.js";
 import { incidentPeople } from "./family.js";
 
@@ -9,15 +11,7 @@ const SEVERITIES = ["critical", "major", "minor", "warning", "info"];
 const SEV_RANK = Object.fromEntries(SEVERITIES.map((s, i) => [s, i]));
 const OPEN = new Set(["active", "acknowledged"]);
 
-function loadCss() {
-  if (!document.querySelector('link[data-page-css="alerts"]')) {
-    const link = document.createElement("link");
-    link.rel = "stylesheet";
-    link.href = "/static/pages/alerts.css";
-    link.dataset.pageCss = "alerts";
-    document.head.append(link);
-  }
-}
+const loadCss = () => pageCss("alerts");
 
 function clock(ms) {
   const neg = ms < 0;

@@ -1,6 +1,8 @@
 // Audit trail (admin): who logged in, read, watched or changed what, and when; filters by user,
 // action, target text and time; CSV export of what the filters select (up to 10 000 rows).
 
+import { pageCss } from "./css.js";
+
 import { wallToIso } from "../time.js";
 
 const ACTIONS = [
@@ -8,15 +10,7 @@ const ACTIONS = [
 ];
 const EXPORT_MAX = 10000;
 
-function loadCss() {
-  if (!document.querySelector('link[data-page-css="audit"]')) {
-    const link = document.createElement("link");
-    link.rel = "stylesheet";
-    link.href = "/static/pages/audit.css";
-    link.dataset.pageCss = "audit";
-    document.head.append(link);
-  }
-}
+const loadCss = () => pageCss("audit");
 
 // The filters are the site's wall time (the times listed are shown in the site's zone too),
 // not the browser's: an admin in another zone filtering "08:00" means 08:00 at the station.

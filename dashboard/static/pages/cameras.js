@@ -4,21 +4,15 @@
 // Media are fetched with the caller's credentials and shown as blob URLs (every fetch of a
 // recorded image or clip is audited by the gateway), so nothing of a resident is cached by URL.
 
+import { pageCss } from "./css.js";
+
 import { clipPlayer, parseAvi } from "./clip.js";
 
 const KIND_ICONS = { motion: "≈", people: "☺", line_cross: "→", tamper: "⚠", camera: "◉" };
 const STALE_S = 15 * 60; // a wall snapshot older than this is shown as stale
 const SVG = "http://www.w3.org/2000/svg";
 
-function loadCss() {
-  if (!document.querySelector('link[data-page-css="cameras"]')) {
-    const link = document.createElement("link");
-    link.rel = "stylesheet";
-    link.href = "/static/pages/cameras.css";
-    link.dataset.pageCss = "cameras";
-    document.head.append(link);
-  }
-}
+const loadCss = () => pageCss("cameras");
 
 function svgEl(tag, attrs) {
   const el = document.createElementNS(SVG, tag);

@@ -4,6 +4,7 @@
 // checks with a search. The node decides the check itself — the page only records the operator's
 // inputs — so the desk keeps working when this page or the gateway is down.
 
+import { pageCss } from "./css.js";
 import { barOpen, fileBar, forgetBars } from "./people.link.js";
 
 const STEP_KINDS = new Set(["gate", "metal", "temperature", "check"]);
@@ -37,9 +38,7 @@ export default {
 
   async mount(el, ctx) {
     const { h, t } = ctx;
-    if (!document.querySelector('link[data-page-css="desk"]')) {
-      document.head.append(h("link", { rel: "stylesheet", href: "/static/pages/desk.css", "data-page-css": "desk" }));
-    }
+    pageCss("desk");
     const ui = {
       active: null, // last /desk/active answer
       nodeKey: localStorage.getItem("sk_desk_node") || null,

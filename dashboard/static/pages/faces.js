@@ -5,17 +5,11 @@
 // is confirmed only by a second reviewer with evidence other than the face. Every photo shown
 // is fetched with the search's reason, so each view is audited.
 
+import { pageCss } from "./css.js";
+
 import { photoB64 } from "./photos.js";
 
-function loadCss() {
-  if (!document.querySelector('link[data-page-css="faces"]')) {
-    const link = document.createElement("link");
-    link.rel = "stylesheet";
-    link.href = "/static/pages/faces.css";
-    link.dataset.pageCss = "faces";
-    document.head.append(link);
-  }
-}
+const loadCss = () => pageCss("faces");
 
 const enc = encodeURIComponent;
 

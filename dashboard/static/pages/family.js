@@ -4,6 +4,8 @@
 // `incidentPeople(ctx, incident)` is also used by the alerts page: who a missing-person incident
 // is about, with portrait, description, risk flags and the missing-person notice PDFs.
 
+import { pageCss } from "./css.js";
+
 const FALLBACK = {
   "family.people": ["涉及人员", "People concerned"],
   "family.role.named": ["已确认", "named"],
@@ -19,15 +21,7 @@ function tr(ctx, key, vars) {
   return f ? f[ctx.lang === "en" ? 1 : 0] : key;
 }
 
-function loadCss() {
-  if (!document.querySelector('link[data-page-css="family"]')) {
-    const link = document.createElement("link");
-    link.rel = "stylesheet";
-    link.href = "/static/pages/family.css";
-    link.dataset.pageCss = "family";
-    document.head.append(link);
-  }
-}
+const loadCss = () => pageCss("family");
 
 function clock(ms) {
   const neg = ms < 0;

@@ -3,6 +3,8 @@
 // items still held for people who have left. Every read of a file sends the reader's reason
 // (audited). Routes: #/people, #/people/<id>, #/people?view=unlinked|rosters|held.
 
+import { pageCss } from "./css.js";
+
 import { fileBar } from "./people.link.js";
 import { photoB64, shrinkPhoto } from "./photos.js";
 
@@ -18,15 +20,7 @@ const TEXT_FIELDS = [
   ["medication", 1000], ["clues", 4000],
 ];
 
-function loadCss() {
-  if (!document.querySelector('link[data-page-css="people"]')) {
-    const link = document.createElement("link");
-    link.rel = "stylesheet";
-    link.href = "/static/pages/people.css";
-    link.dataset.pageCss = "people";
-    document.head.append(link);
-  }
-}
+const loadCss = () => pageCss("people");
 
 const reason = () => sessionStorage.getItem("sk_people_reason") || "care";
 const nameOf = (t, p) => (p.names?.length ? p.names.join(" / ") : t("people.unknown_name"));

@@ -2,6 +2,8 @@
 // One bar element per check is kept across the desk's re-renders, so a half-typed name or an
 // open search survives the 5-second refresh of the card.
 
+import { pageCss } from "./css.js";
+
 const bars = new Map();
 const CAME_BY = ["self", "police", "outreach", "hospital", "transfer"];
 
@@ -14,15 +16,7 @@ export function forgetBars() {
   bars.clear();
 }
 
-function loadCss() {
-  if (!document.querySelector('link[data-page-css="people"]')) {
-    const link = document.createElement("link");
-    link.rel = "stylesheet";
-    link.href = "/static/pages/people.css";
-    link.dataset.pageCss = "people";
-    document.head.append(link);
-  }
-}
+const loadCss = () => pageCss("people");
 
 /** The bar for `check`; `onDone()` is called when a file has been opened or linked. */
 export function fileBar(ctx, check, onDone = null) {

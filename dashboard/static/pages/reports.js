@@ -2,6 +2,8 @@
 // /api/v1/reports/{daily,monthly}: headline numbers, simple SVG bar charts (no chart library),
 // the per-rule and per-day tables, and CSV/XLSX downloads of the same figures.
 
+import { pageCss } from "./css.js";
+
 const SVG = "http://www.w3.org/2000/svg";
 const SEV_COLORS = { critical: "#b71c1c", major: "#e65100", minor: "#f9a825", warning: "#fbc02d", info: "#1e88e5" };
 const OUTCOME_COLORS = {
@@ -9,15 +11,7 @@ const OUTCOME_COLORS = {
   incomplete: "#757575", refused: "#455a64",
 };
 
-function loadCss() {
-  if (!document.querySelector('link[data-page-css="reports"]')) {
-    const link = document.createElement("link");
-    link.rel = "stylesheet";
-    link.href = "/static/pages/reports.css";
-    link.dataset.pageCss = "reports";
-    document.head.append(link);
-  }
-}
+const loadCss = () => pageCss("reports");
 
 function s(tag, attrs, text) {
   const el = document.createElementNS(SVG, tag);

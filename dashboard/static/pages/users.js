@@ -3,18 +3,12 @@
 // one. Every change is audited by the gateway (gateway/api/routes/users.py). Every field has
 // a visible label.
 
+import { pageCss } from "./css.js";
+
 const enc = encodeURIComponent;
 const ROLES = ["desk", "supervisor", "bureau", "admin"];
 
-function loadCss() {
-  if (!document.querySelector('link[data-page-css="users"]')) {
-    const link = document.createElement("link");
-    link.rel = "stylesheet";
-    link.href = "/static/pages/users.css";
-    link.dataset.pageCss = "users";
-    document.head.append(link);
-  }
-}
+const loadCss = () => pageCss("users");
 
 const siteList = (text) => {
   const list = text.split(/[,，\s]+/).map((s) => s.trim()).filter(Boolean);
