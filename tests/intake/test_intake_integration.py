@@ -81,7 +81,7 @@ def test_200_arrivals_reach_the_gateway_with_the_expected_outcomes(
             played_s = time.monotonic() - t0
             wait_for(lambda: agent.outbox.depth == 0, 15, "outbox drained")
             wait_for(
-                lambda: len(api.all("/api/v1/checks", node=NODE)) >= N, 15, f"{N} checks stored"
+                lambda: len(api.all("/api/v1/checks", node=NODE)) >= N, 30, f"{N} checks stored"
             )
             checks = sorted(api.all("/api/v1/checks", node=NODE), key=lambda c: c["started_at"])
             assert len(checks) == N
