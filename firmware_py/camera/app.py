@@ -29,6 +29,7 @@ from devices.contract.models.camera import CameraData, PeopleData
 from firmware_py.app import NodeContext
 from firmware_py.camera.capture import CaptureWorker
 from firmware_py.camera.config import CameraConfig, CameraNodeConfig
+from firmware_py.camera.heap import fix_mmap_threshold
 from firmware_py.camera.live import LiveParams, LiveStream
 from firmware_py.camera.pipeline import analysis_frame, build_analyzer
 from firmware_py.camera.sources import build_source
@@ -89,6 +90,9 @@ class CameraApp:
     # -- NodeApp ------------------------------------------------------------------------
     def start(self, ctx: NodeContext) -> None:
         self._ctx = ctx
+        # before the detector and the capture threads allocate: freed frames go back to the
+        # system instead of fragmenting the heap (~100 MB less RSS; firmware_py/camera/heap.py)
+        fix_mmap_threshold()
         now = self.clock()
         for cam in self.config.cameras:
             source = self._sources.get(cam.id) or build_source(cam)
