@@ -11,7 +11,7 @@
    walk out; the room is empty in between), each camera starting at its own offset, so the
    detector runs at its motion, stationary and still cadences in the clip's proportions.
 3. RSS of a camera node process with one camera (`CameraApp`, synthetic source, MoveNet).
-With `--no-heap-fix`, glibc's dynamic mmap threshold is left on in both (as before
+With `--no-heap-trim`, the node's analysis loop does not call malloc_trim (as before
 firmware_py/camera/heap.py).
 The machine's load average is printed with the figures: it is shared.
 """
@@ -34,7 +34,6 @@ from devices.camera.analyzer import AnalyzerSettings, CameraAnalyzer
 from devices.camera.media import encode_jpeg
 from devices.camera.motion import MotionDetector
 from devices.camera.movenet import shared_movenet
-from firmware_py.camera.heap import fix_mmap_threshold
 from firmware_py.camera.pipeline import analysis_frame
 
 
@@ -98,12 +97,12 @@ def movenet_ms(n: int, input_px: int) -> float:
     return statistics.median(times) * 1e3
 
 
-def rss_one_camera(seconds: float, *, heap_fix: bool = True) -> dict[str, float]:
+def rss_one_camera(seconds: float, *, heap_trim: bool = True) -> dict[str, float]:
     code = f"""
 import json, time, psutil
 import firmware_py.camera.app as camera_app
-if not {heap_fix}:
-    camera_app.fix_mmap_threshold = lambda: False
+if not {heap_trim}:
+    camera_app.trim_heap = lambda: False
 from firmware_py.camera.app import CameraApp
 from firmware_py.camera.config import CameraNodeConfig
 from devices.contract import codec
@@ -134,13 +133,11 @@ def main() -> None:
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--input-px", type=int, default=384, help="MoveNet input, long side")
     ap.add_argument(
-        "--no-heap-fix",
+        "--no-heap-trim",
         action="store_true",
-        help="leave glibc's dynamic mmap threshold on (as before; the node fixes it)",
+        help="node RSS without the analysis loop's malloc_trim (as before heap.py)",
     )
     args = ap.parse_args()
-    if not args.no_heap_fix:
-        fix_mmap_threshold()  # as CameraApp.start does
     cv2.setNumThreads(1)
     secs = 10.0 if args.quick else 30.0
     print(f"# load average before: {os.getloadavg()}, {os.cpu_count()} CPUs")
@@ -148,7 +145,7 @@ def main() -> None:
     n = 10 if args.quick else 30
     print(f"MoveNet pass at {args.input_px} px, median ms:", round(movenet_ms(n, args.input_px), 1))
     print("cameras per core:", json.dumps(cameras_per_core(16, secs, args.input_px)))
-    rss = rss_one_camera(8.0 if args.quick else 15.0, heap_fix=not args.no_heap_fix)
+    rss = rss_one_camera(8.0 if args.quick else 15.0, heap_trim=not args.no_heap_trim)
     print("node RSS, one camera:", json.dumps(rss))
     print(f"# load average after: {os.getloadavg()}")
 

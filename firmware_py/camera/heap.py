@@ -1,45 +1,46 @@
-"""Keep glibc from holding freed frame memory (the camera node's RSS).
+"""Give freed frame memory back to the system (the camera node's RSS).
 
 A camera node allocates and frees image-sized buffers (0.1-1 MB) many times a second on
-several threads. glibc serves blocks over `M_MMAP_THRESHOLD` (128 KiB) with their own
-mmap, returned to the system on free, but by default it raises that threshold each time
-such a block is freed (up to 32 MiB): from then on frames come from the heap and the
-per-thread arenas, which fragment and keep their pages. Measured on a node with one
-camera and MoveNet: 240-250 MB RSS by default, 145-147 MB with the threshold fixed
-(docs/benchmarks/video.md). Fixing it (`mallopt`, or the `MALLOC_MMAP_THRESHOLD_`
-environment variable) turns the dynamic threshold off. No-op where libc is not glibc.
+several threads, and onnxruntime its activations on each MoveNet pass. glibc raises its
+mmap threshold each time such a block is freed, so from then on these buffers come from
+the heap and the per-thread arenas, whose freed pages it keeps. `malloc_trim(0)` every
+couple of seconds hands them back: measured on a node with one camera and MoveNet, RSS
+241-246 MB without, ~145-165 MB with it (docs/benchmarks/video.md).
+
+Fixing the threshold instead (`mallopt(M_MMAP_THRESHOLD)`, `MALLOC_MMAP_THRESHOLD_`) gives
+the same RSS but mmaps and zero-fills every frame buffer: ~30 % fewer cameras per core.
+No-op where libc is not glibc.
 """
 
 from __future__ import annotations
 
 import ctypes
 import ctypes.util
-import logging
+import functools
+from collections.abc import Callable
 
-log = logging.getLogger(__name__)
-
-M_TRIM_THRESHOLD = -1
-M_MMAP_THRESHOLD = -3
-MMAP_THRESHOLD_BYTES = 128 * 1024
-"""glibc's own default threshold, kept fixed instead of rising."""
+TRIM_EVERY_S = 2.0
+"""How often the analysis loop trims: one call costs well under a millisecond here."""
 
 
-def fix_mmap_threshold(threshold: int = MMAP_THRESHOLD_BYTES) -> bool:
-    """Fix glibc's mmap and trim thresholds; returns whether it applied (glibc only).
-
-    Call it early (before the detector and the capture threads allocate): blocks already
-    on the heap stay there."""
+@functools.cache
+def _malloc_trim() -> Callable[[int], int] | None:
     name = ctypes.util.find_library("c")
     if name is None:
-        return False
+        return None
     try:
-        libc = ctypes.CDLL(name)
-        mallopt = libc.mallopt
+        fn = ctypes.CDLL(name).malloc_trim
     except (OSError, AttributeError):
+        return None
+    fn.argtypes = [ctypes.c_size_t]
+    fn.restype = ctypes.c_int
+    return fn
+
+
+def trim_heap() -> bool:
+    """Return freed heap pages to the system (glibc); whether libc offers it."""
+    fn = _malloc_trim()
+    if fn is None:
         return False
-    mallopt.argtypes = [ctypes.c_int, ctypes.c_int]
-    mallopt.restype = ctypes.c_int
-    ok = bool(mallopt(M_MMAP_THRESHOLD, threshold)) and bool(mallopt(M_TRIM_THRESHOLD, threshold))
-    if not ok:
-        log.debug("mallopt refused the thresholds; RSS may grow with freed frames")
-    return ok
+    fn(0)
+    return True

@@ -1,4 +1,4 @@
-"""The camera node fixes glibc's mmap threshold so freed frames leave the heap."""
+"""The camera node hands freed frame memory back to the system (glibc)."""
 
 from __future__ import annotations
 
@@ -6,9 +6,9 @@ import platform
 
 import pytest
 
-from firmware_py.camera.heap import fix_mmap_threshold
+from firmware_py.camera.heap import trim_heap
 
 
 @pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="glibc only")
-def test_mmap_threshold_is_fixed_on_glibc():
-    assert fix_mmap_threshold() is True
+def test_heap_is_trimmed_on_glibc():
+    assert trim_heap() is True
