@@ -115,11 +115,13 @@ class Ctx:
         return codec.make_event(kind, site="m", node="m", seq=self.n, data=data)
     def publish_media(self, event_id, payload): pass
     def publish_live(self, camera, jpeg): pass
-app = CameraApp(cfg); p = psutil.Process(); app.start(Ctx()); t0 = time.monotonic(); peak = 0
+app = CameraApp(cfg); p = psutil.Process(); app.start(Ctx()); t0 = time.monotonic(); seen = []
 while time.monotonic() - t0 < {seconds}:
-    time.sleep(0.5); peak = max(peak, p.memory_info().rss)
+    time.sleep(0.5); seen.append(p.memory_info().rss / 2**20)
 app.stop()
-print(json.dumps({{"rss_peak_mb": peak / 2**20, "analysed": app.analysed}}))
+late = sorted(seen[len(seen) // 2:])
+print(json.dumps({{"rss_peak_mb": max(seen), "rss_median_2nd_half_mb": late[len(late) // 2],
+                  "analysed": app.analysed}}))
 """
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
     out = subprocess.run(

@@ -111,6 +111,7 @@ class CameraApp:
                 cam, worker, analyzer, OfflineWatch(cam.offline_after_s, now), ring
             )
             worker.start()
+        trim_heap()  # what building the detector session freed (tens of MB)
         self._clipper = ThreadPoolExecutor(max_workers=1, thread_name_prefix="clip")
         self._stop.clear()
         self._beat = time.monotonic()
