@@ -11,6 +11,8 @@
    walk out; the room is empty in between), each camera starting at its own offset, so the
    detector runs at its motion, stationary and still cadences in the clip's proportions.
 3. RSS of a camera node process with one camera (`CameraApp`, synthetic source, MoveNet).
+With `--no-heap-trim`, the node's analysis loop does not call malloc_trim (as before
+firmware_py/camera/heap.py).
 The machine's load average is printed with the figures: it is shared.
 """
 
@@ -95,9 +97,12 @@ def movenet_ms(n: int, input_px: int) -> float:
     return statistics.median(times) * 1e3
 
 
-def rss_one_camera(seconds: float) -> dict[str, float]:
+def rss_one_camera(seconds: float, *, heap_trim: bool = True) -> dict[str, float]:
     code = f"""
 import json, time, psutil
+import firmware_py.camera.app as camera_app
+if not {heap_trim}:
+    camera_app.trim_heap = lambda: False
 from firmware_py.camera.app import CameraApp
 from firmware_py.camera.config import CameraNodeConfig
 from devices.contract import codec
@@ -110,11 +115,13 @@ class Ctx:
         return codec.make_event(kind, site="m", node="m", seq=self.n, data=data)
     def publish_media(self, event_id, payload): pass
     def publish_live(self, camera, jpeg): pass
-app = CameraApp(cfg); p = psutil.Process(); app.start(Ctx()); t0 = time.monotonic(); peak = 0
+app = CameraApp(cfg); p = psutil.Process(); app.start(Ctx()); t0 = time.monotonic(); seen = []
 while time.monotonic() - t0 < {seconds}:
-    time.sleep(0.5); peak = max(peak, p.memory_info().rss)
+    time.sleep(0.5); seen.append(p.memory_info().rss / 2**20)
 app.stop()
-print(json.dumps({{"rss_peak_mb": peak / 2**20, "analysed": app.analysed}}))
+late = sorted(seen[len(seen) // 2:])
+print(json.dumps({{"rss_peak_mb": max(seen), "rss_median_2nd_half_mb": late[len(late) // 2],
+                  "analysed": app.analysed}}))
 """
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
     out = subprocess.run(
@@ -127,6 +134,11 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--input-px", type=int, default=384, help="MoveNet input, long side")
+    ap.add_argument(
+        "--no-heap-trim",
+        action="store_true",
+        help="node RSS without the analysis loop's malloc_trim (as before heap.py)",
+    )
     args = ap.parse_args()
     cv2.setNumThreads(1)
     secs = 10.0 if args.quick else 30.0
@@ -135,7 +147,8 @@ def main() -> None:
     n = 10 if args.quick else 30
     print(f"MoveNet pass at {args.input_px} px, median ms:", round(movenet_ms(n, args.input_px), 1))
     print("cameras per core:", json.dumps(cameras_per_core(16, secs, args.input_px)))
-    print("node RSS, one camera:", json.dumps(rss_one_camera(8.0 if args.quick else 15.0)))
+    rss = rss_one_camera(8.0 if args.quick else 15.0, heap_trim=not args.no_heap_trim)
+    print("node RSS, one camera:", json.dumps(rss))
     print(f"# load average after: {os.getloadavg()}")
 
 

@@ -6,8 +6,9 @@
 Runs `stationkit camera replay`'s pipeline (same analyser, same defaults as the node) over
 each clip and compares, at every labelled frame, the state the node had then (the last
 analysed frame at or before it): the head count (raw: this pass's people; sent: the
-smoothed count the gateway gets), "someone present" and "someone moving" (the motion
-switch), and the exit-line crossings.
+smoothed count the gateway gets), "someone present", "someone moving" (the analyser's
+per-frame `moving`: busy motion not all on people already counted; `motion_switch_f1` scores
+the motion event's on/off switch against the same labels), and the exit-line crossings.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ class Score:
     present: list[tuple[bool, bool]] = field(default_factory=list)
     present_raw: list[tuple[bool, bool]] = field(default_factory=list)
     moving: list[tuple[bool, bool]] = field(default_factory=list)
+    switch: list[tuple[bool, bool]] = field(default_factory=list)
     crossings_true: int = 0
     crossings_found: int = 0
     crossings_extra: int = 0
@@ -46,6 +48,7 @@ class Score:
         self.present += other.present
         self.present_raw += other.present_raw
         self.moving += other.moving
+        self.switch += other.switch
         self.crossings_true += other.crossings_true
         self.crossings_found += other.crossings_found
         self.crossings_extra += other.crossings_extra
@@ -58,6 +61,7 @@ class Score:
             "present_f1_raw": f1(self.present_raw),
             "present_f1_sent": f1(self.present),
             "moving_f1": f1(self.moving),
+            "motion_switch_f1": f1(self.switch),
             "crossings": f"{self.crossings_found}/{self.crossings_true}",
             "extra_crossings": self.crossings_extra,
         }
@@ -97,7 +101,8 @@ def score_clip(name: str, truth: dict[str, Any], analysis: dict[str, Any]) -> Sc
         s.exact_sent += f.people == count
         s.present.append((count > 0, (f.people or 0) > 0))
         s.present_raw.append((count > 0, f.people_raw > 0))
-        s.moving.append((bool(moving), f.motion))
+        s.moving.append((bool(moving), f.moving))
+        s.switch.append((bool(moving), f.motion))
     fps = truth.get("fps", 10)
     used: set[int] = set()
     for c in truth.get("crossings", []):

@@ -113,6 +113,10 @@ class Analysis:
     tracks: list[Track] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
     detector_ran: bool = False
+    moving: bool = False
+    """Someone moving in this frame: busy motion (`on_percent`) not all of it on people
+    already counted (a seated resident's hands, someone swaying at a table move pixels
+    but nobody walks). With no detector: busy motion."""
 
 
 class CameraAnalyzer:
@@ -184,10 +188,8 @@ class CameraAnalyzer:
         # Motion only on people already counted (a seated resident's hands, someone at a
         # table) is rechecked at the slower stationary interval, as Frigate rechecks its
         # stationary objects; new motion elsewhere, or a camera with exit lines, at once.
-        if interval == self.s.detect_interval_s and motion.boxes and self._persons:
-            known = [expand(p.det.box, 0.1, w, h) for p in self._persons]
-            if all(any(_contains(k, m) for k in known) for m in motion.boxes):
-                interval = max(interval, self.s.stationary_detect_interval_s)
+        if interval == self.s.detect_interval_s and self._on_known_people(motion, w, h):
+            interval = max(interval, self.s.stationary_detect_interval_s)
         moving_due = bool(motion.boxes) and now_s - self._last_detect_s >= interval
         whole = getattr(self.detector, "full_frame", False)
         if full_due or (moving_due and whole):
@@ -210,6 +212,13 @@ class CameraAnalyzer:
             self._last_detect_s = now_s
             return True
         return False
+
+    def _on_known_people(self, motion: MotionResult, w: int, h: int) -> bool:
+        """All of this frame's motion lies on people already counted (boxes grown 10 %)."""
+        if not motion.boxes or not self._persons:
+            return False
+        known = [expand(p.det.box, 0.1, w, h) for p in self._persons]
+        return all(any(_contains(k, m) for k in known) for m in motion.boxes)
 
     def _track_source(self) -> Literal["motion", "detector"]:
         if self.s.track_source == "auto":
@@ -272,6 +281,9 @@ class CameraAnalyzer:
             out.findings.append(Finding("motion", mdata, switched))
         if tampered:
             return out
+        busy = motion.fraction * 100.0 >= self.s.motion.on_percent and not motion.whole_frame
+        # judged against the people known before this pass: a walker has left their last box
+        out.moving = busy and not self._on_known_people(motion, w, h)
         out.detector_ran = self._detect(frame, motion, now_s)
         out.people = [p.det for p in self._persons]
         if self.detector is not None:

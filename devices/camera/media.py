@@ -22,7 +22,13 @@ def encode_jpeg(frame: Image, quality: int = 80, max_width: int | None = None) -
     """JPEG bytes of `frame`, downscaled to `max_width` when it is wider."""
     if max_width is not None and frame.shape[1] > max_width:
         h = round(frame.shape[0] * max_width / frame.shape[1])
-        frame = cv2.resize(frame, (max_width, h), interpolation=cv2.INTER_AREA)
+        # Down to half size, bilinear samples every source pixel and looks the same (mean
+        # difference 0.3 grey levels at 640 -> 480); INTER_AREA at such a non-integer ratio
+        # costs 5x (2.4-2.9 ms vs 0.45 ms a 640x480 frame, paid on every analysed frame for
+        # the pre-roll ring). Larger reductions keep INTER_AREA against aliasing.
+        shrink = max_width / frame.shape[1]
+        interp = cv2.INTER_LINEAR if shrink >= 0.5 else cv2.INTER_AREA
+        frame = cv2.resize(frame, (max_width, h), interpolation=interp)
     ok, buf = cv2.imencode(".jpg", frame, [cv2.IMWRITE_JPEG_QUALITY, int(quality)])
     if not ok:
         raise CameraError(f"JPEG encoding failed for a {frame.shape} frame")

@@ -24,7 +24,8 @@ from firmware_py.camera.pipeline import analysis_frame, build_analyzer
 
 @dataclass(frozen=True, slots=True)
 class FrameLine:
-    """One analysed frame: clip time, motion, smoothed and raw head count, tamper."""
+    """One analysed frame: clip time, motion switch, someone moving, smoothed and raw head
+    count, tamper."""
 
     t_s: float
     frame: int
@@ -34,6 +35,7 @@ class FrameLine:
     people_raw: int
     detector_ran: bool
     tamper: list[str]
+    moving: bool = False
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -41,6 +43,7 @@ class FrameLine:
             "t_s": round(self.t_s, 3),
             "frame": self.frame,
             "motion": self.motion,
+            "moving": self.moving,
             "motion_percent": round(self.motion_percent, 2),
             "people": self.people,
             "people_raw": self.people_raw,
@@ -117,6 +120,7 @@ def replay(
                 len(a.people),
                 a.detector_ran,
                 [r for r, on in analyzer.tamper.active.items() if on],
+                a.moving,
             )
     finally:
         cap.release()

@@ -90,3 +90,26 @@ def test_count_hold_passes_a_real_change_after_the_hold():
     out = [(k, c) for k in range(40) if (c := sm.update(3 if k < 20 else 2, k * 0.2)) is not None]
     assert out[0] == (0, 3)
     assert out[1][1] == 2 and 20 * 0.2 + 0.5 <= out[1][0] * 0.2 <= 20 * 0.2 + 2.0
+
+
+def _with_patch(room: np.ndarray, box: Box, k: int) -> np.ndarray:
+    out = room.copy()
+    x1, y1, x2, y2 = box
+    out[y1:y2, x1:x2] = 255 if k % 2 else 0  # a flickering patch: motion in that box
+    return out
+
+
+def test_motion_on_a_counted_person_is_not_someone_moving():
+    # a seated resident's hands move inside their box: motion, but nobody walks
+    an = CameraAnalyzer(
+        "room", AnalyzerSettings(detector="none"), detector=ScriptedDetector([SEATED])
+    )
+    for k in range(30):  # 6 s of a still room: learnt background, people counted
+        an.process(ROOMS[k % 4], k / 5)
+    hands = (60, 300, 100, 340)  # inside the first resident's box
+    moving = [an.process(_with_patch(ROOMS[k % 4], hands, k), k / 5).moving for k in range(30, 40)]
+    assert an.switch.active  # the motion switch still says "motion"
+    assert not any(moving)
+    walker = (520, 200, 600, 400)  # nobody counted there
+    moving = [an.process(_with_patch(ROOMS[k % 4], walker, k), k / 5).moving for k in range(40, 50)]
+    assert sum(moving) >= 8

@@ -50,3 +50,11 @@ def test_hog_fallback_counts_far_worse(total):
         {"detector": "hog"},
     )
     assert hog.exact_raw / hog.frames < 0.5
+
+
+def test_someone_moving_f1(total):
+    # per frame: busy motion not all on people already counted (hands at a table are not
+    # someone moving); the motion event's on/off switch (3 s off delay, any motion) is not
+    s = total.summary()
+    assert s["moving_f1"] >= 0.75
+    assert s["moving_f1"] > s["motion_switch_f1"]
