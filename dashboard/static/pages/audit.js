@@ -14,7 +14,6 @@ const loadCss = () => pageCss("audit");
 
 // The filters are the site's wall time (the times listed are shown in the site's zone too),
 // not the browser's: an admin in another zone filtering "08:00" means 08:00 at the station.
-const toIso = wallToIso;
 
 export default {
   id: "audit",
@@ -59,8 +58,8 @@ export default {
       actor: this.actor.value.trim(),
       action: this.action.value.trim(),
       q: this.target.value.trim(),
-      since: toIso(this.since.value, this.ctx.tz),
-      until: toIso(this.until.value, this.ctx.tz),
+      since: wallToIso(this.since.value, this.ctx.tz),
+      until: wallToIso(this.until.value, this.ctx.tz),
     };
   },
 

@@ -158,7 +158,6 @@ export default {
     try {
       const res = await this.ctx.api("/api/v1/faces/search", { method: "POST", body: { ...query, reason } });
       this.lastReason = reason;
-      this.queryLabel = label;
       this.ctx.navigate(`#/faces/search/${enc(res.search_id)}`); // route() opens it
     } catch (e) { this.fail(e); }
   },
