@@ -16,6 +16,7 @@ from devices.contract.broker_url import BrokerUrl
 from devices.contract.models import Command
 from gateway.alerts.service import AlertService
 from gateway.api.app import create_app
+from gateway.api.context import GatewayContext
 from gateway.api.hardening import guarded_protocol
 from gateway.api.live import audit_view
 from gateway.config import GatewaySettings
@@ -89,24 +90,25 @@ class Gateway:
         self.writer.node_listeners.append(self.alerts.on_node)
         self._people_timer = people_workflow(settings, self.alerts)  # family search, visits
         self.app = create_app(
-            settings.db,
-            self.metrics,
-            publish=self.subscriber.publish,
-            live_relay=self.live,
-            updates=self.updates,
-            services={
-                "alerts": self.alerts,
-                "notifier": self.notifier,
-                "media_dir": self.media.root,
-                "auth": settings.auth,
+            GatewayContext(
+                settings.db,
+                metrics=self.metrics,
+                publish=self.subscriber.publish,
+                updates=self.updates,
+                live_relay=self.live,
+                alerts=self.alerts,
+                ingest=self.writer,  # staff reports: the same insert and listeners
+                notifier=self.notifier,
+                media=self.media,
+                auth=settings.auth,
                 # times shown in each site's zone ([alerts.sites.<slug>] tz); the dashboard
                 # shows one zone: the sites' common one, else Asia/Shanghai or the env default
-                "site_timezones": {k: v.tz for k, v in settings.alerts.sites.items()},
-                "site_tz": _common_tz(settings),
-                "family_search": self._people_timer.family,
-                "followups": self._people_timer.followups,
-                "station_contacts": settings.family_search.contacts,
-            },
+                site_timezones={k: v.tz for k, v in settings.alerts.sites.items()},
+                site_tz=_common_tz(settings),
+                family_search=self._people_timer.family,
+                followups=self._people_timer.followups,
+                station_contacts=settings.family_search.contacts,
+            ),
             http_limits=settings.http_limits,
         )
         self.server = uvicorn.Server(

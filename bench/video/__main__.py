@@ -16,6 +16,7 @@ import platform
 import statistics
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Callable
@@ -163,6 +164,7 @@ def live_latency(seconds: float) -> dict[str, float]:
     from devices.contract.models import Command
     from firmware_py.camera.app import CameraApp
     from firmware_py.camera.config import CameraNodeConfig
+    from gateway.api.context import GatewayContext
     from gateway.api.routes.live import router
     from gateway.live.relay import LiveRelay, Viewer
 
@@ -192,8 +194,11 @@ def live_latency(seconds: float) -> dict[str, float]:
     relay = LiveRelay(publish_cmd, live_args={"width_px": 640, "fps": 10, "quality": 70})
     app = FastAPI()
     app.include_router(router)
-    app.state.live_relay = relay
-    app.state.live_authorise = lambda req, s, n, c: Viewer("bench")
+    app.state.context = GatewayContext(
+        Path(tempfile.mkdtemp()) / "gw.db",
+        live_relay=relay,
+        live_authorise=lambda req, s, n, c: Viewer("bench"),
+    )
     sock_port = _free_port()
     server = uvicorn.Server(
         uvicorn.Config(app, host="127.0.0.1", port=sock_port, log_level="warning")

@@ -1,9 +1,9 @@
-"""`create_app(settings)`: nothing is built at import time."""
+"""`create_app(context)`: nothing is built at import time."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -12,30 +12,20 @@ from fastapi.responses import HTMLResponse, PlainTextResponse
 from prometheus_client import generate_latest
 
 from gateway.api import commands, records, routes
+from gateway.api.context import GatewayContext
 from gateway.api.docs import install_docs
 from gateway.api.hardening import BodyLimit, HttpLimits, SecurityHeaders
-from gateway.api.live import authorise_live_viewer
-from gateway.ingest.metrics import GatewayMetrics
-from gateway.live.relay import LiveRelay
-from gateway.updates import Updates
 
 
-def create_app(
-    db_path: Path,
-    metrics: GatewayMetrics | None = None,
-    publish: Callable[[str, bytes], object] | None = None,
-    live_relay: LiveRelay | None = None,
-    updates: Updates | None = None,
-    services: dict[str, object] | None = None,
-    http_limits: HttpLimits | None = None,
-) -> FastAPI:
-    """`services` are extra objects put on `app.state` by name (alerts, notifier, …);
-    `http_limits` sets the request body limits (the connection limits are the server's:
-    gateway/service.py)."""
+def create_app(context: GatewayContext | Path, http_limits: HttpLimits | None = None) -> FastAPI:
+    """The API and dashboard over `context` (gateway/api/context.py; a database path alone
+    gives an API with the defaults, as tests and tools use it). `http_limits` sets the request
+    body limits (the connection limits are the server's: gateway/service.py)."""
+    ctx = context if isinstance(context, GatewayContext) else GatewayContext(Path(context))
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        task = asyncio.create_task(live_relay.run()) if live_relay else None
+        task = asyncio.create_task(ctx.live_relay.run()) if ctx.live_relay else None
         yield
         if task:
             task.cancel()
@@ -50,20 +40,12 @@ def create_app(
         redoc_url=None,
     )
     install_docs(app)
-    app.state.db_path = db_path
+    app.state.context = ctx  # the one thing on app.state: routes read it through `Ctx`
     # outermost last: security headers go on every answer, the body limit's 413 included
     app.add_middleware(BodyLimit, limits=http_limits or HttpLimits())
     app.add_middleware(SecurityHeaders)
-    app.state.metrics = metrics or GatewayMetrics()
-    app.state.publish = publish  # send to the broker (commands to nodes)
     app.include_router(records.router)
     app.include_router(commands.router)
-    # Live view (gateway/api/routes/live.py): supervisors and admins; every view is audited.
-    app.state.live_relay = live_relay
-    app.state.live_authorise = authorise_live_viewer
-    app.state.updates = updates or Updates()  # live updates for the dashboard (SSE)
-    for name, service in (services or {}).items():
-        setattr(app.state, name, service)
     for router in routes.discover():  # gateway/api/routes/*.py
         app.include_router(router)
 
@@ -73,12 +55,12 @@ def create_app(
 
     @app.get("/metrics", tags=["ops"], response_class=PlainTextResponse)
     def metrics_text() -> bytes:
-        return generate_latest(app.state.metrics.registry)
+        return generate_latest(ctx.metrics.registry)
 
     @app.get("/", include_in_schema=False, response_class=HTMLResponse)
     def index() -> str:
         from dashboard import page
 
-        return page.index_html(getattr(app.state, "site_tz", None))
+        return page.index_html(ctx.site_tz)
 
     return app

@@ -7,12 +7,13 @@ import json
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import APIRouter, HTTPException
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from devices.contract import codec, topics
 from devices.contract.errors import ContractError
 from devices.contract.models import Command
+from gateway.api.context import Broker
 from gateway.api.deps import Db, require, require_command
 from gateway.auth.tokens import Principal
 
@@ -67,13 +68,10 @@ def send_command(
     site: str,
     node: str,
     body: CommandRequest,
-    request: Request,
     db: Db,
     who: Operator,
+    publish: Broker,  # after the caller: a stranger gets 401, not "no broker"
 ) -> dict[str, str]:
-    publish = getattr(request.app.state, "publish", None)
-    if publish is None:
-        raise HTTPException(503, "this gateway is not connected to a broker")
     try:
         topic = topics.cmd(site, node)
     except ContractError as exc:

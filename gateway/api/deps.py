@@ -2,7 +2,7 @@
 
 The caller proves who they are with `Authorization: Bearer <token>` (API clients) or the
 `sk_session` cookie from POST /auth/login (dashboard); cookie-authenticated POST/PUT/PATCH/DELETE
-need the `X-CSRF-Token` header (gateway/auth/request.py). Every authenticated request leaves an
+need the `X-CSRF-Token` header (gateway/api/caller.py). Every authenticated request leaves an
 audit row."""
 
 from __future__ import annotations
@@ -16,9 +16,9 @@ import sqlite_utils
 from fastapi import Depends, HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from gateway.auth.clock import now_of
+from gateway.api.caller import authenticate
+from gateway.api.context import context_of
 from gateway.auth.policy import DESK_EVENT_KINDS, may_send_command
-from gateway.auth.request import authenticate
 from gateway.auth.tokens import Principal
 from gateway.store.db import connect
 
@@ -34,7 +34,7 @@ def get_db(request: Request) -> Iterator[sqlite_utils.Database]:
     FastAPI may run a sync dependency's setup, the endpoint and the teardown on different
     worker threads; the connection is used by one request at a time, so the thread check is off.
     """
-    db = connect(request.app.state.db_path, check_same_thread=False)
+    db = connect(context_of(request).db_path, check_same_thread=False)
     try:
         yield db
     finally:
@@ -73,10 +73,7 @@ class _RecentViews:
 
 
 def _views(request: Request) -> _RecentViews:
-    views = getattr(request.app.state, "recent_views", None)
-    if views is None:
-        views = request.app.state.recent_views = _RecentViews()
-    return views
+    return context_of(request).memo("recent_views", _RecentViews)
 
 
 def get_principal(
@@ -89,7 +86,7 @@ def get_principal(
     del creds
     principal = authenticate(request, db, request.method)
     # Audit trail: who read or changed what (the people in these records are vulnerable).
-    now = now_of(request)
+    now = context_of(request).now()
     query = str(request.url.query)[:500]
     if request.method in ("GET", "HEAD") and not _views(request).first_in_window(
         (principal.name, request.method, request.url.path, query), now.timestamp()

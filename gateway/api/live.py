@@ -6,18 +6,21 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from fastapi import Request
+from starlette.requests import HTTPConnection
 
+from gateway.api.caller import authenticate
+from gateway.api.context import context_of
 from gateway.auth.policy import LIVE_ROLES
-from gateway.auth.request import authenticate
 from gateway.live.relay import Viewer, ViewRecord
 from gateway.store.db import connect
 
 
-def authorise_live_viewer(request: Request, site: str, node: str, camera: str) -> Viewer | None:
+def authorise_live_viewer(
+    request: HTTPConnection, site: str, node: str, camera: str
+) -> Viewer | None:
     """Bearer token or dashboard session cookie (an `<img src>` sends the cookie; a GET needs
     no CSRF token). 401 without valid credentials; None (403) for roles without live video."""
-    db = connect(request.app.state.db_path)
+    db = connect(context_of(request).db_path)
     try:
         principal = authenticate(request, db, "GET")
     finally:

@@ -1,5 +1,6 @@
-"""Login and session settings. The app reads them from `app.state.auth` (pass
-`services={"auth": AuthSettings(...)}` to `create_app`); without it the defaults apply."""
+"""Login and session settings. The API reads them from its context's `auth`
+(gateway/api/context.py `GatewayContext(auth=AuthSettings(...))`); without it the defaults
+apply."""
 
 from __future__ import annotations
 

@@ -250,58 +250,24 @@ class IngestWriter:
         flag: str | None = None,
         node_ts: datetime | None = None,
     ) -> bool:
-        data = event.data.model_dump_json(exclude_none=True)
-        cur = self.db.execute(
-            "INSERT OR IGNORE INTO events (id, site, node, kind, ts, seq, device, data, "
-            "received_at, clock_flag, node_ts) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-            (
-                event.id,
-                event.site,
-                event.node,
-                event.kind,
-                iso(event.ts),
-                event.seq,
-                event.device,
-                data,
-                iso(received_at),
-                flag,
-                iso(node_ts) if flag and node_ts else None,
-            ),
-        )
-        if cur.rowcount == 0:
+        if insert_event(self.db, event, received_at, flag, node_ts):
+            return True
+        self.metrics.duplicates.inc()
+        return False
+
+    def record_local(self, db: sqlite_utils.Database, event: Event, at: datetime) -> bool:
+        """Store an event the gateway itself makes (a staff report filed in the dashboard) on
+        the caller's connection, in its own transaction, with the same insert as a node's
+        event; then give it to the same listeners (alerts, the dashboard's stream) after the
+        commit. False (and nothing told) when that id is stored already."""
+        with db.atomic():
+            stored = insert_event(db, event, at)
+        if not stored:
             self.metrics.duplicates.inc()
             return False
-        if isinstance(event, CheckEvent):
-            d = event.data
-            # A correction (a core temperature entered after the check closed) is a new check
-            # event with the same check_id and a higher `revision`: the row keeps the highest
-            # revision whatever order they arrive in; every revision stays in `events`.
-            self.db.execute(
-                "INSERT INTO checks (check_id, event_id, site, node, outcome, "
-                "started_at, finished_at, operator, celsius, gate_alarm, wand, items_held, data)"
-                " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT (check_id) DO UPDATE SET "
-                "event_id=excluded.event_id, outcome=excluded.outcome, "
-                "finished_at=excluded.finished_at, operator=excluded.operator, "
-                "celsius=excluded.celsius, gate_alarm=excluded.gate_alarm, wand=excluded.wand, "
-                "items_held=excluded.items_held, data=excluded.data "
-                "WHERE coalesce(json_extract(excluded.data, '$.revision'), 0) > "
-                "coalesce(json_extract(checks.data, '$.revision'), 0)",
-                (
-                    d.check_id,
-                    event.id,
-                    event.site,
-                    event.node,
-                    d.outcome,
-                    iso(d.started_at),
-                    iso(d.finished_at),
-                    d.operator,
-                    d.celsius,
-                    int(d.gate_alarm),
-                    d.wand,
-                    json.dumps(d.items_held, ensure_ascii=False),
-                    data,
-                ),
-            )
+        self.metrics.ingested.labels(event.kind).inc()
+        for listener in self.event_listeners:
+            _safely(listener, event, at)
         return True
 
     def _same_event(self, event: Event) -> bool:
@@ -474,6 +440,69 @@ class IngestWriter:
 
 _OUR_OUTPUT = (Channel.CMD, Channel.ALERT, Channel.STORED)
 """Channels the gateway itself publishes on; the broker echoes them back to it."""
+
+
+def insert_event(
+    db: sqlite_utils.Database,
+    event: Event,
+    received_at: datetime,
+    flag: str | None = None,
+    node_ts: datetime | None = None,
+) -> bool:
+    """The one way an event enters the store: its `events` row and, for a check, its `checks`
+    row. Inside the caller's transaction; False when that id is stored already."""
+    data = event.data.model_dump_json(exclude_none=True)
+    cur = db.execute(
+        "INSERT OR IGNORE INTO events (id, site, node, kind, ts, seq, device, data, "
+        "received_at, clock_flag, node_ts) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+        (
+            event.id,
+            event.site,
+            event.node,
+            event.kind,
+            iso(event.ts),
+            event.seq,
+            event.device,
+            data,
+            iso(received_at),
+            flag,
+            iso(node_ts) if flag and node_ts else None,
+        ),
+    )
+    if cur.rowcount == 0:
+        return False
+    if isinstance(event, CheckEvent):
+        d = event.data
+        # A correction (a core temperature entered after the check closed) is a new check
+        # event with the same check_id and a higher `revision`: the row keeps the highest
+        # revision whatever order they arrive in; every revision stays in `events`.
+        db.execute(
+            "INSERT INTO checks (check_id, event_id, site, node, outcome, "
+            "started_at, finished_at, operator, celsius, gate_alarm, wand, items_held, data)"
+            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT (check_id) DO UPDATE SET "
+            "event_id=excluded.event_id, outcome=excluded.outcome, "
+            "finished_at=excluded.finished_at, operator=excluded.operator, "
+            "celsius=excluded.celsius, gate_alarm=excluded.gate_alarm, wand=excluded.wand, "
+            "items_held=excluded.items_held, data=excluded.data "
+            "WHERE coalesce(json_extract(excluded.data, '$.revision'), 0) > "
+            "coalesce(json_extract(checks.data, '$.revision'), 0)",
+            (
+                d.check_id,
+                event.id,
+                event.site,
+                event.node,
+                d.outcome,
+                iso(d.started_at),
+                iso(d.finished_at),
+                d.operator,
+                d.celsius,
+                int(d.gate_alarm),
+                d.wand,
+                json.dumps(d.items_held, ensure_ascii=False),
+                data,
+            ),
+        )
+    return True
 
 
 def _source(topic: str) -> str | None:

@@ -2,8 +2,8 @@
 
 Entry points: `LiveRelay(publish_cmd, clock)`; ingest calls `relay.on_frame(site, node,
 camera, jpeg)` for every message on `stationkit/v1/{site}/{node}/live/{camera}`; the app
-serves it through `gateway/api/routes/live.py` with `app.state.live_relay` and
-`app.state.live_authorise`; `relay.run()` is a background task.
+serves it through `gateway/api/routes/live.py` with the context's `live_relay` and
+`live_authorise` (gateway/api/context.py); `relay.run()` is a background task.
 """
 
 from gateway.live.relay import LiveRelay, Viewer, ViewRecord

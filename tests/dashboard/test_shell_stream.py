@@ -14,6 +14,7 @@ from typing import Any
 import httpx
 import pytest
 
+from gateway.api.context import KEEPALIVE_S
 from gateway.auth.users import create_user
 from gateway.store.db import connect
 from gateway.updates import Updates
@@ -98,18 +99,18 @@ def test_each_role_gets_what_it_may_read(stack: Stack, role: str, expected: list
 
 
 def test_quiet_streams_get_keep_alive_comments(stack: Stack) -> None:
-    stack.gw.app.state.stream_keepalive_s = 0.2
+    stack.gw.app.state.context.stream_keepalive_s = 0.2
     try:
         with sse(stack, stack.token("desk", "sse-ka")) as msgs:
             assert next(msgs)[0] == "hello"
             assert next(msgs) == ("comment", "keep-alive")
             assert next(msgs) == ("comment", "keep-alive")
     finally:
-        del stack.gw.app.state.stream_keepalive_s
+        stack.gw.app.state.context.stream_keepalive_s = KEEPALIVE_S
 
 
 def test_the_stream_ends_when_its_access_is_withdrawn(stack: Stack) -> None:
-    stack.gw.app.state.stream_keepalive_s = 0.2
+    stack.gw.app.state.context.stream_keepalive_s = 0.2
     try:
         with sse(stack, stack.token("supervisor", "sse-revoked")) as msgs:
             assert next(msgs)[0] == "hello"
@@ -121,7 +122,7 @@ def test_the_stream_ends_when_its_access_is_withdrawn(stack: Stack) -> None:
             rest = [m for m in msgs if m[0] != "comment"]
         assert rest == [("ended", {"reason": "logged out or access changed"})]
     finally:
-        del stack.gw.app.state.stream_keepalive_s
+        stack.gw.app.state.context.stream_keepalive_s = KEEPALIVE_S
 
 
 def _run(coro: Any) -> Any:

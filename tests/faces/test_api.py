@@ -20,6 +20,7 @@ from fastapi.testclient import TestClient
 
 from gateway.alerts.service import AlertService
 from gateway.api.app import create_app
+from gateway.api.context import GatewayContext
 from gateway.auth.tokens import create_token
 from gateway.faces import engine as face_engine
 from gateway.faces import store as faces
@@ -43,7 +44,7 @@ class Station:
         self.db = open_store(self.path)
         notifier = Notifier(NotifyConfig(mqtt={"enabled": False}), self.path)
         self.alerts = AlertService(self.path, notifier=notifier)
-        self.client = TestClient(create_app(self.path, services={"alerts": self.alerts}))
+        self.client = TestClient(create_app(GatewayContext(self.path, alerts=self.alerts)))
         self.h = {
             name: {"Authorization": f"Bearer {create_token(self.db, name, role)}"}
             for name, role in (

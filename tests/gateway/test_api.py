@@ -12,6 +12,7 @@ from fastapi.testclient import TestClient
 from devices.contract import codec, topics
 from firmware_py.sim import simulated_check
 from gateway.api.app import create_app
+from gateway.api.context import GatewayContext
 from gateway.auth.tokens import create_token
 from gateway.ingest.writer import Incoming, IngestWriter
 from gateway.store.db import open_store
@@ -32,7 +33,7 @@ def setup(tmp_path: Path) -> tuple[TestClient, dict[str, str], IngestWriter]:
         )
     writer.store_batch(batch)
     tokens = {role: create_token(db, f"{role}-user", role) for role in ("desk", "admin")}
-    client = TestClient(create_app(db_path, writer.metrics))
+    client = TestClient(create_app(GatewayContext(db_path, metrics=writer.metrics)))
     return client, tokens, writer
 
 

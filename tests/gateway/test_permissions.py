@@ -205,7 +205,7 @@ class Server:
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     site = make_site(tmp_path_factory.mktemp("perm"))
-    site.app.state.live_relay = LiveRelay(lambda *_: None)
+    site.app.state.context.live_relay = LiveRelay(lambda *_: None)
     tokens = {role: create_token(site.db, f"{role}-token", role) for role in ROLES}
     port = free_port()
     config = uvicorn.Config(site.app, host="127.0.0.1", port=port, log_level="warning")
@@ -338,9 +338,14 @@ def test_site_scope(server: Server, tmp_path: Path) -> None:
     from gateway.auth.users import create_user
     from gateway.store.db import connect
 
-    db = connect(server.app.state.db_path)
+    db = connect(server.app.state.context.db_path)
     create_user(
-        db, "scoped", "desk", "scoped-password-1", sites=["s2"], settings=server.app.state.auth
+        db,
+        "scoped",
+        "desk",
+        "scoped-password-1",
+        sites=["s2"],
+        settings=server.app.state.context.auth,
     )
     with httpx.Client(base_url=server.url, timeout=10) as c:
         r = c.post("/auth/login", json={"username": "scoped", "password": "scoped-password-1"})

@@ -18,4 +18,4 @@ def test_the_configured_site_zone_reaches_the_dashboard(broker: Broker, tmp_path
     with gateway(broker, tmp_path / "gw.db", alerts=sites) as (gw, api):
         page = httpx.get(api.base + "/").text
         assert "Asia/Urumqi" in page and "__SITE_TZ__" not in page
-        assert gw.app.state.site_timezones == {"s1": "Asia/Urumqi"}
+        assert gw.app.state.context.site_timezones == {"s1": "Asia/Urumqi"}

@@ -16,6 +16,7 @@ from devices.contract.link_codec import decode_uplink
 from devices.contract.models.uplink import IncidentSnapshot
 from gateway.alerts.service import AlertService
 from gateway.api.app import create_app
+from gateway.api.context import GatewayContext
 from gateway.auth.tokens import create_token
 from gateway.notify.config import NotifyConfig
 from gateway.notify.notifier import Notifier
@@ -34,7 +35,7 @@ def _station(tmp_path: Path) -> tuple[TestClient, dict[str, dict[str, str]], obj
     db = open_store(db_path)
     notifier = Notifier(NotifyConfig(mqtt={"enabled": False}), db_path)
     alerts = AlertService(db_path, notifier=notifier, extensions=[MissingPersonFiles()])
-    client = TestClient(create_app(db_path, services={"alerts": alerts}))
+    client = TestClient(create_app(GatewayContext(db_path, alerts=alerts)))
     heads = {
         role: {"Authorization": f"Bearer {create_token(db, f'{role}-1', role)}"}
         for role in ("desk", "supervisor")

@@ -22,6 +22,8 @@ from devices.contract.codec import new_id
 from devices.contract.models import Command
 from firmware_py.camera.app import CameraApp
 from firmware_py.camera.config import CameraNodeConfig
+from gateway.api.app import create_app
+from gateway.api.context import GatewayContext
 from gateway.api.routes.live import router
 from gateway.auth.tokens import create_token
 from gateway.live.relay import LiveRelay, Viewer
@@ -77,12 +79,9 @@ def system(tmp_path):
     relay = LiveRelay(publish_cmd, live_args={"width_px": 320, "fps": 10})
     ctx.publish_live = lambda camera, jpeg: relay.on_frame(SITE, NODE, camera, jpeg)  # type: ignore[method-assign]
 
-    app = FastAPI()
-    app.include_router(router)
-    app.state.live_relay = relay
     # /live/sessions (who watches what) needs a supervisor of the gateway's own auth
-    app.state.db_path = tmp_path / "gateway.db"
-    app.state.supervisor_token = create_token(open_store(app.state.db_path), "sup", "supervisor")
+    db_path = tmp_path / "gateway.db"
+    supervisor_token = create_token(open_store(db_path), "sup", "supervisor")
 
     def authorise(request: Request, site: str, node_id: str, camera: str) -> Viewer | None:
         user = request.headers.get("x-user")
@@ -92,14 +91,16 @@ def system(tmp_path):
             else None
         )
 
-    app.state.live_authorise = authorise
+    app = FastAPI()
+    app.include_router(router)
+    app.state.context = GatewayContext(db_path, live_relay=relay, live_authorise=authorise)
     port = free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     wait_port(port)
     node.start(ctx)
-    yield f"http://127.0.0.1:{port}", relay, ctx, node, app.state.supervisor_token
+    yield f"http://127.0.0.1:{port}", relay, ctx, node, supervisor_token
     node.stop()
     server.should_exit = True
     thread.join(5)
@@ -150,10 +151,12 @@ def test_unauthorised_viewer_is_refused_and_node_not_started(system):
     assert relay.views == [] and ctx.acks == []
 
 
-def test_live_refused_when_no_authoriser_is_configured():
-    app = FastAPI()
-    app.include_router(router)
-    app.state.live_relay = LiveRelay(lambda *a: None)
+def test_live_without_an_authoriser_asks_for_the_gateways_logins(tmp_path):
+    """No authoriser given: the API's own credentials apply, so a stranger gets 401, never
+    video of residents."""
+    db_path = tmp_path / "gateway.db"
+    open_store(db_path)
+    app = create_app(GatewayContext(db_path, live_relay=LiveRelay(lambda *a: None)))
 
     async def get() -> httpx.Response:
         transport = httpx.ASGITransport(app=app)
@@ -161,4 +164,4 @@ def test_live_refused_when_no_authoriser_is_configured():
             return await client.get("/live/s1/n1/c1.mjpg")
 
     r = asyncio.run(get())
-    assert r.status_code == 503 and "authoriser" in r.json()["detail"]
+    assert r.status_code == 401 and r.headers["content-type"].startswith("application/json")

@@ -20,6 +20,7 @@ from fastapi.testclient import TestClient
 from devices.contract import codec
 from gateway.alerts.service import AlertService
 from gateway.api.app import create_app
+from gateway.api.context import GatewayContext
 from gateway.auth.tokens import create_token
 from gateway.notify.config import NotifyConfig, WebhookConfig
 from gateway.notify.notifier import Notifier
@@ -80,7 +81,7 @@ def test_staff_report_names_the_file_and_the_written_report_is_about_that_person
     )
     notifier = Notifier(notify, db_path)
     alerts = AlertService(db_path, notifier=notifier, extensions=[MissingPersonFiles()])
-    client = TestClient(create_app(db_path, services={"alerts": alerts}))
+    client = TestClient(create_app(GatewayContext(db_path, alerts=alerts)))
     h = {
         role: {"Authorization": f"Bearer {create_token(db, f'{role}-1', role)}"}
         for role in ("desk", "supervisor", "bureau")

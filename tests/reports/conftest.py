@@ -76,9 +76,7 @@ def _check(
 
 def _store(writer: IngestWriter, *events: Any) -> None:
     """Node events through the ingest writer; staff reports the dashboard's way (the writer
-    refuses `manual` from a node)."""
-    from gateway.api.routes.manual_reports import store_report
-
+    refuses `manual` from a node, and records the gateway's own with `record_local`)."""
     batch = [
         Incoming(
             topics.event(e.site, e.node, e.kind),
@@ -91,7 +89,7 @@ def _store(writer: IngestWriter, *events: Any) -> None:
     writer.store_batch(batch)
     for e in events:
         if e.kind == "manual":
-            store_report(writer.db, e, e.ts + timedelta(seconds=1))
+            writer.record_local(writer.db, e, e.ts + timedelta(seconds=1))
 
 
 def _jpeg(color: tuple[int, int, int]) -> bytes:

@@ -1,5 +1,5 @@
 """The report routes through the real app over the fixture's SQLite file: roles, downloads,
-404, formats, the same figures as the functions, media from app.state.media_dir."""
+404, formats, the same figures as the functions, media from the context's media directory."""
 
 from __future__ import annotations
 
@@ -57,17 +57,21 @@ def test_incident_report_downloads(
     assert r.headers["content-type"].startswith("text/html")
     assert r.headers["content-disposition"] == 'attachment; filename="incident-INC1-en.html"'
     assert "Written incident report" in r.text and "2026-11-22 14:00:00 +08:00" in r.text
-    assert "data:image/jpeg" not in r.text  # no media dir configured
+    assert "data:image/jpeg;base64," in r.text  # no media configured: the folder beside the db
 
-    client.app.state.media_dir = station.media_dir  # type: ignore[attr-defined]
+    client.app.state.context.media = station.media_dir.parent / "empty"  # type: ignore[attr-defined]
+    r = client.get("/api/v1/incidents/INC1/report?format=html", headers=h["supervisor"])
+    assert "data:image/jpeg" not in r.text
+
+    client.app.state.context.media = station.media_dir  # type: ignore[attr-defined]
     r = client.get("/api/v1/incidents/INC1/report?format=html", headers=h["supervisor"])
     assert "data:image/jpeg;base64," in r.text
 
-    client.app.state.media_dir = MediaStore(station.media_dir)  # type: ignore[attr-defined]
+    client.app.state.context.media = MediaStore(station.media_dir)  # type: ignore[attr-defined]
     r = client.get("/api/v1/incidents/INC1/report?format=html", headers=h["supervisor"])
     assert "data:image/jpeg;base64," in r.text
 
-    client.app.state.site_timezones = {"s1": "Europe/London"}  # type: ignore[attr-defined]
+    client.app.state.context.site_timezones = {"s1": "Europe/London"}  # type: ignore[attr-defined]
     r = client.get("/api/v1/incidents/INC1/report?format=html", headers=h["admin"])
     assert "2026-11-22 06:00:00 +00:00" in r.text  # London is UTC in November
 

@@ -1,6 +1,6 @@
 """Shared set-up for the login, CSRF and permission tests: a real SQLite file, users with
 cheap argon2 parameters (tests stay fast; production defaults are checked separately), a
-fake clock on `app.state.auth_clock`."""
+fake clock as the gateway context's `clock`."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from gateway.api.app import create_app
+from gateway.api.context import GatewayContext
 from gateway.auth.settings import AuthSettings
 from gateway.auth.users import create_user
 from gateway.store.db import open_store
@@ -68,6 +69,5 @@ def make_site(tmp_path: Path, **settings: Any) -> AuthSite:
     for role, password in PASSWORDS.items():
         create_user(db, f"{role}1", role, password, settings=auth)
     clock = Clock()
-    app = create_app(db_path, services={"auth": auth})
-    app.state.auth_clock = clock
+    app = create_app(GatewayContext(db_path, auth=auth, clock=clock))
     return AuthSite(db_path, db, app, clock, auth)

@@ -20,6 +20,7 @@ from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 
 from gateway.api.app import create_app
+from gateway.api.context import GatewayContext
 from gateway.auth.tokens import create_token
 from gateway.store.db import open_store
 
@@ -27,7 +28,7 @@ _dir = Path(tempfile.mkdtemp(prefix="stationkit-apifuzz-"))
 _db = open_store(_dir / "gateway.db")
 TOKEN = create_token(_db, "fuzz", "admin")
 PUBLISHED: list[tuple[str, bytes]] = []
-APP = create_app(_dir / "gateway.db", publish=lambda t, p: PUBLISHED.append((t, p)))
+APP = create_app(GatewayContext(_dir / "gateway.db", publish=lambda t, p: PUBLISHED.append((t, p))))
 schema = schemathesis.openapi.from_asgi("/openapi.json", APP).exclude(path_regex="^/live|/stream$")
 
 

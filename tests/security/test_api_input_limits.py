@@ -15,6 +15,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from gateway.api.app import create_app
+from gateway.api.context import GatewayContext
 from gateway.auth.tokens import create_token
 from gateway.reports.export import stats_csv, stats_xlsx
 from gateway.reports.stats import daily_stats
@@ -27,8 +28,10 @@ def api(tmp_path: Path) -> tuple[TestClient, dict[str, str], Path]:
     db = open_store(db_path)
     token = create_token(db, "admin-1", "admin")
     sent: list[tuple[str, bytes]] = []
-    app = create_app(db_path, publish=lambda topic, payload: sent.append((topic, payload)))
-    app.state.sent = sent
+    app = create_app(
+        GatewayContext(db_path, publish=lambda topic, payload: sent.append((topic, payload)))
+    )
+    app.state.sent = sent  # what the test reads back
     return TestClient(app), {"Authorization": f"Bearer {token}"}, db_path
 
 

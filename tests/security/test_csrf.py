@@ -17,7 +17,7 @@ WAND = {"action": "wand_result", "args": {"result": "clear"}}
 @pytest.fixture
 def site(tmp_path: Path) -> AuthSite:
     s = make_site(tmp_path)
-    s.app.state.publish = lambda topic, payload: s.sent.append((topic, payload))  # type: ignore[attr-defined]
+    s.app.state.context.publish = lambda topic, payload: s.sent.append((topic, payload))  # type: ignore[attr-defined]
     s.sent = []  # type: ignore[attr-defined]
     return s
 

@@ -13,6 +13,7 @@ import pytest
 import uvicorn
 
 from gateway.api.app import create_app
+from gateway.api.context import GatewayContext
 from gateway.auth.tokens import create_token, set_token_disabled
 from gateway.live.relay import LiveRelay
 from gateway.store.db import connect, open_store
@@ -28,7 +29,7 @@ def served(tmp_path: Path) -> Iterator[tuple[str, LiveRelay, Path]]:
     db_path = tmp_path / "gw.db"
     open_store(db_path).conn.close()
     relay = LiveRelay(lambda *_: None)
-    app = create_app(db_path, live_relay=relay)
+    app = create_app(GatewayContext(db_path, live_relay=relay))
     port = free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)

@@ -10,6 +10,7 @@ from pathlib import Path
 from fastapi.testclient import TestClient
 
 from gateway.api.app import create_app
+from gateway.api.context import GatewayContext
 from gateway.auth.tokens import create_token
 from gateway.live.relay import LiveRelay, Viewer
 from gateway.store.db import open_store
@@ -42,7 +43,7 @@ def test_live_sessions_are_filtered_by_the_callers_sites(tmp_path: Path) -> None
         db = open_store(db_path)
         scoped = create_token(db, "sup-s1", "supervisor", sites=["s1"])
         everyone = create_token(db, "sup-all", "supervisor")
-        client = TestClient(create_app(db_path, live_relay=relay))
+        client = TestClient(create_app(GatewayContext(db_path, live_relay=relay)))
         mine = client.get("/live/sessions", headers={"Authorization": f"Bearer {scoped}"})
         all_ = client.get("/live/sessions", headers={"Authorization": f"Bearer {everyone}"})
     finally:

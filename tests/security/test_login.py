@@ -272,7 +272,7 @@ def test_password_change_ends_sessions(site: AuthSite) -> None:
 def test_login_rehashes_when_parameters_change(site: AuthSite) -> None:
     old = site.db.execute("SELECT password_hash FROM users WHERE username='desk1'").fetchone()[0]
     assert "m=1024" in old
-    site.app.state.auth = AuthSettings(**{**FAST, "argon2_memory_kib": 2048})
+    site.app.state.context.auth = AuthSettings(**{**FAST, "argon2_memory_kib": 2048})
     site.login(site.client(), "desk")
     new = site.db.execute("SELECT password_hash FROM users WHERE username='desk1'").fetchone()[0]
     assert new != old and "m=2048" in new

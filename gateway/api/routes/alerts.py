@@ -6,11 +6,12 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi import APIRouter, HTTPException, Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from gateway.alerts import store
-from gateway.alerts.service import AlertError, AlertService
+from gateway.alerts.service import AlertError
+from gateway.api.context import Alerts
 from gateway.api.deps import Db, require
 from gateway.auth.tokens import Principal
 
@@ -43,15 +44,6 @@ class ReportBody(BaseModel):
         min_length=1, max_length=200, description="who at the bureau took the report"
     )
     note: str = Field("", max_length=2000, description="what was said or sent")
-
-
-def _service(request: Request) -> AlertService:
-    """The gateway's alert service; an API served without one (tests, tools) gets a passive
-    one on first use: actions work, timers and notifications do not run."""
-    service = getattr(request.app.state, "alerts", None)
-    if service is None:
-        service = request.app.state.alerts = AlertService(request.app.state.db_path)
-    return service
 
 
 def _scoped_alert(db: Db, who: Principal, alert_id: str) -> dict[str, Any] | None:
@@ -103,39 +95,39 @@ def get_alert(db: Db, alert_id: str, who: Principal = READ_ALERTS) -> dict[str, 
 
 @router.post("/alerts/{alert_id}/ack")
 def acknowledge(
-    request: Request, db: Db, alert_id: str, who: Principal = ACKNOWLEDGE
+    service: Alerts, db: Db, alert_id: str, who: Principal = ACKNOWLEDGE
 ) -> dict[str, Any]:
     """Acknowledge an active alert: escalation stops. The bureau acknowledges the alerts of
     incidents (it receives them with their reporting deadlines); the station all alerts."""
     row = _scoped_alert(db, who, alert_id)
     if who.role == "bureau" and row is not None and row["incident_id"] is None:
         raise HTTPException(403, "the bureau acknowledges incident alerts only")
-    return _act(_service(request).acknowledge, alert_id, who.name)
+    return _act(service.acknowledge, alert_id, who.name)
 
 
 @router.post("/alerts/{alert_id}/resolve")
 def resolve(
-    request: Request, db: Db, alert_id: str, who: Principal = ACT_ON_ALERTS
+    service: Alerts, db: Db, alert_id: str, who: Principal = ACT_ON_ALERTS
 ) -> dict[str, Any]:
     """Resolve an open alert. The next occurrence raises a new alert with a new id."""
     _scoped_alert(db, who, alert_id)
-    return _act(_service(request).resolve, alert_id, who.name)
+    return _act(service.resolve, alert_id, who.name)
 
 
 @router.post("/alerts/{alert_id}/comment")
 def comment(
-    request: Request, db: Db, alert_id: str, body: CommentBody, who: Principal = ACT_ON_ALERTS
+    service: Alerts, db: Db, alert_id: str, body: CommentBody, who: Principal = ACT_ON_ALERTS
 ) -> dict[str, Any]:
     _scoped_alert(db, who, alert_id)
-    return _act(_service(request).comment, alert_id, who.name, body.text)
+    return _act(service.comment, alert_id, who.name, body.text)
 
 
 @router.post("/alerts/{alert_id}/assign")
 def assign(
-    request: Request, db: Db, alert_id: str, body: AssignBody, who: Principal = ACT_ON_ALERTS
+    service: Alerts, db: Db, alert_id: str, body: AssignBody, who: Principal = ACT_ON_ALERTS
 ) -> dict[str, Any]:
     _scoped_alert(db, who, alert_id)
-    return _act(_service(request).assign, alert_id, who.name, body.assignee)
+    return _act(service.assign, alert_id, who.name, body.assignee)
 
 
 @router.get("/incidents")
@@ -167,21 +159,19 @@ def get_incident(db: Db, incident_id: str, who: Principal = READ_INCIDENTS) -> d
 
 @router.post("/incidents/{incident_id}/phone-report")
 def phone_report(
-    request: Request, db: Db, incident_id: str, body: ReportBody, who: Principal = RECORD_REPORTS
+    service: Alerts, db: Db, incident_id: str, body: ReportBody, who: Principal = RECORD_REPORTS
 ) -> dict[str, Any]:
     """Record the phone report to the bureau (due 30 minutes after the event)."""
     _scoped_incident(db, who, incident_id)
-    service = _service(request)
     return _act(service.record_report, incident_id, "phone", who.name, body.reported_to, body.note)
 
 
 @router.post("/incidents/{incident_id}/written-report")
 def written_report(
-    request: Request, db: Db, incident_id: str, body: ReportBody, who: Principal = RECORD_REPORTS
+    service: Alerts, db: Db, incident_id: str, body: ReportBody, who: Principal = RECORD_REPORTS
 ) -> dict[str, Any]:
     """Record the written report to the bureau (due 60 minutes after the event)."""
     _scoped_incident(db, who, incident_id)
-    service = _service(request)
     return _act(
         service.record_report, incident_id, "written", who.name, body.reported_to, body.note
     )

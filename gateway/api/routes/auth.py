@@ -14,12 +14,12 @@ from fastapi import APIRouter, HTTPException, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
+from gateway.api.caller import authenticate, client_address, is_https
+from gateway.api.context import context_of
 from gateway.api.deps import Caller, Db
 from gateway.auth import throttle
 from gateway.auth.audit import audit
-from gateway.auth.clock import client_address, is_https, now_of, settings_of
 from gateway.auth.passwords import hash_password, needs_rehash, verify_password
-from gateway.auth.request import authenticate
 from gateway.auth.sessions import COOKIE, create_session, end_session
 from gateway.auth.users import LANGS, UserError, get_user, set_lang
 
@@ -72,8 +72,8 @@ def _locked(retry: int) -> JSONResponse:
 def login(body: LoginRequest, request: Request, db: Db) -> Response:
     """Log in with username and password: sets the `sk_session` cookie and returns the CSRF
     token to send as `X-CSRF-Token` on POST/PUT/PATCH/DELETE."""
-    settings = settings_of(request)
-    now = now_of(request)
+    settings = context_of(request).auth
+    now = context_of(request).now()
     address = client_address(request)
     # A username is locked per address (five wrong guesses from one host must not lock its
     # owner out everywhere during an incident), and for all addresses only after many more.
@@ -206,7 +206,7 @@ def logout(request: Request, db: Db) -> Response:
                 raise
             principal = None
         if principal is not None and principal.kind == "session":
-            now = now_of(request)
+            now = context_of(request).now()
             end_session(db, session_id, now, "logout")
             audit(
                 db,

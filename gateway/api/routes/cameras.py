@@ -11,9 +11,8 @@
   fractions of the frame. Nodes do not report their layout over MQTT (the contract has no
   field for it), so an admin enters what the node's TOML says; the wall draws it as SVG.
 
-Media are read from `app.state.media` / `app.state.media_dir` (the gateway's `MediaStore` or its
-directory) when set, else from the default media directory beside the database (the files are
-the record).
+Media are read from the context's `media` (the gateway's `MediaStore` or its directory) when
+set, else from the default media directory beside the database (the files are the record).
 """
 
 from __future__ import annotations
@@ -30,6 +29,7 @@ from fastapi.responses import FileResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from devices.contract.topics import EVENT_ID, SLUG
+from gateway.api.context import context_of
 from gateway.api.deps import Db, require
 from gateway.api.responses import binary
 from gateway.auth.tokens import Principal
@@ -51,14 +51,7 @@ _TYPES = {
 
 # -- media files ------------------------------------------------------------------------------
 def _media_root(request: Request) -> Path:
-    """`app.state.media` or `app.state.media_dir` (a MediaStore or a path), else the default."""
-    for name in ("media", "media_dir"):
-        media = getattr(request.app.state, name, None)
-        if media is not None and not isinstance(media, str | Path):
-            media = media.root  # a MediaStore (careful: a Path has a .root too, "/")
-        if media:
-            return Path(media)
-    return Path(request.app.state.db_path).parent / "media"
+    return context_of(request).media_root()
 
 
 def _media_files(root: Path, site: str, node: str, event_id: str) -> list[dict[str, Any]]:
@@ -205,10 +198,7 @@ class _Wall:
 
 
 def _wall(request: Request) -> _Wall:
-    wall = getattr(request.app.state, "camera_wall", None)
-    if wall is None:
-        wall = request.app.state.camera_wall = _Wall()
-    return wall
+    return context_of(request).memo("camera_wall", _Wall)
 
 
 @router.get("/cameras")

@@ -13,13 +13,12 @@ events, or with a gate/thermometer/wand among their devices (ids `gate*`, `therm
 from __future__ import annotations
 
 import json
-import os
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Annotated, Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from fastapi import APIRouter, HTTPException, Query, Request
 
+from gateway.api.context import context_of
 from gateway.api.deps import Db, require
 from gateway.auth.tokens import Principal
 from gateway.store.sql import site_in
@@ -30,22 +29,6 @@ router = APIRouter(prefix="/api/v1/desk", tags=["intake desk"])
 STEP_KINDS = ("gate", "metal", "temperature")
 ALARM_WINDOW_S = 2.0
 INTAKE_DEVICE_PREFIXES = ("gate", "thermo", "wand")
-DEFAULT_TZ = "Asia/Shanghai"
-
-
-def site_tz(request: Request, site: str | None = None) -> ZoneInfo:
-    """The site's time zone: its own (`app.state.site_timezones`), else the dashboard's
-    (`app.state.site_tz`), else $STATIONKIT_SITE_TZ, else Shanghai."""
-    zones = getattr(request.app.state, "site_timezones", None) or {}
-    name = (
-        (zones.get(site) if site else None)
-        or getattr(request.app.state, "site_tz", None)
-        or os.environ.get("STATIONKIT_SITE_TZ", DEFAULT_TZ)
-    )
-    try:
-        return ZoneInfo(str(name))
-    except (ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo(DEFAULT_TZ)
 
 
 def _parse(ts: str) -> datetime:
@@ -270,7 +253,7 @@ def day_checks(
     and the day's counts by outcome."""
     if day is not None and not 2000 <= day.year <= 2999:
         raise HTTPException(422, "day out of range")
-    tz = site_tz(request, site)
+    tz = context_of(request).zone(site)
     the_day = day or datetime.now(tz).date()
     start = datetime.combine(the_day, time(0), tz)
     end = start + timedelta(days=1)

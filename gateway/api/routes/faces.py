@@ -16,6 +16,7 @@ from fastapi import APIRouter, HTTPException, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from gateway.alerts.models import DeadlineNotice
+from gateway.api.context import context_of
 from gateway.api.deps import Db, require
 from gateway.api.responses import binary
 from gateway.auth.audit import audit
@@ -26,7 +27,7 @@ from gateway.faces.engine import QualityError, embedder, matrix, nearest
 from gateway.people import PeopleError
 from gateway.people import images as pics
 from gateway.people import store as people
-from gateway.people.family_search import CloseIn, FamilySearch
+from gateway.people.family_search import CloseIn
 
 router = APIRouter(prefix="/api/v1/faces", tags=["faces"])
 
@@ -145,21 +146,16 @@ def _photo(b64: str) -> bytes:
 
 
 def _key(request: Request) -> faces.TemplateKey:
-    key = getattr(request.app.state, "faces_key", None)
-    if key is None:
-        key = request.app.state.faces_key = faces.TemplateKey.beside(request.app.state.db_path)
-    return key
+    ctx = context_of(request)
+    return ctx.memo("faces_key", lambda: faces.TemplateKey.beside(ctx.db_path))
 
 
 def _gallery(request: Request) -> faces.Gallery:
-    gallery = getattr(request.app.state, "faces_gallery", None)
-    if gallery is None:
-        gallery = request.app.state.faces_gallery = faces.Gallery(_key(request), matrix)
-    return gallery
+    return context_of(request).memo("faces_gallery", lambda: faces.Gallery(_key(request), matrix))
 
 
 def _vault(request: Request) -> pics.ImageVault:
-    return pics.ImageVault.beside(request.app.state.db_path)
+    return pics.ImageVault.beside(context_of(request).db_path)
 
 
 def _sites(who: Principal) -> list[str] | None:
@@ -460,9 +456,8 @@ def review(request: Request, db: Db, who: Searcher, search_id: str, body: Review
         done = faces.review(db, search_id, body.candidate, body.decision, who.name, body.note)
     except FacesError as exc:
         _fail(exc)
-    alerts = getattr(request.app.state, "alerts", None)
-    if body.decision == "probable" and alerts is not None:
-        alerts.raise_deadline(
+    if body.decision == "probable":
+        context_of(request).alert_service().raise_deadline(
             DeadlineNotice(
                 rule="face_match_probable",
                 site=_site_of(db, search_id, body),
@@ -494,9 +489,9 @@ def confirm(
         done = faces.confirm(db, search_id, body.candidate, body.evidence, who.name, body.note)
     except FacesError as exc:
         _fail(exc)
-    alerts = getattr(request.app.state, "alerts", None)
-    if alerts is not None:
-        alerts.close_deadlines(f"face/{search_id}/{body.candidate}", who.name)
+    context_of(request).alert_service().close_deadlines(
+        f"face/{search_id}/{body.candidate}", who.name
+    )
     if body.handover is not None:
         row = db.execute("SELECT query FROM face_searches WHERE id=?", [search_id]).fetchone()
         kind, cid = body.candidate.split(":", 1)
@@ -507,9 +502,10 @@ def confirm(
         ).fetchone()
         if case is not None:
             handover = body.handover.model_copy(update={"found_by": "face_match"})
-            fs = getattr(request.app.state, "family_search", None) or FamilySearch()
             try:
-                fs.close_case(db, case[0], handover, who.name, datetime.now(UTC))
+                context_of(request).family().close_case(
+                    db, case[0], handover, who.name, datetime.now(UTC)
+                )
             except PeopleError as exc:
                 _fail(exc)
     return done

@@ -12,6 +12,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, HTTPException, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
+from gateway.api.context import context_of
 from gateway.api.deps import Db, require
 from gateway.auth.tokens import Principal
 from gateway.people import Conflict, NotFound, PeopleError
@@ -41,18 +42,11 @@ def _now() -> datetime:
 
 
 def _family(request: Request) -> FamilySearch:
-    found = getattr(request.app.state, "family_search", None)
-    if found is None:  # an API served without the gateway (tests, tools): no alerts raised
-        found = request.app.state.family_search = FamilySearch()
-    found.alerts = found.alerts or getattr(request.app.state, "alerts", None)
-    return found
+    return context_of(request).family()
 
 
 def _followups(request: Request) -> Followups:
-    found = getattr(request.app.state, "followups", None)
-    if found is None:
-        found = request.app.state.followups = Followups()
-    return found
+    return context_of(request).followup_service()
 
 
 def _error(exc: PeopleError) -> HTTPException:
@@ -204,7 +198,7 @@ def record_visit(
 ) -> Visit:
     """Record a follow-up visit: it meets the earliest visit still open."""
     _person_site(db, who, person_id)
-    alerts = getattr(request.app.state, "alerts", None)
+    alerts = context_of(request).alerts  # None in an API served alone: nothing raised
     try:
         return _followups(request).record(db, person_id, body, who.name, _now(), alerts)
     except PeopleError as exc:

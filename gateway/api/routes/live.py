@@ -1,12 +1,11 @@
 """HTTP routes of live view: `GET /live/{site}/{node}/{camera}.mjpg` (MJPEG) and the list
 of current viewers.
 
-The app provides two things on `app.state`:
-- `live_relay`: the `LiveRelay`;
+The gateway's context (gateway/api/context.py) provides two things:
+- `live_relay`: the `LiveRelay` (None: live view answers 503);
 - `live_authorise(request, site, node, camera) -> Viewer | None`: who is asking and whether
-  they may watch this camera (None → 403; raise HTTPException(401) for no credentials).
-Without an authoriser live view is refused (503): video of residents is never served
-unauthenticated by accident.
+  they may watch this camera (None → 403; raise HTTPException(401) for no credentials); None:
+  gateway/api/live.py's, the same credentials as the API.
 """
 
 from __future__ import annotations
@@ -20,9 +19,11 @@ from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from devices.contract.topics import SLUG
+from gateway.api.context import Relay, context_of
 from gateway.api.deps import Caller, require
+from gateway.api.live import authorise_live_viewer
 from gateway.api.responses import binary
-from gateway.live.relay import BOUNDARY, LiveRelay, Viewer
+from gateway.live.relay import BOUNDARY, Viewer
 
 router = APIRouter(prefix="/live", tags=["live"])
 
@@ -32,27 +33,22 @@ logout, a disabled user or token, or a lost role ends the video within about a s
 it ran on until `max_view_s`)."""
 
 
-def get_relay(request: Request) -> LiveRelay:
-    relay = getattr(request.app.state, "live_relay", None)
-    if relay is None:
-        raise HTTPException(503, "live view is not set up on this gateway (no relay)")
-    return relay
+def _authorise(request: Request, site: str, node: str, camera: str) -> Viewer | None:
+    return (context_of(request).live_authorise or authorise_live_viewer)(
+        request, site, node, camera
+    )
 
 
 def get_viewer(request: Request, site: str, node: str, camera: str) -> Viewer:
     for what, value in (("site", site), ("node", node), ("camera", camera)):
         if not SLUG.match(value):
             raise HTTPException(404, f"{what} {value!r} is not a valid id")
-    authorise = getattr(request.app.state, "live_authorise", None)
-    if authorise is None:
-        raise HTTPException(503, "live view is not set up on this gateway (no authoriser)")
-    viewer = authorise(request, site, node, camera)
+    viewer = _authorise(request, site, node, camera)
     if viewer is None:
         raise HTTPException(403, f"you may not watch {site}/{node}/{camera}")
     return viewer
 
 
-RelayDep = Annotated[LiveRelay, Depends(get_relay)]
 ViewerDep = Annotated[Viewer, Depends(get_viewer)]
 
 
@@ -65,7 +61,7 @@ async def live_mjpeg(
     site: str,
     node: str,
     camera: str,
-    relay: RelayDep,
+    relay: Relay,
     viewer: ViewerDep,
     reason: Annotated[str | None, Query(max_length=200, description="why you watch")] = None,
 ) -> StreamingResponse:
@@ -107,7 +103,7 @@ async def _while_allowed(
 
 def _still_allowed(request: Request, site: str, node: str, camera: str, viewer: Viewer) -> bool:
     try:
-        now = request.app.state.live_authorise(request, site, node, camera)
+        now = _authorise(request, site, node, camera)
     except HTTPException:
         return False
     return now is not None and now.user == viewer.user
@@ -129,7 +125,7 @@ class LiveSession(BaseModel):
 
 
 @router.get("/sessions", dependencies=[require("supervisor")], response_model=list[LiveSession])
-def live_sessions(relay: RelayDep, who: Caller) -> list[LiveSession]:
+def live_sessions(relay: Relay, who: Caller) -> list[LiveSession]:
     """Who is watching what right now (supervisors and admins), within the caller's sites: a
     supervisor of one home does not learn who watches another home's cameras."""
     return [

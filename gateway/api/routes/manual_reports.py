@@ -2,7 +2,8 @@
 call, an injury, a death, a disaster, violence — from the dashboard.
 
 The report becomes a contract `manual` event of the site (node `dashboard`, so it is told apart
-from the nodes' own), stored in the events table like every event and fed to the alert engine:
+from the nodes' own), stored through the ingest writer like every event and fed to the same
+listeners (the alert engine, the dashboard's stream):
 a missing person, injury, death, disaster or violence opens an incident whose 30/60-minute
 deadlines count from the time given (`happened_at`, default now). Who filed it is the reporter
 and is in the audit trail.
@@ -10,11 +11,9 @@ and is in the audit trail.
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime
 from typing import Any, Literal, cast
 
-import sqlite_utils
 from fastapi import APIRouter, HTTPException, Request
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
@@ -22,10 +21,9 @@ from devices.contract import codec
 from devices.contract.errors import ContractError
 from devices.contract.models.events import ManualEvent
 from gateway.alerts import store
+from gateway.api.context import context_of
 from gateway.api.deps import Db, require
-from gateway.api.routes.alerts import _service
 from gateway.auth.tokens import Principal
-from gateway.store.times import iso
 
 router = APIRouter(prefix="/api/v1", tags=["alerts"])
 
@@ -44,28 +42,6 @@ class ManualReport(BaseModel):
     happened_at: AwareDatetime | None = Field(
         None, description="when it happened (deadlines count from here); default: now"
     )
-
-
-def store_report(db: sqlite_utils.Database, event: ManualEvent, received_at: datetime) -> None:
-    """Store a staff report in the events table. This route is the only way in: the ingest
-    writer refuses `manual` events from nodes (a camera node once filed a "missing person"
-    under a made-up staff name and opened an incident)."""
-    with db.atomic():
-        db.execute(
-            "INSERT INTO events (id, site, node, kind, ts, seq, device, data, received_at) "
-            "VALUES (?,?,?,?,?,?,?,?,?)",
-            (
-                event.id,
-                event.site,
-                event.node,
-                event.kind,
-                iso(event.ts),
-                event.seq,
-                None,
-                json.dumps(event.data.model_dump(mode="json"), ensure_ascii=False),
-                iso(received_at),
-            ),
-        )
 
 
 @router.post("/manual-reports", status_code=201)
@@ -93,11 +69,10 @@ def file_report(
         )
     except ContractError as exc:
         raise HTTPException(422, str(exc)) from None
-    store_report(db, event, now)
-    _service(request).on_event(event, now)
-    updates = getattr(request.app.state, "updates", None)
-    if updates is not None:
-        updates.publish("event", event.model_dump(mode="json"))
+    # The ingest writer's insert and listeners (alerts, the dashboard's stream), as for a
+    # node's event; the writer itself refuses `manual` events from nodes, so this route is
+    # the only way a staff report gets in.
+    context_of(request).event_writer().record_local(db, event, now)
     alert = db.execute("SELECT id FROM alerts WHERE event_id=?", (event.id,)).fetchone()
     alert_row = store.get_alert(db, alert[0]) if alert else None
     incident = None

@@ -14,6 +14,7 @@ from fastapi import APIRouter, HTTPException, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from gateway.alerts import store as alert_store
+from gateway.api.context import context_of
 from gateway.api.deps import Db, require
 from gateway.api.responses import binary
 from gateway.api.routes.family_search import _error, _person_site
@@ -28,7 +29,7 @@ from gateway.people.missing import (
     record,
     set_narrative,
 )
-from gateway.people.notice import StationContact, notice_pdf
+from gateway.people.notice import notice_pdf
 from gateway.people.wander import name_people, portrait, summary
 from gateway.store.times import parse
 
@@ -96,9 +97,7 @@ def set_incident_people(
         people = name_people(db, incident_id, body.person_ids, who.name, _now())
     except PeopleError as exc:
         raise _error(exc) from None
-    updates = getattr(request.app.state, "updates", None)
-    if updates is not None:
-        updates.publish("incident", alert_store.get_incident(db, incident_id, _now()) or {})
+    _publish(request, db, incident_id)
     return _people_out(people)
 
 
@@ -120,7 +119,7 @@ def incident_portrait(
 ) -> Response:
     """The current portrait of a person of the incident (the view is audited)."""
     p = _incident_person(db, who, incident_id, person_id)
-    img = portrait(str(request.app.state.db_path), p)
+    img = portrait(str(context_of(request).db_path), p)
     if img is None:
         raise HTTPException(404, "no portrait")
     audit(db, who.name, "person.portrait_view", person_id, {"incident": incident_id})
@@ -144,10 +143,11 @@ def missing_notice(
     p = _incident_person(db, who, incident_id, person_id)
     inc = p.pop("_incident")
     where = _last_seen_where(db, inc)
-    contacts: dict[str, StationContact] = getattr(request.app.state, "station_contacts", {}) or {}
+    ctx = context_of(request)
+    contacts = ctx.station_contacts
     contact = contacts.get(inc["site"]) or contacts.get(p.get("site") or "")
-    img = portrait(str(request.app.state.db_path), p)
-    tz = (getattr(request.app.state, "site_timezones", {}) or {}).get(inc["site"], "Asia/Shanghai")
+    img = portrait(str(ctx.db_path), p)
+    tz = ctx.zone_name(inc["site"])
     pdf = notice_pdf(
         p,
         lang=lang,
@@ -182,9 +182,8 @@ def _last_seen_where(db: Db, inc: dict[str, Any]) -> str:
 
 
 def _publish(request: Request, db: Db, incident_id: str) -> None:
-    updates = getattr(request.app.state, "updates", None)
-    if updates is not None:
-        updates.publish("incident", alert_store.get_incident(db, incident_id, _now()) or {})
+    incident = alert_store.get_incident(db, incident_id, _now()) or {}
+    context_of(request).updates.publish("incident", incident)
 
 
 @router.get("/incidents/{incident_id}/missing", response_model=MissingRecord)

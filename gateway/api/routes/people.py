@@ -18,6 +18,7 @@ from fastapi import APIRouter, Body, HTTPException, Query, Request, Response
 from pydantic import BaseModel, Field
 
 from gateway.alerts.config import AlertsConfig
+from gateway.api.context import context_of
 from gateway.api.deps import Db, require
 from gateway.api.responses import binary
 from gateway.auth.audit import audit
@@ -82,10 +83,8 @@ def _visible(db: Db, who: Principal, person_id: str) -> Person:
 
 
 def _vault(request: Request) -> pics.ImageVault:
-    vault = getattr(request.app.state, "people_vault", None)
-    if vault is None:
-        vault = request.app.state.people_vault = pics.ImageVault.beside(request.app.state.db_path)
-    return vault
+    ctx = context_of(request)
+    return ctx.memo("people_vault", lambda: pics.ImageVault.beside(ctx.db_path))
 
 
 # lists -----------------------------------------------------------------------------------------
@@ -212,8 +211,8 @@ def rosters(
     """Expected head count per foster home: from placements when there are any, else the
     configured roster (what the alert engine compares counts with)."""
 
-    service = getattr(request.app.state, "alerts", None)
-    config = getattr(service, "config", None) or AlertsConfig()
+    service = context_of(request).alerts
+    config = service.config if service is not None else AlertsConfig()
     out = []
     for r in roster.site_rosters(config, places.placed_counts(db)):
         if not who.sees(r.site) or (site and r.site != site):

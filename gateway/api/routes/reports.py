@@ -1,26 +1,25 @@
 """Reports for the bureau: the written incident report and the daily/monthly statistics.
 
 Supervisors, the bureau and admins only (incidents and statistics are about vulnerable people).
-Times are shown in the site's time zone: `app.state.site_timezones` ({site: IANA name}) when
-the gateway sets it, else the `tz` query parameter, else Asia/Shanghai. Snapshots come from
-`app.state.media_dir` (a path, or the MediaStore) when set.
+Times are shown in the `tz` query parameter's zone, else the site's (gateway/api/context.py
+`zone_name`: the configured site zone, else the station's, else Asia/Shanghai). Snapshots come
+from the gateway's media directory.
 """
 
 from __future__ import annotations
 
 import re
 from datetime import date
-from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import JSONResponse, Response
 
+from gateway.api.context import context_of
 from gateway.api.deps import Caller, Db, require
 from gateway.api.responses import BINARY, binary, text
 from gateway.auth.tokens import Principal
 from gateway.reports import (
-    DEFAULT_TZ,
     BadTimeZone,
     ReportNotFound,
     daily_stats,
@@ -51,23 +50,12 @@ StatsFormat = Annotated[Literal["json", "csv", "xlsx"], Query(alias="format")]
 
 
 def _site_tz(request: Request, site: str | None, tz: str | None) -> str:
-    name = tz
-    if name is None and site is not None:
-        name = (getattr(request.app.state, "site_timezones", None) or {}).get(site)
-    name = name or DEFAULT_TZ
+    name = tz or context_of(request).zone_name(site)
     try:
         zone(name)
     except BadTimeZone as exc:
         raise HTTPException(422, str(exc)) from None
     return name
-
-
-def _media_dir(request: Request) -> Path | None:
-    media = getattr(request.app.state, "media_dir", None)
-    if media is None or isinstance(media, str | Path):
-        return Path(media) if media else None
-    root = getattr(media, "root", None)  # a MediaStore carries its directory as .root
-    return Path(root) if isinstance(root, str | Path) else None
 
 
 def _attachment(body: bytes, media_type: str, name: str) -> Response:
@@ -110,8 +98,8 @@ def incident_report(
             lang,
             fmt,
             zone_name,
-            media_dir=_media_dir(request),
-            db_path=Path(request.app.state.db_path),
+            media_dir=context_of(request).media_root(),
+            db_path=context_of(request).db_path,
             appendix=appendix,
         )
     except ReportNotFound as exc:

@@ -1,17 +1,16 @@
 """GET /api/v1/stream: live updates for the dashboard as Server-Sent Events.
 
-Each update is one SSE message, `id:` the update's sequence number, `event:` its topic
-("event", "node", "alert", "incident", "resync") and `data:` the JSON dict. A comment line is
-sent every `KEEPALIVE_S` seconds so proxies and the page can tell a quiet stream from a dead
-one. The caller's access is checked again at each keep-alive and, while updates flow, before
-sending any update once `RECHECK_S` has passed since the last check: an "ended" message closes
-the stream within about a second of a logout, an expired session, a disabled user or token or
-a changed role, however busy the stream is (before, only a 15 s silence re-checked it, so 60
-of 60 events still arrived in the minute after logout). Each role
+Each update is one SSE message, `id:` the update's sequence number, `event:` its topic ("event",
+"node", "alert", "incident", "resync") and `data:` the JSON dict. A comment line is sent every
+`stream_keepalive_s` seconds (gateway/api/context.py, 15 s) so proxies and the page can tell a
+quiet stream from a dead one. The caller's access is checked again at each keep-alive and, while
+updates flow, before sending any update once `RECHECK_S` has passed since the last check: an
+"ended" message closes the stream within about a second of a logout, an expired session, a
+disabled user or token or a changed role, however busy the stream is (before, only a 15 s
+silence re-checked it, so 60 of 60 events still arrived in the minute after logout). Each role
 only gets what it may read through the API: intake events only for the desk, no raw events but
 device faults for the bureau, incidents only for supervisors, the bureau and admins. When the
-subscriber fell behind and lost updates, a "resync" message tells the page to reload.
-"""
+subscriber fell behind and lost updates, a "resync" message tells the page to reload."""
 
 from __future__ import annotations
 
@@ -23,17 +22,17 @@ from typing import Any
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import StreamingResponse
 
+from gateway.api.caller import authenticate
+from gateway.api.context import context_of
 from gateway.api.deps import Caller
 from gateway.api.responses import text
 from gateway.auth.policy import DESK_EVENT_KINDS
-from gateway.auth.request import authenticate
 from gateway.auth.tokens import Principal
 from gateway.store.db import connect
 from gateway.updates import Updates
 
 router = APIRouter(prefix="/api/v1", tags=["live updates"])
 
-KEEPALIVE_S = 15.0
 RECHECK_S = 1.0
 """Longest time an update may be sent on the strength of an access check."""
 
@@ -66,7 +65,7 @@ def in_scope(who: Principal, data: dict[str, Any]) -> bool:
 def _still_allowed(request: Request, who: Principal) -> bool:
     """Checked at each keep-alive: logout, a disabled user or token, an expired session or a
     changed role end the stream (it must not outlive the access it was opened with)."""
-    db = connect(request.app.state.db_path, check_same_thread=False)
+    db = connect(context_of(request).db_path, check_same_thread=False)
     try:
         now = authenticate(request, db, "GET")
     except HTTPException:
@@ -97,8 +96,8 @@ def _message(topic: str, data: Any, seq: int | None = None) -> bytes:
 )
 async def stream(request: Request, who: Caller) -> StreamingResponse:
     """Live updates (text/event-stream) filtered by the caller's role."""
-    updates: Updates = request.app.state.updates
-    keepalive = float(getattr(request.app.state, "stream_keepalive_s", KEEPALIVE_S))
+    ctx = context_of(request)
+    updates, keepalive = ctx.updates, ctx.stream_keepalive_s
     sub = updates.listen()
     loop = asyncio.get_running_loop()
     ended = _message("ended", {"reason": "logged out or access changed"})

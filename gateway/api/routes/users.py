@@ -12,11 +12,11 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, HTTPException, Request
 from pydantic import BaseModel, ConfigDict, Field
 
+from gateway.api.context import context_of
 from gateway.api.deps import Db, require
 from gateway.auth import tokens as tok
 from gateway.auth import users
 from gateway.auth.audit import audit
-from gateway.auth.clock import settings_of
 from gateway.auth.passwords import PasswordPolicyError
 from gateway.auth.tokens import Principal
 
@@ -126,7 +126,7 @@ def add_user(request: Request, db: Db, who: Admin, body: UserIn) -> UserOut:
             body.password,
             lang=body.lang,
             sites=body.sites,
-            settings=settings_of(request),
+            settings=context_of(request).auth,
         )
     except (users.UserError, PasswordPolicyError) as exc:
         raise HTTPException(422, str(exc)) from None
@@ -141,7 +141,7 @@ def reset_password(
     """A new password (their sessions end); tell it to the user by a safe way."""
     _user(db, username)
     try:
-        users.set_password(db, username, body.password, settings_of(request))
+        users.set_password(db, username, body.password, context_of(request).auth)
     except (users.UserError, PasswordPolicyError) as exc:
         raise HTTPException(422, str(exc)) from None
     audit(db, who.name, "user.password_reset", username, {})
