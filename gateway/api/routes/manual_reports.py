@@ -14,14 +14,14 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any, Literal, cast
 
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import APIRouter, HTTPException
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from devices.contract import codec
 from devices.contract.errors import ContractError
 from devices.contract.models.events import ManualEvent
 from gateway.alerts import store
-from gateway.api.context import context_of
+from gateway.api.context import Ctx
 from gateway.api.deps import Db, require
 from gateway.auth.tokens import Principal
 
@@ -45,9 +45,7 @@ class ManualReport(BaseModel):
 
 
 @router.post("/manual-reports", status_code=201)
-def file_report(
-    request: Request, db: Db, body: ManualReport, who: Principal = REPORTERS
-) -> dict[str, Any]:
+def file_report(ctx: Ctx, db: Db, body: ManualReport, who: Principal = REPORTERS) -> dict[str, Any]:
     """File a staff report; returns the stored event and the alert and incident it opened."""
     if not who.sees(body.site):
         raise HTTPException(403, f"site {body.site!r} is outside your scope")
@@ -72,7 +70,7 @@ def file_report(
     # The ingest writer's insert and listeners (alerts, the dashboard's stream), as for a
     # node's event; the writer itself refuses `manual` events from nodes, so this route is
     # the only way a staff report gets in.
-    context_of(request).event_writer().record_local(db, event, now)
+    ctx.event_writer().record_local(db, event, now)
     alert = db.execute("SELECT id FROM alerts WHERE event_id=?", (event.id,)).fetchone()
     alert_row = store.get_alert(db, alert[0]) if alert else None
     incident = None
