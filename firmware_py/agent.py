@@ -23,6 +23,7 @@ from devices.contract.models import (
     DeviceState,
     Envelope,
     Heartbeat,
+    IntakeProgress,
     Payload,
     Status,
     Stored,
@@ -80,6 +81,13 @@ class NodeAgent:
         self.started = time.monotonic()
         self.outbox_fault: str | None = None
         self.bad_commands = 0
+        self.progress_every_s = 0.2
+        self._progress: bytes | None = None  # the last IntakeProgress sent, again on reconnect
+        self._progress_next: IntakeProgress | None = None
+        self._progress_cv = threading.Condition()
+        self._progress_thread = threading.Thread(
+            target=self._progress_loop, name="progress", daemon=True
+        )
         self._stop = threading.Event()
         self.beat = time.monotonic()  # last heartbeat-loop turn
         self._hb_thread = threading.Thread(
@@ -150,6 +158,34 @@ class NodeAgent:
         """The app state rows of `scope` last committed with `emit_with_state`."""
         return self.outbox.load_state(scope)
 
+    def publish_progress(self, progress: IntakeProgress) -> None:
+        """Hand over where the app's checks stand; the progress thread sends the newest one,
+        retained, at most every `progress_every_s` (a burst of steps is one message), and
+        again on every reconnect. It is state, not a record: only the last one matters."""
+        with self._progress_cv:
+            self._progress_next = progress
+            self._progress_cv.notify()
+
+    def _progress_loop(self) -> None:
+        while not self._stop.is_set():
+            with self._progress_cv:
+                self._progress_cv.wait_for(
+                    lambda: self._progress_next is not None or self._stop.is_set()
+                )
+                progress, self._progress_next = self._progress_next, None
+            if progress is not None:
+                try:
+                    self._progress = codec.encode(progress)
+                    self._send_progress()
+                except Exception:  # never stop telling: the next change is sent again
+                    log.exception("sending the intake progress failed")
+            self._stop.wait(self.progress_every_s)
+
+    def _send_progress(self) -> None:
+        payload = self._progress
+        if payload is not None and self.bus.connected:
+            self.bus.publish(topics.progress(self.site, self.node), payload, qos=1, retain=True)
+
     def publish_media(self, event_id: str, payload: bytes) -> None:
         self.bus.publish(topics.media(self.site, self.node, event_id), payload, qos=1)
 
@@ -169,6 +205,7 @@ class NodeAgent:
         for app in self.apps:
             app.start(self)
         self._hb_thread.start()
+        self._progress_thread.start()
 
     def stop(self) -> None:
         for app in reversed(self.apps):  # a later app may play on an earlier one (the scenario)
@@ -177,6 +214,8 @@ class NodeAgent:
             except Exception:
                 log.exception("app %r failed to stop", app)
         self._stop.set()
+        with self._progress_cv:
+            self._progress_cv.notify()
         if self.bus.connected:  # a clean disconnect does not fire the will: say it ourselves
             self.bus.publish(
                 topics.status(self.site, self.node), offline_status(), qos=1, retain=True
@@ -227,6 +266,7 @@ class NodeAgent:
         self.bus.publish(
             topics.status(self.site, self.node), codec.encode(status), qos=1, retain=True
         )
+        self._send_progress()
         self.publisher.reconnected()
 
     def _on_stored(self, _topic: str, payload: bytes) -> None:

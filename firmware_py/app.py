@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any, Protocol, runtime_checkable
 
-from devices.contract.models import Command, DeviceState, Envelope, Payload
+from devices.contract.models import Command, DeviceState, Envelope, IntakeProgress, Payload
 
 
 class NodeContext(Protocol):
@@ -51,6 +51,11 @@ class StatefulContext(NodeContext, Protocol):
 
     def load_state(self, scope: str) -> dict[str, bytes]:
         """The state rows of `scope` as last committed."""
+        ...
+
+    def publish_progress(self, progress: IntakeProgress) -> None:
+        """Tell the gateway where the app's checks stand (retained, QoS 1, latest wins; the
+        last one is sent again on every reconnect). Call it only with state already stored."""
         ...
 
 

@@ -80,6 +80,9 @@ class Gateway:
                 "node", {"site": site, "node": node, "devices": devices}
             )
         )
+        self.writer.progress_listeners.append(  # the desk page re-reads where checks stand
+            lambda site, node: self.updates.publish("node", {"site": site, "node": node})
+        )
         # Alerts: fed by the writer after each commit; notifications through a durable outbox.
         self.notifier = Notifier(settings.notify, settings.db, publish=self.subscriber.publish)
         self.alerts = AlertService(

@@ -23,6 +23,7 @@ from devices.contract.models import (
     Envelope,
     Event,
     Heartbeat,
+    IntakeProgress,
     Payload,
     Status,
     Stored,
@@ -150,6 +151,7 @@ PAYLOAD_MODELS: dict[str, type[Payload]] = {
     "cmd": Command,
     "ack": Ack,
     "stored": Stored,
+    "progress": IntakeProgress,
 }
 
 

@@ -31,6 +31,7 @@ class Channel(StrEnum):
     ACK = "ack"
     ALERT = "alert"
     STORED = "stored"
+    PROGRESS = "progress"
 
 
 # Channels followed by exactly one more level, and what that level names.
@@ -99,6 +100,11 @@ def ack(site: str, node: str) -> str:
 def stored(site: str, node: str) -> str:
     """Gateway -> one node: the seqs of its events now committed (`models.Stored`)."""
     return _build(site, node, Channel.STORED)
+
+
+def progress(site: str, node: str) -> str:
+    """Intake node -> gateway: where its checks stand (`models.IntakeProgress`, retained)."""
+    return _build(site, node, Channel.PROGRESS)
 
 
 def alert(site: str) -> str:

@@ -26,7 +26,15 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from devices.contract import codec
 from devices.contract.errors import ContractError
-from devices.contract.models import CheckData, CheckProgress, Command, DeviceState, FaultData
+from devices.contract.models import (
+    CheckData,
+    CheckProgress,
+    Command,
+    DeviceState,
+    FaultData,
+    IntakeProgress,
+)
+from devices.contract.models.intake import MAX_PROGRESS_CHECKS
 from devices.gate.base import Gate, GateAlarm, GateEvent, GatePassage
 from devices.gate.signals import DeskSignals, RecordingDeskSignals
 from devices.thermo.base import Measurement, Thermometer
@@ -123,6 +131,7 @@ class IntakeApp:
         self._saved_open: dict[str, bytes] = {}
         self._saved_closed: dict[str, CheckData | None] = {}
         self._unsaved = False  # a state change the outbox could not write yet
+        self._published: list[bytes] | None = None  # the open checks the gateway was told
         self._states: dict[str, DeviceState] = {}
         self._errors: dict[str, int] = {}
         self._lock = threading.RLock()
@@ -147,6 +156,8 @@ class IntakeApp:
             self._states[dev.id] = "unknown"
         self.signals.lamp("off")
         self._restore()
+        with self._lock:  # the gateway learns the restored state (or that none is open)
+            self._publish_progress(self._saved_open, always=True)
         gate.start(self._on_gate, self._state_cb(gate.id))
         thermo.start(self._on_measurement, self._state_cb(thermo.id))
         wand.start(self._on_wand, self._state_cb(wand.id))
@@ -296,9 +307,29 @@ class IntakeApp:
                 self._saved_open = opened
                 self._saved_closed = dict(self.machine.closed)
                 self._unsaved = False
+                self._publish_progress(opened)
         except Exception:  # the outbox refusing must not stop the desk: count, log, go on
             self.emit_errors += 1
             log.exception("storing %d intake events and the check state failed", len(emits))
+
+    def _publish_progress(self, opened: dict[str, bytes], always: bool = False) -> None:
+        """Tell the gateway where the open checks stand, once that state is stored and only
+        when it changed: the desk page shows what the node says (docs/intake.md)."""
+        ctx = self.ctx
+        rows = list(opened.values())
+        if not isinstance(ctx, StatefulContext) or (rows == self._published and not always):
+            return
+        checks = [c.progress() for c in self.machine.open]
+        progress = IntakeProgress(
+            at=self.wall(),
+            open=checks[:MAX_PROGRESS_CHECKS],
+            more_open=max(0, len(checks) - MAX_PROGRESS_CHECKS),
+        )
+        try:
+            ctx.publish_progress(progress)
+            self._published = rows
+        except Exception:  # the desk goes on; the next change (or reconnect) tells it again
+            log.exception("telling the gateway where the checks stand failed")
 
     def _restore(self) -> None:
         """Bring back the checks that were open when the node last stopped (or died)."""

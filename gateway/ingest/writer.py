@@ -26,7 +26,7 @@ import sqlite_utils
 
 from devices.contract import codec, topics
 from devices.contract.errors import ContractError
-from devices.contract.models import Ack, Event, Heartbeat, Status
+from devices.contract.models import Ack, Event, Heartbeat, IntakeProgress, Status
 from devices.contract.models.events import CheckEvent
 from devices.contract.topics import Channel
 from gateway.ingest.limits import (
@@ -86,6 +86,9 @@ class IngestWriter:
         # (a device can turn ok with no event of its own: the dashboard must not wait a poll).
         self.devices_listeners: list[DevicesListener] = []
         self._devices_changed: dict[tuple[str, str], dict[str, str]] = {}
+        # Called after the commit with (site, node) when a node said its checks moved on.
+        self.progress_listeners: list[Callable[[str, str], None]] = []
+        self._progress_changed: set[tuple[str, str]] = set()
         self.media: MediaSink | None = None
         self.live_handler: Callable[[str, str, str, bytes], None] | None = None
         self._traffic: dict[tuple[str, str], _Traffic] = {}
@@ -102,6 +105,7 @@ class IngestWriter:
         self._traffic = {}
         self._settled = {}
         self._devices_changed = {}
+        self._progress_changed = set()
         budget = self._dl_budget.snapshot()  # a failed commit is retried: count it once
         try:
             self._store(batch, stored, changes)
@@ -120,6 +124,9 @@ class IngestWriter:
         for (site, node), devices in self._devices_changed.items():
             for devices_listener in self.devices_listeners:
                 _safely(devices_listener, site, node, devices)
+        for site, node in sorted(self._progress_changed):
+            for progress_listener in self.progress_listeners:
+                _safely(progress_listener, site, node)
         return self._settled
 
     def _store(self, batch: list[Incoming], stored: list[Any], changes: list[Any]) -> None:
@@ -209,12 +216,36 @@ class IngestWriter:
                 self._media(topic.site, topic.node, topic.arg or "", msg.payload)
         elif topic.channel is Channel.LIVE and self.live_handler:
             self.live_handler(topic.site, topic.node, topic.arg or "", msg.payload)
+        elif topic.channel is Channel.PROGRESS:
+            if msg.payload:  # an empty retained message clears it at the broker: nothing to do
+                self._progress(topic.site, topic.node, msg)
         elif topic.channel is Channel.ACK:
             ack = codec.decode(Ack, msg.payload)
             self.db.execute(
                 "UPDATE commands SET acked_at=?, ok=?, error=? WHERE id=? AND site=? AND node=?",
                 (iso(msg.received_at), int(ack.ok), ack.error, ack.id, topic.site, topic.node),
             )
+
+    def _progress(self, site: str, node: str, msg: Incoming) -> None:
+        """Keep the node's latest word on its open checks; an older message (a retained copy
+        arriving late) does not replace a newer one."""
+        progress = codec.decode(IntakeProgress, msg.payload)
+        cur = self.db.execute(
+            "INSERT INTO node_progress (site, node, at, open, more_open, received_at) "
+            "VALUES (?,?,?,?,?,?) ON CONFLICT (site, node) DO UPDATE SET at=excluded.at, "
+            "open=excluded.open, more_open=excluded.more_open, received_at=excluded.received_at "
+            "WHERE excluded.at >= node_progress.at",
+            (
+                site,
+                node,
+                iso(progress.at),
+                json.dumps([c.model_dump(mode="json") for c in progress.open]),
+                progress.more_open,
+                iso(msg.received_at),
+            ),
+        )
+        if cur.rowcount:
+            self._progress_changed.add((site, node))
 
     # media: only for the node's own events ---------------------------------------------------
 

@@ -32,7 +32,8 @@ def node_username(site: str, node: str) -> str:
 def node_acl(site: str, node: str) -> str:
     base = f"{topics.PREFIX}/{site}/{node}"
     lines = [f"user {node_username(site, node)}"]
-    lines += [f"topic write {base}/{suffix}" for suffix in ("status", "heartbeat", "ack")]
+    own = ("status", "heartbeat", "ack", "progress")
+    lines += [f"topic write {base}/{suffix}" for suffix in own]
     lines += [f"topic write {base}/{channel}/+" for channel in ("event", "media", "live")]
     lines += [f"topic read {base}/{suffix}" for suffix in ("cmd", "stored")]
     return "\n".join(lines) + "\n"

@@ -8,11 +8,26 @@ from pathlib import Path
 import pytest
 
 from devices.contract import codec
-from devices.contract.models import KINDS, Ack, Command, Heartbeat, Status, Stored
+from devices.contract.models import (
+    KINDS,
+    Ack,
+    Command,
+    Heartbeat,
+    IntakeProgress,
+    Status,
+    Stored,
+)
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "mqtt.md"
 BLOCK = re.compile(r"^### `([a-z_/]+)`\n\n```json\n(.*?)\n```", re.M | re.S)
-OTHER = {"status": Status, "heartbeat": Heartbeat, "cmd": Command, "ack": Ack, "stored": Stored}
+OTHER = {
+    "status": Status,
+    "heartbeat": Heartbeat,
+    "cmd": Command,
+    "ack": Ack,
+    "stored": Stored,
+    "progress": IntakeProgress,
+}
 
 
 def examples() -> dict[str, str]:

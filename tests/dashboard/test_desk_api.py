@@ -1,5 +1,5 @@
 """The desk page's API (GET /api/v1/desk/active, /api/v1/desk/checks) on a real gateway and
-SQLite file: checks in progress derived from step events, the day in the site's time zone,
+SQLite file: checks in progress as the node said, the day in the site's time zone,
 search, and who may read them."""
 
 from __future__ import annotations
@@ -11,7 +11,8 @@ from typing import Any
 import httpx
 import pytest
 
-from gateway.api.routes.desk import derive_open_checks
+from devices.contract.models import CheckProgress, CheckStep, TemperatureReading
+from gateway.api.routes.desk import open_checks
 from gateway.auth.users import create_user
 from gateway.store.db import connect
 from gateway.store.times import iso
@@ -20,47 +21,44 @@ from tests.dashboard.conftest import Stack
 PASSWORD = "correct horse battery 42"
 
 
-def _ev(kind: str, ts: str, **data: Any) -> dict[str, Any]:
-    return {"kind": kind, "ts": ts, "data": data}
+T0 = datetime(2026, 11, 23, 10, 0, 1, tzinfo=UTC)
 
 
-def test_open_checks_from_step_events() -> None:
-    events = [
-        _ev("gate", "2026-11-23T10:00:00Z", action="alarm"),  # before the passage: belongs to it
-        _ev("gate", "2026-11-23T10:00:01Z", action="passage", direction="in", check_id="a"),
-        _ev("temperature", "2026-11-23T10:00:03Z", celsius=33.0, remeasure=True, check_id="a"),
-        _ev("gate", "2026-11-23T10:00:20Z", action="passage", direction="in", check_id="b"),
-        _ev("temperature", "2026-11-23T10:00:22Z", celsius=36.5, check_id="b"),
-        _ev("gate", "2026-11-23T10:01:00Z", action="passage", direction="in", check_id="done"),
-        _ev("temperature", "2026-11-23T10:01:02Z", celsius=33.2, remeasure=True),  # no check
-    ]
-    a, b = derive_open_checks(events, finished={"done"})
-    assert a["check_id"] == "a" and a["gate"]["alarm"] and a["remeasure"]
-    assert a["waiting_for"] == ["wand", "temperature"] and a["step"] == "wand"
-    assert a["celsius"] is None
-    assert b["gate"]["alarm"] is False and b["celsius"] == 36.5
-    assert b["waiting_for"] == [] and b["step"] == "outcome"
-    core = derive_open_checks(
-        [
-            *events[:3],
-            _ev("metal", "2026-11-23T10:00:05Z", result="clear", items=[], check_id="a"),
-            _ev("temperature", "2026-11-23T10:00:09Z", celsius=36.9, mode="core", check_id="a"),
+def _said(*checks: CheckProgress) -> list[dict[str, Any]]:
+    """What the gateway keeps of a node's progress message (gateway/ingest/writer.py)."""
+    return [c.model_dump(mode="json") for c in checks]
+
+
+def test_the_desk_shows_where_the_node_says_each_check_stands() -> None:
+    alarm = CheckProgress(
+        check_id="01JD3K9Z8Y7X6W5V4T3S2R1Q0A",
+        started_at=T0,
+        waiting_for=["wand"],
+        gate_alarm=True,
+        screening_celsius=36.6,
+        temperatures=[
+            TemperatureReading(celsius=33.0, at=T0, remeasure=True),
+            TemperatureReading(celsius=36.6, at=T0 + timedelta(seconds=3)),
         ],
-        finished=set(),
-    )[0]
-    assert core["celsius"] == 36.9 and core["remeasure"] is False
-    assert core["wand"]["result"] == "clear" and core["step"] == "outcome"
-
-
-def test_a_cold_screening_reading_waits_for_a_core_temperature() -> None:
-    passage = _ev("gate", "2026-11-23T10:00:01Z", action="passage", direction="in", check_id="a")
-    cold = _ev("temperature", "2026-11-23T10:00:03Z", celsius=34.8, core_needed=True, check_id="a")
-    [a] = derive_open_checks([passage, cold], finished=set())
-    assert a["core_needed"] and a["waiting_for"] == ["core_temperature"]
-    assert a["step"] == "core_temperature" and a["celsius"] == 34.8
-    core = _ev("temperature", "2026-11-23T10:01:00Z", celsius=34.8, mode="core", check_id="a")
-    [a] = derive_open_checks([passage, cold, core], finished=set())
-    assert not a["core_needed"] and a["waiting_for"] == [] and a["step"] == "outcome"
+        steps=[CheckStep(name="passage", at=T0), CheckStep(name="gate_alarm", at=T0)],
+    )
+    cold = CheckProgress(
+        check_id="01JD3K9Z8Y7X6W5V4T3S2R1Q0B",
+        started_at=T0 + timedelta(seconds=20),
+        waiting_for=["core_temperature"],
+        screening_celsius=34.8,
+        temperatures=[TemperatureReading(celsius=34.8, at=T0, core_needed=True)],
+    )
+    done = CheckProgress(check_id="01JD3K9Z8Y7X6W5V4T3S2R1Q0C", started_at=T0)
+    a, b = open_checks(_said(alarm, cold, done), finished={done.check_id})
+    assert a["check_id"] == alarm.check_id and a["gate"]["alarm"] and a["step"] == "wand"
+    assert a["waiting_for"] == ["wand"] and a["celsius"] == 36.6 and not a["remeasure"]
+    assert a["wand"] is None and [s["name"] for s in a["steps"]] == ["passage", "gate_alarm"]
+    assert b["core_needed"] and b["step"] == "core_temperature" and b["celsius"] == 34.8
+    cored = cold.model_copy(update={"waiting_for": [], "core_celsius": 35.9, "wand": "clear"})
+    [c] = open_checks(_said(cored), finished=set())
+    assert not c["core_needed"] and c["celsius"] == 35.9 and c["step"] == "outcome"
+    assert c["wand"] == {"result": "clear", "items": [], "operator": None}
 
 
 def _check(db: Any, cid: str, started: datetime, **kw: Any) -> None:

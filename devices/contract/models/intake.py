@@ -181,6 +181,27 @@ class CheckProgress(Payload):
     note: str | None = Field(None, max_length=2000, description="operator's note")
 
 
+MAX_PROGRESS_CHECKS = 20
+"""Open checks one progress message carries (the oldest first: the desk works on those)."""
+
+
+class IntakeProgress(Payload):
+    """Where an intake node's checks stand, on `{site}/{node}/progress` (retained, QoS 1):
+    sent by the node after each change it has stored, and again when it reconnects. The desk
+    page shows this, not a reconstruction from step events (contract v1.2)."""
+
+    v: Literal[1] = Field(1, description="payload version")
+    at: UtcTime = Field(description="node clock when this state was stored")
+    open: list[CheckProgress] = Field(
+        default_factory=list,
+        max_length=MAX_PROGRESS_CHECKS,
+        description="checks in progress, oldest first; empty when the desk is idle",
+    )
+    more_open: int = Field(
+        0, ge=0, description="open checks beyond those listed (a queue longer than the message)"
+    )
+
+
 class DoorData(Payload):
     door: Slug = Field(description="door id")
     open: bool = Field(description="true when the door is open")

@@ -1,13 +1,14 @@
-"""The intake desk page's API: the checks in progress at each intake node, derived from the
-step events (gate, metal, temperature) that nodes send before the check's outcome, and the
-day's finished checks with a search. Each finished check carries `person_id`, the person file
-it is on (None until the desk opens or links a file: gateway/api/routes/people.py).
+"""The intake desk page's API: the checks in progress at each intake node, as the node says
+(its `progress` message, contract v1.2: docs/mqtt.md), and the day's finished checks with a
+search. Each finished check carries `person_id`, the person file it is on (None until the desk
+opens or links a file: gateway/api/routes/people.py).
 
-Nodes decide checks themselves (the desk must work without the gateway); the gateway only sees
-their events. A check is "in progress" while its step events have arrived and its `check`
-event has not, within `window_min` minutes (a node that went offline mid-check leaves stale
-steps: they age out of the window). Intake nodes are those with checks, with recent step
-events, or with a gate/thermometer/wand among their devices (ids `gate*`, `thermo*`, `wand*`).
+Nodes decide checks themselves (the desk must work without the gateway); the gateway shows
+where each check stands as the node last said, never a reconstruction of its own. A check is
+"in progress" while the node lists it and its `check` event has not arrived. An offline node's
+last word is shown only for `window_min` minutes (it may have finished those checks since).
+Intake nodes are those with checks, with a progress message, or with a gate/thermometer/wand
+among their devices (ids `gate*`, `thermo*`, `wand*`).
 """
 
 from __future__ import annotations
@@ -26,13 +27,7 @@ from gateway.store.times import iso
 
 router = APIRouter(prefix="/api/v1/desk", tags=["intake desk"])
 
-STEP_KINDS = ("gate", "metal", "temperature")
-ALARM_WINDOW_S = 2.0
 INTAKE_DEVICE_PREFIXES = ("gate", "thermo", "wand")
-
-
-def _parse(ts: str) -> datetime:
-    return datetime.fromisoformat(ts.replace("Z", "+00:00"))
 
 
 def _rows(db: Db, sql: str, args: list[Any]) -> list[dict[str, Any]]:
@@ -41,77 +36,55 @@ def _rows(db: Db, sql: str, args: list[Any]) -> list[dict[str, Any]]:
     return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
 
 
-def derive_open_checks(events: list[dict[str, Any]], finished: set[str]) -> list[dict[str, Any]]:
-    """Checks in progress from one node's step events (oldest first), skipping `finished`."""
-    checks: dict[str, dict[str, Any]] = {}
-    loose_alarms: list[datetime] = []
-    for ev in events:
-        data = ev["data"]
-        at = ev["ts"]
-        cid = data.get("check_id")
-        if ev["kind"] == "gate" and data.get("action") == "alarm" and cid is None:
-            loose_alarms.append(_parse(at))
-            continue
-        if cid is None or cid in finished:
-            continue
-        c = checks.setdefault(
-            cid,
-            {
-                "check_id": cid,
-                "started_at": at,
-                "gate": {"passage_at": None, "direction": None, "alarm": False},
-                "wand": None,
-                "temperatures": [],
-            },
-        )
-        if ev["kind"] == "gate":
-            if data.get("action") == "passage":
-                c["gate"]["passage_at"] = at
-                c["gate"]["direction"] = data.get("direction")
-                c["started_at"] = at
-            elif data.get("action") == "alarm":
-                c["gate"]["alarm"] = True
-        elif ev["kind"] == "metal":
-            c["wand"] = {
-                "result": data.get("result"),
-                "items": data.get("items") or [],
-                "operator": data.get("operator"),
-                "source": data.get("source"),
-                "at": at,
-            }
-        elif ev["kind"] == "temperature":
-            c["temperatures"].append(
-                {
-                    "celsius": data.get("celsius"),
-                    "mode": data.get("mode", "body"),
-                    "remeasure": bool(data.get("remeasure")),
-                    "core_needed": bool(data.get("core_needed")),
-                    "at": at,
-                }
-            )
+def open_checks(progress: list[dict[str, Any]], finished: set[str]) -> list[dict[str, Any]]:
+    """The desk's view of a node's open checks (`CheckProgress` as JSON, oldest first),
+    without those whose `check` event is already stored."""
     out = []
-    for c in checks.values():
-        start = _parse(c["started_at"])
-        if any(abs((a - start).total_seconds()) <= ALARM_WINDOW_S for a in loose_alarms):
-            c["gate"]["alarm"] = True  # an alarm just before the passage belongs to it
-        results = [t for t in c["temperatures"] if not t["remeasure"]]
-        core = [t for t in results if t["mode"] == "core"]
-        deciding = (core or results or [None])[-1]
-        c["celsius"] = deciding["celsius"] if deciding else None
-        c["remeasure"] = bool(c["temperatures"]) and c["temperatures"][-1]["remeasure"]
-        waiting = []
-        if c["gate"]["alarm"] and c["wand"] is None:
-            waiting.append("wand")
-        if deciding is None:
-            waiting.append("temperature")
-        # a screening reading below the node's hypothermia threshold: the node waits for core
-        c["core_needed"] = bool(deciding and deciding["core_needed"] and not core)
-        if c["core_needed"]:
-            waiting.append("core_temperature")
-        c["waiting_for"] = waiting
-        c["step"] = waiting[0] if waiting else "outcome"
-        out.append(c)
-    out.sort(key=lambda c: c["started_at"])
+    for p in progress:
+        if p["check_id"] in finished:
+            continue
+        readings = p.get("temperatures") or []
+        core = p.get("core_celsius")
+        waiting = list(p.get("waiting_for") or [])
+        out.append(
+            {
+                "check_id": p["check_id"],
+                "started_at": p["started_at"],
+                "gate": {
+                    "passage_at": p["started_at"],
+                    "direction": p.get("direction"),
+                    "alarm": bool(p.get("gate_alarm")),
+                },
+                "wand": (
+                    {
+                        "result": p["wand"],
+                        "items": p.get("items") or [],
+                        "operator": p.get("operator"),
+                    }
+                    if p.get("wand")
+                    else None
+                ),
+                "temperatures": [
+                    {
+                        "celsius": t["celsius"],
+                        "mode": t.get("mode", "body"),
+                        "remeasure": bool(t.get("remeasure")),
+                        "core_needed": bool(t.get("core_needed")),
+                        "at": t["at"],
+                    }
+                    for t in readings
+                ],
+                "celsius": core if core is not None else p.get("screening_celsius"),
+                "remeasure": bool(readings) and bool(readings[-1].get("remeasure")),
+                "core_needed": "core_temperature" in waiting,
+                "waiting_for": waiting,
+                "step": waiting[0] if waiting else "outcome",
+                "steps": p.get("steps") or [],
+                "restarted_at": p.get("restarted_at"),
+                "operator": p.get("operator"),
+                "note": p.get("note"),
+            }
+        )
     return out
 
 
@@ -133,7 +106,7 @@ def active(
     who: Reader,
     site: str | None = None,
     window_min: Annotated[
-        int, Query(ge=1, le=240, description="how far back to look, minutes")
+        int, Query(ge=1, le=240, description="how long an offline node's last word is shown")
     ] = 10,
 ) -> dict[str, Any]:
     """Each intake node with its checks in progress (oldest first) and its last finished
@@ -141,28 +114,15 @@ def active(
     now = datetime.now(UTC)
     since = iso(now - timedelta(minutes=window_min))
     site_clause, site_args = _scope(who, site)
-    events = _rows(
-        db,
-        "SELECT id, site, node, kind, ts, data FROM events WHERE kind IN (?,?,?) "
-        f"AND received_at >= ?{site_clause} ORDER BY ts, seq",
-        [*STEP_KINDS, since, *site_args],
-    )
-    by_node: dict[tuple[str, str], list[dict[str, Any]]] = {}
-    ids: set[str] = set()
-    for ev in events:
-        ev["data"] = json.loads(ev["data"])
-        by_node.setdefault((ev["site"], ev["node"]), []).append(ev)
-        if ev["data"].get("check_id"):
-            ids.add(ev["data"]["check_id"])
-    finished: set[str] = set()
-    if ids:
-        marks = ",".join("?" * len(ids))
-        finished = {
-            r[0]
-            for r in db.execute(
-                f"SELECT check_id FROM checks WHERE check_id IN ({marks})", list(ids)
-            ).fetchall()
-        }
+    said: dict[tuple[str, str], dict[str, Any]] = {
+        (r["site"], r["node"]): r
+        for r in _rows(
+            db,
+            "SELECT site, node, open, more_open, received_at FROM node_progress "
+            f"WHERE 1=1{site_clause}",
+            site_args,
+        )
+    }
     nodes = [
         n
         for n in _rows(
@@ -172,23 +132,15 @@ def active(
             f"WHERE 1=1{site_clause} ORDER BY site, node",
             site_args,
         )
-        if n.pop("has_checks") or (n["site"], n["node"]) in by_node or _intake_devices(n)
+        if n.pop("has_checks") or (n["site"], n["node"]) in said or _intake_devices(n)
     ]
     for n in nodes:
         n.pop("devices")
-    known = {(n["site"], n["node"]) for n in nodes}
-    for key in sorted(set(by_node) - known):  # events before the node's first status
-        nodes.append(
-            {
-                "site": key[0],
-                "node": key[1],
-                "state": "unknown",
-                "state_since": None,
-                "last_seen": None,
-            }
-        )
-    for n in nodes:
-        n["open"] = derive_open_checks(by_node.get((n["site"], n["node"]), []), finished)
+        row = said.get((n["site"], n["node"]))
+        fresh = row is not None and (n["state"] == "online" or row["received_at"] >= since)
+        progress = json.loads(row["open"]) if row and fresh else []
+        n["open"] = open_checks(progress, _finished(db, progress))
+        n["more_open"] = row["more_open"] if row and fresh else 0
         last = _rows(
             db,
             "SELECT * FROM checks WHERE site=? AND node=? ORDER BY finished_at DESC LIMIT 1",
@@ -196,6 +148,16 @@ def active(
         )
         n["last"] = _with_people(db, [_check(last[0])])[0] if last else None
     return {"now": iso(now), "nodes": nodes}
+
+
+def _finished(db: Db, progress: list[dict[str, Any]]) -> set[str]:
+    """Those of the listed checks whose outcome is stored (the progress may lag a moment)."""
+    ids = [p["check_id"] for p in progress]
+    if not ids:
+        return set()
+    marks = ",".join("?" * len(ids))
+    rows = db.execute(f"SELECT check_id FROM checks WHERE check_id IN ({marks})", ids)
+    return {r[0] for r in rows.fetchall()}
 
 
 def _intake_devices(node: dict[str, Any]) -> bool:
