@@ -1,10 +1,11 @@
-"""The thin seam between the gateway and the pure engine.
+"""The thin seam between the gateway and the pure engine, and the one owner of its state.
 
 `AlertFeed.on_event` and `AlertFeed.on_node` match the IngestWriter's `event_listeners` and
 `node_listeners` signatures; `tick(now)` is called by a timer so that debounce and auto-clear
 fire without traffic. Every change goes to `sink` (the gateway's AlertService stores it), and
 the new engine state is kept only once the sink returned: if storing fails, the engine is as
-before and the same input can be fed again.
+before and the same input can be fed again. People's actions (acknowledge, resolve, a report
+recorded) go through `act`, reads through `read`: nothing else touches the state or the lock.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from datetime import datetime
+from typing import TypeVar
 
 from devices.contract.models import Event
 from gateway.alerts.config import AlertsConfig
@@ -19,6 +21,8 @@ from gateway.alerts.engine import Input, evaluate
 from gateway.alerts.models import AlertChange, DeadlineNotice, EngineState, NodeChange, Tick
 
 Sink = Callable[[list[AlertChange]], None]
+Step = tuple[EngineState, list[AlertChange]]
+T = TypeVar("T")
 
 
 class AlertFeed:
@@ -43,9 +47,20 @@ class AlertFeed:
     def tick(self, now: datetime) -> None:
         self._feed(Tick(), now)
 
-    def _feed(self, item: Input, now: datetime) -> None:
+    def act(self, step: Callable[[EngineState], Step]) -> list[AlertChange]:
+        """Apply one pure `step` (e.g. `engine.acknowledge` with its arguments bound) the way
+        an input is applied: its changes go to the sink first, the state is kept after."""
         with self.lock:
-            state, changes = evaluate(self.state, item, now, self.config)
+            state, changes = step(self.state)
             if changes:
                 self.sink(changes)  # raises: the state stays as it was
             self.state = state
+            return changes
+
+    def read(self, look: Callable[[EngineState], T]) -> T:
+        """`look` at the state under the lock (it must not keep references to mutate)."""
+        with self.lock:
+            return look(self.state)
+
+    def _feed(self, item: Input, now: datetime) -> None:
+        self.act(lambda state: evaluate(state, item, now, self.config))

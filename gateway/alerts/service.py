@@ -38,7 +38,7 @@ from gateway.alerts import engine, store
 from gateway.alerts.config import AlertsConfig
 from gateway.alerts.escalation import due_escalations, level_after
 from gateway.alerts.feed import AlertFeed
-from gateway.alerts.models import Alert, AlertChange, DeadlineNotice, Incident
+from gateway.alerts.models import Alert, AlertChange, DeadlineNotice, EngineState, Incident
 from gateway.alerts.reminders import Reminder, due_reminders
 from gateway.alerts.restore import restore_state
 from gateway.store.db import connect
@@ -299,18 +299,18 @@ class AlertService:
                 log.exception("deadline notice %s not stored; will retry", notice.subject)
                 return None
             key = (notice.rule, notice.site, None, notice.subject)
-            with self.feed.lock:
-                alert = self.feed.state.alerts.get(key)
+            alert = self.feed.read(lambda state: state.alerts.get(key))
             return alert.id if alert else None
 
     def close_deadlines(self, subject_prefix: str, by: str) -> list[str]:
         """Resolve the open reminder/overdue alerts of a step that was just recorded."""
-        with self.feed.lock:
-            ids = [
+        ids = self.feed.read(
+            lambda state: [
                 a.id
-                for key, a in self.feed.state.alerts.items()
+                for key, a in state.alerts.items()
                 if key[0] in DEADLINE_RULES and (key[3] or "").startswith(subject_prefix)
             ]
+        )
         for alert_id in ids:
             self.resolve(alert_id, by)
         return ids
@@ -352,11 +352,7 @@ class AlertService:
     def _transition(self, alert_id: str, by: str, fn: Any, verb: str) -> dict[str, Any]:
         with self._lock:
             now = self.clock()
-            with self.feed.lock:
-                state, changes = fn(self.feed.state, alert_id, now, by)
-                if changes:
-                    self._apply(changes)  # raises: the engine stays as it was
-                    self.feed.state = state
+            changes = self.feed.act(lambda state: fn(state, alert_id, now, by))
             if changes:
                 return self._alert(alert_id)
             current = store.get_alert(self.db, alert_id)
@@ -421,13 +417,7 @@ class AlertService:
                         "UPDATE incidents SET closed_at=? WHERE id=?", (iso(now), incident_id)
                     )
                     store.incident_history(self.db, incident_id, now, by, "closed")
-            with self.feed.lock:
-                inc = self.feed.state.incidents.get(incident_id)
-                if inc is not None:
-                    inc = inc.reported(kind, now)
-                    self.feed.state.incidents[incident_id] = inc
-                    if inc.phone_reported_at and inc.written_reported_at:  # closed: forget it
-                        del self.feed.state.incidents[incident_id]
+            self.feed.act(lambda state: (_reported(state, incident_id, kind, now), []))
             result = store.get_incident(self.db, incident_id, self.clock())
             assert result is not None
             if self.updates:
@@ -609,3 +599,16 @@ def _reminder_text(rem: Reminder) -> dict[str, str]:
         "zh": f"距{zh}截止还有 {minutes:.0f} 分钟。",
         "en": f"The {en} to the bureau is due in {minutes:.0f} min.",
     }
+
+
+def _reported(
+    state: EngineState, incident_id: str, kind: Literal["phone", "written"], now: datetime
+) -> EngineState:
+    """The engine's incident after a report to the bureau; forgotten once both are made."""
+    inc = state.incidents.get(incident_id)
+    if inc is not None:
+        inc = inc.reported(kind, now)
+        state.incidents[incident_id] = inc
+        if inc.phone_reported_at and inc.written_reported_at:
+            del state.incidents[incident_id]
+    return state
