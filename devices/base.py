@@ -7,6 +7,7 @@ an `OnState` callback with a message a desk worker can act on when the state is 
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 
 from devices.contract.models.common import DeviceState
@@ -14,4 +15,36 @@ from devices.contract.models.common import DeviceState
 OnState = Callable[[DeviceState, str | None], None]
 """Called with the new state and, for a fault, what to check ("thermometer on /dev/ttyUSB0…")."""
 
-__all__ = ["DeviceState", "OnState"]
+
+def log_transition(
+    logger: logging.Logger, device: str, before: str, state: str, error: str | None
+) -> None:
+    """Write one device state change to the node log (call only when the state changed)."""
+    if state == "fault":
+        logger.warning("%s: fault: %s", device, error or "no detail")
+    elif before == "fault":
+        logger.info("%s: recovered (%s)", device, state)
+    else:
+        logger.debug("%s: %s", device, state)
+
+
+class ReportsState:
+    """A device's health as every driver and simulator keeps it: `state`, the fault's
+    `error`, and `_set`, which logs a change and tells the `OnState` callback given at start."""
+
+    id: str
+    family: str = "device"  # "gate", "thermometer": how the log names it
+    state: DeviceState = "unknown"
+    error: str | None = None
+    _on_state: OnState | None = None
+    _log = logging.getLogger("devices")
+
+    def _set(self, state: DeviceState, error: str | None) -> None:
+        if state != self.state:
+            log_transition(self._log, f"{self.family} {self.id}", self.state, state, error)
+            self.state, self.error = state, error
+            if self._on_state:
+                self._on_state(state, error)
+
+
+__all__ = ["DeviceState", "OnState", "ReportsState", "log_transition"]

@@ -21,23 +21,25 @@ import time
 from collections.abc import Callable
 from typing import Any, Literal
 
+from devices.base import ReportsState
 from devices.gate.base import (
     BeamTracker,
-    DeviceState,
     GateAlarm,
     OnGateEvent,
     OnState,
 )
 from devices.gpio.debounce import DebouncedInput
 from devices.gpio.ticker import Ticker
-from devices.serialio.watchdog import log_transition
 
 log = logging.getLogger(__name__)
 
 Contact = Literal["nc", "no"]
 
 
-class GpioGate:
+class GpioGate(ReportsState):
+    family = "gate"
+    _log = log
+
     def __init__(
         self,
         id: str,
@@ -56,8 +58,6 @@ class GpioGate:
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.id = id
-        self.state: DeviceState = "unknown"
-        self.error: str | None = None
         self._alarm_pin, self._a_pin, self._b_pin = alarm_pin, beam_a_pin, beam_b_pin
         self._ready_pin = ready_pin
         self._factory = pin_factory
@@ -69,7 +69,6 @@ class GpioGate:
         self._beams = BeamTracker()
         self._lock = threading.Lock()
         self._on_event: OnGateEvent | None = None
-        self._on_state: OnState | None = None
         self._ready_ok = True
         self._alarm_stuck = False
         self._settled = False
@@ -130,13 +129,6 @@ class GpioGate:
             )
         else:
             self._set("ok", None)
-
-    def _set(self, state: DeviceState, error: str | None) -> None:
-        if state != self.state:
-            log_transition(log, f"gate {self.id}", self.state, state, error)
-            self.state, self.error = state, error
-            if self._on_state:
-                self._on_state(state, error)
 
     def _alarm(self, active: bool, _t: float) -> None:
         if not active and self._alarm_stuck:

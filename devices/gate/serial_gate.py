@@ -15,11 +15,11 @@ import time
 from collections import deque
 from collections.abc import Callable
 
+from devices.base import log_transition
 from devices.gate import ascii as ga
 from devices.gate.base import DeviceState, GatePassage, OnGateEvent, OnState
 from devices.serialio.errors import FrameError
 from devices.serialio.port import PortState, ReconnectingPort
-from devices.serialio.watchdog import log_transition
 
 log = logging.getLogger(__name__)
 

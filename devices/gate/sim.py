@@ -15,9 +15,9 @@ import time
 
 import serial
 
+from devices.base import ReportsState
 from devices.gate import ascii as ga
-from devices.gate.base import DeviceState, Direction, GateAlarm, GatePassage, OnGateEvent, OnState
-from devices.serialio.watchdog import log_transition
+from devices.gate.base import Direction, GateAlarm, GatePassage, OnGateEvent, OnState
 
 log = logging.getLogger(__name__)
 
@@ -143,15 +143,15 @@ class GateAsciiSimulator:
         self.ser.close()
 
 
-class SimulatedGate:
+class SimulatedGate(ReportsState):
     """An in-process `Gate` for the demo's simulate mode and for tests."""
+
+    family = "gate"
+    _log = log
 
     def __init__(self, id: str) -> None:
         self.id = id
-        self.state: DeviceState = "unknown"
-        self.error: str | None = None
         self._on_event: OnGateEvent | None = None
-        self._on_state: OnState | None = None
 
     def start(self, on_event: OnGateEvent, on_state: OnState) -> None:
         self._on_event, self._on_state = on_event, on_state
@@ -159,13 +159,6 @@ class SimulatedGate:
 
     def stop(self) -> None:
         self._on_event = None
-
-    def _set(self, state: DeviceState, error: str | None) -> None:
-        if state != self.state:
-            log_transition(log, f"gate {self.id}", self.state, state, error)
-            self.state, self.error = state, error
-            if self._on_state:
-                self._on_state(state, error)
 
     # test/simulation handles
     def walk(

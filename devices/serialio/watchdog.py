@@ -14,7 +14,6 @@ per transition (fault, recovery), never per retry.
 
 from __future__ import annotations
 
-import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -76,15 +75,3 @@ class DataWatchdog:
         if not self._expired:
             return None
         return "unreadable" if self.bytes_since_valid else "nothing"
-
-
-def log_transition(
-    logger: logging.Logger, device: str, before: str, state: str, error: str | None
-) -> None:
-    """Write one device state change to the node log (call only when the state changed)."""
-    if state == "fault":
-        logger.warning("%s: fault: %s", device, error or "no detail")
-    elif before == "fault":
-        logger.info("%s: recovered (%s)", device, state)
-    else:
-        logger.debug("%s: %s", device, state)

@@ -22,11 +22,12 @@ from typing import Any
 
 import serial
 
-from devices.serialio.watchdog import DataWatchdog, log_transition
+from devices.base import ReportsState
+from devices.serialio.watchdog import DataWatchdog
 from devices.thermo import bodytemp_map as bm
 from devices.thermo import gy90614, optris
 from devices.thermo import modbus_maps as mm
-from devices.thermo.base import DeviceState, Measurement, OnMeasurement, OnState
+from devices.thermo.base import Measurement, OnMeasurement, OnState
 
 log = logging.getLogger(__name__)
 
@@ -283,7 +284,7 @@ BodyTempModbusSimulator = ModbusThermoSimulator
 """The default map's simulator under its old name."""
 
 
-class SimulatedThermometer:
+class SimulatedThermometer(ReportsState):
     """An in-process `Thermometer` for the demo's simulate mode and for tests.
 
     It stands for a module that streams while plugged in; `mute()` makes it stop talking
@@ -291,6 +292,9 @@ class SimulatedThermometer:
     `data_timeout_s`, with the same message shape as the serial drivers; `unmute()` is the
     first frame again.
     """
+
+    family = "thermometer"
+    _log = log
 
     def __init__(
         self,
@@ -302,17 +306,14 @@ class SimulatedThermometer:
     ) -> None:
         self.id = id
         self.ambient_celsius = ambient_celsius
-        self.state: DeviceState = "unknown"
-        self.error: str | None = None
         self.watchdog = DataWatchdog(data_timeout_s, clock)
         self._on_m: OnMeasurement | None = None
-        self._on_s: OnState | None = None
         self._muted = False
         self._timer: threading.Timer | None = None
         self._lock = threading.Lock()
 
     def start(self, on_measurement: OnMeasurement, on_state: OnState) -> None:
-        self._on_m, self._on_s = on_measurement, on_state
+        self._on_m, self._on_state = on_measurement, on_state
         self.watchdog.valid()
         self._set("ok", None)
 
@@ -321,13 +322,6 @@ class SimulatedThermometer:
         with self._lock:
             if self._timer is not None:
                 self._timer.cancel()
-
-    def _set(self, state: DeviceState, error: str | None) -> None:
-        if state != self.state:
-            log_transition(log, f"thermometer {self.id}", self.state, state, error)
-            self.state, self.error = state, error
-            if self._on_s:
-                self._on_s(state, error)
 
     def _expire(self) -> None:
         with self._lock:

@@ -1,4 +1,4 @@
-"""`/docs` (Swagger UI) and `/redoc` from the gateway's own files (`docs_static/`, vendored from
+"""`/docs` (Swagger UI) and `/redoc` from the gateway's own files (`vendor/`, vendored from
 npm with their licences): a station without internet still reads its API. FastAPI's defaults
 load both from a CDN and show a blank page offline."""
 
@@ -15,7 +15,7 @@ from fastapi.openapi.docs import (
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
-STATIC = Path(__file__).parent / "docs_static"
+STATIC = Path(__file__).parent / "vendor"
 PREFIX = "/docs-static"
 SWAGGER_UI_VERSION = "5.17.14"
 REDOC_VERSION = "2.1.5"

@@ -154,17 +154,21 @@ def _times(db: sqlite_utils.Database, row: dict[str, Any], tz: str) -> CaseTimes
     )
 
 
-def _step_out(step: Step, now: datetime) -> StepOut:
+StepState = Literal["done", "open", "due_soon", "overdue"]
+
+
+def step_state(step: Step, now: datetime) -> tuple[StepState, float]:
+    """Where a deadline step stands at `now`, and the seconds left (negative: overdue)."""
     left = (step.due - now).total_seconds()
-    state: Literal["done", "open", "due_soon", "overdue"]
     if step.done_at is not None:
-        state = "done"
-    elif left < 0:
-        state = "overdue"
-    elif now >= step.due - step.lead:
-        state = "due_soon"
-    else:
-        state = "open"
+        return "done", left
+    if left < 0:
+        return "overdue", left
+    return ("due_soon" if now >= step.due - step.lead else "open"), left
+
+
+def _step_out(step: Step, now: datetime) -> StepOut:
+    state, left = step_state(step, now)
     return StepOut(
         name=step.name,
         due=iso(step.due),

@@ -24,7 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from devices.contract.codec import new_id
 from gateway.auth.audit import audit
 from gateway.people import Conflict, NotFound
-from gateway.people.family_search import Deadlines, FamilySearch, raise_new
+from gateway.people.family_search import Deadlines, FamilySearch, raise_new, step_state
 from gateway.people.family_search_deadlines import (
     DeadlinesConfig,
     Notice,
@@ -162,16 +162,7 @@ class Followups:
                 for r in rows(db, "SELECT * FROM followup_visits WHERE schedule_id=?", [s["id"]])
             }
             for i, step in enumerate(self._steps(db, s), start=1):
-                left = (step.due - now).total_seconds()
-                state: Literal["done", "open", "due_soon", "overdue"]
-                if step.done_at is not None:
-                    state = "done"
-                elif left < 0:
-                    state = "overdue"
-                elif now >= step.due - step.lead:
-                    state = "due_soon"
-                else:
-                    state = "open"
+                state, left = step_state(step, now)
                 if state == "done" and not include_done:
                     continue
                 out.append(

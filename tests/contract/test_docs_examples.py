@@ -8,26 +8,11 @@ from pathlib import Path
 import pytest
 
 from devices.contract import codec
-from devices.contract.models import (
-    KINDS,
-    Ack,
-    Command,
-    Heartbeat,
-    IntakeProgress,
-    Status,
-    Stored,
-)
+from devices.contract.models import KINDS
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "mqtt.md"
 BLOCK = re.compile(r"^### `([a-z_/]+)`\n\n```json\n(.*?)\n```", re.M | re.S)
-OTHER = {
-    "status": Status,
-    "heartbeat": Heartbeat,
-    "cmd": Command,
-    "ack": Ack,
-    "stored": Stored,
-    "progress": IntakeProgress,
-}
+OTHER = codec.PAYLOAD_MODELS  # status, heartbeat, cmd, ack, stored, progress
 
 
 def examples() -> dict[str, str]:

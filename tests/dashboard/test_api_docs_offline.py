@@ -1,5 +1,5 @@
 """/docs and /redoc render with the network blocked (issue 14, finding 10): their scripts and
-styles are the gateway's own files (gateway/api/docs_static), so an offline station still
+styles are the gateway's own files (gateway/api/vendor), so an offline station still
 reads its API; no request leaves for a CDN."""
 
 from __future__ import annotations
