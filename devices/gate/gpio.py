@@ -71,6 +71,7 @@ class GpioGate(ReportsState):
         self._on_event: OnGateEvent | None = None
         self._ready_ok = True
         self._alarm_stuck = False
+        self._alarm_on = False
         self._settled = False
         self._settle_at = 0.0
         self._settle_s = settle_s
@@ -131,6 +132,7 @@ class GpioGate(ReportsState):
             self._set("ok", None)
 
     def _alarm(self, active: bool, _t: float) -> None:
+        self._alarm_on = active
         if not active and self._alarm_stuck:
             self._alarm_stuck = False
             self._update()
@@ -140,6 +142,13 @@ class GpioGate(ReportsState):
     def _ready(self, ready: bool, _t: float) -> None:
         self._ready_ok = ready
         self._update()
+
+    @property
+    def sensed(self) -> frozenset[str]:
+        """What the driver sees now: the blocked beams ("a", "b") and "alarm" while the metal
+        detector alarms (diagnostics, and simulations that wait until a step was seen)."""
+        with self._lock:
+            return self._beams.blocked | ({"alarm"} if self._alarm_on else set())
 
     def _beam(self, beam: str, blocked: bool, t: float) -> None:
         with self._lock:
@@ -206,19 +215,30 @@ class GpioGateDriver:
     def ready(self, ok: bool) -> None:
         self._set("ready", ok, bounce=True)
 
-    def walk(self, direction: str = "in", alarm: bool = False) -> None:
+    def walk(
+        self,
+        direction: str = "in",
+        alarm: bool = False,
+        seen: Callable[[], frozenset[str]] | None = None,
+    ) -> None:
+        """One person through the gate. With `seen` (the driver's `GpioGate.sensed`), each
+        step also waits until the driver has seen it, as a person's hundreds of milliseconds
+        always allow: a starved polling thread then cannot merge two steps into one poll."""
         first, second = ("a", "b") if direction == "in" else ("b", "a")
-        s = self.step_s
-        self._beam(first, True)
-        time.sleep(s)
+        alarm_on = {"alarm"} if alarm else set()
+
+        def step(change: Callable[[], None], now_sensed: set[str]) -> None:
+            change()
+            end = time.monotonic() + 2.0
+            while seen is not None and seen() != now_sensed and time.monotonic() < end:
+                time.sleep(0.002)
+            time.sleep(self.step_s)
+
+        step(lambda: self._beam(first, True), {first})
         if alarm:
             self.alarm(True)
-        self._beam(second, True)
-        time.sleep(s)
-        self._beam(first, False)
-        time.sleep(s)
-        self._beam(second, False)
+        step(lambda: self._beam(second, True), {first, second, *alarm_on})
+        step(lambda: self._beam(first, False), {second, *alarm_on})
+        step(lambda: self._beam(second, False), set(alarm_on))
         if alarm:
-            time.sleep(s)
-            self.alarm(False)
-        time.sleep(s)
+            step(lambda: self.alarm(False), set())

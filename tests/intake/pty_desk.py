@@ -10,7 +10,7 @@ from pathlib import Path
 
 from gpiozero.pins.mock import MockFactory
 
-from devices.gate.gpio import GpioGateDriver
+from devices.gate.gpio import GpioGate, GpioGateDriver
 from devices.serialio.virtual import VirtualNullModem
 from devices.thermo.sim import GyModuleSimulator
 from devices.wand.keys import GpioWandKeysDriver
@@ -25,8 +25,9 @@ def desk_config(thermo_port: str, **overrides: object) -> IntakeConfig:
         {
             "operator": "desk-a",
             # compressed for 200 arrivals in a minute, yet each step several times longer than
-            # a scheduling delay on a loaded 2-core CI machine (gate steps below: 30 ms)
-            "alarm_window_s": 0.15,
+            # a scheduling delay on a loaded 2-core CI machine (gate steps below: 30 ms, each
+            # waiting until the driver saw it, so an alarm-to-passage gap can stretch)
+            "alarm_window_s": 0.25,
             "temperature_timeout_s": 0.8,
             "wand_timeout_s": 0.8,
             "tick_s": 0.01,
@@ -59,9 +60,10 @@ class PtyDesk:
         self.modem = VirtualNullModem(tmp / "stationkit-thermo", tmp / "thermo-device")
         self.thermo_sim = GyModuleSimulator(self.modem.device_path, rate_hz=200, baudrate=115200)
         self.config = desk_config(self.modem.host_path, **overrides)
-        # 30 ms between beam changes (a person takes hundreds): the driver polls its inputs on
-        # one ticker thread, and on a loaded 2-core CI machine a 12 ms step was sometimes read
-        # as both beams at once (no direction, no passage), losing arrivals from the count
+        # 30 ms between beam changes (a person takes hundreds), and each change waits until the
+        # driver has seen it: the driver polls its inputs on one ticker thread, and on a loaded
+        # 2-core CI machine two steps were sometimes read in one poll (no direction, no
+        # passage), losing arrivals from the count
         self.gate = GpioGateDriver(self.factory, **PINS, step_s=0.03)
         self.keys = GpioWandKeysDriver(self.factory, clear_pin=5, metal_pin=6)
         self.app: IntakeApp | None = None
@@ -82,7 +84,11 @@ class PtyDesk:
 
     # -- Stage ------------------------------------------------------------------------------
     def walk(self, direction: str, alarm: bool) -> None:
-        self.gate.walk(direction, alarm)
+        gate = self.app.gate if self.app else None
+        if isinstance(gate, GpioGate):  # each step waits until the driver has seen it
+            self.gate.walk(direction, alarm, seen=lambda: gate.sensed)
+        else:
+            self.gate.walk(direction, alarm)
 
     def person(self, celsius: float) -> None:
         assert self.app is not None and self.app.thermometer is not None

@@ -62,6 +62,7 @@ class Commander:
         self.c.disconnect()
 
 
+@pytest.mark.timeout(300)  # 200 arrivals: about 70 s alone, twice that on a busy CI machine
 def test_200_arrivals_reach_the_gateway_with_the_expected_outcomes(
     broker: Broker, tmp_path: Path
 ) -> None:
