@@ -15,6 +15,7 @@ from devices.contract.errors import ContractError
 from devices.contract.models import Command
 from gateway.api.deps import Db, require, require_command
 from gateway.auth.tokens import Principal
+from gateway.store.times import iso
 
 router = APIRouter(prefix="/api/v1", tags=["commands"])
 
@@ -93,7 +94,7 @@ def send_command(
                 node,
                 cmd.action,
                 json.dumps(cmd.args, ensure_ascii=False),
-                cmd.ts.isoformat(),
+                iso(cmd.ts),
                 who.name,
             ),
         )
