@@ -16,6 +16,7 @@ from devices.contract.models import Command
 from gateway.api.context import Broker
 from gateway.api.deps import Db, require, require_command
 from gateway.auth.tokens import Principal
+from gateway.store.times import iso
 
 router = APIRouter(prefix="/api/v1", tags=["commands"])
 
@@ -91,7 +92,7 @@ def send_command(
                 node,
                 cmd.action,
                 json.dumps(cmd.args, ensure_ascii=False),
-                cmd.ts.isoformat(),
+                iso(cmd.ts),
                 who.name,
             ),
         )

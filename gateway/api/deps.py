@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
-from datetime import UTC
 from typing import Annotated, Any
 
 import sqlite_utils
@@ -21,6 +20,7 @@ from gateway.api.context import context_of
 from gateway.auth.policy import DESK_EVENT_KINDS, may_send_command
 from gateway.auth.tokens import Principal
 from gateway.store.db import connect
+from gateway.store.times import iso
 
 bearer = HTTPBearer(
     auto_error=False,
@@ -96,7 +96,7 @@ def get_principal(
         db.execute(
             "INSERT INTO audit (at, actor, action, target, detail) VALUES (?,?,?,?,?)",
             (
-                now.astimezone(UTC).isoformat(),
+                iso(now),
                 principal.name,
                 request.method,
                 request.url.path,

@@ -13,6 +13,7 @@ from gateway.api.context import context_of
 from gateway.auth.policy import LIVE_ROLES
 from gateway.live.relay import Viewer, ViewRecord
 from gateway.store.db import connect
+from gateway.store.times import iso
 
 
 def authorise_live_viewer(
@@ -39,7 +40,7 @@ def audit_view(db_path: Path, record: ViewRecord) -> None:
             db.execute(
                 "INSERT INTO audit (at, actor, action, target, detail) VALUES (?,?,?,?,?)",
                 (
-                    (record.ended_at or record.started_at).isoformat(),
+                    iso(record.ended_at or record.started_at),
                     record.user,
                     "live_view_end" if record.ended_at else "live_view_start",
                     f"{record.site}/{record.node}/{record.camera}",

@@ -8,6 +8,8 @@ from typing import Any
 
 import sqlite_utils
 
+from gateway.store.times import iso
+
 
 def audit(
     db: sqlite_utils.Database,
@@ -26,7 +28,7 @@ def audit(
         db.execute(
             "INSERT INTO audit (at, actor, action, target, detail) VALUES (?,?,?,?,?)",
             (
-                (at or datetime.now(UTC)).astimezone(UTC).isoformat(),
+                iso(at or datetime.now(UTC)),
                 actor[:128],
                 action,
                 target,

@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 import sqlite_utils
 
 from gateway.auth.settings import AuthSettings
+from gateway.store.times import iso, parse
 
 COOKIE = "sk_session"
 TOUCH_EVERY = timedelta(seconds=10)
@@ -49,9 +50,7 @@ def create_session(
     with db.atomic():
         # sessions past their absolute end for a week are of no use any more (logins and
         # logouts stay in the audit trail)
-        db.execute(
-            "DELETE FROM sessions WHERE expires_at < ?", ((now - timedelta(days=7)).isoformat(),)
-        )
+        db.execute("DELETE FROM sessions WHERE expires_at < ?", (iso(now - timedelta(days=7)),))
         db.execute(
             "INSERT INTO sessions (id_hash, username, csrf_token, created_at, expires_at, "
             "last_seen, address, user_agent) VALUES (?,?,?,?,?,?,?,?)",
@@ -59,9 +58,9 @@ def create_session(
                 hash_id(session_id),
                 username,
                 csrf,
-                now.isoformat(),
-                expires.isoformat(),
-                now.isoformat(),
+                iso(now),
+                iso(expires),
+                iso(now),
                 address,
                 (user_agent or "")[:200],
             ),
@@ -88,25 +87,21 @@ def lookup_session(
     reason = None
     if disabled:
         reason = "disabled"
-    elif now >= datetime.fromisoformat(expires_at):
+    elif now >= parse(expires_at):
         reason = "expired"
-    elif now - datetime.fromisoformat(last_seen) >= timedelta(
-        minutes=settings.session_idle_minutes
-    ):
+    elif now - parse(last_seen) >= timedelta(minutes=settings.session_idle_minutes):
         reason = "idle"
     # last_seen moves at most every TOUCH_EVERY: an open live stream re-checks its session
     # every second and must not make every check a database write
-    if reason or now - datetime.fromisoformat(last_seen) >= TOUCH_EVERY:
+    if reason or now - parse(last_seen) >= TOUCH_EVERY:
         with db.atomic():
             if reason:
                 db.execute(
                     "UPDATE sessions SET ended_at=?, end_reason=? WHERE id_hash=?",
-                    (now.isoformat(), reason, id_hash),
+                    (iso(now), reason, id_hash),
                 )
             else:
-                db.execute(
-                    "UPDATE sessions SET last_seen=? WHERE id_hash=?", (now.isoformat(), id_hash)
-                )
+                db.execute("UPDATE sessions SET last_seen=? WHERE id_hash=?", (iso(now), id_hash))
     if reason:
         return None
     site_list = json.loads(sites) if sites else None
@@ -133,6 +128,6 @@ def end_session(
     with db.atomic():
         db.execute(
             "UPDATE sessions SET ended_at=?, end_reason=? WHERE id_hash=?",
-            (now.isoformat(), reason, id_hash),
+            (iso(now), reason, id_hash),
         )
     return str(row[0])

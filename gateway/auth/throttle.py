@@ -5,11 +5,12 @@ known ones, so a lock reveals nothing about which users exist."""
 from __future__ import annotations
 
 import math
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import sqlite_utils
 
 from gateway.auth.settings import AuthSettings
+from gateway.store.times import iso, parse
 
 
 def retry_after(db: sqlite_utils.Database, keys: list[str], now: datetime) -> int | None:
@@ -18,14 +19,9 @@ def retry_after(db: sqlite_utils.Database, keys: list[str], now: datetime) -> in
     for key in keys:
         row = db.execute("SELECT locked_until FROM login_throttle WHERE key=?", (key,)).fetchone()
         if row and row[0]:
-            left = (datetime.fromisoformat(row[0]) - now).total_seconds()
+            left = (parse(row[0]) - now).total_seconds()
             wait = max(wait, left)
     return max(1, math.ceil(wait)) if wait > 0 else None
-
-
-def _iso(t: datetime) -> str:
-    """Fixed-width UTC text, so SQLite can compare times as strings."""
-    return t.astimezone(UTC).isoformat(timespec="microseconds")
 
 
 def reserve(
@@ -36,7 +32,7 @@ def reserve(
     limit already. Checking the lock before the hash and counting after it let 40 concurrent
     guesses get 18 password checks against a limit of 5; now at most `limit` attempts per key
     are ever in flight. A success gives its reservation back (`release`)."""
-    window_start = _iso(now - timedelta(minutes=settings.failure_window_minutes))
+    window_start = iso(now - timedelta(minutes=settings.failure_window_minutes))
     counts: dict[str, int] = {}
     try:
         with db.atomic():
@@ -66,17 +62,17 @@ def _count_all(
             "first_at = CASE WHEN first_at IS NULL OR first_at <= ? THEN excluded.first_at "
             "ELSE first_at END "
             "RETURNING failures, locked_until",
-            (key, _iso(now), window_start, window_start),
+            (key, iso(now), window_start, window_start),
         ).fetchone()
         counts[key] = int(row[0])
-        locked = row[1] is not None and row[1] > _iso(now)  # locked while this one waited
+        locked = row[1] is not None and row[1] > iso(now)  # locked while this one waited
         if locked or counts[key] > limit:
             raise _OverLimit
 
 
 def lock(db: sqlite_utils.Database, key: str, now: datetime, settings: AuthSettings) -> str:
     """Lock `key` for `lockout_minutes` (its count starts again); returns the end."""
-    locked_until = _iso(now + timedelta(minutes=settings.lockout_minutes))
+    locked_until = iso(now + timedelta(minutes=settings.lockout_minutes))
     with db.atomic():
         db.execute(
             "UPDATE login_throttle SET failures=0, first_at=NULL, locked_until=? WHERE key=?",

@@ -18,6 +18,8 @@ from typing import Literal
 
 import sqlite_utils
 
+from gateway.store.times import iso, parse
+
 Role = Literal["desk", "supervisor", "bureau", "admin"]
 ROLES: tuple[str, ...] = ("desk", "supervisor", "bureau", "admin")
 TOKEN_PREFIX = "sk_"
@@ -60,7 +62,7 @@ class TokenInfo:
     def state(self, now: datetime) -> str:
         if self.disabled:
             return "disabled"
-        if self.expires_at and datetime.fromisoformat(self.expires_at) <= now:
+        if self.expires_at and parse(self.expires_at) <= now:
             return "expired"
         return "active"
 
@@ -99,8 +101,8 @@ def create_token(
                 name,
                 role,
                 _hash(token),
-                datetime.now(UTC).isoformat(),
-                expires_at.astimezone(UTC).isoformat() if expires_at else None,
+                iso(datetime.now(UTC)),
+                iso(expires_at) if expires_at else None,
                 json.dumps(sorted(set(sites))) if sites is not None else None,
             ),
         )
@@ -122,11 +124,11 @@ def verify_token(
     if row is None:
         return None
     name, role, expires_at, sites, last_used = row
-    if expires_at and datetime.fromisoformat(expires_at) <= now:
+    if expires_at and parse(expires_at) <= now:
         return None
-    if last_used is None or now - datetime.fromisoformat(last_used) >= TOUCH_EVERY:
+    if last_used is None or now - parse(last_used) >= TOUCH_EVERY:
         with db.atomic():
-            db.execute("UPDATE api_tokens SET last_used_at=? WHERE name=?", (now.isoformat(), name))
+            db.execute("UPDATE api_tokens SET last_used_at=? WHERE name=?", (iso(now), name))
     scope = tuple(json.loads(sites)) if sites else None
     return Principal(name, role, sites=scope)
 

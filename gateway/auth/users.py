@@ -12,6 +12,7 @@ import sqlite_utils
 from gateway.auth.passwords import check_policy, hash_password
 from gateway.auth.settings import AuthSettings
 from gateway.auth.tokens import ROLES
+from gateway.store.times import iso
 
 LANGS = ("zh-CN", "en")
 
@@ -93,7 +94,7 @@ def create_user(
     check_policy(username, password)
     if get_user(db, username) is not None:
         raise UserError(f"user {username!r} exists")
-    now = datetime.now(UTC).isoformat()
+    now = iso(datetime.now(UTC))
     with db.atomic():
         db.execute(
             "INSERT INTO users (username, role, password_hash, disabled, created_at, "
@@ -117,7 +118,7 @@ def end_sessions(db: sqlite_utils.Database, username: str, reason: str) -> int:
     with db.atomic():
         cur = db.execute(
             "UPDATE sessions SET ended_at=?, end_reason=? WHERE username=? AND ended_at IS NULL",
-            (datetime.now(UTC).isoformat(), reason, username),
+            (iso(datetime.now(UTC)), reason, username),
         )
     return cur.rowcount
 
@@ -131,7 +132,7 @@ def set_password(
     with db.atomic():
         db.execute(
             "UPDATE users SET password_hash=?, password_changed_at=? WHERE username=?",
-            (hash_password(password, settings), datetime.now(UTC).isoformat(), username),
+            (hash_password(password, settings), iso(datetime.now(UTC)), username),
         )
     end_sessions(db, username, "password_changed")
 

@@ -32,6 +32,7 @@ from gateway.notify.channels import EmailSender, MqttSender, Result, WebhookSend
 from gateway.notify.config import EMAIL, MQTT, NotifyConfig
 from gateway.notify.message import Notification
 from gateway.store.db import connect
+from gateway.store.times import iso, parse
 
 log = logging.getLogger(__name__)
 
@@ -39,11 +40,6 @@ IDLE_POLL_S = 1.0
 """Longest sleep of a delivery thread: picks up rows another process inserted."""
 COMMIT_GRACE_S = 5.0
 """How long a thread watches for a just-enqueued row to become visible (the caller's commit)."""
-
-
-def iso(dt: datetime) -> str:
-    """Fixed-width UTC ISO-8601, so that string order is time order in SQL."""
-    return dt.astimezone(UTC).isoformat(timespec="microseconds")
 
 
 def public_target(url: str) -> str:
@@ -324,7 +320,7 @@ class Notifier:
             result = Result(False, error=f"{type(exc).__name__}: {exc}")
         latency_ms = (time.perf_counter() - t0) * 1000
         ended = now or self.clock()
-        since_ms = (ended - datetime.fromisoformat(row["created_at"])).total_seconds() * 1000
+        since_ms = (ended - parse(row["created_at"])).total_seconds() * 1000
         if now is None:
             since_ms = max(since_ms, latency_ms)
         if not result.ok:
@@ -496,7 +492,7 @@ class Notifier:
         )
         if not row or row[0] is None:
             return IDLE_POLL_S
-        wait = (datetime.fromisoformat(row[0]) - self.clock()).total_seconds()
+        wait = (parse(row[0]) - self.clock()).total_seconds()
         return max(0.0, min(IDLE_POLL_S, wait))
 
     # ---- inspection ------------------------------------------------------------------------

@@ -1,6 +1,7 @@
-"""Time handling for reports: stored times are UTC ISO-8601 strings (two spellings exist in the
-store: ``...000Z`` from ingest and ``+00:00`` from isoformat), reports show them in the site's
-time zone with the offset written out, and day/month boundaries are the site's midnights."""
+"""Time handling for reports: stored times are UTC ISO-8601 strings in the store's one spelling
+(``...000Z``, gateway/store/times.py; `parse` reads any ISO spelling), reports show them in the
+site's time zone with the offset written out, and day/month boundaries are the site's
+midnights."""
 
 from __future__ import annotations
 

@@ -16,6 +16,7 @@ from pathlib import Path
 import sqlite_utils
 
 from gateway.store import schema
+from gateway.store.times import iso
 
 
 def connect(path: Path | str, *, check_same_thread: bool = True) -> sqlite_utils.Database:
@@ -42,7 +43,7 @@ def migrate(db: sqlite_utils.Database) -> list[str]:
             module.migrate(db)
             db.execute(
                 "INSERT INTO _migrations VALUES (?, ?)",
-                (info.name, datetime.now(UTC).isoformat()),
+                (info.name, iso(datetime.now(UTC))),
             )
         applied.append(info.name)
     return applied

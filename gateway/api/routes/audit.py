@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated, Any, Literal
 
 import sqlite_utils
@@ -22,6 +22,7 @@ from gateway.api.deps import Db, require
 from gateway.api.responses import text
 from gateway.auth.audit import audit
 from gateway.auth.tokens import Principal
+from gateway.store.times import iso
 
 router = APIRouter(prefix="/api/v1", tags=["audit"])
 Admin = Annotated[Principal, require("admin")]
@@ -46,7 +47,7 @@ def _iso(value: datetime | None) -> str | None:
         return None
     if value.tzinfo is None:
         raise HTTPException(422, "times need a zone, e.g. 2026-11-22T14:00:00Z")
-    return value.astimezone(UTC).isoformat()
+    return iso(value)
 
 
 def _select(
@@ -59,7 +60,8 @@ def _select(
     before: int | None,
     limit: int,
 ) -> list[tuple[Any, ...]]:
-    """Stored times are UTC ISO-8601 with +00:00, so `at` compares correctly as text."""
+    """`at` is in the store's one spelling (gateway/store/times.py), and so are the bounds,
+    so comparing them as text compares the times."""
     where: list[str] = []
     args: list[Any] = []
     for col, val in (("actor", actor), ("action", action)):

@@ -22,6 +22,7 @@ from gateway.auth.audit import audit
 from gateway.auth.passwords import hash_password, needs_rehash, verify_password
 from gateway.auth.sessions import COOKIE, create_session, end_session
 from gateway.auth.users import LANGS, UserError, get_user, set_lang
+from gateway.store.times import iso
 
 router = APIRouter(tags=["auth"])
 
@@ -156,7 +157,7 @@ def login(body: LoginRequest, request: Request, db: Db) -> Response:
         db.execute(
             "UPDATE users SET failed_attempts=0, locked_until=NULL, last_login_at=? "
             "WHERE username=?",
-            (now.isoformat(), user.username),
+            (iso(now), user.username),
         )
         if needs_rehash(user.password_hash, settings):
             db.execute(

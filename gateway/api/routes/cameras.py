@@ -332,7 +332,7 @@ def get_media(request: Request, event_id: str, n: int, db: Db, who: Watcher) -> 
         db.execute(
             "INSERT INTO audit (at, actor, action, target, detail) VALUES (?,?,?,?,?)",
             (
-                datetime.now(UTC).isoformat(),
+                iso(datetime.now(UTC)),
                 who.name,
                 "media_view",
                 f"{site}/{node}/{camera}/{event_id}-{n}",
@@ -376,6 +376,6 @@ def put_layout(
             "VALUES (?,?,?,?,?,?) ON CONFLICT(site, node, camera) DO UPDATE SET "
             "layout=excluded.layout, updated_at=excluded.updated_at, "
             "updated_by=excluded.updated_by",
-            (site, node, camera, json.dumps(layout), datetime.now(UTC).isoformat(), who.name),
+            (site, node, camera, json.dumps(layout), iso(datetime.now(UTC)), who.name),
         )
     return layout
