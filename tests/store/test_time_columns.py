@@ -55,7 +55,7 @@ def time_values(db: sqlite_utils.Database) -> dict[tuple[str, str], list[str]]:
 
 def test_every_time_written_through_the_api_is_in_the_store_spelling(tmp_path: Path) -> None:
     site = make_site(tmp_path, max_failures_user=2)
-    site.app.state.publish = lambda topic, payload: None
+    site.app.state.context.publish = lambda topic, payload: None
     client = site.client()
     admin = {"X-CSRF-Token": site.login(client, "admin")["csrf_token"]}
 
