@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 import sqlite_utils
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import APIRouter, Depends, HTTPException, Query
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
@@ -42,6 +42,29 @@ BeforeQ = Query(
 )
 
 
+class AuditFilter:
+    """The filters both the page and the export take (a FastAPI dependency class)."""
+
+    def __init__(
+        self,
+        actor: str | None = ActorQ,
+        action: str | None = ActionQ,
+        q: str | None = TextQ,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        before: int | None = BeforeQ,
+    ) -> None:
+        self.actor, self.action, self.q = actor, action, q
+        self.since, self.until, self.before = _iso(since), _iso(until), before
+
+    def recorded(self, limit: int) -> dict[str, Any]:
+        """What an export was filtered by (kept with the export's own audit row)."""
+        return {k: v for k, v in {**vars(self), "limit": limit}.items() if v is not None}
+
+
+Filter = Annotated[AuditFilter, Depends()]
+
+
 def _iso(value: datetime | None) -> str | None:
     if value is None:
         return None
@@ -50,36 +73,22 @@ def _iso(value: datetime | None) -> str | None:
     return iso(value)
 
 
-def _select(
-    db: sqlite_utils.Database,
-    actor: str | None,
-    action: str | None,
-    q: str | None,
-    since: datetime | None,
-    until: datetime | None,
-    before: int | None,
-    limit: int,
-) -> list[tuple[Any, ...]]:
+def _select(db: sqlite_utils.Database, f: AuditFilter, limit: int) -> list[tuple[Any, ...]]:
     """`at` is in the store's one spelling (gateway/store/times.py), and so are the bounds,
     so comparing them as text compares the times."""
     where: list[str] = []
     args: list[Any] = []
-    for col, val in (("actor", actor), ("action", action)):
+    for col, val in (("actor", f.actor), ("action", f.action)):
         if val:
             where.append(f"{col} = ?")
             args.append(val)
-    if q:
+    if f.q:
         where.append("instr(coalesce(target, ''), ?) > 0")
-        args.append(q)
-    if since is not None:
-        where.append("at >= ?")
-        args.append(_iso(since))
-    if until is not None:
-        where.append("at < ?")
-        args.append(_iso(until))
-    if before is not None:
-        where.append("id < ?")
-        args.append(before)
+        args.append(f.q)
+    for condition, bound in (("at >= ?", f.since), ("at < ?", f.until), ("id < ?", f.before)):
+        if bound is not None:
+            where.append(condition)
+            args.append(bound)
     clause = f"WHERE {' AND '.join(where)}" if where else ""
     return list(
         db.execute(
@@ -107,34 +116,13 @@ def _csv(
         who.name,
         "export",
         "/api/v1/audit.csv",
-        {"rows": len(rows), "filters": {k: v for k, v in filters.items() if v is not None}},
+        {"rows": len(rows), "filters": filters},
     )
     return Response(
         "\ufeff" + buf.getvalue(),  # BOM: Excel opens UTF-8 (Chinese names) correctly
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": 'attachment; filename="audit.csv"'},
     )
-
-
-def _filters(
-    actor: str | None,
-    action: str | None,
-    q: str | None,
-    since: datetime | None,
-    until: datetime | None,
-    before: int | None,
-    limit: int,
-) -> dict[str, Any]:
-    """What an export was filtered by (recorded with the export's own audit row)."""
-    return {
-        "actor": actor,
-        "action": action,
-        "q": q,
-        "since": _iso(since),
-        "until": _iso(until),
-        "before": before,
-        "limit": limit,
-    }
 
 
 class AuditRow(BaseModel):
@@ -164,20 +152,15 @@ CSV_ANSWER: dict[int | str, dict[str, Any]] = {
 def list_audit(
     db: Db,
     who: Admin,
-    actor: str | None = ActorQ,
-    action: str | None = ActionQ,
-    q: str | None = TextQ,
-    since: datetime | None = None,
-    until: datetime | None = None,
+    f: Filter,
     limit: int = Query(200, ge=1, le=10000),
-    before: int | None = BeforeQ,
     format: Literal["json", "csv"] = "json",
 ) -> dict[str, Any] | Response:
     """Newest first: {"items": [{id, at, actor, action, target, detail}], "next": id|null}.
     `format=csv` is the same as /audit.csv for this page."""
-    rows = _select(db, actor, action, q, since, until, before, limit)
+    rows = _select(db, f, limit)
     if format == "csv":
-        return _csv(db, who, rows, _filters(actor, action, q, since, until, before, limit))
+        return _csv(db, who, rows, f.recorded(limit))
     items = [dict(zip(COLUMNS, r, strict=True)) for r in rows]
     return {"items": items, "next": items[-1]["id"] if len(items) == limit else None}
 
@@ -188,16 +171,7 @@ def list_audit(
     responses={200: {"description": "CSV (UTF-8 with BOM)", "content": text("text/csv")}},
 )
 def export_audit(
-    db: Db,
-    who: Admin,
-    actor: str | None = ActorQ,
-    action: str | None = ActionQ,
-    q: str | None = TextQ,
-    since: datetime | None = None,
-    until: datetime | None = None,
-    limit: int = Query(EXPORT_MAX, ge=1, le=EXPORT_MAX),
-    before: int | None = BeforeQ,
+    db: Db, who: Admin, f: Filter, limit: int = Query(EXPORT_MAX, ge=1, le=EXPORT_MAX)
 ) -> Response:
     """CSV (UTF-8 with BOM) of the matching rows, newest first; audited as "export"."""
-    rows = _select(db, actor, action, q, since, until, before, limit)
-    return _csv(db, who, rows, _filters(actor, action, q, since, until, before, limit))
+    return _csv(db, who, _select(db, f, limit), f.recorded(limit))
