@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import ConfigDict, Field, field_validator
 
 from devices.contract.broker_url import BrokerUrl, parse_broker_url
 from devices.runtime.config_file import load_toml
@@ -14,6 +14,7 @@ from gateway.alerts.config import AlertsConfig
 from gateway.api.hardening.settings import HttpLimits
 from gateway.auth.settings import AuthSettings
 from gateway.ingest.limits import IngestLimits
+from gateway.listen import ListensOnHttp
 from gateway.media.store import MediaLimits
 from gateway.notify.config import NotifyConfig
 from gateway.people.family_search_settings import FamilySearchSettings
@@ -22,7 +23,7 @@ from gateway.uplink.config import UplinkConfig
 ENV_PREFIX = "STATIONKIT_"
 
 
-class GatewaySettings(BaseModel):
+class GatewaySettings(ListensOnHttp):
     model_config = ConfigDict(extra="forbid")
 
     broker: str = Field("mqtt://127.0.0.1:1883", description="mqtt://[user:pass@]host:port")
@@ -76,14 +77,6 @@ class GatewaySettings(BaseModel):
         parse_broker_url(v)
         return v
 
-    @field_validator("http")
-    @classmethod
-    def _http(cls, v: str) -> str:
-        host, _, port = v.rpartition(":")
-        if not host or not port.isdigit():
-            raise ValueError("must be HOST:PORT")
-        return v
-
     def broker_url(self) -> BrokerUrl:
         url = parse_broker_url(self.broker)
         password = url.password or self.broker_password
@@ -92,14 +85,6 @@ class GatewaySettings(BaseModel):
         return BrokerUrl(
             url.host, url.port, url.tls, url.username or self.broker_username, password
         )
-
-    @property
-    def http_host(self) -> str:
-        return self.http.rpartition(":")[0]
-
-    @property
-    def http_port(self) -> int:
-        return int(self.http.rpartition(":")[2])
 
 
 def load_settings(config: Path | None = None, **flags: Any) -> GatewaySettings:

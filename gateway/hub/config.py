@@ -7,14 +7,15 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import ConfigDict, Field, ValidationError, field_validator
 
 from gateway.hub import HubError
+from gateway.listen import ListensOnHttp
 
 ENV_PREFIX = "STATIONKIT_HUB_"
 
 
-class HubSettings(BaseModel):
+class HubSettings(ListensOnHttp):
     model_config = ConfigDict(extra="forbid")
 
     nats: list[str] = Field(
@@ -58,22 +59,6 @@ class HubSettings(BaseModel):
     @classmethod
     def _split(cls, v: Any) -> Any:
         return [s.strip() for s in v.split(",") if s.strip()] if isinstance(v, str) else v
-
-    @field_validator("http")
-    @classmethod
-    def _http(cls, v: str) -> str:
-        host, _, port = v.rpartition(":")
-        if not host or not port.isdigit():
-            raise ValueError("must be HOST:PORT")
-        return v
-
-    @property
-    def http_host(self) -> str:
-        return self.http.rpartition(":")[0]
-
-    @property
-    def http_port(self) -> int:
-        return int(self.http.rpartition(":")[2])
 
 
 def load_hub_settings(config: Path | None = None, **flags: Any) -> HubSettings:
