@@ -379,7 +379,8 @@ export default {
       if (nodes.length > 1) {
         head.append(h("div", { class: "seg", role: "tablist" }, nodes.map((n) => {
           const key = `${n.site}/${n.node}`;
-          const busy = n.open.length ? ` (${n.open.length})` : "";
+          const waiting = n.open.length + (n.more_open || 0); // the node lists 20 at most
+          const busy = waiting ? ` (${waiting})` : "";
           return h("button", {
             class: `btn small ${node && key === `${node.site}/${node.node}` ? "selected" : ""}`, role: "tab", "data-node": key,
             onclick: () => { ui.nodeKey = key; localStorage.setItem("sk_desk_node", key); ui.picking = null; ui.refusing = false; renderCurrent(); },
@@ -408,7 +409,7 @@ export default {
       }
       const meta = h("div", { class: "toolbar meta" },
         h("strong", {}, `${node.site} / ${node.node}`), stateBadge,
-        node.open.length > 1 ? h("span", { class: "pill", "data-testid": "queue" }, t("desk.queue", { n: node.open.length - 1 })) : null,
+        node.open.length > 1 ? h("span", { class: "pill", "data-testid": "queue" }, t("desk.queue", { n: node.open.length - 1 + (node.more_open || 0) })) : null,
         h("span", { class: "grow" }),
         ctx.can("desk", "supervisor")
           ? h("button", {
