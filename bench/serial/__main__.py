@@ -192,14 +192,14 @@ def bench_machine(n: int) -> float:
 
 def bench_desk(arrivals: int, idle_s: float) -> tuple[float, float, float]:
     """(CPU ms per check, idle CPU %, wall s per arrival) of the whole simulated desk."""
+    from firmware_py.doubles import RecordingContext
     from firmware_py.intake.scenario import play, script
-    from tests.intake.fakes import FakeContext
     from tests.intake.pty_desk import PtyDesk
 
     with tempfile.TemporaryDirectory() as tmp:
         desk = PtyDesk(Path(tmp))
         app = desk.make_app()
-        app.start(FakeContext())
+        app.start(RecordingContext("bench", "desk-1", media=False))
         try:
             desk.ready()
             c0, w0 = time.process_time(), time.perf_counter()

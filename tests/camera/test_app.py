@@ -17,7 +17,7 @@ from devices.runtime.config_file import ConfigError, load_toml
 from firmware_py.app import NodeApp
 from firmware_py.camera.app import CameraApp
 from firmware_py.camera.config import CameraNodeConfig
-from tests.camera.fakes import FakeContext
+from firmware_py.doubles import RecordingContext
 
 pytestmark = pytest.mark.slow  # the camera app's real threads on a real-time synthetic camera
 
@@ -57,7 +57,7 @@ def run():
 
     def start(config, source, wall=lambda: DAY_UTC):
         app = CameraApp(config, sources={"room-1": source}, wall=wall)
-        ctx = FakeContext()
+        ctx = RecordingContext("home-7", "cam-node-1")
         app.start(ctx)
         apps.append(app)
         return app, ctx
@@ -75,15 +75,17 @@ def test_is_a_node_app():
 def test_camera_that_disappears_and_returns_gives_offline_then_online(run):
     src = _source()
     app, ctx = run(_config(), src)
-    ctx.wait_for(lambda e: e.kind == "camera" and e.data.state == "online", 3)
+    ctx.wait_for_event(lambda e: e.kind == "camera" and e.data.state == "online", 3)
     assert app.devices() == {"room-1": "ok"}
     src.disconnect()
-    off = ctx.wait_for(lambda e: e.kind == "camera" and e.data.state == "offline", 4)
+    off = ctx.wait_for_event(lambda e: e.kind == "camera" and e.data.state == "offline", 4)
     assert "unplugged" in off.data.reason
     assert app.devices() == {"room-1": "fault"}
     src.reconnect()
-    ctx.wait_for(lambda e: e.kind == "camera" and e.data.state == "online" and e.seq > off.seq, 4)
-    states = [e.data.state for e in ctx.of("camera")]
+    ctx.wait_for_event(
+        lambda e: e.kind == "camera" and e.data.state == "online" and e.seq > off.seq, 4
+    )
+    states = [e.data.state for e in ctx.envelopes("camera")]
     assert states == ["online", "offline", "online"]
     assert app.stats()["room-1"]["reconnects"] >= 1
 
@@ -92,17 +94,17 @@ def test_never_reachable_camera_is_reported_offline(run):
     src = _source()
     src.disconnect()
     _, ctx = run(_config(), src)
-    off = ctx.wait_for(lambda e: e.kind == "camera", 4)
+    off = ctx.wait_for_event(lambda e: e.kind == "camera", 4)
     assert off.data.state == "offline" and "unplugged" in off.data.reason
 
 
 def test_tamper_event_carries_snapshot_and_clip(run):
     src = _source()
     _, ctx = run(_config(), src)
-    ctx.wait_for(lambda e: e.kind == "camera", 3)
+    ctx.wait_for_event(lambda e: e.kind == "camera", 3)
     time.sleep(1.5)  # baseline learnt
     src.cover()
-    ev = ctx.wait_for(lambda e: e.kind == "tamper" and e.data.active, 6)
+    ev = ctx.wait_for_event(lambda e: e.kind == "tamper" and e.data.active, 6)
     assert ev.data.reason == "covered" and ev.data.snapshot
     deadline = time.monotonic() + 5
     while time.monotonic() < deadline and len(ctx.media.get(ev.id, [])) < 2:
@@ -117,7 +119,7 @@ def test_line_crossing_at_night_is_flagged(run):
     src = _source(walkers=[walker])
     lines = [{"id": "door", "a": [0.45, 0.5], "b": [0.45, 1.0], "in_side": "right"}]
     _, ctx = run(_config(lines=lines), src, wall=lambda: NIGHT_UTC)
-    ev = ctx.wait_for(lambda e: e.kind == "line_cross", 8)
+    ev = ctx.wait_for_event(lambda e: e.kind == "line_cross", 8)
     assert ev.data.line == "door" and ev.data.direction == "out" and ev.data.night
     assert ev.id in ctx.media
 
@@ -125,7 +127,7 @@ def test_line_crossing_at_night_is_flagged(run):
 def test_live_view_starts_renews_stops_and_times_out(run):
     src = _source()
     app, ctx = run(_config(), src)
-    ctx.wait_for(lambda e: e.kind == "camera", 3)
+    ctx.wait_for_event(lambda e: e.kind == "camera", 3)
 
     def cmd(action, **args):
         return app.handle_command(
@@ -168,10 +170,10 @@ def test_roster_count_sent_with_expected(run):
     app = CameraApp(
         config, sources={"room-1": src}, wall=lambda: NIGHT_UTC, detector_factory=lambda c: Always()
     )
-    ctx = FakeContext()
+    ctx = RecordingContext("home-7", "cam-node-1")
     app.start(ctx)
     try:
-        ev = ctx.wait_for(lambda e: e.kind == "people", 5)
+        ev = ctx.wait_for_event(lambda e: e.kind == "people", 5)
     finally:
         app.stop()
     assert (ev.data.count, ev.data.expected) == (2, 3)
@@ -219,5 +221,5 @@ def test_a_node_restarted_with_its_camera_moved_raises_moved(run, tmp_path):
     moved = _source(seed=4)
     moved.move(0.12, 0.05)
     _, ctx = run(cfg, moved)
-    ev = ctx.wait_for(lambda e: e.kind == "tamper" and e.data.active, 10)
+    ev = ctx.wait_for_event(lambda e: e.kind == "tamper" and e.data.active, 10)
     assert ev.data.reason == "moved"

@@ -14,7 +14,7 @@ import shutil
 import sqlite3
 import subprocess
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +23,7 @@ import pytest
 from devices.contract import codec
 from devices.contract.models import Envelope, Payload
 from firmware_py.agent import NodeAgent
-from firmware_py.bus import MessageHandler
+from firmware_py.doubles import MemoryBus
 from firmware_py.intake.app import IntakeApp
 from firmware_py.intake.config import IntakeConfig
 from firmware_py.outbox import Outbox, OutboxFull
@@ -86,30 +86,6 @@ def disk(tmp_path: Path) -> Iterator[SmallDisk]:
     d.close()
 
 
-class OfflineBus:
-    """A broker that is unreachable: nothing is ever acknowledged, so the outbox only grows."""
-
-    def __init__(self) -> None:
-        self.on_connect: Callable[[], None] | None = None
-        self.on_disconnect: Callable[[str], None] | None = None
-        self.on_acked: Callable[[int], None] | None = None
-        self._mid = 0
-
-    @property
-    def connected(self) -> bool:
-        return False
-
-    def start(self) -> None: ...
-
-    def close(self) -> None: ...
-
-    def publish(self, topic: str, payload: bytes, *, qos: int = 0, retain: bool = False) -> int:
-        self._mid += 1
-        return self._mid
-
-    def subscribe(self, topic: str, handler: MessageHandler, qos: int = 1) -> None: ...
-
-
 def _rows(outbox: Outbox) -> list[int]:
     return [r[0] for r in outbox._db.execute("SELECT seq FROM outbox ORDER BY seq").fetchall()]
 
@@ -166,7 +142,11 @@ class Desk:
         self.outbox = Outbox(disk.path / "outbox.db")
         self.app = IntakeApp(IntakeConfig(operator="desk-a", **FAST))
         self.agent = NodeAgent(
-            site="s1", node="desk-1", bus=OfflineBus(), outbox=self.outbox, apps=[self.app]
+            site="s1",
+            node="desk-1",
+            bus=MemoryBus(connected=False),  # no broker: nothing is acknowledged
+            outbox=self.outbox,
+            apps=[self.app],
         )
         self.emitted: list[Envelope] = []
         real_emit = self.agent.emit

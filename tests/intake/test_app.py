@@ -9,10 +9,10 @@ import pytest
 from gpiozero.pins.mock import MockFactory
 
 from devices.gate.gpio import GpioGateDriver
+from firmware_py.doubles import RecordingContext
 from firmware_py.intake.app import IntakeApp
 from firmware_py.intake.config import IntakeConfig, make_pin_factory
 from firmware_py.intake.scenario import ScenarioRunner, SimStage, command, play, script
-from tests.intake.fakes import FakeContext
 
 pytestmark = pytest.mark.slow  # scripted arrivals through the app's real threads
 
@@ -28,7 +28,7 @@ FAST = dict(  # short windows, but room for a busy machine's thread scheduling (
 @pytest.fixture
 def desk():
     app = IntakeApp(IntakeConfig(operator="desk-a", **FAST))
-    ctx = FakeContext()
+    ctx = RecordingContext("fuling-station", "desk-1", media=False)
     app.start(ctx)
     yield app, ctx
     app.stop()
@@ -40,10 +40,10 @@ def test_a_plain_arrival_becomes_one_check_with_its_step_events(desk):
     app.gate.walk("in")
     assert app.current_check()["waiting_for"] == ["temperature"]
     app.thermometer.person(36.7)
-    [check] = ctx.wait_for("check", 1)
+    [check] = ctx.wait_for_data("check", 1)
     assert check.outcome == "cleared" and check.celsius == 36.7 and check.operator == "desk-a"
-    [gate] = ctx.of("gate")
-    [temp] = ctx.of("temperature")
+    [gate] = ctx.data_of("gate")
+    [temp] = ctx.data_of("temperature")
     assert gate.check_id == temp.check_id == check.check_id
     assert app.signals.releases == 1
     assert app.current_check() is None
@@ -63,9 +63,9 @@ def test_dashboard_wand_result_with_items(desk):
         command("wand_result", result="metal_found", items=["knife"], operator="li")
     )
     assert ok == (True, None)
-    [check] = ctx.wait_for("check", 1)
+    [check] = ctx.wait_for_data("check", 1)
     assert check.outcome == "items_held" and check.items_held == ["knife"]
-    [metal] = ctx.of("metal")
+    [metal] = ctx.data_of("metal")
     assert metal.source == "dashboard" and metal.operator == "li"
 
 
@@ -74,9 +74,9 @@ def test_keypad_wand_result(desk):
     app.gate.walk("in", alarm=True)
     app.wand.press("clear")
     app.thermometer.person(36.5)
-    [check] = ctx.wait_for("check", 1)
+    [check] = ctx.wait_for_data("check", 1)
     assert (check.outcome, check.wand) == ("cleared", "clear")
-    assert ctx.of("metal")[0].source == "keypad"
+    assert ctx.data_of("metal")[0].source == "keypad"
 
 
 def test_commands_validate_their_arguments(desk):
@@ -100,7 +100,7 @@ def test_refusal_and_hypothermia_through_commands(desk):
     app.thermometer.person(32.5)
     assert app.current_check()["remeasure"] is True
     assert app.handle_command(command("core_temperature", celsius=34.1)) == (True, None)
-    refused, hypo = ctx.wait_for("check", 2)
+    refused, hypo = ctx.wait_for_data("check", 2)
     assert refused.outcome == "refused" and refused.note == "left"
     assert hypo.outcome == "hypothermia_referral" and hypo.celsius == 34.1
 
@@ -110,7 +110,7 @@ def test_thermometer_fault_and_recovery_are_events(desk):
     app.thermometer.unplug()
     assert app.devices()["thermo-1"] == "fault"
     app.thermometer.replug()
-    down, up = ctx.of("fault")
+    down, up = ctx.data_of("fault")
     assert (down.state, up.state) == ("fault", "ok")
     assert "unplug" in down.error
     assert [e.device for e in ctx.events if e.kind == "fault"] == ["thermo-1", "thermo-1"]
@@ -120,7 +120,7 @@ def test_thermometer_fault_and_recovery_are_events(desk):
 def test_walk_past_times_out_as_incomplete(desk):
     app, ctx = desk
     app.gate.walk("in")
-    [check] = ctx.wait_for("check", 1, timeout_s=6)
+    [check] = ctx.wait_for_data("check", 1, timeout_s=6)
     assert check.outcome == "incomplete" and "walked past" in check.incomplete_reason
 
 
@@ -144,7 +144,7 @@ def test_gpio_desk_on_mock_pins():
     factory = make_pin_factory(cfg, on_pi=False)
     assert isinstance(factory, MockFactory)
     app = IntakeApp(cfg, pin_factory=factory)
-    ctx = FakeContext()
+    ctx = RecordingContext("fuling-station", "desk-1", media=False)
     app.start(ctx)
     try:
         gate = GpioGateDriver(factory, alarm_pin=17, beam_a_pin=27, beam_b_pin=22, step_s=0.03)
@@ -153,14 +153,14 @@ def test_gpio_desk_on_mock_pins():
         while app.devices()["gate-1"] != "ok" and time.monotonic() < deadline:
             time.sleep(0.01)
         assert app.devices()["gate-1"] == "ok"
-        assert ctx.of("fault") == []  # contacts judged once settled: no start-up fault
+        assert ctx.data_of("fault") == []  # contacts judged once settled: no start-up fault
         gate.walk("in")
         deadline = time.monotonic() + 2
         while app.current_check() is None and time.monotonic() < deadline:
             time.sleep(0.01)
         assert factory.pin(20).state is True  # amber: waiting for the temperature
         app.thermometer.person(37.8)
-        [check] = ctx.wait_for("check", 1)
+        [check] = ctx.wait_for_data("check", 1)
         assert check.outcome == "fever_referral"
         # the lamp follows the check event within the same input
         deadline = time.monotonic() + 0.1
@@ -175,7 +175,7 @@ def test_gpio_desk_on_mock_pins():
 def test_gpio_config_without_a_pin_factory_says_what_to_do():
     cfg = IntakeConfig.model_validate({"devices": {"wand": {"kind": "gpio"}}})
     with pytest.raises(ValueError, match="make_pin_factory"):
-        IntakeApp(cfg).start(FakeContext())
+        IntakeApp(cfg).start(RecordingContext("fuling-station", "desk-1", media=False))
 
 
 def test_mock_pins_are_never_chosen_silently_on_a_pi():
@@ -204,19 +204,19 @@ def test_config_presets_and_errors():
 
 def test_scripted_arrivals_in_process_end_with_the_expected_outcomes():
     app = IntakeApp(IntakeConfig(operator="desk-a", **FAST))
-    ctx = FakeContext()
+    ctx = RecordingContext("fuling-station", "desk-1", media=False)
     app.start(ctx)
     try:
         arrivals = script(11, 60, unplug_at=30)
         stage = SimStage(app)
         for a in arrivals:
             play(a, stage, app)
-        checks = ctx.wait_for("check", len(arrivals))
+        checks = ctx.wait_for_data("check", len(arrivals))
         assert [c.outcome for c in checks] == [a.expected for a in arrivals]
         assert len({c.check_id for c in checks}) == len(arrivals)
-        assert Counter(f.state for f in ctx.of("fault")) == {"fault": 1, "ok": 1}
+        assert Counter(f.state for f in ctx.data_of("fault")) == {"fault": 1, "ok": 1}
         outbound = sum(a.outbound_before for a in arrivals)
-        assert len([g for g in ctx.of("gate") if g.direction == "out"]) == outbound
+        assert len([g for g in ctx.data_of("gate") if g.direction == "out"]) == outbound
     finally:
         app.stop()
 
@@ -227,11 +227,11 @@ def test_simulate_mode_plays_arrivals_by_itself():
     )
     app = IntakeApp(cfg)
     runner = ScenarioRunner.for_app(app)
-    ctx = FakeContext()
+    ctx = RecordingContext("fuling-station", "desk-1", media=False)
     app.start(ctx)
     runner.start(ctx)
     try:
-        checks = ctx.wait_for("check", 12, timeout_s=20)
+        checks = ctx.wait_for_data("check", 12, timeout_s=20)
         assert [c.outcome for c in checks] == [a.expected for a in script(3, 12)]
     finally:
         runner.stop()

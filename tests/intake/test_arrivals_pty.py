@@ -9,8 +9,8 @@ from collections import Counter
 
 import pytest
 
+from firmware_py.doubles import RecordingContext
 from firmware_py.intake.scenario import play, script
-from tests.intake.fakes import FakeContext
 from tests.intake.pty_desk import PtyDesk
 
 pytestmark = pytest.mark.slow  # 60 scripted arrivals over pseudo-terminals in real time
@@ -21,7 +21,7 @@ N = 60
 def test_arrivals_over_ptys_and_mock_pins(tmp_path):
     desk = PtyDesk(tmp_path)
     app = desk.make_app()
-    ctx = FakeContext()
+    ctx = RecordingContext("fuling-station", "desk-1", media=False)
     app.start(ctx)
     try:
         desk.ready()
@@ -33,7 +33,7 @@ def test_arrivals_over_ptys_and_mock_pins(tmp_path):
         for a in arrivals:
             play(a, desk, app)
         elapsed = time.monotonic() - t0
-        checks = ctx.wait_for("check", N)
+        checks = ctx.wait_for_data("check", N)
         assert len(checks) == N, f"{len(checks)} checks for {N} arrivals"
         got = [c.outcome for c in checks]
         want = [a.expected for a in arrivals]

@@ -22,16 +22,16 @@ from devices.contract.codec import new_id
 from devices.contract.models import Command
 from firmware_py.camera.app import CameraApp
 from firmware_py.camera.config import CameraNodeConfig
+from firmware_py.doubles import RecordingContext
 from gateway.api.app import create_app
 from gateway.api.context import GatewayContext
 from gateway.api.routes.live import router
 from gateway.auth.tokens import create_token
 from gateway.live.relay import LiveRelay, Viewer
 from gateway.store.db import open_store
-from tests.camera.fakes import FakeContext
 from tests.support.net import free_port, wait_for, wait_port
 
-SITE, NODE = FakeContext.site, FakeContext.node
+SITE, NODE = "home-7", "cam-node-1"
 
 
 def read_parts(resp: httpx.Response, n: int, while_open=lambda: None) -> list[bytes]:
@@ -69,12 +69,13 @@ def system(tmp_path):
     )
     source = SyntheticSource(name="room-1", width=640, height=480, fps=15, realtime=True)
     node = CameraApp(config, sources={"room-1": source})
-    ctx = FakeContext()
+    ctx = RecordingContext(SITE, NODE)
+    acks: list[tuple[str, object]] = []  # the node's answers to the relay's commands
 
     def publish_cmd(site: str, node_id: str, action: str, args: dict) -> None:
         assert (site, node_id) == (SITE, NODE)
         cmd = Command(id=new_id(), action=action, args=args, ts=datetime.now(UTC))
-        ctx.acks.append((action, node.handle_command(cmd)))
+        acks.append((action, node.handle_command(cmd)))
 
     relay = LiveRelay(publish_cmd, live_args={"width_px": 320, "fps": 10})
     ctx.publish_live = lambda camera, jpeg: relay.on_frame(SITE, NODE, camera, jpeg)  # type: ignore[method-assign]
@@ -100,14 +101,14 @@ def system(tmp_path):
     thread.start()
     wait_port(port)
     node.start(ctx)
-    yield f"http://127.0.0.1:{port}", relay, ctx, node, supervisor_token
+    yield f"http://127.0.0.1:{port}", relay, acks, node, supervisor_token
     node.stop()
     server.should_exit = True
     thread.join(5)
 
 
 def test_viewer_gets_live_jpeg_frames_through_the_gateway(system):
-    base, relay, ctx, node, token = system
+    base, relay, acks, node, token = system
     url = f"{base}/live/{SITE}/{NODE}/room-1.mjpg"
     with (
         httpx.Client(timeout=10) as client,
@@ -133,22 +134,22 @@ def test_viewer_gets_live_jpeg_frames_through_the_gateway(system):
         ("alice", "room-1", "night check")
     ]
     wait_for(lambda: relay.views[0].ended_at is not None, 5, "view end recorded")
-    wait_for(lambda: len(ctx.acks) == 2, 5, "live_stop acknowledged")
+    wait_for(lambda: len(acks) == 2, 5, "live_stop acknowledged")
     assert not node.stats()["room-1"]["live"]
-    assert [a for a, _ in ctx.acks] == ["live_start", "live_stop"]
-    assert all(result == (True, None) for _, result in ctx.acks)
+    assert [a for a, _ in acks] == ["live_start", "live_stop"]
+    assert all(result == (True, None) for _, result in acks)
     view = relay.views[0]
     assert (view.user, view.site, view.node, view.camera) == ("alice", SITE, NODE, "room-1")
     assert view.frames >= 5 and view.address == "127.0.0.1"
 
 
 def test_unauthorised_viewer_is_refused_and_node_not_started(system):
-    base, relay, ctx, _, _ = system
+    base, relay, acks, _, _ = system
     r = httpx.get(f"{base}/live/{SITE}/{NODE}/room-1.mjpg", headers={"x-user": "mallory"})
     assert r.status_code == 403
     r = httpx.get(f"{base}/live/{SITE}/{NODE}/Room 1.mjpg", headers={"x-user": "alice"})
     assert r.status_code == 404
-    assert relay.views == [] and ctx.acks == []
+    assert relay.views == [] and acks == []
 
 
 def test_live_without_an_authoriser_asks_for_the_gateways_logins(tmp_path):
