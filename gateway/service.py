@@ -101,7 +101,6 @@ class Gateway:
                 live_relay=self.live,
                 alerts=self.alerts,
                 ingest=self.writer,  # staff reports: the same insert and listeners
-                notifier=self.notifier,
                 media=self.media,
                 auth=settings.auth,
                 # times shown in each site's zone ([alerts.sites.<slug>] tz); the dashboard

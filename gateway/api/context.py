@@ -13,6 +13,7 @@ notifications), family search without alerts, the media folder beside the databa
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -29,7 +30,6 @@ from gateway.ingest.metrics import GatewayMetrics
 from gateway.ingest.writer import IngestWriter
 from gateway.live.relay import LiveRelay, Viewer
 from gateway.media.store import MediaStore
-from gateway.notify.notifier import Notifier
 from gateway.people.family_search import FamilySearch
 from gateway.people.notice import StationContact
 from gateway.people.visits import Followups
@@ -61,7 +61,6 @@ class GatewayContext:
     live_authorise: Authorise | None = None  # None: gateway/api/live.py's (the API's logins)
     alerts: AlertService | None = None  # None: a passive one is built on first use
     ingest: IngestWriter | None = None  # the writer whose listeners hear every stored event
-    notifier: Notifier | None = None
     media: MediaStore | Path | None = None  # None: `media` beside the database
     auth: AuthSettings = field(default_factory=AuthSettings)
     clock: Callable[[], datetime] | None = None  # a fake clock in tests; None: the real one
@@ -72,6 +71,7 @@ class GatewayContext:
     station_contacts: dict[str, StationContact] = field(default_factory=dict)
     stream_keepalive_s: float = KEEPALIVE_S
     _memo: dict[str, object] = field(default_factory=dict, repr=False)
+    _building: threading.RLock = field(default_factory=threading.RLock, repr=False)
 
     # -- time and place -------------------------------------------------------------------------
 
@@ -101,41 +101,47 @@ class GatewayContext:
     # -- services, built on first use when the gateway did not give one -----------------------
 
     def alert_service(self) -> AlertService:
-        if self.alerts is None:
-            self.alerts = AlertService(self.db_path, updates=self.updates)
-        return self.alerts
+        with self._building:  # two first requests at once must not build two
+            if self.alerts is None:
+                self.alerts = AlertService(self.db_path, updates=self.updates)
+            return self.alerts
 
     def event_writer(self) -> IngestWriter:
         """The gateway's ingest writer, through which the API stores the events it makes
         (staff reports): the same insert and the same listeners as a node's events. An API
         served alone gets one that tells the alert service and the dashboard's stream."""
-        if self.ingest is None:
-            writer = IngestWriter(connect(self.db_path, check_same_thread=False), self.metrics)
-            writer.event_listeners.append(self.alert_service().on_event)
-            writer.event_listeners.append(
-                lambda ev, _at: self.updates.publish("event", ev.model_dump(mode="json"))
-            )
-            self.ingest = writer
-        return self.ingest
+        with self._building:
+            if self.ingest is None:
+                db = connect(self.db_path, check_same_thread=False)
+                writer = IngestWriter(db, self.metrics)
+                writer.event_listeners.append(self.alert_service().on_event)
+                writer.event_listeners.append(
+                    lambda ev, _at: self.updates.publish("event", ev.model_dump(mode="json"))
+                )
+                self.ingest = writer
+            return self.ingest
 
     def family(self) -> FamilySearch:
-        if self.family_search is None:
-            self.family_search = FamilySearch(tz_of=self.zone_name)
-        if self.family_search.alerts is None:
-            self.family_search.alerts = self.alerts
-        return self.family_search
+        with self._building:
+            if self.family_search is None:
+                self.family_search = FamilySearch(tz_of=self.zone_name)
+            if self.family_search.alerts is None:
+                self.family_search.alerts = self.alerts
+            return self.family_search
 
     def followup_service(self) -> Followups:
-        if self.followups is None:
-            self.followups = Followups(tz_of=self.zone_name)
-        return self.followups
+        with self._building:
+            if self.followups is None:
+                self.followups = Followups(tz_of=self.zone_name)
+            return self.followups
 
     def memo(self, name: str, build: Callable[[], T]) -> T:
         """A per-app object a route keeps between requests (a key, a gallery, a cache),
         built once by `build`."""
-        if name not in self._memo:
-            self._memo[name] = build()
-        return self._memo[name]  # type: ignore[return-value]
+        with self._building:
+            if name not in self._memo:
+                self._memo[name] = build()
+            return self._memo[name]  # type: ignore[return-value]
 
 
 def context_of(request: HTTPConnection) -> GatewayContext:
