@@ -166,7 +166,9 @@ def test_three_stations_through_a_failing_cluster_lose_and_duplicate_nothing(
             )
 
         wait_for(lambda: len(history()) == 3, 60, "the bureau's actions at the station")
-        assert history()[1:] == [
+        # each action kind has its own downlink topic, and MQTT keeps order per topic only:
+        # after the outage the two may be applied in either order (each carries its hub time)
+        assert sorted(history()[1:]) == [
             ("bureau:officer-wang", "acknowledged", ""),
             ("bureau:officer-wang", "commented", "区局已知悉，请电话报告"),
         ]

@@ -12,10 +12,10 @@ import pytest
 from devices.contract import codec
 from devices.contract.models import CheckProgress
 from firmware_py.agent import NodeAgent
+from firmware_py.doubles import MemoryBus
 from firmware_py.intake.app import STATE_SCOPE, IntakeApp
 from firmware_py.intake.config import IntakeConfig
 from firmware_py.outbox import Outbox
-from tests.crash.test_disk_full import OfflineBus
 from tests.support.net import wait_for
 
 
@@ -68,7 +68,11 @@ def _node(tmp_path: Path, clock: Clock, **cfg: object) -> tuple[IntakeApp, NodeA
     )
     app = IntakeApp(config, wall=clock)
     agent = NodeAgent(
-        site="s1", node="desk-1", bus=OfflineBus(), outbox=Outbox(tmp_path / "o.db"), apps=[app]
+        site="s1",
+        node="desk-1",
+        bus=MemoryBus(connected=False),
+        outbox=Outbox(tmp_path / "o.db"),
+        apps=[app],
     )
     agent.start()
     return app, agent

@@ -153,15 +153,19 @@ def test_a_hung_intake_loop_makes_the_node_unhealthy(tmp_path: Path) -> None:
     """The desk's tick loop (timeouts, gate releases) stuck behind a lock: the node stops
     feeding the watchdog, so systemd restarts it."""
     from firmware_py.agent import NodeAgent
+    from firmware_py.doubles import MemoryBus
     from firmware_py.intake.app import IntakeApp
     from firmware_py.intake.config import IntakeConfig
     from firmware_py.outbox import Outbox
-    from tests.crash.test_disk_full import OfflineBus
 
     app = IntakeApp(IntakeConfig(operator="desk-a", tick_s=0.01))
     app.stuck_after_s = 0.2
     agent = NodeAgent(
-        site="s1", node="desk-1", bus=OfflineBus(), outbox=Outbox(tmp_path / "o.db"), apps=[app]
+        site="s1",
+        node="desk-1",
+        bus=MemoryBus(connected=False),
+        outbox=Outbox(tmp_path / "o.db"),
+        apps=[app],
     )
     agent.start()
     try:
