@@ -170,6 +170,18 @@ class RecordingContext:
             time.sleep(0.02)
         raise AssertionError(f"no matching event in {timeout_s} s; got {self.events}")
 
+    def wait_for_media(self, event_id: str, n: int = 1, timeout_s: float = 10.0) -> list[bytes]:
+        """All media of `event_id` once there are at least `n` (an app sends them after the
+        event, often from another thread)."""
+        end = time.monotonic() + timeout_s
+        while time.monotonic() < end:
+            with self._lock:
+                got = list(self.media.get(event_id, []))
+            if len(got) >= n:
+                return got
+            time.sleep(0.01)
+        raise AssertionError(f"{len(got)} media of {event_id} after {timeout_s} s, want {n}")
+
     def wait_for_data(self, kind: str, n: int, timeout_s: float = 10.0) -> list[Any]:
         """The payloads of the first `n` or more `kind` events, once there are that many."""
         end = time.monotonic() + timeout_s

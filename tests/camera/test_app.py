@@ -106,12 +106,9 @@ def test_tamper_event_carries_snapshot_and_clip(run):
     src.cover()
     ev = ctx.wait_for_event(lambda e: e.kind == "tamper" and e.data.active, 6)
     assert ev.data.reason == "covered" and ev.data.snapshot
-    deadline = time.monotonic() + 5
-    while time.monotonic() < deadline and len(ctx.media.get(ev.id, [])) < 2:
-        time.sleep(0.05)
-    kinds = sorted(sniff(m) for m in ctx.media[ev.id])
-    assert kinds == ["avi", "jpeg"]
-    assert decode_jpeg(next(m for m in ctx.media[ev.id] if sniff(m) == "jpeg")).shape[1] == 320
+    media = ctx.wait_for_media(ev.id, 2, 5)
+    assert sorted(sniff(m) for m in media) == ["avi", "jpeg"]
+    assert decode_jpeg(next(m for m in media if sniff(m) == "jpeg")).shape[1] == 320
 
 
 def test_line_crossing_at_night_is_flagged(run):
@@ -121,7 +118,7 @@ def test_line_crossing_at_night_is_flagged(run):
     _, ctx = run(_config(lines=lines), src, wall=lambda: NIGHT_UTC)
     ev = ctx.wait_for_event(lambda e: e.kind == "line_cross", 8)
     assert ev.data.line == "door" and ev.data.direction == "out" and ev.data.night
-    assert ev.id in ctx.media
+    ctx.wait_for_media(ev.id, 1, 5)  # its snapshot follows the event
 
 
 def test_live_view_starts_renews_stops_and_times_out(run):
