@@ -43,7 +43,8 @@ def test_unplug_is_a_fault_and_replug_recovers(thermo):
     state, error = thermo.rec.states[-1]
     assert state == "fault" and error and "thermo" in error
     thermo.replug()
-    assert wait_until(lambda: thermo.driver.state == "ok", 5)
+    # the port is retried at most every 5 s (backoff after an unplug): one period plus slack
+    assert wait_until(lambda: thermo.driver.state == "ok", 12)
     assert thermo.rec.states[-1] == ("ok", None)
     thermo.person(37.4)
     assert thermo.measurements[-1].celsius == pytest.approx(37.4, abs=0.05)
