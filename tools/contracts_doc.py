@@ -34,7 +34,7 @@ model refuses unknown keys. Times are UTC ISO 8601. The MQTT topics are in
 
 | boundary | carried by | models |
 |---|---|---|
-| node → gateway | MQTT `stationkit/v1/{site}/{node}/…` | the event envelope and each event kind's `data`; `status`, `heartbeat`, `ack` |
+| node → gateway | MQTT `stationkit/v1/{site}/{node}/…` | the event envelope and each event kind's `data`; `status`, `heartbeat`, `ack`, `progress` (an intake node's open checks) |
 | gateway → node | MQTT `…/{node}/cmd`, `…/{node}/stored` | `cmd`, `stored` (what the gateway has on disk: the node may forget it) |
 | station → bureau | MQTT uplink bridged to NATS `stationkit.v1.{site}.gateway.uplink.{kind}` | `AlertSnapshot`, `IncidentSnapshot` (with `MissingPerson`), `DailyReturn`, `HealthSummary` |
 | bureau → station | NATS/MQTT downlink `…/gateway/downlink/{kind}` | `BureauAction` |
