@@ -145,7 +145,7 @@ def test_fifty_random_kill9_lose_and_duplicate_nothing(broker: Broker, tmp_path:
     )
     print(report)
     assert kills["node"] >= 10 and kills["gateway"] >= 10, report
-    # traffic really flowed between the kills (about 400 events on an idle machine, 188 when
+    # traffic really flowed between the kills (over 300 events on an idle machine, 188 when
     # another test suite loaded both cores: slower restarts make fewer)
     assert made > 100, report
     assert dropped == 0, report
