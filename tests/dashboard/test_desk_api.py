@@ -50,13 +50,15 @@ def test_the_desk_shows_where_the_node_says_each_check_stands() -> None:
         temperatures=[TemperatureReading(celsius=34.8, at=T0, core_needed=True)],
     )
     done = CheckProgress(check_id="01JD3K9Z8Y7X6W5V4T3S2R1Q0C", started_at=T0)
-    a, b = open_checks(_said(alarm, cold, done), finished={done.check_id})
+    a, b = (
+        c.model_dump(mode="json") for c in open_checks(_said(alarm, cold, done), {done.check_id})
+    )
     assert a["check_id"] == alarm.check_id and a["gate"]["alarm"] and a["step"] == "wand"
     assert a["waiting_for"] == ["wand"] and a["celsius"] == 36.6 and not a["remeasure"]
     assert a["wand"] is None and [s["name"] for s in a["steps"]] == ["passage", "gate_alarm"]
     assert b["core_needed"] and b["step"] == "core_temperature" and b["celsius"] == 34.8
     cored = cold.model_copy(update={"waiting_for": [], "core_celsius": 35.9, "wand": "clear"})
-    [c] = open_checks(_said(cored), finished=set())
+    [c] = (x.model_dump(mode="json") for x in open_checks(_said(cored), finished=set()))
     assert not c["core_needed"] and c["celsius"] == 35.9 and c["step"] == "outcome"
     assert c["wand"] == {"result": "clear", "items": [], "operator": None}
 

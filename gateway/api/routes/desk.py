@@ -15,10 +15,13 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, HTTPException, Query, Request
+from pydantic import BaseModel, ConfigDict, Field
 
+from devices.contract.models import CheckProgress, CheckStep
+from devices.contract.models.intake import CheckWaitingFor, WandResult
 from gateway.api.context import context_of
 from gateway.api.deps import Db, require
 from gateway.auth.tokens import Principal
@@ -36,54 +39,104 @@ def _rows(db: Db, sql: str, args: list[Any]) -> list[dict[str, Any]]:
     return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
 
 
-def open_checks(progress: list[dict[str, Any]], finished: set[str]) -> list[dict[str, Any]]:
-    """The desk's view of a node's open checks (`CheckProgress` as JSON, oldest first),
+class GateStep(BaseModel):
+    passage_at: datetime = Field(description="the passage (start of the check)")
+    direction: Literal["in", "unknown"]
+    alarm: bool = Field(description="the walk-through gate alarmed")
+
+
+class WandStep(BaseModel):
+    result: WandResult
+    items: list[str] = Field(description="items found")
+    operator: str | None = None
+
+
+class Reading(BaseModel):
+    celsius: float
+    mode: Literal["body", "surface", "core"]
+    remeasure: bool
+    core_needed: bool
+    at: datetime
+
+
+class OpenCheck(BaseModel):
+    """A check in progress as the node said (its `CheckProgress`), shaped for the desk."""
+
+    check_id: str
+    started_at: datetime
+    gate: GateStep
+    wand: WandStep | None
+    temperatures: list[Reading]
+    celsius: float | None = Field(description="the deciding reading: core, else screening")
+    remeasure: bool = Field(description="the last reading asked for a re-measure")
+    core_needed: bool = Field(description="waiting for a core temperature")
+    waiting_for: list[CheckWaitingFor]
+    step: str = Field(description="the first missing step, or `outcome` when none is missing")
+    steps: list[CheckStep] = Field(description="the node's timeline of this check")
+    restarted_at: datetime | None = Field(description="the node restarted during this check")
+    operator: str | None
+    note: str | None
+
+
+class LastCheck(BaseModel):
+    model_config = ConfigDict(extra="allow")  # the stored check row with its person_id
+
+    check_id: str
+    outcome: str
+
+
+class DeskNode(BaseModel):
+    site: str
+    node: str
+    state: str | None
+    state_since: str | None
+    last_seen: str | None
+    open: list[OpenCheck] = Field(description="checks in progress, oldest first")
+    more_open: int = Field(description="open checks beyond the 20 the node's message lists")
+    last: LastCheck | None = Field(description="the node's last finished check")
+
+
+class DeskActive(BaseModel):
+    now: str
+    nodes: list[DeskNode]
+
+
+def open_checks(progress: list[dict[str, Any]], finished: set[str]) -> list[OpenCheck]:
+    """The desk's view of a node's open checks (`CheckProgress` as stored, oldest first),
     without those whose `check` event is already stored."""
     out = []
-    for p in progress:
-        if p["check_id"] in finished:
+    for p in (CheckProgress.model_validate(raw) for raw in progress):
+        if p.check_id in finished:
             continue
-        readings = p.get("temperatures") or []
-        core = p.get("core_celsius")
-        waiting = list(p.get("waiting_for") or [])
+        core = p.core_celsius
         out.append(
-            {
-                "check_id": p["check_id"],
-                "started_at": p["started_at"],
-                "gate": {
-                    "passage_at": p["started_at"],
-                    "direction": p.get("direction"),
-                    "alarm": bool(p.get("gate_alarm")),
-                },
-                "wand": (
-                    {
-                        "result": p["wand"],
-                        "items": p.get("items") or [],
-                        "operator": p.get("operator"),
-                    }
-                    if p.get("wand")
-                    else None
-                ),
-                "temperatures": [
-                    {
-                        "celsius": t["celsius"],
-                        "mode": t.get("mode", "body"),
-                        "remeasure": bool(t.get("remeasure")),
-                        "core_needed": bool(t.get("core_needed")),
-                        "at": t["at"],
-                    }
-                    for t in readings
+            OpenCheck(
+                check_id=p.check_id,
+                started_at=p.started_at,
+                gate=GateStep(passage_at=p.started_at, direction=p.direction, alarm=p.gate_alarm),
+                wand=WandStep(result=p.wand, items=p.items, operator=p.operator)
+                if p.wand
+                else None,
+                temperatures=[
+                    Reading(
+                        celsius=t.celsius,
+                        mode=t.mode,
+                        remeasure=t.remeasure,
+                        core_needed=t.core_needed,
+                        at=t.at,
+                    )
+                    for t in p.temperatures
                 ],
-                "celsius": core if core is not None else p.get("screening_celsius"),
-                "remeasure": bool(readings) and bool(readings[-1].get("remeasure")),
-                "core_needed": "core_temperature" in waiting,
-                "waiting_for": waiting,
-                "step": waiting[0] if waiting else "outcome",
-                "steps": p.get("steps") or [],
-                "restarted_at": p.get("restarted_at"),
-                "operator": p.get("operator"),
-                "note": p.get("note"),
-            }
+                celsius=core if core is not None else p.screening_celsius,
+                remeasure=bool(p.temperatures) and p.temperatures[-1].remeasure,
+                core_needed="core_temperature" in p.waiting_for,
+                waiting_for=p.waiting_for,
+                step=p.waiting_for[0] if p.waiting_for else "outcome",
+                steps=p.steps,
+                restarted_at=p.restarted_at,
+                operator=p.operator,
+                note=p.note,
+            )
         )
     return out
 
@@ -100,7 +153,7 @@ def _scope(who: Principal, site: str | None) -> tuple[str, list[str]]:
     return (f" AND {clause}", args) if clause else ("", [])
 
 
-@router.get("/active")
+@router.get("/active", response_model=DeskActive)
 def active(
     db: Db,
     who: Reader,
@@ -108,7 +161,7 @@ def active(
     window_min: Annotated[
         int, Query(ge=1, le=240, description="how long an offline node's last word is shown")
     ] = 10,
-) -> dict[str, Any]:
+) -> DeskActive:
     """Each intake node with its checks in progress (oldest first) and its last finished
     check."""
     now = datetime.now(UTC)
@@ -139,7 +192,7 @@ def active(
         row = said.get((n["site"], n["node"]))
         fresh = row is not None and (n["state"] == "online" or row["received_at"] >= since)
         progress = json.loads(row["open"]) if row and fresh else []
-        n["open"] = open_checks(progress, _finished(db, progress))
+        n["open"] = open_checks(progress, _finished(db, progress))  # as the node said
         n["more_open"] = row["more_open"] if row and fresh else 0
         last = _rows(
             db,
@@ -147,7 +200,7 @@ def active(
             [n["site"], n["node"]],
         )
         n["last"] = _with_people(db, [_check(last[0])])[0] if last else None
-    return {"now": iso(now), "nodes": nodes}
+    return DeskActive(now=iso(now), nodes=[DeskNode(**n) for n in nodes])
 
 
 def _finished(db: Db, progress: list[dict[str, Any]]) -> set[str]:
