@@ -83,7 +83,8 @@ class NodeAgent:
         self.bad_commands = 0
         self.progress_every_s = 0.2
         self._progress: bytes | None = None  # the last IntakeProgress sent, again on reconnect
-        self._progress_next: IntakeProgress | None = None
+        self._progress_next: tuple[IntakeProgress, int] | None = None  # and the seq it follows
+        self._emitted_upto = 0  # the highest seq emitted by this process
         self._progress_cv = threading.Condition()
         self._progress_thread = threading.Thread(
             target=self._progress_loop, name="progress", daemon=True
@@ -115,6 +116,7 @@ class NodeAgent:
             # The event is held in memory; the device keeps working; the fault is visible.
             self.outbox_fault = str(exc)
             log.error("%s", exc)
+        self._emitted(made[0].seq)
         self.publisher.wake()
         return made[0]
 
@@ -150,9 +152,15 @@ class NodeAgent:
             self.outbox_fault = str(exc)
             log.error("%s", exc)
             seqs = sorted(made)  # each one is kept (in memory) under the seq it was built for
+        if seqs:
+            self._emitted(max(seqs))
         if events:
             self.publisher.wake()
         return [made[s] for s in seqs if s in made], saved
+
+    def _emitted(self, seq: int) -> None:
+        with self._progress_cv:
+            self._emitted_upto = max(self._emitted_upto, seq)
 
     def load_state(self, scope: str) -> dict[str, bytes]:
         """The app state rows of `scope` last committed with `emit_with_state`."""
@@ -163,7 +171,7 @@ class NodeAgent:
         retained, at most every `progress_every_s` (a burst of steps is one message), and
         again on every reconnect. It is state, not a record: only the last one matters."""
         with self._progress_cv:
-            self._progress_next = progress
+            self._progress_next = (progress, self._emitted_upto)
             self._progress_cv.notify()
 
     def _progress_loop(self) -> None:
@@ -172,14 +180,29 @@ class NodeAgent:
                 self._progress_cv.wait_for(
                     lambda: self._progress_next is not None or self._stop.is_set()
                 )
-                progress, self._progress_next = self._progress_next, None
-            if progress is not None:
+                item, self._progress_next = self._progress_next, None
+            if item is not None:
+                progress, after_seq = item
+                self._after_events(after_seq)
                 try:
                     self._progress = codec.encode(progress)
                     self._send_progress()
                 except Exception:  # never stop telling: the next change is sent again
                     log.exception("sending the intake progress failed")
             self._stop.wait(self.progress_every_s)
+
+    def _after_events(self, seq: int, wait_s: float = 2.0) -> None:
+        """Let the events a progress follows go first (a check's outcome before the progress
+        that no longer lists it: the broker keeps one connection's order), waiting at most
+        `wait_s` behind a backlog."""
+        end = time.monotonic() + wait_s
+        while (
+            self.publisher.sent_upto < seq
+            and self.bus.connected
+            and time.monotonic() < end
+            and not self._stop.is_set()
+        ):
+            time.sleep(0.005)
 
     def _send_progress(self) -> None:
         payload = self._progress

@@ -91,6 +91,11 @@ class OutboxPublisher:
         self._wake.set()
         self._thread.join(5)
 
+    @property
+    def sent_upto(self) -> int:
+        """The highest seq this process has handed to the bus at least once."""
+        return self._fresh
+
     def wake(self) -> None:
         """New events are in the outbox."""
         self._wake.set()

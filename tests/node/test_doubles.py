@@ -84,3 +84,32 @@ def test_progress_is_retained_coalesced_and_sent_again_on_reconnect(tmp_path: Pa
         assert len(codec.decode(IntakeProgress, bus.retained[topic]).open) == 2
     finally:
         agent.stop()
+
+
+class SlowEventsBus(MemoryBus):
+    """Events take 0.3 s to go out (a busy outbox thread, a slow link); the rest does not."""
+
+    def publish(self, topic: str, payload: bytes, *, qos: int = 0, retain: bool = False) -> int:
+        if "/event/" in topic:
+            time.sleep(0.3)
+        return super().publish(topic, payload, qos=qos, retain=retain)
+
+
+def test_progress_follows_the_events_stored_before_it(tmp_path: Path) -> None:
+    """A check's outcome goes out before the progress that no longer lists the check, so the
+    desk never sees the check gone and its outcome not yet there (the broker keeps one
+    connection's order)."""
+    bus = SlowEventsBus()
+    agent = NodeAgent(site="s1", node="desk-1", bus=bus, outbox=Outbox(tmp_path / "o.db"))
+    topic = topics.progress("s1", "desk-1")
+    agent.start()
+    try:
+        for n in range(1, 4):
+            agent.emit("temperature", {"celsius": 36.6})
+            agent.publish_progress(_progress(0))
+            wait_for(lambda n=n: len(bus.on(topic)) >= n, 5, f"progress {n}")
+            kinds = [m.topic.rsplit("/", 1)[-1] for m in bus.published]
+            nth = [i for i, k in enumerate(kinds) if k == "progress"][n - 1]
+            assert kinds[:nth].count("temperature") >= n, "a progress went out before its event"
+    finally:
+        agent.stop()
