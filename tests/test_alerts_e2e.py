@@ -11,12 +11,11 @@ import httpx
 import pytest
 
 from devices.contract import codec
-from gateway.auth.tokens import create_token
 from gateway.notify.channels import verify
 from tests.notify.support import WebhookReceiver
 from tests.support.mosquitto import Broker
 from tests.support.net import wait_for
-from tests.support.stack import gateway, node_agent
+from tests.support.stack import gateway, make_token, node_agent
 
 pytestmark = pytest.mark.broker
 
@@ -56,8 +55,8 @@ def test_fever_to_webhook_ack_over_the_api_and_an_incident(broker: Broker, tmp_p
 
                 (listed,) = api.get("/api/v1/alerts")["items"]
                 assert listed["id"] == alert_id and listed["state"] == "active"
-                desk = create_token(gw.db, "desk-a", "desk")
-                bureau = create_token(gw.db, "bureau-1", "bureau")
+                desk = make_token(gw, "desk-a", "desk")
+                bureau = make_token(gw, "bureau-1", "bureau")
                 with httpx.Client(base_url=api.base, timeout=10) as c:
                     r = c.post(
                         f"/api/v1/alerts/{alert_id}/ack",

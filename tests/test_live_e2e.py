@@ -11,10 +11,9 @@ import pytest
 
 from firmware_py.camera.app import CameraApp
 from firmware_py.camera.config import CameraNodeConfig
-from gateway.auth.tokens import create_token
 from tests.support.mosquitto import Broker
 from tests.support.net import wait_for
-from tests.support.stack import gateway, node_agent
+from tests.support.stack import gateway, make_token, node_agent
 
 pytestmark = pytest.mark.broker
 
@@ -34,8 +33,8 @@ def test_live_view_through_the_gateway(broker: Broker, tmp_path: Path) -> None:
     )
     app = CameraApp(config)
     with gateway(broker, tmp_path / "gw.db") as (gw, api):
-        supervisor = create_token(gw.db, "sup-li", "supervisor")
-        desk = create_token(gw.db, "desk-wang", "desk")
+        supervisor = make_token(gw, "sup-li", "supervisor")
+        desk = make_token(gw, "desk-wang", "desk")
         agent = node_agent(broker, "home-1", "cam-node", tmp_path / "outbox.db", apps=[app])
         agent.start()
         try:

@@ -21,6 +21,7 @@ from firmware_py.outbox import Outbox
 from gateway.auth.tokens import create_token
 from gateway.config import GatewaySettings
 from gateway.service import Gateway
+from gateway.store.db import connect
 from tests.support.mosquitto import Broker
 from tests.support.net import free_port, wait_for, wait_port
 
@@ -53,10 +54,20 @@ class Api:
                 return items
 
 
+def make_token(gw: Gateway, name: str, role: str) -> str:
+    """A token on a running gateway, through a connection of its own (the gateway's own is
+    its ingest thread's, busy while nodes send: sharing it raced)."""
+    db = connect(gw.settings.db)
+    try:
+        return create_token(db, name, role)
+    finally:
+        db.conn.close()
+
+
 def staff_report(gw: Gateway, api: Api, body: dict[str, Any]) -> Any:
     """File a staff report as a supervisor would: the dashboard's route is the only way in
     (the ingest writer refuses `manual` events from nodes)."""
-    token = create_token(gw.db, f"reporter-{secrets.token_hex(3)}", "supervisor")
+    token = make_token(gw, f"reporter-{secrets.token_hex(3)}", "supervisor")
     r = httpx.post(
         f"{api.base}/api/v1/manual-reports",
         json=body,
