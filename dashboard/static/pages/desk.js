@@ -401,7 +401,9 @@ export default {
       if (shown !== ui.shown) {
         // another person: nothing of the previous one stays on the card
         ui.shown = shown;
-        if (ui.ack && ui.ack.check !== shown) ui.ack = null;
+        // the ack goes when a new person's check is open, not when the card falls back to the
+        // last result for a moment (the check just closed; its outcome may still be on its way)
+        if (ui.ack && check && ui.ack.check !== check.check_id) ui.ack = null;
         ui.picking = null;
         ui.refusing = false;
         ui.items = new Set();
