@@ -157,7 +157,7 @@ class IntakeApp:
         self.signals.lamp("off")
         self._restore()
         with self._lock:  # the gateway learns the restored state (or that none is open)
-            self._publish_progress(self._saved_open, always=True)
+            self._publish_progress(self.progress(), list(self._saved_open.values()), always=True)
         gate.start(self._on_gate, self._state_cb(gate.id))
         thermo.start(self._on_measurement, self._state_cb(thermo.id))
         wand.start(self._on_wand, self._state_cb(wand.id))
@@ -268,10 +268,14 @@ class IntakeApp:
         return effects
 
     # -- persistence -------------------------------------------------------------------------------
-    def _state_change(self) -> tuple[dict[str, bytes | None], dict[str, bytes]]:
-        """State rows to write (bytes) or delete (None) since the last commit, and the open
-        rows now. Closed checks are immutable records: compared by identity, encoded once."""
-        opened = {f"open/{c.check_id}": codec.encode(c.progress()) for c in self.machine.open}
+    def _state_change(
+        self,
+    ) -> tuple[dict[str, bytes | None], dict[str, bytes], list[CheckProgress]]:
+        """State rows to write (bytes) or delete (None) since the last commit, the open rows
+        now, and the open checks they encode. Closed checks are immutable records: compared by
+        identity, encoded once."""
+        checks = [c.progress() for c in self.machine.open]
+        opened = {f"open/{p.check_id}": codec.encode(p) for p in checks}
         change: dict[str, bytes | None] = {
             k: v for k, v in opened.items() if self._saved_open.get(k) != v
         }
@@ -281,7 +285,7 @@ class IntakeApp:
             if self._saved_closed.get(cid) is not d:
                 change[f"closed/{cid}"] = codec.encode(d)
         change.update({f"closed/{cid}": None for cid in self._saved_closed if cid not in closed})
-        return change, opened
+        return change, opened, checks
 
     def _commit(self, emits: list[m.Emit]) -> None:
         ctx = self.ctx
@@ -294,7 +298,7 @@ class IntakeApp:
         if not (emits or self.machine.dirty or self._unsaved):
             return  # an idle tick: nothing to compare, nothing to write
         self.machine.dirty = False
-        change, opened = self._state_change()
+        change, opened, checks = self._state_change()
         if not emits and not change:
             self._unsaved = False
             return
@@ -307,19 +311,20 @@ class IntakeApp:
                 self._saved_open = opened
                 self._saved_closed = dict(self.machine.closed)
                 self._unsaved = False
-                self._publish_progress(opened)
+                self._publish_progress(checks, list(opened.values()))
         except Exception:  # the outbox refusing must not stop the desk: count, log, go on
             self.emit_errors += 1
             log.exception("storing %d intake events and the check state failed", len(emits))
 
-    def _publish_progress(self, opened: dict[str, bytes], always: bool = False) -> None:
-        """Tell the gateway where the open checks stand, once that state is stored and only
-        when it changed: the desk page shows what the node says (docs/intake.md)."""
+    def _publish_progress(
+        self, checks: list[CheckProgress], rows: list[bytes], always: bool = False
+    ) -> None:
+        """Tell the gateway where the open checks stand (`rows`: the same, as stored), once
+        that state is stored and only when it changed: the desk page shows what the node says
+        (docs/intake.md)."""
         ctx = self.ctx
-        rows = list(opened.values())
         if not isinstance(ctx, StatefulContext) or (rows == self._published and not always):
             return
-        checks = [c.progress() for c in self.machine.open]
         progress = IntakeProgress(
             at=self.wall(),
             open=checks[:MAX_PROGRESS_CHECKS],
