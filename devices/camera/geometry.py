@@ -88,3 +88,16 @@ def polygon_mask(
         pts = np.array([[x * width, y * height] for x, y in poly], np.int32)
         cv2.fillPoly(mask, [pts], fill)
     return mask
+
+
+def fit_mask(source: np.ndarray | None, shape: tuple[int, ...]) -> np.ndarray:
+    """`source` (255 = analysed, 0 = ignored; None = nothing ignored) at an image's `shape`.
+
+    Scaled with nearest neighbours and snapped back to 0/255, so it stays a clean mask for
+    `cv2.bitwise_and` and `mask=` arguments at whatever size the caller analyses.
+    """
+    h, w = shape[:2]
+    if source is None:
+        return np.full((h, w), 255, np.uint8)
+    scaled = cv2.resize(source, (w, h), interpolation=cv2.INTER_NEAREST)
+    return np.where(scaled > 0, 255, 0).astype(np.uint8)

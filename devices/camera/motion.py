@@ -22,7 +22,7 @@ import cv2
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
-from devices.camera.geometry import Box
+from devices.camera.geometry import Box, fit_mask
 from devices.camera.source import Image
 
 
@@ -86,11 +86,7 @@ class MotionDetector:
         if small.ndim == 3:
             small = cv2.cvtColor(small, cv2.COLOR_BGR2GRAY)
         if self._mask is None or self._mask.shape != small.shape:
-            if self._mask_src is not None:
-                m = cv2.resize(self._mask_src, size, interpolation=cv2.INTER_NEAREST)
-                self._mask = np.where(m > 0, 255, 0).astype(np.uint8)
-            else:
-                self._mask = np.full(small.shape, 255, np.uint8)
+            self._mask = fit_mask(self._mask_src, small.shape)
             self._active_px = max(1, int(np.count_nonzero(self._mask)))
         if self.settings.improve_contrast:
             lo, hi = np.percentile(small, (4, 96))

@@ -39,6 +39,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 from devices.camera.gate import Persist
+from devices.camera.geometry import fit_mask
 from devices.camera.source import Image
 
 _FW, _FH, _BX, _BY = 128, 96, 8, 6  # feature image and its block grid (16 × 16 blocks)
@@ -198,11 +199,7 @@ class TamperDetector:
         size = (self.s.width_px, max(16, round(h * self.s.width_px / w)))
         small = cv2.resize(grey, size, interpolation=cv2.INTER_AREA)
         if self._mask is None or self._mask.shape != small.shape:
-            if self._mask_src is not None:
-                m = cv2.resize(self._mask_src, size, interpolation=cv2.INTER_NEAREST)
-                self._mask = np.where(m > 0, 255, 0).astype(np.uint8)
-            else:
-                self._mask = np.full(small.shape, 255, np.uint8)
+            self._mask = fit_mask(self._mask_src, small.shape)
         return small
 
     def _features(self, grey: Image) -> np.ndarray:

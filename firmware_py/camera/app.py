@@ -149,27 +149,28 @@ class CameraApp:
         if cmd.action == "live_start":
             return self._live_start(cmd.args)
         if cmd.action == "live_stop":
-            cam = self._cams.get(str(cmd.args.get("camera", "")))
+            cam, error = self._camera_named(cmd.args.get("camera"))
             if cam is None:
-                return (
-                    False,
-                    f"unknown camera {cmd.args.get('camera')!r}; have {sorted(self._cams)}",
-                )
+                return False, error
             with self._lock:
                 if cam.live is not None:
                     cam.live.stop()
                     cam.live = None
             return True, None
         if cmd.action == "tamper_reset":
-            cam = self._cams.get(str(cmd.args.get("camera", "")))
+            cam, error = self._camera_named(cmd.args.get("camera"))
             if cam is None:
-                return (
-                    False,
-                    f"unknown camera {cmd.args.get('camera')!r}; have {sorted(self._cams)}",
-                )
+                return False, error
             cam.analyzer.tamper.reset_reference()
             return True, None
         return None
+
+    def _camera_named(self, name: object) -> tuple[_Camera | None, str | None]:
+        """The camera a command's `camera` argument names, or why there is none."""
+        cam = self._cams.get(str(name or ""))
+        if cam is None:
+            return None, f"unknown camera {name!r}; this node has {sorted(self._cams)}"
+        return cam, None
 
     # -- live view --------------------------------------------------------------------------
     def _live_start(self, args: dict[str, Any]) -> tuple[bool, str | None]:
@@ -177,9 +178,9 @@ class CameraApp:
             a = LiveStartArgs.model_validate(args)
         except ValidationError as exc:
             return False, f"live_start arguments: {exc.errors()[0]['msg']}"[:500]
-        cam = self._cams.get(a.camera)
+        cam, error = self._camera_named(a.camera)
         if cam is None:
-            return False, f"unknown camera {a.camera!r}; this node has {sorted(self._cams)}"
+            return False, error
         d = self.config.live
         params = LiveParams(
             width_px=a.width_px or d.width_px,
