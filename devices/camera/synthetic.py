@@ -91,10 +91,14 @@ class SyntheticSource:
         self.walkers = list(walkers)
         self.realtime = realtime
         self._sleep = sleep
+        if not 0 <= noise <= 127:
+            raise ValueError(f"noise {noise} must be 0..127 grey levels")
         self._bg = _background(width, height, seed)
         rng = np.random.default_rng(seed + 1)
+        # int8: the sensor noise is a few levels; seven int16 frames held 12 MB of the node's
+        # RSS at 640×480, int8 holds half that (the sum below is still taken in int16).
         self._noise = [
-            rng.integers(-noise, noise + 1, (height, width, 3)).astype(np.int16) for _ in range(7)
+            rng.integers(-noise, noise + 1, (height, width, 3)).astype(np.int8) for _ in range(7)
         ]
         self._index = 0
         self._open = False
