@@ -12,11 +12,14 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
+from devices.backoff import Backoff
 from devices.camera.errors import SourceError
 from devices.camera.source import FrameSource, Image
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,14 +42,14 @@ class CaptureWorker:
         self.camera = camera
         self.source = source
         self.clock = clock
-        self.backoff_min_s = backoff_min_s
-        self.backoff_max_s = backoff_max_s
+        self.backoff = Backoff(backoff_min_s, backoff_max_s)
         self.frames = 0
         self.errors = 0
         self.reconnects = 0
         self.last_error: str | None = None
         self.last_frame_s: float | None = None
         self._latest: Captured | None = None
+        self._opened_once = False
         self._cond = threading.Condition()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name=f"capture-{camera}", daemon=True)
@@ -79,39 +82,32 @@ class CaptureWorker:
         self.last_error = message
         self.source.close()
 
+    def _open_and_read(self) -> Image:
+        """The next frame, (re)opening the source first if it is closed."""
+        if not self.source.is_open:
+            self._guarded("open", self.source.open)
+            if self._opened_once:
+                self.reconnects += 1
+            self._opened_once = True
+        return self._guarded("read", self.source.read)
+
+    def _guarded(self, step: str, call: Callable[[], T]) -> T:
+        try:
+            return call()
+        except SourceError:
+            raise
+        except Exception as exc:  # a driver bug must not kill the thread
+            raise SourceError(f"camera {self.camera}: {step} failed: {exc!r}") from exc
+
     def _run(self) -> None:
-        delay = self.backoff_min_s
-        opened_once = False
         while not self._stop.is_set():
-            if not self.source.is_open:
-                try:
-                    self.source.open()
-                    if opened_once:
-                        self.reconnects += 1
-                    opened_once = True
-                except SourceError as exc:
-                    self._fail(str(exc))
-                    self._stop.wait(delay)
-                    delay = min(self.backoff_max_s, delay * 2)
-                    continue
-                except Exception as exc:  # a driver bug must not kill the thread
-                    self._fail(f"camera {self.camera}: open failed: {exc!r}")
-                    self._stop.wait(delay)
-                    delay = min(self.backoff_max_s, delay * 2)
-                    continue
             try:
-                frame = self.source.read()
+                frame = self._open_and_read()
             except SourceError as exc:
                 self._fail(str(exc))
-                self._stop.wait(delay)
-                delay = min(self.backoff_max_s, delay * 2)
+                self._stop.wait(self.backoff.next_delay())
                 continue
-            except Exception as exc:
-                self._fail(f"camera {self.camera}: read failed: {exc!r}")
-                self._stop.wait(delay)
-                delay = min(self.backoff_max_s, delay * 2)
-                continue
-            delay = self.backoff_min_s
+            self.backoff.reset()
             now = self.clock()
             self.frames += 1
             with self._cond:

@@ -202,6 +202,11 @@ class CameraNodeConfig(_Model):
         cams = {c.id: c for c in self.cameras}
         if len(cams) != len(self.cameras):
             raise ValueError("duplicate camera ids")
+        if self.reconnect_min_s > self.reconnect_max_s:
+            raise ValueError(
+                f"reconnect_min_s {self.reconnect_min_s:g} is above reconnect_max_s "
+                f"{self.reconnect_max_s:g}"
+            )
         for r in self.roster:
             if r.camera not in cams:
                 raise ValueError(f"roster names camera {r.camera!r}, not one of {sorted(cams)}")
