@@ -3,15 +3,13 @@
 // the incidents with their bureau deadlines (phone report within 30 min, written within 60 min)
 // counting down every second, red when overdue, with report recording and report downloads.
 
-import { pageCss } from "./css.js";
+import { ALL_ROLES, page } from "./page.js";
 import { isoToWall, wallToIso } from "../time.js";
 import { incidentPeople } from "./family.js";
 
 const SEVERITIES = ["critical", "major", "minor", "warning", "info"];
 const SEV_RANK = Object.fromEntries(SEVERITIES.map((s, i) => [s, i]));
 const OPEN = new Set(["active", "acknowledged"]);
-
-const loadCss = () => pageCss("alerts");
 
 function clock(ms) {
   const neg = ms < 0;
@@ -24,16 +22,12 @@ function clock(ms) {
   return `${neg ? "-" : ""}${hh ? `${hh}:` : ""}${pad(mm)}:${pad(ss)}`;
 }
 
-export default {
+export default page({
   id: "alerts",
-  roles: ["desk", "supervisor", "bureau", "admin"],
-  title_key: "nav.alerts",
-  i18n: true,
+  roles: ALL_ROLES,
 
   async mount(el, ctx) {
-    loadCss();
     const { h, t } = ctx;
-    this.ctx = ctx;
     this.alerts = new Map();
     this.incidents = new Map();
     this.open = null; // alert id whose detail is shown
@@ -422,4 +416,4 @@ export default {
         : this.ctx.t("alerts.left", { time: clock(left) });
     }
   },
-};
+});

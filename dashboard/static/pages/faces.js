@@ -5,19 +5,15 @@
 // is confirmed only by a second reviewer with evidence other than the face. Every photo shown
 // is fetched with the search's reason, so each view is audited.
 
-import { pageCss } from "./css.js";
+import { page } from "./page.js";
 
 import { photoB64 } from "./photos.js";
 
-const loadCss = () => pageCss("faces");
-
 const enc = encodeURIComponent;
 
-export default {
+export default page({
   id: "faces",
   roles: ["supervisor", "admin"],
-  title_key: "nav.faces",
-  i18n: true,
 
   tick() {
     const now = Date.now();
@@ -35,9 +31,7 @@ export default {
   },
 
   async mount(el, ctx) {
-    loadCss();
     const { h, t } = ctx;
-    this.ctx = ctx;
     this.reports = h("div", { dataset: { testid: "face-reports" } });
     this.queue = h("div", { dataset: { testid: "face-pending" } });
     this.result = h("div", { dataset: { testid: "face-result" } });
@@ -285,4 +279,4 @@ export default {
       this.queue.textContent = `${t("faces.failed")}: ${e.detail || e.message}`;
     }
   },
-};
+});

@@ -5,6 +5,7 @@
 // is about, with portrait, description, risk flags and the missing-person notice PDFs.
 
 import { pageCss } from "./css.js";
+import { ALL_ROLES, page } from "./page.js";
 
 const FALLBACK = {
   "family.people": ["涉及人员", "People concerned"],
@@ -146,16 +147,12 @@ function nameForm(ctx, inc) {
   return h("div", { class: "toolbar" }, input, btn);
 }
 
-export default {
+export default page({
   id: "family",
-  roles: ["desk", "supervisor", "bureau", "admin"],
-  title_key: "nav.family",
-  i18n: true,
+  roles: ALL_ROLES,
 
   async mount(el, ctx) {
-    loadCss();
     const { h, t } = ctx;
-    this.ctx = ctx;
     this.el = el;
     this.canWork = ctx.can("desk", "supervisor");
     this.cases = h("div", { class: "fam-cases", dataset: { testid: "cases" } });
@@ -293,4 +290,4 @@ export default {
       c.textContent = left < 0 ? this.ctx.t("family.overdue_by", { time: clock(-left) }) : this.ctx.t("family.left", { time: clock(left) });
     }
   },
-};
+});
