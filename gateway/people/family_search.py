@@ -38,6 +38,7 @@ from gateway.people.family_search_deadlines import (
 )
 from gateway.people.models import CLOSED
 from gateway.people.store import rows
+from gateway.store.sql import site_in
 from gateway.store.times import iso, parse
 
 log = logging.getLogger(__name__)
@@ -248,14 +249,12 @@ class FamilySearch:
         person_id: str | None = None,
         limit: int = 200,
     ) -> list[Case]:
-        where, args = [], []
+        scope, args = site_in("site", sites)
+        where = [scope] if scope else []
         if state == "open":
             where.append("closed_at IS NULL")
         elif state == "closed":
             where.append("closed_at IS NOT NULL")
-        if sites is not None:
-            where.append(f"site IN ({','.join('?' * len(sites))})" if sites else "0")
-            args += list(sites)
         if person_id:
             where.append("person_id=?")
             args.append(person_id)
