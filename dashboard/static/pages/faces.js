@@ -6,6 +6,7 @@
 // is fetched with the search's reason, so each view is audited.
 
 import { page } from "./page.js";
+import { countdownText } from "../time.js";
 
 import { photoB64 } from "./photos.js";
 
@@ -19,10 +20,8 @@ export default page({
     const now = Date.now();
     for (const el of this.queue?.querySelectorAll(".fs-due") || []) {
       const left = Date.parse(el.dataset.due) - now;
-      const mins = Math.floor(Math.abs(left) / 60000);
-      const span = `${Math.floor(mins / 1440) ? `${Math.floor(mins / 1440)}d ` : ""}${String(Math.floor((mins % 1440) / 60)).padStart(2, "0")}:${String(mins % 60).padStart(2, "0")}`;
       el.classList.toggle("overdue", left < 0);
-      el.querySelector(".fs-clock").textContent = left < 0 ? this.ctx.t("faces.overdue_by", { time: span }) : this.ctx.t("faces.left", { time: span });
+      el.querySelector(".fs-clock").textContent = countdownText(this.ctx.t, "faces", left, true);
     }
   },
 

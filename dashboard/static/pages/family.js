@@ -6,6 +6,7 @@
 
 import { pageCss } from "./css.js";
 import { ALL_ROLES, page } from "./page.js";
+import { countdownText } from "../time.js";
 
 const FALLBACK = {
   "family.people": ["涉及人员", "People concerned"],
@@ -23,16 +24,6 @@ function tr(ctx, key, vars) {
 }
 
 const loadCss = () => pageCss("family");
-
-function clock(ms) {
-  const neg = ms < 0;
-  let s = Math.floor(Math.abs(ms) / 1000);
-  const d = Math.floor(s / 86400);
-  s -= d * 86400;
-  const hh = Math.floor(s / 3600);
-  const mm = Math.floor((s % 3600) / 60);
-  return `${neg ? "-" : ""}${d ? `${d}d ` : ""}${String(hh).padStart(2, "0")}:${String(mm).padStart(2, "0")}`;
-}
 
 const DESC = ["sex", "age", "height_cm", "build", "hair", "accent", "clothing", "marks"];
 
@@ -287,7 +278,7 @@ export default page({
       if (el.dataset.done) { c.textContent = "✓"; continue; }
       const left = Date.parse(el.dataset.due) - now;
       el.classList.toggle("overdue", left < 0);
-      c.textContent = left < 0 ? this.ctx.t("family.overdue_by", { time: clock(-left) }) : this.ctx.t("family.left", { time: clock(left) });
+      c.textContent = countdownText(this.ctx.t, "family", left, true);
     }
   },
 });
