@@ -11,16 +11,13 @@ import sqlite_utils
 from gateway.auth.audit import audit
 from gateway.people import Conflict, NotFound
 from gateway.people.models import CLOSED, Belonging, BelongingIn
-from gateway.people.store import _row, check_row, rows
+from gateway.people.store import _row, check_row, person_rows, rows
 from gateway.store.sql import site_in
 from gateway.store.times import iso
 
 
 def belongings(db: sqlite_utils.Database, person_id: str) -> list[Belonging]:
-    return [
-        Belonging.model_validate(r)
-        for r in rows(db, "SELECT * FROM belongings WHERE person_id=? ORDER BY id", [person_id])
-    ]
+    return [Belonging.model_validate(r) for r in person_rows(db, "belongings", person_id)]
 
 
 def add_belonging(

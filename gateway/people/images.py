@@ -26,7 +26,7 @@ from ulid import ULID
 from gateway.auth.audit import audit
 from gateway.keyfile import KeyFileError, read_key, seal, unseal
 from gateway.people import Invalid, NotFound, PeopleError
-from gateway.people.store import _row, rows
+from gateway.people.store import _row, person_rows, rows
 from gateway.store.times import iso
 
 MAX_IMAGE_BYTES = 8 * 1024 * 1024
@@ -178,12 +178,8 @@ def image_info(db: sqlite_utils.Database, person_id: str, image_id: str) -> Imag
 
 
 def images(db: sqlite_utils.Database, person_id: str) -> list[ImageInfo]:
-    return [
-        ImageInfo.model_validate(r)
-        for r in rows(
-            db, "SELECT * FROM person_images WHERE person_id=? ORDER BY stored_at, id", [person_id]
-        )
-    ]
+    found = person_rows(db, "person_images", person_id, order="stored_at, id")
+    return [ImageInfo.model_validate(r) for r in found]
 
 
 def delete_image(

@@ -48,6 +48,13 @@ def rows(
     return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
 
 
+def person_rows(
+    db: sqlite_utils.Database, table: str, person_id: str, order: str = "id"
+) -> list[dict[str, Any]]:
+    """A person's rows of one of the file's tables (`table` and `order` come from our code)."""
+    return rows(db, f"SELECT * FROM {table} WHERE person_id=? ORDER BY {order}", [person_id])
+
+
 def search_text(fields: dict[str, Any]) -> str:
     """Lower-case text of the searchable fields (names, aliases, description, clues)."""
     parts: list[str] = []

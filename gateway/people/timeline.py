@@ -15,7 +15,7 @@ from typing import Any
 import sqlite_utils
 
 from gateway.people.models import TimelineEntry
-from gateway.people.store import rows
+from gateway.people.store import person_rows, rows
 
 Source = Callable[[sqlite_utils.Database, str], list[TimelineEntry]]
 _SOURCES: list[Source] = []
@@ -82,14 +82,14 @@ def _statuses(db: sqlite_utils.Database, person_id: str) -> list[TimelineEntry]:
             f"{r['previous'] or '-'} → {r['status']}",
             {k: r[k] for k in ("status", "previous", "reason", "by", "check_id")},
         )
-        for r in rows(db, "SELECT * FROM person_status WHERE person_id=?", [person_id])
+        for r in person_rows(db, "person_status", person_id)
     ]
 
 
 @register_source
 def _belongings(db: sqlite_utils.Database, person_id: str) -> list[TimelineEntry]:
     out = []
-    for r in rows(db, "SELECT * FROM belongings WHERE person_id=?", [person_id]):
+    for r in person_rows(db, "belongings", person_id):
         item = {"item": r["item"], "quantity": r["quantity"], "storage_place": r["storage_place"]}
         summary = f"{r['item']} ×{r['quantity']}"
         received = {**item, "by": r["received_by"]}
@@ -104,7 +104,7 @@ def _belongings(db: sqlite_utils.Database, person_id: str) -> list[TimelineEntry
 @register_source
 def _placements(db: sqlite_utils.Database, person_id: str) -> list[TimelineEntry]:
     out = []
-    for r in rows(db, "SELECT * FROM placements WHERE person_id=?", [person_id]):
+    for r in person_rows(db, "placements", person_id):
         placed = {"site": r["site"], "from_date": r["from_date"], "by": r["placed_by"]}
         summary = f"{r['site']} from {r['from_date']}"
         out.append(row_entry(r, "placed_at", "placement", summary, placed))
