@@ -26,7 +26,7 @@ from ulid import ULID
 from gateway.auth.audit import audit
 from gateway.keyfile import KeyFileError, read_key, seal, unseal
 from gateway.people import Invalid, NotFound, PeopleError
-from gateway.people.store import _row, person_rows, rows
+from gateway.people.store import _row, one_row, person_rows
 from gateway.store.times import iso
 
 MAX_IMAGE_BYTES = 8 * 1024 * 1024
@@ -169,12 +169,9 @@ def store_image(
 
 
 def image_info(db: sqlite_utils.Database, person_id: str, image_id: str) -> ImageInfo:
-    found = rows(
-        db, "SELECT * FROM person_images WHERE id=? AND person_id=?", [image_id, person_id]
-    )
-    if not found:
-        raise NotFound(f"no image {image_id} on file {person_id}")
-    return ImageInfo.model_validate(found[0])
+    sql = "SELECT * FROM person_images WHERE id=? AND person_id=?"
+    missing = f"no image {image_id} on file {person_id}"
+    return ImageInfo.model_validate(one_row(db, sql, [image_id, person_id], missing))
 
 
 def images(db: sqlite_utils.Database, person_id: str) -> list[ImageInfo]:
