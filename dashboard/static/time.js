@@ -25,3 +25,22 @@ export function isoToWall(at, tz) {
   const d = at instanceof Date ? at : new Date(at);
   return new Date(d.getTime() + offsetMs(tz, d)).toISOString().slice(0, 16);
 }
+
+// How long to a deadline or past it: "2d 03:15" (days, hours, minutes) for deadlines days
+// away, else to the second, "1:02:03" or "02:03".
+export function duration(ms, days = false) {
+  const s = Math.floor(Math.abs(ms) / 1000);
+  const pad = (n) => String(n).padStart(2, "0");
+  if (days) {
+    const d = Math.floor(s / 86400);
+    return `${d ? `${d}d ` : ""}${pad(Math.floor((s % 86400) / 3600))}:${pad(Math.floor((s % 3600) / 60))}`;
+  }
+  const hh = Math.floor(s / 3600);
+  return `${hh ? `${hh}:` : ""}${pad(Math.floor((s % 3600) / 60))}:${pad(s % 60)}`;
+}
+
+// A countdown in the page's own words: "<page>.left" before the deadline, "<page>.overdue_by"
+// after it (`left` in ms, negative when overdue).
+export function countdownText(t, page, left, days = false) {
+  return t(left < 0 ? `${page}.overdue_by` : `${page}.left`, { time: duration(left, days) });
+}

@@ -135,7 +135,7 @@ def add_template(
     now: datetime | None = None,
 ) -> str:
     """Store one template (a person's replaces their earlier ones: one portrait, one face)."""
-    tid = str(ULID())
+    tid = new_id()
     with db.atomic():
         if kind == "person":
             db.execute("DELETE FROM face_templates WHERE kind='person' AND subject=?", [subject])
@@ -264,7 +264,7 @@ def create_report(db: sqlite_utils.Database, body: FamilyReportIn, by: str) -> F
         raise FacesError(
             422, "consent", "the reporter's consent to keep their contact data is required"
         )
-    rid = str(ULID())
+    rid = new_id()
     data = body.model_dump(mode="json")
     data["names"] = json.dumps(body.names, ensure_ascii=False)
     data["consent_photos"], data["consent_contact"] = int(body.consent_photos), 1
@@ -273,7 +273,7 @@ def create_report(db: sqlite_utils.Database, body: FamilyReportIn, by: str) -> F
             **data,
             "id": rid,
             "status": "open",
-            "created_at": iso(datetime.now(UTC)),
+            "created_at": now_iso(),
             "created_by": by,
         }
     )
@@ -315,7 +315,7 @@ def close_report(
 ) -> FamilyReport:
     """Close a family's search: their photos and templates are deleted (consent was for it)."""
     get_report(db, report_id)
-    now = iso(datetime.now(UTC))
+    now = now_iso()
     with db.atomic():
         db.execute(
             "UPDATE family_reports SET status='closed', closed_at=?, closed_by=?, closed_reason=? "
@@ -412,7 +412,7 @@ def search(
                 method=model_id,
             )
         )
-    sid = str(ULID())
+    sid = new_id()
     shown = [c.model_dump() for c in found]
     db.execute(
         "INSERT INTO face_searches (id, at, actor, reason, query, model_id, candidates) "
@@ -472,7 +472,7 @@ def review(
     note: str | None,
 ) -> Review:
     _shown(db, search_id, candidate)
-    now = iso(datetime.now(UTC))
+    now = now_iso()
     with db.atomic():
         rid = db.execute(
             "INSERT INTO face_reviews (search_id, candidate, decision, note, by, at) "
@@ -503,7 +503,7 @@ def confirm(
         raise FacesError(
             409, "second_reviewer", "a second reviewer must confirm (you marked it probable)"
         )
-    now = iso(datetime.now(UTC))
+    now = now_iso()
     with db.atomic():
         rid = db.execute(
             "INSERT INTO face_reviews (search_id, candidate, decision, evidence, note, by, at) "

@@ -9,18 +9,15 @@ from typing import Any
 import sqlite_utils
 
 from gateway.auth.audit import audit
-from gateway.people import Conflict, NotFound
+from gateway.people import Conflict
 from gateway.people.models import CLOSED, Belonging, BelongingIn
-from gateway.people.store import _row, check_row, rows
+from gateway.people.store import _row, check_row, one_row, person_rows, rows
 from gateway.store.sql import site_in
 from gateway.store.times import iso
 
 
 def belongings(db: sqlite_utils.Database, person_id: str) -> list[Belonging]:
-    return [
-        Belonging.model_validate(r)
-        for r in rows(db, "SELECT * FROM belongings WHERE person_id=? ORDER BY id", [person_id])
-    ]
+    return [Belonging.model_validate(r) for r in person_rows(db, "belongings", person_id)]
 
 
 def add_belonging(
@@ -53,12 +50,9 @@ def add_belonging(
 
 
 def _one(db: sqlite_utils.Database, person_id: str, belonging_id: int) -> Belonging:
-    found = rows(
-        db, "SELECT * FROM belongings WHERE id=? AND person_id=?", [belonging_id, person_id]
-    )
-    if not found:
-        raise NotFound(f"no belonging {belonging_id} on file {person_id}")
-    return Belonging.model_validate(found[0])
+    sql = "SELECT * FROM belongings WHERE id=? AND person_id=?"
+    missing = f"no belonging {belonging_id} on file {person_id}"
+    return Belonging.model_validate(one_row(db, sql, [belonging_id, person_id], missing))
 
 
 def release_belonging(

@@ -37,7 +37,8 @@ from gateway.people.family_search_deadlines import (
     next_due,
 )
 from gateway.people.models import CLOSED
-from gateway.people.store import rows
+from gateway.people.store import one_row, rows
+from gateway.store.sql import site_in
 from gateway.store.times import iso, parse
 
 log = logging.getLogger(__name__)
@@ -128,10 +129,8 @@ class Case(BaseModel):
 
 
 def _case_row(db: sqlite_utils.Database, case_id: str) -> dict[str, Any]:
-    found = rows(db, "SELECT * FROM family_search_cases WHERE id=?", [case_id])
-    if not found:
-        raise NotFound(f"no family-search case {case_id!r}")
-    return found[0]
+    missing = f"no family-search case {case_id!r}"
+    return one_row(db, "SELECT * FROM family_search_cases WHERE id=?", [case_id], missing)
 
 
 def _times(db: sqlite_utils.Database, row: dict[str, Any], tz: str) -> CaseTimes:
@@ -248,14 +247,12 @@ class FamilySearch:
         person_id: str | None = None,
         limit: int = 200,
     ) -> list[Case]:
-        where, args = [], []
+        scope, args = site_in("site", sites)
+        where = [scope] if scope else []
         if state == "open":
             where.append("closed_at IS NULL")
         elif state == "closed":
             where.append("closed_at IS NOT NULL")
-        if sites is not None:
-            where.append(f"site IN ({','.join('?' * len(sites))})" if sites else "0")
-            args += list(sites)
         if person_id:
             where.append("person_id=?")
             args.append(person_id)
@@ -269,10 +266,8 @@ class FamilySearch:
     # changes ------------------------------------------------------------------------------
 
     def open_case(self, db: sqlite_utils.Database, person_id: str, by: str, now: datetime) -> Case:
-        person = rows(db, "SELECT id, site, came_at, status FROM people WHERE id=?", [person_id])
-        if not person:
-            raise NotFound(f"no person {person_id!r}")
-        p = person[0]
+        sql = "SELECT id, site, came_at, status FROM people WHERE id=?"
+        p = one_row(db, sql, [person_id], f"no person {person_id!r}")
         if p["status"] in CLOSED:
             raise Invalid(f"the file of {person_id} is closed ({p['status']}): no search to open")
         existing = rows(

@@ -14,7 +14,7 @@ import sqlite_utils
 from gateway.people.models import TimelineEntry
 from gateway.people.privacy import ERASE_HOOKS, EXPORT_SOURCES
 from gateway.people.store import rows
-from gateway.people.timeline import register_source
+from gateway.people.timeline import register_source, row_entry
 from gateway.store.times import iso
 
 _TABLES = ("family_search_cases", "wander_flags", "followup_schedules")
@@ -34,11 +34,7 @@ def family_search_timeline(db: sqlite_utils.Database, person_id: str) -> list[Ti
     out: list[TimelineEntry] = []
     for c in rows(db, "SELECT * FROM family_search_cases WHERE person_id=?", [person_id]):
         opened = f"family search opened by {c['opened_by']}"
-        out.append(
-            TimelineEntry(
-                at=c["opened_at"], kind="family_search_opened", summary=opened, ref=c["id"]
-            )
-        )
+        out.append(row_entry(c, "opened_at", "family_search_opened", opened, {}))
         for s in rows(db, "SELECT * FROM family_search_steps WHERE case_id=?", [c["id"]]):
             out.append(
                 TimelineEntry(
@@ -50,31 +46,24 @@ def family_search_timeline(db: sqlite_utils.Database, person_id: str) -> list[Ti
                 )
             )
         if c["closed_at"]:
-            out.append(
-                TimelineEntry(
-                    at=c["closed_at"],
-                    kind="family_search_closed",
-                    summary=f"identity found by {c['found_by']}; handed to {c['handed_to']}",
-                    ref=c["id"],
-                    data={
-                        "id_checked": bool(c["id_checked"]),
-                        "belongings_returned": bool(c["belongings_returned"]),
-                    },
-                )
-            )
+            found = f"identity found by {c['found_by']}; handed to {c['handed_to']}"
+            handover = {
+                "id_checked": bool(c["id_checked"]),
+                "belongings_returned": bool(c["belongings_returned"]),
+            }
+            out.append(row_entry(c, "closed_at", "family_search_closed", found, handover))
     for f in rows(db, "SELECT * FROM wander_flags WHERE person_id=?", [person_id]):
-        reasons = json.loads(f["reasons"])
-        out.append(TimelineEntry(at=f["flagged_at"], kind="wander_flagged",
-                                 summary=f"wander risk: {', '.join(reasons)}", ref=str(f["id"]),
-                                 data={"by": f["flagged_by"], "why": f["why"]}))  # fmt: skip
+        flagged = f"wander risk: {', '.join(json.loads(f['reasons']))}"
+        why = {"by": f["flagged_by"], "why": f["why"]}
+        out.append(row_entry(f, "flagged_at", "wander_flagged", flagged, why))
         if f["cleared_at"]:
-            out.append(TimelineEntry(at=f["cleared_at"], kind="wander_cleared",
-                                     summary=f"wander flag cleared: {f['cleared_reason']}",
-                                     ref=str(f["id"]), data={"by": f["cleared_by"]}))  # fmt: skip
+            cleared = f"wander flag cleared: {f['cleared_reason']}"
+            out.append(
+                row_entry(f, "cleared_at", "wander_cleared", cleared, {"by": f["cleared_by"]})
+            )
     for v in rows(db, "SELECT * FROM followup_visits WHERE person_id=?", [person_id]):
-        out.append(TimelineEntry(at=v["recorded_at"], kind="followup_visit",
-                                 summary=f"visit {v['seq']} ({v['method']}): risk {v['risk']}",
-                                 ref=str(v["id"]), data={"outcome": v["outcome"]}))  # fmt: skip
+        visit = f"visit {v['seq']} ({v['method']}): risk {v['risk']}"
+        out.append(row_entry(v, "recorded_at", "followup_visit", visit, {"outcome": v["outcome"]}))
     return out
 
 

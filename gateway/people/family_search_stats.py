@@ -27,7 +27,7 @@ import sqlite_utils
 
 from gateway.people.family_search import FamilySearch
 from gateway.people.store import rows
-from gateway.people.visits import Followups
+from gateway.people.visits import Followups, visits_recorded
 from gateway.store.times import iso, parse
 
 Bump = Callable[[datetime, str, int], None]
@@ -79,14 +79,7 @@ def family_search_stats(
     done = due = overdue = 0
     vsql, vargs = _site("SELECT * FROM followup_schedules WHERE 1", site, [])
     for sched in rows(db, vsql, vargs):
-        recorded = {
-            r["seq"]: parse(r["recorded_at"])
-            for r in rows(
-                db,
-                "SELECT seq, recorded_at FROM followup_visits WHERE schedule_id=?",
-                [sched["id"]],
-            )
-        }
+        recorded = visits_recorded(db, sched["id"])
         for when in recorded.values():
             if start <= when < end:
                 done += 1

@@ -26,7 +26,7 @@ from ulid import ULID
 from gateway.auth.audit import audit
 from gateway.keyfile import KeyFileError, read_key, seal, unseal
 from gateway.people import Invalid, NotFound, PeopleError
-from gateway.people.store import _row, rows
+from gateway.people.store import _row, one_row, person_rows
 from gateway.store.times import iso
 
 MAX_IMAGE_BYTES = 8 * 1024 * 1024
@@ -169,21 +169,14 @@ def store_image(
 
 
 def image_info(db: sqlite_utils.Database, person_id: str, image_id: str) -> ImageInfo:
-    found = rows(
-        db, "SELECT * FROM person_images WHERE id=? AND person_id=?", [image_id, person_id]
-    )
-    if not found:
-        raise NotFound(f"no image {image_id} on file {person_id}")
-    return ImageInfo.model_validate(found[0])
+    sql = "SELECT * FROM person_images WHERE id=? AND person_id=?"
+    missing = f"no image {image_id} on file {person_id}"
+    return ImageInfo.model_validate(one_row(db, sql, [image_id, person_id], missing))
 
 
 def images(db: sqlite_utils.Database, person_id: str) -> list[ImageInfo]:
-    return [
-        ImageInfo.model_validate(r)
-        for r in rows(
-            db, "SELECT * FROM person_images WHERE person_id=? ORDER BY stored_at, id", [person_id]
-        )
-    ]
+    found = person_rows(db, "person_images", person_id, order="stored_at, id")
+    return [ImageInfo.model_validate(r) for r in found]
 
 
 def delete_image(

@@ -13,8 +13,8 @@ import sqlite_utils
 from pydantic import BaseModel, ConfigDict, Field
 
 from gateway.auth.audit import audit
-from gateway.people import Conflict, Invalid, NotFound
-from gateway.people.store import rows
+from gateway.people import Conflict, Invalid
+from gateway.people.store import one_row, rows
 from gateway.store.times import iso, parse
 
 ActionKind = Literal["search", "police_called", "family_informed", "hospitals_checked", "found",
@@ -58,12 +58,12 @@ class MissingRecord(BaseModel):
 
 
 def _incident(db: sqlite_utils.Database, incident_id: str) -> dict[str, Any]:
-    found = rows(db, "SELECT * FROM incidents WHERE id=?", [incident_id])
-    if not found:
-        raise NotFound(f"no incident {incident_id}")
-    if found[0]["category"] != "missing_person":
+    inc = one_row(
+        db, "SELECT * FROM incidents WHERE id=?", [incident_id], f"no incident {incident_id}"
+    )
+    if inc["category"] != "missing_person":
         raise Invalid(f"incident {incident_id} is not a missing-person incident")
-    return found[0]
+    return inc
 
 
 def record(db: sqlite_utils.Database, incident_id: str) -> MissingRecord:

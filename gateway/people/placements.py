@@ -14,15 +14,12 @@ import sqlite_utils
 from gateway.auth.audit import audit
 from gateway.people import Conflict, NotFound
 from gateway.people.models import CLOSED, PRESENT, Placement, PlacementIn
-from gateway.people.store import _row, rows, set_status
+from gateway.people.store import _row, one_row, person_rows, rows, set_status
 from gateway.store.times import iso
 
 
 def placements(db: sqlite_utils.Database, person_id: str) -> list[Placement]:
-    return [
-        Placement.model_validate(r)
-        for r in rows(db, "SELECT * FROM placements WHERE person_id=? ORDER BY id", [person_id])
-    ]
+    return [Placement.model_validate(r) for r in person_rows(db, "placements", person_id)]
 
 
 def place(
@@ -72,10 +69,10 @@ def place(
 
 
 def _placement(db: sqlite_utils.Database, placement_id: int) -> Placement:
-    found = rows(db, "SELECT * FROM placements WHERE id=?", [placement_id])
-    if not found:
-        raise NotFound(f"no placement {placement_id}")
-    return Placement.model_validate(found[0])
+    missing = f"no placement {placement_id}"
+    return Placement.model_validate(
+        one_row(db, "SELECT * FROM placements WHERE id=?", [placement_id], missing)
+    )
 
 
 def end_placement(

@@ -28,7 +28,7 @@ from gateway.auth.audit import audit
 from gateway.people import Conflict, Invalid, NotFound
 from gateway.people.images import ImageVault, delete_image
 from gateway.people.models import CLOSED
-from gateway.people.store import _row, get_person, rows, status_history
+from gateway.people.store import _row, get_person, person_rows, rows, status_history
 from gateway.people.timeline import timeline
 from gateway.store.times import iso
 
@@ -66,9 +66,7 @@ def export_person(
 ) -> dict[str, Any]:
     person = get_person(db, person_id)
     images = []
-    for r in rows(
-        db, "SELECT * FROM person_images WHERE person_id=? ORDER BY stored_at", [person_id]
-    ):
+    for r in person_rows(db, "person_images", person_id, order="stored_at"):
         r.pop("sha256", None)
         if not r["deleted_at"]:
             try:
@@ -87,12 +85,8 @@ def export_person(
             "JOIN checks c ON c.check_id=pc.check_id WHERE pc.person_id=? ORDER BY c.started_at",
             [person_id],
         ),
-        "belongings": rows(
-            db, "SELECT * FROM belongings WHERE person_id=? ORDER BY id", [person_id]
-        ),
-        "placements": rows(
-            db, "SELECT * FROM placements WHERE person_id=? ORDER BY id", [person_id]
-        ),
+        "belongings": person_rows(db, "belongings", person_id),
+        "placements": person_rows(db, "placements", person_id),
         "images": images,
         "timeline": [e.model_dump() for e in timeline(db, person_id)],
     }

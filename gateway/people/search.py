@@ -53,26 +53,21 @@ def search_people(
     if clause:
         where.append(clause)
         args += scope_args
-    if site:
-        where.append("p.site = ?")
-        args.append(site)
-    if status:
-        where.append("p.status = ?")
-        args.append(status)
     if not archived:
         where.append("p.archived_at IS NULL")
-    if came_from:
-        where.append("p.came_at >= ?")
-        args.append(came_from)
-    if came_to:
-        where.append("p.came_at < ?")
-        args.append(came_to)
     for word in (q or "").split()[:6]:  # every word must match (names, aliases, description)
         where.append("p.search_text LIKE ? ESCAPE '\\'")
         args.append(_like(word))
-    if after:
-        where.append("p.id < ?")
-        args.append(after)
+    for condition, value in (
+        ("p.site = ?", site),
+        ("p.status = ?", status),
+        ("p.came_at >= ?", came_from),
+        ("p.came_at < ?", came_to),
+        ("p.id < ?", after),
+    ):
+        if value:
+            where.append(condition)
+            args.append(value)
     found = rows(
         db,
         "SELECT p.id, p.site, p.names, p.sex, p.age_min, p.age_max, p.status, p.status_since, "

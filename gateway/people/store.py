@@ -48,6 +48,21 @@ def rows(
     return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
 
 
+def one_row(db: sqlite_utils.Database, sql: str, args: list[Any], missing: str) -> dict[str, Any]:
+    """The first row `sql` finds; `NotFound(missing)` when it finds none."""
+    found = rows(db, sql, args)
+    if not found:
+        raise NotFound(missing)
+    return found[0]
+
+
+def person_rows(
+    db: sqlite_utils.Database, table: str, person_id: str, order: str = "id"
+) -> list[dict[str, Any]]:
+    """A person's rows of one of the file's tables (`table` and `order` come from our code)."""
+    return rows(db, f"SELECT * FROM {table} WHERE person_id=? ORDER BY {order}", [person_id])
+
+
 def search_text(fields: dict[str, Any]) -> str:
     """Lower-case text of the searchable fields (names, aliases, description, clues)."""
     parts: list[str] = []
@@ -64,10 +79,8 @@ def search_text(fields: dict[str, Any]) -> str:
 
 
 def check_row(db: sqlite_utils.Database, check_id: str) -> dict[str, Any]:
-    found = rows(db, "SELECT * FROM checks WHERE check_id=?", [check_id])
-    if not found:
-        raise NotFound(f"no check {check_id!r}: it may not have reached the gateway yet")
-    return found[0]
+    missing = f"no check {check_id!r}: it may not have reached the gateway yet"
+    return one_row(db, "SELECT * FROM checks WHERE check_id=?", [check_id], missing)
 
 
 def person_of_check(db: sqlite_utils.Database, check_id: str) -> str | None:
@@ -77,10 +90,9 @@ def person_of_check(db: sqlite_utils.Database, check_id: str) -> str | None:
 
 
 def _row(db: sqlite_utils.Database, person_id: str) -> dict[str, Any]:
-    found = rows(db, "SELECT * FROM people WHERE id=?", [person_id])
-    if not found:
-        raise NotFound(f"no person file {person_id!r}")
-    return found[0]
+    return one_row(
+        db, "SELECT * FROM people WHERE id=?", [person_id], f"no person file {person_id!r}"
+    )
 
 
 def get_person(db: sqlite_utils.Database, person_id: str) -> Person:

@@ -10,11 +10,12 @@ from __future__ import annotations
 import importlib
 import json
 from collections.abc import Callable
+from typing import Any
 
 import sqlite_utils
 
 from gateway.people.models import TimelineEntry
-from gateway.people.store import rows
+from gateway.people.store import person_rows, rows
 
 Source = Callable[[sqlite_utils.Database, str], list[TimelineEntry]]
 _SOURCES: list[Source] = []
@@ -64,70 +65,53 @@ def _checks(db: sqlite_utils.Database, person_id: str) -> list[TimelineEntry]:
     ]
 
 
+def row_entry(
+    r: dict[str, Any], at: str, kind: str, summary: str, data: dict[str, Any]
+) -> TimelineEntry:
+    """The entry about row `r` (`ref`: its id) at the time in its column `at`."""
+    return TimelineEntry(at=r[at], kind=kind, summary=summary, ref=str(r["id"]), data=data)
+
+
 @register_source
 def _statuses(db: sqlite_utils.Database, person_id: str) -> list[TimelineEntry]:
     return [
-        TimelineEntry(
-            at=r["at"],
-            kind="status",
-            summary=f"{r['previous'] or '-'} → {r['status']}",
-            ref=str(r["id"]),
-            data={k: r[k] for k in ("status", "previous", "reason", "by", "check_id")},
+        row_entry(
+            r,
+            "at",
+            "status",
+            f"{r['previous'] or '-'} → {r['status']}",
+            {k: r[k] for k in ("status", "previous", "reason", "by", "check_id")},
         )
-        for r in rows(db, "SELECT * FROM person_status WHERE person_id=?", [person_id])
+        for r in person_rows(db, "person_status", person_id)
     ]
 
 
 @register_source
 def _belongings(db: sqlite_utils.Database, person_id: str) -> list[TimelineEntry]:
     out = []
-    for r in rows(db, "SELECT * FROM belongings WHERE person_id=?", [person_id]):
-        data = {"item": r["item"], "quantity": r["quantity"], "storage_place": r["storage_place"]}
-        out.append(
-            TimelineEntry(
-                at=r["received_at"],
-                kind="belonging_received",
-                summary=f"{r['item']} ×{r['quantity']}",
-                ref=str(r["id"]),
-                data={**data, "by": r["received_by"]},
-            )
-        )
+    for r in person_rows(db, "belongings", person_id):
+        item = {"item": r["item"], "quantity": r["quantity"], "storage_place": r["storage_place"]}
+        summary = f"{r['item']} ×{r['quantity']}"
+        received = {**item, "by": r["received_by"]}
+        out.append(row_entry(r, "received_at", "belonging_received", summary, received))
         if r["released_at"]:
-            out.append(
-                TimelineEntry(
-                    at=r["released_at"],
-                    kind="belonging_released",
-                    summary=f"{r['item']} → {r['released_to']}",
-                    ref=str(r["id"]),
-                    data={**data, "by": r["released_by"], "to": r["released_to"]},
-                )
-            )
+            summary = f"{r['item']} → {r['released_to']}"
+            released = {**item, "by": r["released_by"], "to": r["released_to"]}
+            out.append(row_entry(r, "released_at", "belonging_released", summary, released))
     return out
 
 
 @register_source
 def _placements(db: sqlite_utils.Database, person_id: str) -> list[TimelineEntry]:
     out = []
-    for r in rows(db, "SELECT * FROM placements WHERE person_id=?", [person_id]):
-        out.append(
-            TimelineEntry(
-                at=r["placed_at"],
-                kind="placement",
-                summary=f"{r['site']} from {r['from_date']}",
-                ref=str(r["id"]),
-                data={"site": r["site"], "from_date": r["from_date"], "by": r["placed_by"]},
-            )
-        )
+    for r in person_rows(db, "placements", person_id):
+        placed = {"site": r["site"], "from_date": r["from_date"], "by": r["placed_by"]}
+        summary = f"{r['site']} from {r['from_date']}"
+        out.append(row_entry(r, "placed_at", "placement", summary, placed))
         if r["ended_at"]:
-            out.append(
-                TimelineEntry(
-                    at=r["ended_at"],
-                    kind="placement_ended",
-                    summary=f"{r['site']} until {r['until_date']}",
-                    ref=str(r["id"]),
-                    data={"site": r["site"], "until_date": r["until_date"], "by": r["ended_by"]},
-                )
-            )
+            ended = {"site": r["site"], "until_date": r["until_date"], "by": r["ended_by"]}
+            summary = f"{r['site']} until {r['until_date']}"
+            out.append(row_entry(r, "ended_at", "placement_ended", summary, ended))
     return out
 
 

@@ -81,6 +81,16 @@ class VisitDue(BaseModel):
     visit: Visit | None = None
 
 
+def visits_recorded(db: sqlite_utils.Database, schedule_id: str) -> dict[int, datetime]:
+    """When each visit of a schedule was recorded, by its number (1…)."""
+    return {
+        r["seq"]: parse(r["recorded_at"])
+        for r in rows(
+            db, "SELECT seq, recorded_at FROM followup_visits WHERE schedule_id=?", [schedule_id]
+        )
+    }
+
+
 class Followups:
     def __init__(self, config: DeadlinesConfig | None = None, *, tz_of: Any = None) -> None:
         self.config = config or DeadlinesConfig()
@@ -114,14 +124,7 @@ class Followups:
         return made
 
     def _steps(self, db: sqlite_utils.Database, sched: dict[str, Any]) -> list[Step]:
-        done = {
-            r["seq"]: parse(r["recorded_at"])
-            for r in rows(
-                db,
-                "SELECT seq, recorded_at FROM followup_visits WHERE schedule_id=?",
-                [sched["id"]],
-            )
-        }
+        done = visits_recorded(db, sched["id"])
         return visit_steps(
             parse(sched["returned_at"]),
             self.tz_of(sched["site"]),

@@ -35,7 +35,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from gateway.alerts.models import AlertChange
 from gateway.auth.audit import audit
 from gateway.people import Conflict, NotFound
-from gateway.people.store import rows
+from gateway.people.store import person_rows, rows
 from gateway.store.times import iso
 
 log = logging.getLogger(__name__)
@@ -110,8 +110,7 @@ def _flag(row: dict[str, Any]) -> Flag:
 
 def flags(db: sqlite_utils.Database, person_id: str) -> list[Flag]:
     """Every flag of a person, newest first (cleared ones included: the history)."""
-    found = rows(db, "SELECT * FROM wander_flags WHERE person_id=? ORDER BY id DESC", [person_id])
-    return [_flag(r) for r in found]
+    return [_flag(r) for r in person_rows(db, "wander_flags", person_id, order="id DESC")]
 
 
 def open_flag(db: sqlite_utils.Database, person_id: str) -> Flag | None:

@@ -19,13 +19,30 @@ from gateway.reports.missing import MissingReport, person_rows
 from gateway.reports.missing import label as missing_label
 from gateway.reports.times import local, offset_label
 
-TEMPLATE = """<!DOCTYPE html>
+PAGE = """<!DOCTYPE html>
 <html lang="{{ 'zh-CN' if lang == 'zh' else 'en' }}">
 <head>
 <meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{{ t('title') }} {{ inc.id }}</title>
+{% block meta %}{% endblock %}
+<title>{{ L('title') }} {{ inc.id }}</title>
 <style>
+{% block style %}{% endblock %}
+</style>
+</head>
+<body>
+<h1>{{ L('title') }}</h1>
+<p class="note">{{ L('times_note', tz=tz_name, offset=offset) }}</p>
+{% block body %}{% endblock %}
+</body>
+</html>
+"""
+"""The page both reports share: its head, the title and the note on the times shown."""
+
+TEMPLATE = """{% extends "page.html" %}
+{% block meta %}
+<meta name="viewport" content="width=device-width, initial-scale=1">
+{% endblock %}
+{% block style %}
   @page { size: A4; margin: 16mm 14mm; }
   body { font-family: "Noto Serif CJK SC", "Source Han Serif SC", SimSun, "Songti SC", serif;
          font-size: 11pt; color: #000; max-width: 190mm; margin: 0 auto; line-height: 1.45; }
@@ -49,11 +66,8 @@ TEMPLATE = """<!DOCTYPE html>
   .signature { margin-top: 12mm; }
   @media screen { body { padding: 8mm; } }
   @media print { a { color: inherit; text-decoration: none; } }
-</style>
-</head>
-<body>
-<h1>{{ t('title') }}</h1>
-<p class="note">{{ t('times_note', tz=tz_name, offset=offset) }}</p>
+{% endblock %}
+{% block body %}
 
 <table class="kv" id="header">
   <tr><th>{{ t('station') }}</th><td>{{ inc.site }}</td></tr>
@@ -155,16 +169,11 @@ TEMPLATE = """<!DOCTYPE html>
 </table>
 
 <p class="signature">{{ t('signature') }}</p>
-</body>
-</html>
+{% endblock %}
 """
 
-MISSING_TEMPLATE = """<!DOCTYPE html>
-<html lang="{{ 'zh-CN' if lang == 'zh' else 'en' }}">
-<head>
-<meta charset="utf-8">
-<title>{{ L('title') }} {{ inc.id }}</title>
-<style>
+MISSING_TEMPLATE = """{% extends "page.html" %}
+{% block style %}
   @page { size: A4; margin: 14mm 14mm; }
   body { font-family: "Noto Serif CJK SC", "Source Han Serif SC", SimSun, serif; font-size: 10.5pt;
          max-width: 190mm; margin: 0 auto; line-height: 1.4; }
@@ -177,11 +186,8 @@ MISSING_TEMPLATE = """<!DOCTYPE html>
   .person img { width: 48mm; height: auto; border: 1px solid #555; }
   .note { font-size: 9pt; color: #333; } .time { white-space: nowrap; }
   .narrative { white-space: pre-wrap; border: 1px solid #555; padding: 2mm; }
-</style>
-</head>
-<body>
-<h1>{{ L('title') }}</h1>
-<p class="note">{{ L('times_note', tz=tz_name, offset=offset) }}</p>
+{% endblock %}
+{% block body %}
 <table class="kv" id="header">
   <tr><th>{{ L('station') }}</th><td>{{ inc.site }}</td></tr>
   <tr><th>{{ L('incident_id') }}</th><td>{{ inc.id }}</td></tr>
@@ -237,12 +243,13 @@ MISSING_TEMPLATE = """<!DOCTYPE html>
 <table id="appendix">{% for e in r.timeline %}<tr><td class="time">{{ when(e.at) }}</td>
   <td>{{ term(e.action) }}</td><td>{{ e.actor }}</td><td>{{ e.detail }}</td></tr>{% endfor %}
 </table>{% endif %}
-</body>
-</html>
+{% endblock %}
 """
 
 _ENV = jinja2.Environment(
-    loader=jinja2.DictLoader({"incident.html": TEMPLATE, "missing.html": MISSING_TEMPLATE}),
+    loader=jinja2.DictLoader(
+        {"page.html": PAGE, "incident.html": TEMPLATE, "missing.html": MISSING_TEMPLATE}
+    ),
     autoescape=True,  # always on: this HTML is built from user input
     undefined=jinja2.StrictUndefined,
     trim_blocks=True,
@@ -262,6 +269,7 @@ def render_html(report: ReportData, lang: str, tz: ZoneInfo) -> bytes:
         r=report,
         inc=report.incident,
         t=t,
+        L=t,
         term=term,
         when=lambda dt: local(dt, tz),
         plain=plain,

@@ -3,37 +3,20 @@
 // the incidents with their bureau deadlines (phone report within 30 min, written within 60 min)
 // counting down every second, red when overdue, with report recording and report downloads.
 
-import { pageCss } from "./css.js";
-import { isoToWall, wallToIso } from "../time.js";
+import { ALL_ROLES, page } from "./page.js";
+import { countdownText, isoToWall, wallToIso } from "../time.js";
 import { incidentPeople } from "./family.js";
 
 const SEVERITIES = ["critical", "major", "minor", "warning", "info"];
 const SEV_RANK = Object.fromEntries(SEVERITIES.map((s, i) => [s, i]));
 const OPEN = new Set(["active", "acknowledged"]);
 
-const loadCss = () => pageCss("alerts");
-
-function clock(ms) {
-  const neg = ms < 0;
-  let s = Math.floor(Math.abs(ms) / 1000);
-  const hh = Math.floor(s / 3600);
-  s -= hh * 3600;
-  const mm = Math.floor(s / 60);
-  const ss = s - mm * 60;
-  const pad = (n) => String(n).padStart(2, "0");
-  return `${neg ? "-" : ""}${hh ? `${hh}:` : ""}${pad(mm)}:${pad(ss)}`;
-}
-
-export default {
+export default page({
   id: "alerts",
-  roles: ["desk", "supervisor", "bureau", "admin"],
-  title_key: "nav.alerts",
-  i18n: true,
+  roles: ALL_ROLES,
 
   async mount(el, ctx) {
-    loadCss();
     const { h, t } = ctx;
-    this.ctx = ctx;
     this.alerts = new Map();
     this.incidents = new Map();
     this.open = null; // alert id whose detail is shown
@@ -417,9 +400,7 @@ export default {
       el.classList.toggle("overdue", left < 0);
       el.classList.toggle("soon", left >= 0 && left < 5 * 60 * 1000);
       el.dataset.overdue = left < 0 ? "1" : "";
-      clockEl.textContent = left < 0
-        ? this.ctx.t("alerts.overdue_by", { time: clock(-left) })
-        : this.ctx.t("alerts.left", { time: clock(left) });
+      clockEl.textContent = countdownText(this.ctx.t, "alerts", left);
     }
   },
-};
+});

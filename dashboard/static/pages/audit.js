@@ -1,7 +1,7 @@
 // Audit trail (admin): who logged in, read, watched or changed what, and when; filters by user,
 // action, target text and time; CSV export of what the filters select (up to 10 000 rows).
 
-import { pageCss } from "./css.js";
+import { page } from "./page.js";
 
 import { wallToIso } from "../time.js";
 
@@ -10,21 +10,15 @@ const ACTIONS = [
 ];
 const EXPORT_MAX = 10000;
 
-const loadCss = () => pageCss("audit");
-
 // The filters are the site's wall time (the times listed are shown in the site's zone too),
 // not the browser's: an admin in another zone filtering "08:00" means 08:00 at the station.
 
-export default {
+export default page({
   id: "audit",
   roles: ["admin"],
-  title_key: "nav.audit",
-  i18n: true,
 
   async mount(el, ctx) {
-    loadCss();
     const { h, t } = ctx;
-    this.ctx = ctx;
     const q = ctx.route?.query || new URLSearchParams();
     this.actor = h("input", { type: "text", size: "12", placeholder: t("audit.actor"), "aria-label": t("audit.actor"), value: q.get("actor") || "", dataset: { testid: "f-actor" } });
     this.action = h("input", { type: "text", size: "14", list: "audit-actions", placeholder: t("audit.action"), "aria-label": t("audit.action"), value: q.get("action") || "", dataset: { testid: "f-action" } });
@@ -106,4 +100,4 @@ export default {
       this.ctx.toast(`${this.ctx.t("audit.failed")}: ${e.message}`, "error");
     }
   },
-};
+});

@@ -4,15 +4,13 @@
 // Media are fetched with the caller's credentials and shown as blob URLs (every fetch of a
 // recorded image or clip is audited by the gateway), so nothing of a resident is cached by URL.
 
-import { pageCss } from "./css.js";
+import { page } from "./page.js";
 
 import { clipPlayer, parseAvi } from "./clip.js";
 
 const KIND_ICONS = { motion: "≈", people: "☺", line_cross: "→", tamper: "⚠", camera: "◉" };
 const STALE_S = 15 * 60; // a wall snapshot older than this is shown as stale
 const SVG = "http://www.w3.org/2000/svg";
-
-const loadCss = () => pageCss("cameras");
 
 function svgEl(tag, attrs) {
   const el = document.createElementNS(SVG, tag);
@@ -85,15 +83,11 @@ async function readMjpeg(response, onFrame) {
   }
 }
 
-export default {
+export default page({
   id: "cameras",
   roles: ["supervisor", "admin"],
-  title_key: "nav.cameras",
-  i18n: true,
 
   async mount(el, ctx) {
-    loadCss();
-    this.ctx = ctx;
     this.el = el;
     this.blobs = new Map(); // media url -> object URL (revoked on unmount)
     this.players = []; // clip players (their frames revoked on unmount)
@@ -430,4 +424,4 @@ export default {
       default: return ev.kind;
     }
   },
-};
+});

@@ -4,7 +4,7 @@
 // checks with a search. The node decides the check itself — the page only records the operator's
 // inputs — so the desk keeps working when this page or the gateway is down.
 
-import { pageCss } from "./css.js";
+import { page } from "./page.js";
 import { barOpen, fileBar, forgetBars } from "./people.link.js";
 
 const STEP_KINDS = new Set(["gate", "metal", "temperature", "check"]);
@@ -30,15 +30,12 @@ function debounce(fn, ms) {
 
 const celsius = (c) => (c === null || c === undefined ? "—" : `${Number(c).toFixed(1)} °C`);
 
-export default {
+export default page({
   id: "desk",
   roles: ["desk", "admin"],
-  title_key: "nav.desk",
-  i18n: true,
 
   async mount(el, ctx) {
     const { h, t } = ctx;
-    pageCss("desk");
     const ui = {
       active: null, // last /desk/active answer
       nodeKey: localStorage.getItem("sk_desk_node") || null,
@@ -574,4 +571,4 @@ export default {
     stop();
     stop = () => {};
   },
-};
+});

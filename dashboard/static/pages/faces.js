@@ -5,28 +5,23 @@
 // is confirmed only by a second reviewer with evidence other than the face. Every photo shown
 // is fetched with the search's reason, so each view is audited.
 
-import { pageCss } from "./css.js";
+import { page } from "./page.js";
+import { countdownText } from "../time.js";
 
 import { photoB64 } from "./photos.js";
 
-const loadCss = () => pageCss("faces");
-
 const enc = encodeURIComponent;
 
-export default {
+export default page({
   id: "faces",
   roles: ["supervisor", "admin"],
-  title_key: "nav.faces",
-  i18n: true,
 
   tick() {
     const now = Date.now();
     for (const el of this.queue?.querySelectorAll(".fs-due") || []) {
       const left = Date.parse(el.dataset.due) - now;
-      const mins = Math.floor(Math.abs(left) / 60000);
-      const span = `${Math.floor(mins / 1440) ? `${Math.floor(mins / 1440)}d ` : ""}${String(Math.floor((mins % 1440) / 60)).padStart(2, "0")}:${String(mins % 60).padStart(2, "0")}`;
       el.classList.toggle("overdue", left < 0);
-      el.querySelector(".fs-clock").textContent = left < 0 ? this.ctx.t("faces.overdue_by", { time: span }) : this.ctx.t("faces.left", { time: span });
+      el.querySelector(".fs-clock").textContent = countdownText(this.ctx.t, "faces", left, true);
     }
   },
 
@@ -35,9 +30,7 @@ export default {
   },
 
   async mount(el, ctx) {
-    loadCss();
     const { h, t } = ctx;
-    this.ctx = ctx;
     this.reports = h("div", { dataset: { testid: "face-reports" } });
     this.queue = h("div", { dataset: { testid: "face-pending" } });
     this.result = h("div", { dataset: { testid: "face-result" } });
@@ -285,4 +278,4 @@ export default {
       this.queue.textContent = `${t("faces.failed")}: ${e.detail || e.message}`;
     }
   },
-};
+});

@@ -5,6 +5,8 @@
 // is about, with portrait, description, risk flags and the missing-person notice PDFs.
 
 import { pageCss } from "./css.js";
+import { ALL_ROLES, page } from "./page.js";
+import { countdownText } from "../time.js";
 
 const FALLBACK = {
   "family.people": ["涉及人员", "People concerned"],
@@ -22,16 +24,6 @@ function tr(ctx, key, vars) {
 }
 
 const loadCss = () => pageCss("family");
-
-function clock(ms) {
-  const neg = ms < 0;
-  let s = Math.floor(Math.abs(ms) / 1000);
-  const d = Math.floor(s / 86400);
-  s -= d * 86400;
-  const hh = Math.floor(s / 3600);
-  const mm = Math.floor((s % 3600) / 60);
-  return `${neg ? "-" : ""}${d ? `${d}d ` : ""}${String(hh).padStart(2, "0")}:${String(mm).padStart(2, "0")}`;
-}
 
 const DESC = ["sex", "age", "height_cm", "build", "hair", "accent", "clothing", "marks"];
 
@@ -146,16 +138,12 @@ function nameForm(ctx, inc) {
   return h("div", { class: "toolbar" }, input, btn);
 }
 
-export default {
+export default page({
   id: "family",
-  roles: ["desk", "supervisor", "bureau", "admin"],
-  title_key: "nav.family",
-  i18n: true,
+  roles: ALL_ROLES,
 
   async mount(el, ctx) {
-    loadCss();
     const { h, t } = ctx;
-    this.ctx = ctx;
     this.el = el;
     this.canWork = ctx.can("desk", "supervisor");
     this.cases = h("div", { class: "fam-cases", dataset: { testid: "cases" } });
@@ -290,7 +278,7 @@ export default {
       if (el.dataset.done) { c.textContent = "✓"; continue; }
       const left = Date.parse(el.dataset.due) - now;
       el.classList.toggle("overdue", left < 0);
-      c.textContent = left < 0 ? this.ctx.t("family.overdue_by", { time: clock(-left) }) : this.ctx.t("family.left", { time: clock(left) });
+      c.textContent = countdownText(this.ctx.t, "family", left, true);
     }
   },
-};
+});

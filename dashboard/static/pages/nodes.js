@@ -3,16 +3,17 @@
 // gaps), and the state of each device. Live: node state changes arrive over SSE; backlog and
 // last-seen come with heartbeats, so the table is also re-read every 10 s.
 
+import { ALL_ROLES, page } from "./page.js";
+
 let stop = () => {};
 
 const STATE_CLASS = { online: "ok", offline: "bad", unknown: "muted" };
 const DEVICE_CLASS = { ok: "ok", fault: "bad", unknown: "muted" };
 
-export default {
+export default page({
   id: "nodes",
-  roles: ["desk", "supervisor", "bureau", "admin"],
-  title_key: "nav.nodes",
-  i18n: true,
+  roles: ALL_ROLES,
+  css: null,
 
   async mount(el, ctx) {
     const { h, t } = ctx;
@@ -142,4 +143,4 @@ export default {
     stop();
     stop = () => {};
   },
-};
+});

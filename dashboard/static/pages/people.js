@@ -3,7 +3,7 @@
 // items still held for people who have left. Every read of a file sends the reader's reason
 // (audited). Routes: #/people, #/people/<id>, #/people?view=unlinked|rosters|held.
 
-import { pageCss } from "./css.js";
+import { ALL_ROLES, page } from "./page.js";
 
 import { fileBar } from "./people.link.js";
 import { photoB64, shrinkPhoto } from "./photos.js";
@@ -20,19 +20,14 @@ const TEXT_FIELDS = [
   ["medication", 1000], ["clues", 4000],
 ];
 
-const loadCss = () => pageCss("people");
-
 const reason = () => sessionStorage.getItem("sk_people_reason") || "care";
 const nameOf = (t, p) => (p.names?.length ? p.names.join(" / ") : t("people.unknown_name"));
 
-export default {
+export default page({
   id: "people",
-  roles: ["desk", "supervisor", "bureau", "admin"],
-  title_key: "nav.people",
-  i18n: true,
+  roles: ALL_ROLES,
 
   async mount(el, ctx) {
-    loadCss();
     this.el = el;
     await this.route(ctx);
   },
@@ -430,4 +425,4 @@ export default {
   unmount() {
     if (this.portraitUrl) URL.revokeObjectURL(this.portraitUrl);
   },
-};
+});

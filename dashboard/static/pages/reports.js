@@ -2,7 +2,7 @@
 // /api/v1/reports/{daily,monthly}: headline numbers, simple SVG bar charts (no chart library),
 // the per-rule and per-day tables, and CSV/XLSX downloads of the same figures.
 
-import { pageCss } from "./css.js";
+import { page } from "./page.js";
 
 const SVG = "http://www.w3.org/2000/svg";
 const SEV_COLORS = { critical: "#b71c1c", major: "#e65100", minor: "#f9a825", warning: "#fbc02d", info: "#1e88e5" };
@@ -10,8 +10,6 @@ const OUTCOME_COLORS = {
   cleared: "#2e7d32", items_held: "#ef8f00", fever_referral: "#c62828", hypothermia_referral: "#1565c0",
   incomplete: "#757575", refused: "#455a64",
 };
-
-const loadCss = () => pageCss("reports");
 
 function s(tag, attrs, text) {
   const el = document.createElementNS(SVG, tag);
@@ -72,16 +70,12 @@ function fmtSeconds(v, t) {
   return t("reports.min", { n: (v / 60).toFixed(1) });
 }
 
-export default {
+export default page({
   id: "reports",
   roles: ["supervisor", "bureau", "admin"],
-  title_key: "nav.reports",
-  i18n: true,
 
   async mount(el, ctx) {
-    loadCss();
     const { h, t } = ctx;
-    this.ctx = ctx;
     const today = ctx.siteDay ? ctx.siteDay() : new Date().toISOString().slice(0, 10);
     const q = ctx.route?.query || new URLSearchParams();
     this.period = h("select", { dataset: { testid: "period" }, "aria-label": t("reports.period"), onchange: () => this.syncInputs() },
@@ -222,4 +216,4 @@ export default {
     }
     this.out.replaceChildren(...parts);
   },
-};
+});

@@ -3,28 +3,22 @@
 // one. Every change is audited by the gateway (gateway/api/routes/users.py). Every field has
 // a visible label.
 
-import { pageCss } from "./css.js";
+import { page } from "./page.js";
 
 const enc = encodeURIComponent;
 const ROLES = ["desk", "supervisor", "bureau", "admin"];
-
-const loadCss = () => pageCss("users");
 
 const siteList = (text) => {
   const list = text.split(/[,，\s]+/).map((s) => s.trim()).filter(Boolean);
   return list.length ? list : null; // none: every site
 };
 
-export default {
+export default page({
   id: "users",
   roles: ["admin"],
-  title_key: "nav.users",
-  i18n: true,
 
   async mount(el, ctx) {
-    loadCss();
     const { h, t } = ctx;
-    this.ctx = ctx;
     this.users = h("div", { dataset: { testid: "users" } });
     this.tokens = h("div", { dataset: { testid: "tokens" } });
     el.append(
@@ -153,7 +147,7 @@ export default {
       this.tokens.textContent = `${t("users.failed")}: ${e.detail || e.message}`;
     }
   },
-};
+});
 
 function h2span(ctx, text) {
   return ctx.h("span", { class: "us-label" }, text);

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import sqlite_utils
 
+from gateway.store.schema import create_table
+
 
 def migrate(db: sqlite_utils.Database) -> None:
-    db.table("events").create(
+    create_table(
+        db,
+        "events",
         {
             "id": str,
             "site": str,
@@ -20,11 +24,11 @@ def migrate(db: sqlite_utils.Database) -> None:
         },
         pk="id",
         not_null={"site", "node", "kind", "ts", "seq", "data", "received_at"},
+        indexes=[["site", "node", "seq"], ["kind", "ts"], ["ts"]],
     )
-    db.table("events").create_index(["site", "node", "seq"])
-    db.table("events").create_index(["kind", "ts"])
-    db.table("events").create_index(["ts"])
-    db.table("checks").create(
+    create_table(
+        db,
+        "checks",
         {
             "check_id": str,
             "event_id": str,
@@ -42,10 +46,11 @@ def migrate(db: sqlite_utils.Database) -> None:
         },
         pk="check_id",
         not_null={"event_id", "site", "node", "outcome", "started_at"},
+        indexes=[["site", "started_at"], ["outcome"]],
     )
-    db.table("checks").create_index(["site", "started_at"])
-    db.table("checks").create_index(["outcome"])
-    db.table("deadletters").create(
+    create_table(
+        db,
+        "deadletters",
         {
             "id": int,
             "received_at": str,
@@ -57,7 +62,9 @@ def migrate(db: sqlite_utils.Database) -> None:
         },
         pk="id",
     )
-    db.table("nodes").create(
+    create_table(
+        db,
+        "nodes",
         {
             "site": str,
             "node": str,
@@ -76,14 +83,18 @@ def migrate(db: sqlite_utils.Database) -> None:
         },
         pk=("site", "node"),
     )
-    db.table("api_tokens").create(
+    create_table(
+        db,
+        "api_tokens",
         {"name": str, "role": str, "token_hash": str, "created_at": str, "disabled": int},
         pk="name",
         not_null={"role", "token_hash", "created_at"},
     )
-    db.table("audit").create(
+    create_table(
+        db,
+        "audit",
         {"id": int, "at": str, "actor": str, "action": str, "target": str, "detail": str},
         pk="id",
         not_null={"at", "actor", "action"},
+        indexes=[["at"]],
     )
-    db.table("audit").create_index(["at"])

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import sqlite_utils
 
+from gateway.store.schema import create_table
+
 
 def migrate(db: sqlite_utils.Database) -> None:
-    db.table("commands").create(
+    create_table(
+        db,
+        "commands",
         {
             "id": str,
             "site": str,
@@ -21,5 +25,5 @@ def migrate(db: sqlite_utils.Database) -> None:
         },
         pk="id",
         not_null={"site", "node", "action", "sent_at", "sent_by"},
+        indexes=[["site", "node", "sent_at"]],
     )
-    db.table("commands").create_index(["site", "node", "sent_at"])

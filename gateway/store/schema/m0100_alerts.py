@@ -5,9 +5,13 @@ from __future__ import annotations
 
 import sqlite_utils
 
+from gateway.store.schema import create_table
+
 
 def migrate(db: sqlite_utils.Database) -> None:
-    db.table("alerts").create(
+    create_table(
+        db,
+        "alerts",
         {
             "id": str,  # ULID; a new one after a resolution, never reused
             "rule": str,
@@ -30,10 +34,11 @@ def migrate(db: sqlite_utils.Database) -> None:
         pk="id",
         not_null={"rule", "severity", "site", "first_at", "last_at", "count", "state"},
         defaults={"count": 1, "escalation_level": 0},
+        indexes=[["state", "severity"], ["site", "first_at"]],
     )
-    db.table("alerts").create_index(["state", "severity"])
-    db.table("alerts").create_index(["site", "first_at"])
-    db.table("alert_history").create(
+    create_table(
+        db,
+        "alert_history",
         {
             "id": int,
             "alert_id": str,
@@ -44,9 +49,11 @@ def migrate(db: sqlite_utils.Database) -> None:
         },
         pk="id",
         not_null={"alert_id", "at", "actor", "action"},
+        indexes=[["alert_id", "id"]],
     )
-    db.table("alert_history").create_index(["alert_id", "id"])
-    db.table("incidents").create(
+    create_table(
+        db,
+        "incidents",
         {
             "id": str,
             "alert_id": str,
@@ -68,11 +75,13 @@ def migrate(db: sqlite_utils.Database) -> None:
         },
         pk="id",
         not_null={"alert_id", "category", "site", "opened_at", "phone_due", "written_due"},
+        indexes=[["site", "opened_at"]],
     )
-    db.table("incidents").create_index(["site", "opened_at"])
-    db.table("incident_history").create(
+    create_table(
+        db,
+        "incident_history",
         {"id": int, "incident_id": str, "at": str, "actor": str, "action": str, "detail": str},
         pk="id",
         not_null={"incident_id", "at", "actor", "action"},
+        indexes=[["incident_id", "id"]],
     )
-    db.table("incident_history").create_index(["incident_id", "id"])

@@ -10,9 +10,13 @@ from __future__ import annotations
 
 import sqlite_utils
 
+from gateway.store.schema import create_table
+
 
 def migrate(db: sqlite_utils.Database) -> None:
-    db.table("notify_outbox").create(
+    create_table(
+        db,
+        "notify_outbox",
         {
             "id": str,  # ULID; the idempotency key a receiver dedupes on (same on every retry)
             "seq": int,  # insertion order, for receivers that want ordering
@@ -52,11 +56,12 @@ def migrate(db: sqlite_utils.Database) -> None:
             "fell_back",
         },
         defaults={"attempts": 0, "state": "pending", "fell_back": 0},
+        indexes=[["state", "due_at"], ["alert_id"]],
+        unique=[["seq"]],
     )
-    db.table("notify_outbox").create_index(["state", "due_at"])
-    db.table("notify_outbox").create_index(["alert_id"])
-    db.table("notify_outbox").create_index(["seq"], unique=True)
-    db.table("notify_deliveries").create(
+    create_table(
+        db,
+        "notify_deliveries",
         {
             "id": int,
             "outbox_id": str,
@@ -77,6 +82,5 @@ def migrate(db: sqlite_utils.Database) -> None:
         },
         pk="id",
         not_null={"outbox_id", "alert_id", "channel", "kind", "target", "attempt", "at", "ok"},
+        indexes=[["alert_id", "id"], ["outbox_id", "id"]],
     )
-    db.table("notify_deliveries").create_index(["alert_id", "id"])
-    db.table("notify_deliveries").create_index(["outbox_id", "id"])

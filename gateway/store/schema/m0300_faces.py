@@ -19,9 +19,13 @@ from __future__ import annotations
 
 import sqlite_utils
 
+from gateway.store.schema import create_table
+
 
 def migrate(db: sqlite_utils.Database) -> None:
-    db.table("face_templates").create(
+    create_table(
+        db,
+        "face_templates",
         {
             "id": str,
             "kind": str,
@@ -36,12 +40,13 @@ def migrate(db: sqlite_utils.Database) -> None:
         },
         pk="id",
         not_null={"kind", "subject", "model_id", "blob", "created_at", "created_by"},
+        indexes=[["person_id"], ["report_id"]],
     )
-    db.table("face_templates").create_index(["person_id"])
-    db.table("face_templates").create_index(["report_id"])
     db.table("face_state").create({"k": str, "v": int}, pk="k")
     db.execute("INSERT INTO face_state (k, v) VALUES ('gallery', 0)")
-    db.table("family_reports").create(
+    create_table(
+        db,
+        "family_reports",
         {
             "id": str,
             "site": str,
@@ -69,7 +74,9 @@ def migrate(db: sqlite_utils.Database) -> None:
         pk="id",
         not_null={"site", "names", "status", "created_at", "created_by"},
     )
-    db.table("family_report_photos").create(
+    create_table(
+        db,
+        "family_report_photos",
         {
             "id": str,
             "report_id": str,
@@ -83,7 +90,9 @@ def migrate(db: sqlite_utils.Database) -> None:
         pk="id",
         not_null={"report_id", "stored_at", "stored_by"},
     )
-    db.table("face_searches").create(
+    create_table(
+        db,
+        "face_searches",
         {
             "id": str,
             "at": str,
@@ -96,7 +105,9 @@ def migrate(db: sqlite_utils.Database) -> None:
         pk="id",
         not_null={"at", "actor", "reason", "query", "candidates"},
     )
-    db.table("face_reviews").create(
+    create_table(
+        db,
+        "face_reviews",
         {
             "id": int,
             "search_id": str,
@@ -109,5 +120,5 @@ def migrate(db: sqlite_utils.Database) -> None:
         },
         pk="id",
         not_null={"search_id", "candidate", "decision", "by", "at"},
+        indexes=[["search_id", "candidate"]],
     )
-    db.table("face_reviews").create_index(["search_id", "candidate"])

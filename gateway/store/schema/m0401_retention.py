@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import sqlite_utils
 
+from gateway.store.schema import create_table
+
 
 def migrate(db: sqlite_utils.Database) -> None:
     # A hold keeps records whatever the retention periods say, until it is released.
     # scope "event": target = event id; "node": target = "site/node" (everything from it);
     # "incident": target = an incident id whose evidence is held.
-    db.table("legal_holds").create(
+    create_table(
+        db,
+        "legal_holds",
         {
             "id": int,
             "scope": str,
@@ -22,10 +26,12 @@ def migrate(db: sqlite_utils.Database) -> None:
         },
         pk="id",
         not_null={"scope", "target", "reason", "placed_by", "placed_at"},
+        indexes=[["scope", "target"]],
     )
-    db.table("legal_holds").create_index(["scope", "target"])
     # One row per deleted batch: what went, why, under which cutoff, with the ids.
-    db.table("deletion_log").create(
+    create_table(
+        db,
+        "deletion_log",
         {
             "id": int,
             "at": str,
@@ -40,5 +46,5 @@ def migrate(db: sqlite_utils.Database) -> None:
         },
         pk="id",
         not_null={"at", "actor", "table_name", "reason", "count", "ids"},
+        indexes=[["at"]],
     )
-    db.table("deletion_log").create_index(["at"])

@@ -5,9 +5,13 @@ from __future__ import annotations
 
 import sqlite_utils
 
+from gateway.store.schema import create_table
+
 
 def migrate(db: sqlite_utils.Database) -> None:
-    db.table("users").create(
+    create_table(
+        db,
+        "users",
         {
             "username": str,
             "role": str,  # desk/supervisor/bureau/admin
@@ -25,7 +29,9 @@ def migrate(db: sqlite_utils.Database) -> None:
         not_null={"role", "password_hash", "disabled", "created_at", "lang"},
         defaults={"disabled": 0, "failed_attempts": 0, "lang": "zh-CN"},
     )
-    db.table("sessions").create(
+    create_table(
+        db,
+        "sessions",
         {
             "id_hash": str,  # SHA-256 of the cookie value; the value itself is never stored
             "username": str,
@@ -40,9 +46,11 @@ def migrate(db: sqlite_utils.Database) -> None:
         },
         pk="id_hash",
         not_null={"username", "csrf_token", "created_at", "expires_at", "last_seen"},
+        indexes=[["username"]],
     )
-    db.table("sessions").create_index(["username"])
-    db.table("login_throttle").create(
+    create_table(
+        db,
+        "login_throttle",
         {"key": str, "failures": int, "first_at": str, "locked_until": str},
         pk="key",
         not_null={"failures"},

@@ -32,9 +32,13 @@ from __future__ import annotations
 
 import sqlite_utils
 
+from gateway.store.schema import create_table
+
 
 def migrate(db: sqlite_utils.Database) -> None:
-    db.table("people").create(
+    create_table(
+        db,
+        "people",
         {
             "id": str,
             "site": str,
@@ -74,11 +78,11 @@ def migrate(db: sqlite_utils.Database) -> None:
         pk="id",
         not_null={"site", "came_by", "came_at", "names", "sex", "status", "status_since"},
         defaults={"names": "[]", "marks": "[]", "sex": "unknown"},
+        indexes=[["site", "id"], ["status", "id"], ["came_at"]],
     )
-    db.table("people").create_index(["site", "id"])
-    db.table("people").create_index(["status", "id"])
-    db.table("people").create_index(["came_at"])
-    db.table("person_status").create(
+    create_table(
+        db,
+        "person_status",
         {
             "id": int,
             "person_id": str,
@@ -91,15 +95,19 @@ def migrate(db: sqlite_utils.Database) -> None:
         },
         pk="id",
         not_null={"person_id", "status", "at", "by"},
+        indexes=[["person_id", "at"]],
     )
-    db.table("person_status").create_index(["person_id", "at"])
-    db.table("person_checks").create(
+    create_table(
+        db,
+        "person_checks",
         {"check_id": str, "person_id": str, "how": str, "at": str, "by": str},
         pk="check_id",
         not_null={"person_id", "how", "at", "by"},
+        indexes=[["person_id"]],
     )
-    db.table("person_checks").create_index(["person_id"])
-    db.table("belongings").create(
+    create_table(
+        db,
+        "belongings",
         {
             "id": int,
             "person_id": str,
@@ -119,10 +127,11 @@ def migrate(db: sqlite_utils.Database) -> None:
         pk="id",
         not_null={"person_id", "item", "quantity", "received_by", "received_at"},
         defaults={"quantity": 1},
+        indexes=[["person_id"], ["released_at"]],
     )
-    db.table("belongings").create_index(["person_id"])
-    db.table("belongings").create_index(["released_at"])
-    db.table("placements").create(
+    create_table(
+        db,
+        "placements",
         {
             "id": int,
             "person_id": str,
@@ -137,10 +146,11 @@ def migrate(db: sqlite_utils.Database) -> None:
         },
         pk="id",
         not_null={"person_id", "site", "from_date", "placed_by", "placed_at"},
+        indexes=[["person_id"], ["site", "until_date"]],
     )
-    db.table("placements").create_index(["person_id"])
-    db.table("placements").create_index(["site", "until_date"])
-    db.table("person_images").create(
+    create_table(
+        db,
+        "person_images",
         {
             "id": str,
             "person_id": str,
@@ -157,5 +167,5 @@ def migrate(db: sqlite_utils.Database) -> None:
         },
         pk="id",
         not_null={"person_id", "purpose", "content_type", "size", "stored_at", "stored_by"},
+        indexes=[["person_id", "purpose"]],
     )
-    db.table("person_images").create_index(["person_id", "purpose"])

@@ -22,11 +22,15 @@ from __future__ import annotations
 
 import sqlite_utils
 
+from gateway.store.schema import create_table
+
 
 def migrate(db: sqlite_utils.Database) -> None:
     # the deadline timer asks "was this notice raised?" (rule, subject) every pass
     db.execute("CREATE INDEX IF NOT EXISTS alerts_rule_subject ON alerts (rule, subject)")
-    db.table("family_search_cases").create(
+    create_table(
+        db,
+        "family_search_cases",
         {
             "id": str,
             "person_id": str,
@@ -52,7 +56,9 @@ def migrate(db: sqlite_utils.Database) -> None:
         "WHERE closed_at IS NULL"
     )
     db.table("family_search_cases").create_index(["site", "closed_at"])
-    db.table("family_search_steps").create(
+    create_table(
+        db,
+        "family_search_steps",
         {
             "id": int,
             "case_id": str,
@@ -66,9 +72,11 @@ def migrate(db: sqlite_utils.Database) -> None:
         },
         pk="id",
         not_null={"case_id", "step", "at", "recorded_by", "recorded_at"},
+        indexes=[["case_id", "step", "at"]],
     )
-    db.table("family_search_steps").create_index(["case_id", "step", "at"])
-    db.table("wander_flags").create(
+    create_table(
+        db,
+        "wander_flags",
         {
             "id": int,
             "person_id": str,
@@ -86,7 +94,9 @@ def migrate(db: sqlite_utils.Database) -> None:
     db.execute(
         "CREATE UNIQUE INDEX wander_open_flag ON wander_flags (person_id) WHERE cleared_at IS NULL"
     )
-    db.table("followup_schedules").create(
+    create_table(
+        db,
+        "followup_schedules",
         {
             "id": str,
             "person_id": str,
@@ -97,9 +107,11 @@ def migrate(db: sqlite_utils.Database) -> None:
         },
         pk="id",
         not_null={"person_id", "site", "returned_at", "created_at"},
+        indexes=[["person_id"]],
     )
-    db.table("followup_schedules").create_index(["person_id"])
-    db.table("followup_visits").create(
+    create_table(
+        db,
+        "followup_visits",
         {
             "id": int,
             "schedule_id": str,
@@ -114,7 +126,16 @@ def migrate(db: sqlite_utils.Database) -> None:
             "recorded_at": str,
         },
         pk="id",
-        not_null={"schedule_id", "person_id", "seq", "visited_on", "method", "outcome", "risk",
-                  "recorded_by", "recorded_at"},
-    )  # fmt: skip
-    db.table("followup_visits").create_index(["schedule_id", "seq"], unique=True)
+        not_null={
+            "schedule_id",
+            "person_id",
+            "seq",
+            "visited_on",
+            "method",
+            "outcome",
+            "risk",
+            "recorded_by",
+            "recorded_at",
+        },
+        unique=[["schedule_id", "seq"]],
+    )

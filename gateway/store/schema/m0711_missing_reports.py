@@ -11,9 +11,13 @@ from __future__ import annotations
 
 import sqlite_utils
 
+from gateway.store.schema import create_table
+
 
 def migrate(db: sqlite_utils.Database) -> None:
-    db.table("missing_reports").create(
+    create_table(
+        db,
+        "missing_reports",
         {
             "incident_id": str,
             "narrative": str,
@@ -25,7 +29,9 @@ def migrate(db: sqlite_utils.Database) -> None:
         pk="incident_id",
         not_null={"updated_by", "updated_at"},
     )
-    db.table("missing_actions").create(
+    create_table(
+        db,
+        "missing_actions",
         {
             "id": int,
             "incident_id": str,
@@ -37,5 +43,5 @@ def migrate(db: sqlite_utils.Database) -> None:
         },
         pk="id",
         not_null={"incident_id", "at", "kind", "by", "recorded_at"},
+        indexes=[["incident_id", "at"]],
     )
-    db.table("missing_actions").create_index(["incident_id", "at"])

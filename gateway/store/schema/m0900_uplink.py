@@ -5,10 +5,14 @@ from __future__ import annotations
 
 import sqlite_utils
 
+from gateway.store.schema import create_table
+
 
 def migrate(db: sqlite_utils.Database) -> None:
     db.table("uplink_cursor").create({"name": str, "value": int}, pk="name", not_null={"value"})
-    db.table("downlink_applied").create(
+    create_table(
+        db,
+        "downlink_applied",
         {"id": str, "kind": str, "alert_id": str, "by_user": str, "applied_at": str, "result": str},
         pk="id",
         not_null={"kind", "alert_id", "applied_at", "result"},

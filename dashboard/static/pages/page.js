@@ -1,0 +1,23 @@
+// The parts every page module shares (docs/dashboard.md, "Page-module interface"): `page()`
+// returns the default export with the nav title "nav.<id>" and the page's own i18n file; before
+// the page's `mount` runs, its stylesheet (pages/<css>.css: the id unless given, none for
+// `css: null`) is added and the context is kept as `this.ctx` for the page's other methods.
+
+import { pageCss } from "./css.js";
+
+export const ALL_ROLES = ["desk", "supervisor", "bureau", "admin"];
+
+export function page({ id, roles, css = id, mount, ...methods }) {
+  return {
+    id,
+    roles,
+    title_key: `nav.${id}`,
+    i18n: true,
+    ...methods,
+    async mount(el, ctx) {
+      if (css) pageCss(css);
+      this.ctx = ctx;
+      return mount.call(this, el, ctx);
+    },
+  };
+}
