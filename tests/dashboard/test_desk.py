@@ -66,14 +66,19 @@ def _open(open_dash: OpenDash, desk: Desk, **kw: Any) -> Any:
     )
 
 
+def _arrive(desk: Desk, celsius: float, alarm: bool = False) -> None:
+    """A person walks in through the gate (its alarm going off if `alarm`) and is measured."""
+    desk.app.gate.walk("in", alarm=alarm)
+    desk.app.thermometer.person(celsius)
+
+
 @pytest.mark.parametrize("desk", ["desk-1"], indirect=True)
 def test_arrival_shows_live_and_items_held_reach_the_node(
     stack: Stack, desk: Desk, open_dash: OpenDash, shot: Any
 ) -> None:
     page = _open(open_dash, desk)
     expect(page.get_by_test_id("desk-idle")).to_be_visible()
-    desk.app.gate.walk("in", alarm=True)
-    desk.app.thermometer.person(36.6)
+    _arrive(desk, 36.6, alarm=True)
     # live over SSE, no reload: gate alarm, temperature taken, wand needed
     expect(page.get_by_test_id("step-gate")).to_have_attribute("data-status", "bad")
     expect(page.get_by_test_id("step-temperature")).to_have_attribute("data-status", "done")
@@ -122,8 +127,7 @@ def test_low_reading_prompts_for_core_temperature_then_admit(
     stack: Stack, desk: Desk, open_dash: OpenDash, shot: Any
 ) -> None:
     page = _open(open_dash, desk, lang="en")
-    desk.app.gate.walk("in")
-    desk.app.thermometer.person(33.1)  # too low to be a result: re-measure
+    _arrive(desk, 33.1)  # too low to be a result: re-measure
     expect(page.get_by_test_id("step-temperature")).to_have_attribute("data-status", "active")
     expect(page.get_by_test_id("core-entry")).to_contain_text("below 34")
     expect(page.get_by_test_id("step-wand")).to_have_attribute("data-status", "skip")
@@ -144,8 +148,7 @@ def test_a_cold_screening_asks_for_a_core_temperature_and_admit_is_refused(
     stack: Stack, desk: Desk, open_dash: OpenDash, shot: Any
 ) -> None:
     page = _open(open_dash, desk, lang="en")
-    desk.app.gate.walk("in")
-    desk.app.thermometer.person(34.8)  # a result, but too cold to clear on screening
+    _arrive(desk, 34.8)  # a result, but too cold to clear on screening
     temp = page.get_by_test_id("step-temperature")
     expect(temp).to_have_attribute("data-status", "active")
     expect(temp).to_contain_text("core temperature needed")
@@ -240,8 +243,7 @@ def test_desk_buttons_fit_the_1024x600_touchscreen_in_both_languages(
     buttons = ("wand-clear", "wand-metal", "core-submit", "outcome-refuse")
     with Desk(stack, "desk-4", tmp_path) as desk:
         page = _open(open_dash, desk)
-        desk.app.gate.walk("in", alarm=True)
-        desk.app.thermometer.person(33.0)  # the most crowded card: wand + core entry + outcome
+        _arrive(desk, 33.0, alarm=True)  # the most crowded card: wand + core entry + outcome
         for lang in ("zh-CN", "en"):
             page.get_by_test_id("lang").select_option(lang)
             page.wait_for_selector('section[data-page="desk"][data-ready="1"]')
@@ -284,8 +286,7 @@ def test_each_arrival_starts_a_clean_card_and_a_fever_is_never_admitted(
     stack: Stack, desk: Desk, open_dash: OpenDash, shot: Any
 ) -> None:
     page = _open(open_dash, desk)
-    desk.app.gate.walk("in", alarm=True)
-    desk.app.thermometer.person(36.6)
+    _arrive(desk, 36.6, alarm=True)
     expect(page.get_by_test_id("step-wand")).to_have_attribute("data-status", "active")
     page.get_by_test_id("wand-clear").click()
     expect(page.get_by_test_id("ack")).to_have_attribute("data-ack", "ok")
