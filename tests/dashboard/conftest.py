@@ -19,6 +19,10 @@ from tests.support.browser import Pages, launch, screenshot
 from tests.support.mosquitto import Broker
 from tests.support.stack import Api, gateway
 
+# What the browser tests of other folders take from here: their conftest.py star-imports this
+# module (pytest finds fixtures and hooks by name).
+__all__ = ["browser", "open_dash", "pages", "pytest_runtest_makereport", "shot", "stack"]
+
 
 @dataclass
 class Stack:
