@@ -11,9 +11,7 @@ from __future__ import annotations
 
 import os
 import random
-import signal
 import sqlite3
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -22,6 +20,7 @@ import pytest
 
 from tests.support.mosquitto import Broker
 from tests.support.net import free_port, wait_for, wait_port
+from tests.support.proc import Program
 
 pytestmark = pytest.mark.broker
 
@@ -39,32 +38,6 @@ def _node_conf(path: Path, broker: Broker, password_file: Path, outbox: Path, si
     if sim:
         text += "\n[simulator]\nchecks_per_minute = 1500\nseed = 3\n"
     path.write_text(text)
-
-
-class Proc:
-    def __init__(self, argv: list[str], env: dict[str, str]) -> None:
-        self.argv, self.env = argv, env
-        self.p: subprocess.Popen[bytes] | None = None
-        self.starts = 0
-
-    def start(self) -> None:
-        self.p = subprocess.Popen(
-            self.argv, env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-        )
-        self.starts += 1
-
-    def kill(self) -> None:
-        assert self.p is not None
-        self.p.send_signal(signal.SIGKILL)
-        self.p.wait(10)
-
-    def stop(self) -> None:
-        if self.p and self.p.poll() is None:
-            self.p.terminate()
-            try:
-                self.p.wait(15)
-            except subprocess.TimeoutExpired:
-                self.kill()
 
 
 def _query(db: Path, sql: str) -> list[tuple[object, ...]]:
@@ -85,9 +58,9 @@ def test_fifty_random_kill9_lose_and_duplicate_nothing(broker: Broker, tmp_path:
     _node_conf(conf, broker, secret, outbox, sim=True)
     cli = [sys.executable, "-m", "firmware_py.cli"]
     env = {**os.environ, "STATIONKIT_BROKER_PASSWORD": broker.users["gateway"]}
-    node = Proc([*cli, "node", "--config", str(conf)], env)
+    node = Program([*cli, "node", "--config", str(conf)], env=env)
     http = free_port()
-    gateway = Proc(
+    gateway = Program(
         [
             *cli,
             "gateway",
@@ -98,7 +71,7 @@ def test_fifty_random_kill9_lose_and_duplicate_nothing(broker: Broker, tmp_path:
             "--http",
             f"127.0.0.1:{http}",
         ],
-        env,
+        env=env,
     )
     gateway.start()
     # The very first gateway start creates its persistent session on the broker; events

@@ -10,27 +10,24 @@ from __future__ import annotations
 import os
 import pwd
 import secrets
-import shutil
 import signal
 import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import paho.mqtt.client as mqtt
+
 from gateway.provision import mosquitto as prov
 from tests.support import lanes
 from tests.support.net import free_port, wait_port
+from tests.support.proc import installed, kill, spawn, stop
 
 ROOT = Path(__file__).resolve().parents[2]
 PROJECT_CONF = ROOT / "systemd" / "mosquitto" / "stationkit.conf"
 
 
 def mosquitto_binary() -> str:
-    found = shutil.which("mosquitto") or (
-        "/usr/sbin/mosquitto" if Path("/usr/sbin/mosquitto").exists() else None
-    )
-    if not found:
-        raise RuntimeError("mosquitto is not installed: run `make test` (it installs it)")
-    return found
+    return installed("mosquitto", "run `make test` (it installs it)")
 
 
 @dataclass
@@ -103,6 +100,18 @@ class Broker:
         user = prov.node_username(site, node)
         return user, self.add_user(user)
 
+    def client(self, username: str, client_id: str, *, bulk: bool = False) -> mqtt.Client:
+        """A paho client connected as `username`, its network loop started. `bulk` (for
+        benchmarks): 1000 QoS 1 messages in flight at once and no limit on the queue."""
+        c = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=client_id)
+        c.username_pw_set(username, self.users[username])
+        if bulk:
+            c.max_inflight_messages_set(1000)
+            c.max_queued_messages_set(0)
+        c.connect("127.0.0.1", self.port)
+        c.loop_start()
+        return c
+
     def url(self, username: str) -> str:
         return f"mqtt://{username}:{self.users[username]}@127.0.0.1:{self.port}"
 
@@ -111,25 +120,16 @@ class Broker:
         self.write_conf()
         if not self.acl.exists():
             self._write_acl()
-        self.proc = subprocess.Popen(
-            [mosquitto_binary(), "-c", str(self.conf)],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            preexec_fn=os.setpgrp,
-        )
+        self.proc = spawn([mosquitto_binary(), "-c", str(self.conf)], own_group=True)
         wait_port(self.port)
 
     def kill(self) -> None:
         """SIGKILL: the broker dies without saving (persistence is from its last autosave)."""
-        if self.proc and self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait(10)
+        kill(self.proc)
 
     def stop(self) -> None:
         """SIGTERM: the broker saves its persistence file and exits."""
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            self.proc.wait(10)
+        stop(self.proc, 10)
 
     def restart(self) -> None:
         self.stop()
