@@ -17,8 +17,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import statistics
 import tempfile
 import threading
@@ -28,6 +26,7 @@ from pathlib import Path
 
 import paho.mqtt.client as mqtt
 
+from bench.common import machine
 from devices.contract import codec, topics
 from tests.support.mosquitto import Broker
 from tests.support.net import free_port
@@ -68,13 +67,7 @@ class Receiver:
 
 
 def client(broker: Broker, user: str) -> mqtt.Client:
-    c = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"{user}-{time.time_ns()}")
-    c.username_pw_set(user, broker.users[user])
-    c.max_inflight_messages_set(1000)
-    c.max_queued_messages_set(0)
-    c.connect("127.0.0.1", broker.port)
-    c.loop_start()
-    return c
+    return broker.client(user, f"{user}-{time.time_ns()}", bulk=True)
 
 
 class Load:
@@ -238,15 +231,7 @@ def main() -> None:
                 gw.wait(10)
             broker.stop()
             receiver.server.shutdown()
-    cpu = next(
-        (
-            ln.split(":", 1)[1].strip()
-            for ln in Path("/proc/cpuinfo").read_text().splitlines()
-            if ln.startswith("model name")
-        ),
-        platform.processor(),
-    )
-    print(f"machine: {os.cpu_count()} cores, {cpu}, Python {platform.python_version()}")
+    print(machine())
     print(f"fever checks per phase: {args.fevers} at {args.fever_rate:g}/s")
     print(summary(f"floor: bare subscriber, {args.load:g} ev/s load", floor))
     print(summary("gateway → webhook, no load", idle, idle_missing))

@@ -26,6 +26,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from bench.common import cpu_model
 from devices.camera.analyzer import AnalyzerSettings, CameraAnalyzer
 from devices.camera.media import encode_jpeg
 from devices.camera.synthetic import SyntheticSource, Walker
@@ -329,15 +330,8 @@ def main() -> None:
         return
     n = 60 if args.quick else 150
     secs = 3.0 if args.quick else 8.0
-    cpu = next(
-        (
-            ln.split(":", 1)[1].strip()
-            for ln in Path("/proc/cpuinfo").read_text().splitlines()
-            if ln.startswith("model name")
-        ),
-        platform.processor(),
-    )
-    print(f"# bench.video — {datetime.now(UTC):%Y-%m-%d %H:%M} UTC — {cpu}, {os.cpu_count()} CPUs")
+    started = f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC"
+    print(f"# bench.video — {started} — {cpu_model()}, {os.cpu_count()} CPUs")
     print(f"# Python {platform.python_version()}, OpenCV {cv2.__version__}, cv2 threads 1")
     print()
     print("## Per-frame analysis time (median ms; one core)")
