@@ -11,6 +11,7 @@ from pathlib import Path
 import paho.mqtt.client as mqtt
 import pytest
 
+from firmware_py.agent import NodeAgent
 from tests.support.e2e import confirming_agent, stored_counts
 from tests.support.mosquitto import Broker
 from tests.support.net import wait_for
@@ -19,6 +20,27 @@ from tests.support.stack import gateway
 pytestmark = pytest.mark.broker
 
 N = 50
+
+
+def emit_doors(agent: NodeAgent, door: str) -> None:
+    """N door events, open and closed by turns."""
+    for i in range(N):
+        agent.emit("door", {"door": door, "open": i % 2 == 0})
+
+
+def resending_agent(broker: Broker, tmp_path: Path, resend_max_s: float) -> NodeAgent:
+    """Re-sends unconfirmed events 10 a round, from 1 s (backing off up to `resend_max_s`);
+    its outbox is in fault after 2 s without a confirmation."""
+    return confirming_agent(
+        broker,
+        "s1",
+        "desk-1",
+        tmp_path / "outbox.db",
+        resend_after_s=1,
+        resend_max_s=resend_max_s,
+        resend_batch=10,
+        unconfirmed_fault_s=2,
+    )
 
 
 def test_node_keeps_events_the_broker_acknowledged_until_the_gateway_stored_them(
@@ -31,8 +53,7 @@ def test_node_keeps_events_the_broker_acknowledged_until_the_gateway_stored_them
     agent.start()
     try:
         wait_for(lambda: agent.bus.connected, 10, "node connected")
-        for i in range(N):
-            agent.emit("door", {"door": "front", "open": i % 2 == 0})
+        emit_doors(agent, "front")
         wait_for(lambda: agent.publisher.acknowledged >= N, 10, "broker acknowledged all")
         time.sleep(1.0)
         # The broker has them all, the gateway none: the node must still hold every one.
@@ -61,8 +82,7 @@ def test_events_the_broker_lost_are_sent_again_and_stored_once(
     agent.start()
     try:
         wait_for(lambda: agent.bus.connected, 10, "node connected")
-        for i in range(N):
-            agent.emit("door", {"door": "front", "open": i % 2 == 0})
+        emit_doors(agent, "front")
         wait_for(lambda: agent.publisher.acknowledged >= N, 10, "broker acknowledged all")
         broker.kill()
         broker.start()
@@ -106,26 +126,15 @@ def test_with_a_gateway_that_never_confirms_new_events_flow_and_the_node_reports
     broker: Broker, tmp_path: Path
 ) -> None:
     old = OldGateway(broker)
-    agent = confirming_agent(
-        broker,
-        "s1",
-        "desk-1",
-        tmp_path / "outbox.db",
-        resend_after_s=1,
-        resend_max_s=1,
-        resend_batch=10,
-        unconfirmed_fault_s=2,
-    )
+    agent = resending_agent(broker, tmp_path, resend_max_s=1)
     agent.start()
     try:
         wait_for(lambda: agent.bus.connected, 10, "node connected")
-        for i in range(N):
-            agent.emit("door", {"door": "front", "open": i % 2 == 0})
+        emit_doors(agent, "front")
         wait_for(lambda: old.distinct() == N, 10, "old gateway got the first events")
         time.sleep(2.5)  # re-send rounds run (10 events each) and find no confirmation
         assert agent.publisher.resend_rounds >= 2
-        for i in range(N):
-            agent.emit("door", {"door": "back", "open": i % 2 == 0})
+        emit_doors(agent, "back")
         # new events are not held back behind the unconfirmed ones
         wait_for(lambda: old.distinct() == 2 * N, 10, "old gateway got the new events")
         assert agent.outbox.depth == 2 * N  # all kept: nobody said they are stored
@@ -145,8 +154,7 @@ def test_broker_confirmation_mode_for_old_gateways_deletes_on_puback(
     agent.start()
     try:
         wait_for(lambda: agent.bus.connected, 10, "node connected")
-        for i in range(N):
-            agent.emit("door", {"door": "front", "open": i % 2 == 0})
+        emit_doors(agent, "front")
         wait_for(lambda: agent.outbox.depth == 0, 10, "outbox emptied by PUBACKs")
         wait_for(lambda: old.distinct() == N, 10, "old gateway got them")
         assert "outbox" not in agent.devices()
@@ -160,16 +168,7 @@ def test_a_full_outbox_that_nobody_confirms_keeps_its_fault_and_its_backoff(
 ) -> None:
     """The bounds dropping the oldest events move the outbox's head, but that is no progress."""
     old = OldGateway(broker)
-    agent = confirming_agent(
-        broker,
-        "s1",
-        "desk-1",
-        tmp_path / "outbox.db",
-        resend_after_s=1,
-        resend_max_s=60,
-        resend_batch=10,
-        unconfirmed_fault_s=2,
-    )
+    agent = resending_agent(broker, tmp_path, resend_max_s=60)
     agent.outbox.max_events = 20
     agent.start()
     try:
