@@ -148,6 +148,17 @@ def node_agent(
     return NodeAgent(site=site, node=node, bus=bus, outbox=Outbox(outbox), **options)
 
 
+@contextmanager
+def connected(agent: NodeAgent) -> Iterator[NodeAgent]:
+    """`agent` started and connected to its broker; stopped when the block ends."""
+    agent.start()
+    try:
+        wait_for(lambda: agent.bus.connected, 10, "node connected")
+        yield agent
+    finally:
+        agent.stop()
+
+
 def unconnected_agent(outbox: Path, app: NodeApp) -> NodeAgent:
     """Node s1/desk-1 running `app` with no broker (nothing is ever acknowledged)."""
     return NodeAgent(
