@@ -148,6 +148,24 @@ def node_agent(
     return NodeAgent(site=site, node=node, bus=bus, outbox=Outbox(outbox), **options)
 
 
+def node_config(broker: Broker, site: str, node: str, tmp: Path, more: str = "") -> Path:
+    """tmp/node.toml for a real `stationkit node` on the test broker: its account made if
+    need be, its password in tmp/mqtt-password, its outbox tmp/outbox.db; `more`: further
+    TOML sections."""
+    user = f"{site}.{node}"
+    if user not in broker.users:
+        broker.add_node(site, node)
+    password = tmp / "mqtt-password"
+    password.write_text(broker.users[user])
+    config = tmp / "node.toml"
+    config.write_text(
+        f'site = "{site}"\nnode = "{node}"\n'
+        f'[broker]\nurl = "mqtt://127.0.0.1:{broker.port}"\npassword_file = "{password}"\n'
+        f'[outbox]\npath = "{tmp / "outbox.db"}"\n' + more
+    )
+    return config
+
+
 @contextmanager
 def connected(agent: NodeAgent) -> Iterator[NodeAgent]:
     """`agent` started and connected to its broker; stopped when the block ends."""
