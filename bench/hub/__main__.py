@@ -45,14 +45,18 @@ from paho.mqtt.enums import CallbackAPIVersion
 
 from devices.contract import codec
 from devices.contract.models.uplink import (
-    HealthSummary,
     HistoryEntry,
     NodeHealth,
 )
 from devices.contract.uplink_topics import NATS_UPLINK_FILTER, uplink
 from tests.support.nats import NatsCluster
 from tests.support.postgres import Postgres
-from tests.support.uplink import alert_snapshot, daily_return, incident_snapshot
+from tests.support.uplink import (
+    alert_snapshot,
+    daily_return,
+    health_summary,
+    incident_snapshot,
+)
 
 CONNECTIONS = 4
 STREAM = "STATIONKIT_UPLINK"
@@ -167,17 +171,8 @@ class Fleet:
                 )
                 for i in range(10)
             ]
-            msg: Any = HealthSummary(
-                station=site,
-                id=site,
-                version=self._v(),
-                sent_at=now,
-                nodes_online=10,
-                nodes_total=10,
-                cameras_ok=10,
-                cameras_total=10,
-                last_data_at=now,
-                nodes=nodes,
+            msg: Any = health_summary(
+                site, self._v(), now, (10, 10), (10, 10), last_data_at=now, nodes=nodes
             )
         elif kind == "alert":
             _, aid, state, step = spec

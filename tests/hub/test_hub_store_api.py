@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 from openpyxl import load_workbook
 
 from devices.contract import codec
-from devices.contract.models.uplink import AlertSnapshot, HealthSummary, IncidentSnapshot
+from devices.contract.models.uplink import AlertSnapshot, IncidentSnapshot
 from devices.contract.uplink_topics import to_subject, uplink
 from gateway.hub import store
 from gateway.hub.api import create_hub_app
@@ -20,7 +20,12 @@ from gateway.hub.config import HubSettings
 from gateway.hub.users import add_user
 from gateway.hub.worker import WorkerStats, apply_batch
 from tests.support.postgres import Postgres
-from tests.support.uplink import alert_snapshot, daily_return, incident_snapshot
+from tests.support.uplink import (
+    alert_snapshot,
+    daily_return,
+    health_summary,
+    incident_snapshot,
+)
 
 pytestmark = pytest.mark.slow  # a PostgreSQL cluster of its own (initdb, a real process)
 
@@ -96,17 +101,7 @@ def test_inbox_scope_deadlines_exports_audit_and_downlink(pg: Postgres, conn: An
         other,
         alert("north-1", "a-i-late", 1, incident_id="i-late"),
         alert("north-1", "plain", 1),
-        HealthSummary(
-            station="north-1",
-            id="north-1",
-            version=1,
-            sent_at=NOW,
-            nodes_online=3,
-            nodes_total=4,
-            cameras_ok=2,
-            cameras_total=2,
-            last_data_at=NOW,
-        ),
+        health_summary("north-1", 1, NOW, online=(3, 4), cameras=(2, 2), last_data_at=NOW),
         daily_return(
             "north-1",
             date(2026, 11, 30),

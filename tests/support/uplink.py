@@ -1,6 +1,7 @@
 """Uplink snapshots as a station sends them to the hub, for the hub's tests and benchmark:
 what a test does not name is what a plain station sends (a critical missing-person alert,
-its incident with the 30/60-minute report deadlines, a day's return in Asia/Shanghai).
+its incident with the 30/60-minute report deadlines, a day's return in Asia/Shanghai, a
+health summary of nothing online).
 Any field can be given as a keyword."""
 
 from __future__ import annotations
@@ -8,7 +9,12 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from devices.contract.models.uplink import AlertSnapshot, DailyReturn, IncidentSnapshot
+from devices.contract.models.uplink import (
+    AlertSnapshot,
+    DailyReturn,
+    HealthSummary,
+    IncidentSnapshot,
+)
 
 
 def alert_snapshot(station: str, aid: str, version: int, at: datetime, **kw: Any) -> AlertSnapshot:
@@ -56,5 +62,27 @@ def daily_return(
         day=day,
         tz="Asia/Shanghai",
         checks=checks,
+        **kw,
+    )
+
+
+def health_summary(
+    station: str,
+    version: int,
+    sent_at: datetime,
+    online: tuple[int, int] = (0, 0),
+    cameras: tuple[int, int] = (0, 0),
+    **kw: Any,
+) -> HealthSummary:
+    """`online`: (nodes online, nodes known); `cameras`: (reporting ok, known)."""
+    return HealthSummary(
+        station=station,
+        id=station,
+        version=version,
+        sent_at=sent_at,
+        nodes_online=online[0],
+        nodes_total=online[1],
+        cameras_ok=cameras[0],
+        cameras_total=cameras[1],
         **kw,
     )
