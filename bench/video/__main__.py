@@ -168,6 +168,8 @@ def live_latency(seconds: float) -> dict[str, float]:
     from gateway.api.context import GatewayContext
     from gateway.api.routes.live import router
     from gateway.live.relay import LiveRelay, Viewer
+    from tests.support.mjpeg import mjpeg_parts
+    from tests.support.net import free_port
 
     class Ctx:
         site, node = "bench-site", "bench-node"
@@ -200,7 +202,7 @@ def live_latency(seconds: float) -> dict[str, float]:
         live_relay=relay,
         live_authorise=lambda req, s, n, c: Viewer("bench"),
     )
-    sock_port = _free_port()
+    sock_port = free_port()
     server = uvicorn.Server(
         uvicorn.Config(app, host="127.0.0.1", port=sock_port, log_level="warning")
     )
@@ -213,25 +215,13 @@ def live_latency(seconds: float) -> dict[str, float]:
     try:
         url = f"http://127.0.0.1:{sock_port}/live/bench-site/bench-node/cam.mjpg"
         with httpx.Client(timeout=10) as client, client.stream("GET", url) as resp:
-            buf = b""
             t_end = time.monotonic() + seconds
-            for chunk in resp.iter_bytes():
-                buf += chunk
-                while True:
-                    he = buf.find(b"\r\n\r\n")
-                    if he < 0:
-                        break
-                    head = buf[:he].decode()
-                    length = int(head.rsplit("Content-Length:", 1)[1].strip())
-                    if len(buf) < he + 4 + length + 2:
-                        break
-                    jpeg = buf[he + 4 : he + 4 + length]
-                    buf = buf[he + 6 + length :]
-                    got = time.monotonic()
-                    n = stamp_of(jpeg, 640)
-                    if n in src.read_at:
-                        lat.append((got - src.read_at[n]) * 1000)
-                if time.monotonic() > t_end:
+            for jpeg in mjpeg_parts(resp):
+                got = time.monotonic()
+                n = stamp_of(jpeg, 640)
+                if n in src.read_at:
+                    lat.append((got - src.read_at[n]) * 1000)
+                if got > t_end:
                     break
     finally:
         node.stop()
@@ -245,14 +235,6 @@ def live_latency(seconds: float) -> dict[str, float]:
         "p95_ms": q[18],
         "max_ms": max(lat),
     }
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 # -- node memory (in a fresh process) --------------------------------------------------------
