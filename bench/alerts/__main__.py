@@ -28,7 +28,7 @@ import paho.mqtt.client as mqtt
 
 from bench.common import machine
 from devices.contract import codec, topics
-from tests.support.mosquitto import Broker
+from tests.support.mosquitto import Broker, gateway_broker
 from tests.support.net import free_port
 from tests.support.stack import spawn_gateway
 
@@ -197,12 +197,6 @@ def main() -> None:
     receiver = Receiver()
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
-        broker = Broker(work / "mosquitto")
-        broker.workdir.mkdir()
-        broker.add_user("gateway")
-        broker.add_node(SITE, DESK)
-        broker.add_node(SITE, LOADER)
-        broker.start()
         config = work / "gateway.toml"
         config.write_text(
             "[[notify.webhooks]]\n"
@@ -211,26 +205,26 @@ def main() -> None:
             f'secret = "{"b" * 32}"\n'
             "[notify.mqtt]\nenabled = false\n"
         )
-        gw = None
-        try:
-            with Load(broker, args.load):
-                floor = bare_floor(broker, args.fevers, args.fever_rate, 1)
-            gw = spawn_gateway(broker, work / "gw.db", free_port(), config=config)
-            time.sleep(2.0)
-            idle, idle_missing = measure(
-                receiver, fevers(broker, args.fevers, args.fever_rate, 100_000)
-            )
-            with Load(broker, args.load) as load:
-                loaded, loaded_missing = measure(
-                    receiver, fevers(broker, args.fevers, args.fever_rate, 200_000)
+        with gateway_broker(work / "mosquitto", (SITE, DESK), (SITE, LOADER)) as broker:
+            gw = None
+            try:
+                with Load(broker, args.load):
+                    floor = bare_floor(broker, args.fevers, args.fever_rate, 1)
+                gw = spawn_gateway(broker, work / "gw.db", free_port(), config=config)
+                time.sleep(2.0)
+                idle, idle_missing = measure(
+                    receiver, fevers(broker, args.fevers, args.fever_rate, 100_000)
                 )
-                load_rate = load.sent / (time.perf_counter() - load.started)
-        finally:
-            if gw:
-                gw.terminate()
-                gw.wait(10)
-            broker.stop()
-            receiver.server.shutdown()
+                with Load(broker, args.load) as load:
+                    loaded, loaded_missing = measure(
+                        receiver, fevers(broker, args.fevers, args.fever_rate, 200_000)
+                    )
+                    load_rate = load.sent / (time.perf_counter() - load.started)
+            finally:
+                if gw:
+                    gw.terminate()
+                    gw.wait(10)
+                receiver.server.shutdown()
     print(machine())
     print(f"fever checks per phase: {args.fevers} at {args.fever_rate:g}/s")
     print(summary(f"floor: bare subscriber, {args.load:g} ev/s load", floor))

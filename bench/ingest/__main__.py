@@ -28,7 +28,7 @@ from paho.mqtt.properties import Properties
 
 from bench.common import machine
 from devices.contract import codec, topics
-from tests.support.mosquitto import Broker
+from tests.support.mosquitto import Broker, gateway_broker
 from tests.support.net import free_port
 from tests.support.stack import gateway, spawn_gateway
 
@@ -155,17 +155,10 @@ def main() -> None:
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
-        broker = Broker(work / "mosquitto")
-        broker.workdir.mkdir()
-        broker.add_user("gateway")
-        broker.add_node(SITE, NODE)
-        broker.start()
-        try:
+        with gateway_broker(work / "mosquitto", (SITE, NODE)) as broker:
             bare = bare_rate(broker, payloads(args.events, 1))
             stored, peak_mb = gateway_rate(broker, payloads(args.events, 1), work)
             lat = sorted(latency(broker, work, args.rate, args.seconds))
-        finally:
-            broker.stop()
     p50 = statistics.median(lat) * 1000
     p99 = lat[int(len(lat) * 0.99) - 1] * 1000
     print(machine())

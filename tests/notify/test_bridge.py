@@ -11,7 +11,7 @@ from pathlib import Path
 import paho.mqtt.client as mqtt
 import pytest
 
-from tests.support.mosquitto import ROOT, Broker
+from tests.support.mosquitto import ROOT, Broker, gateway_broker
 from tests.support.net import wait_for
 
 pytestmark = pytest.mark.broker
@@ -84,16 +84,15 @@ def brokers(tmp_path: Path) -> Iterator[tuple[Broker, Broker, Subscriber]]:
     bridge_password = bureau.add_user("site-s1")
     app_password = bureau.add_user("bureau-app")
     bureau.start()
-    site = Broker(tmp_path / "site", extra_conf=bridge_section(bureau.port, bridge_password))
-    site.workdir.mkdir()
-    site.add_user("gateway")
-    site.start()
-    sub = Subscriber(bureau.port, app_password)
+    bridge = bridge_section(bureau.port, bridge_password)
     try:
-        yield site, bureau, sub
+        with gateway_broker(tmp_path / "site", extra_conf=bridge) as site:
+            sub = Subscriber(bureau.port, app_password)
+            try:
+                yield site, bureau, sub
+            finally:
+                sub.close()
     finally:
-        sub.close()
-        site.stop()
         bureau.stop()
 
 

@@ -12,8 +12,11 @@ import pwd
 import secrets
 import signal
 import subprocess
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import paho.mqtt.client as mqtt
 
@@ -134,3 +137,19 @@ class Broker:
     def restart(self) -> None:
         self.stop()
         self.start()
+
+
+@contextmanager
+def gateway_broker(workdir: Path, *nodes: tuple[str, str], **options: Any) -> Iterator[Broker]:
+    """A broker started in `workdir` (made here) with the gateway's account and one for each
+    (site, node) of `nodes`; `options` are further Broker fields. Stopped when the block ends."""
+    broker = Broker(workdir, **options)
+    broker.workdir.mkdir(parents=True)
+    broker.add_user("gateway")
+    for site, node in nodes:
+        broker.add_node(site, node)
+    broker.start()
+    try:
+        yield broker
+    finally:
+        broker.stop()
