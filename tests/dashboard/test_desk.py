@@ -53,6 +53,12 @@ class Desk:
     def checks(self) -> list[dict[str, Any]]:
         return self.stack.api.get("/api/v1/checks", site=SITE, node=self.node)["items"]
 
+    def the_check(self) -> dict[str, Any]:
+        """The one check the gateway stored from this desk, once it is there."""
+        wait_for(lambda: self.checks(), 10, "check stored")
+        [check] = self.checks()
+        return check
+
 
 @pytest.fixture
 def desk(stack: Stack, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Desk]:
@@ -70,6 +76,12 @@ def _arrive(desk: Desk, celsius: float, alarm: bool = False) -> None:
     """A person walks in through the gate (its alarm going off if `alarm`) and is measured."""
     desk.app.gate.walk("in", alarm=alarm)
     desk.app.thermometer.person(celsius)
+
+
+def _enter_core(page: Any, celsius: str) -> None:
+    """The operator types a core temperature and sends it."""
+    page.get_by_test_id("core-input").fill(celsius)
+    page.get_by_test_id("core-submit").click()
 
 
 @pytest.mark.parametrize("desk", ["desk-1"], indirect=True)
@@ -101,8 +113,7 @@ def test_arrival_shows_live_and_items_held_reach_the_node(
     shot(page, "desk-result-1024x600")
 
     # the node really decided it from the operator's input
-    wait_for(lambda: desk.checks(), 10, "check stored")
-    [check] = desk.checks()
+    check = desk.the_check()
     assert check["outcome"] == "items_held"
     assert check["items_held"] == ["刀具", "铁棍"]
     assert check["gate_alarm"] == 1 and check["wand"] == "metal_found"
@@ -132,12 +143,10 @@ def test_low_reading_prompts_for_core_temperature_then_admit(
     expect(page.get_by_test_id("core-entry")).to_contain_text("below 34")
     expect(page.get_by_test_id("step-wand")).to_have_attribute("data-status", "skip")
     shot(page, "desk-remeasure-1024x600")
-    page.get_by_test_id("core-input").fill("36.2")
-    page.get_by_test_id("core-submit").click()
+    _enter_core(page, "36.2")
     expect(page.get_by_test_id("ack")).to_have_attribute("data-ack", "ok")
     expect(page.get_by_test_id("last-result")).to_have_attribute("data-outcome", "cleared")
-    wait_for(lambda: desk.checks(), 10, "check stored")
-    [check] = desk.checks()
+    check = desk.the_check()
     assert check["outcome"] == "cleared" and check["celsius"] == 36.2
     assert [t["mode"] for t in check["data"]["temperatures"]] == ["body", "core"]
     assert page.errors == []  # type: ignore[attr-defined]
@@ -159,14 +168,12 @@ def test_a_cold_screening_asks_for_a_core_temperature_and_admit_is_refused(
     expect(page.get_by_test_id("outcome-admit")).to_have_count(0)
     expect(page.get_by_test_id("outcome-held")).to_have_count(0)
     expect(page.get_by_test_id("outcome-refuse")).to_be_visible()
-    page.get_by_test_id("core-input").fill("34.8")
-    page.get_by_test_id("core-submit").click()
+    _enter_core(page, "34.8")
     expect(page.get_by_test_id("ack")).to_have_attribute("data-ack", "ok")
     expect(page.get_by_test_id("last-result")).to_have_attribute(
         "data-outcome", "hypothermia_referral"
     )
-    wait_for(lambda: desk.checks(), 10, "check stored")
-    [check] = desk.checks()
+    check = desk.the_check()
     assert check["outcome"] == "hypothermia_referral" and check["wand"] is None
     assert stack.api.get("/api/v1/events", site=SITE, node=desk.node, kind="metal")["items"] == []
     assert page.errors == []  # type: ignore[attr-defined]
@@ -200,8 +207,7 @@ def test_a_refused_command_shows_the_nodes_reason_then_refusal_with_a_note(
     page.get_by_test_id("refuse-confirm").click()
     expect(page.get_by_test_id("ack")).to_have_attribute("data-ack", "ok")
     expect(page.get_by_test_id("last-result")).to_have_attribute("data-outcome", "refused")
-    wait_for(lambda: desk.checks(), 10, "check stored")
-    [check] = desk.checks()
+    check = desk.the_check()
     assert check["outcome"] == "refused" and check["data"]["note"] == "拒绝检查"
     refused = [c for c in _commands(stack, desk.node) if c[0] == "outcome" and c[1] == 0]
     assert len(refused) == 1 and "no-such-check" in refused[0][2]
