@@ -28,10 +28,8 @@ def spawn(
     env: dict[str, str] | None = None,
     own_group: bool = False,
 ) -> subprocess.Popen[bytes]:
-    """Start `argv`, its stdout and stderr appended to `log` (discarded without one).
-
-    `own_group`: in a process group of its own, so a ^C to the test run does not reach it
-    before the fixture stops it."""
+    """Start `argv`, its stdout and stderr appended to `log` (discarded without one);
+    `own_group`: in a new process group (os.setpgrp), apart from the test run's."""
     with open(log or os.devnull, "ab") as out:
         return subprocess.Popen(
             argv,
