@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from tests.support import lanes
-from tests.support.mosquitto import Broker
+from tests.support.mosquitto import Broker, gateway_broker
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -25,11 +25,5 @@ def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> 
 @pytest.fixture
 def broker(tmp_path: Path) -> Iterator[Broker]:
     """A real Mosquitto with the project's config on a free port; `gateway` user provisioned."""
-    b = Broker(tmp_path / "mosquitto")
-    b.workdir.mkdir()
-    b.add_user("gateway")
-    b.start()
-    try:
+    with gateway_broker(tmp_path / "mosquitto") as b:
         yield b
-    finally:
-        b.stop()

@@ -18,11 +18,7 @@ pytestmark = pytest.mark.broker
 
 
 def _raw_client(broker: Broker, user: str) -> mqtt.Client:
-    c = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"raw-{user}")
-    c.username_pw_set(user, broker.users[user])
-    c.connect("127.0.0.1", broker.port)
-    c.loop_start()
-    return c
+    return broker.client(user, f"raw-{user}")
 
 
 def test_check_reaches_the_api_in_under_a_second(broker: Broker, tmp_path: Path) -> None:

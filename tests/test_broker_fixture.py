@@ -10,11 +10,7 @@ from tests.support.mosquitto import Broker
 
 
 def _client(broker: Broker, user: str) -> mqtt.Client:
-    c = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"t-{user}")
-    c.username_pw_set(user, broker.users[user])
-    c.connect("127.0.0.1", broker.port)
-    c.loop_start()
-    return c
+    return broker.client(user, f"t-{user}")
 
 
 def test_node_publishes_own_topics_only(broker: Broker) -> None:

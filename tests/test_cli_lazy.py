@@ -22,6 +22,7 @@ from devices.contract import topics
 from firmware_py.cli import build_parser, commands
 from tests.support.mosquitto import Broker
 from tests.support.net import wait_for
+from tests.support.stack import node_config
 
 pytestmark = pytest.mark.slow  # CLI subprocesses
 
@@ -115,16 +116,8 @@ def test_a_bug_in_our_own_imports_is_not_mistaken_for_a_missing_extra() -> None:
 @pytest.mark.broker
 def test_a_running_intake_node_imports_no_gateway_stack(broker: Broker, tmp_path: Path) -> None:
     """The real `stationkit node` with simulated intake devices, publishing to Mosquitto."""
-    broker.add_node("s1", "desk-1")
-    password = tmp_path / "mqtt-password"
-    password.write_text(broker.users["s1.desk-1"])
-    config = tmp_path / "node.toml"
-    config.write_text(
-        'site = "s1"\nnode = "desk-1"\n'
-        f'[broker]\nurl = "mqtt://127.0.0.1:{broker.port}"\npassword_file = "{password}"\n'
-        f'[outbox]\npath = "{tmp_path / "outbox.db"}"\n'
-        "[intake.simulate]\nenabled = true\npause_s = 0.2\n"
-    )
+    simulate = "[intake.simulate]\nenabled = true\npause_s = 0.2\n"
+    config = node_config(broker, "s1", "desk-1", tmp_path, simulate)
     checks: list[str] = []
     got = threading.Lock()
     watcher = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="watcher")

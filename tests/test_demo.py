@@ -5,51 +5,23 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx
 import pytest
 
+from tests.support.demo import running_demo
 from tests.support.net import free_port, wait_for
 
 pytestmark = pytest.mark.slow  # starts `stationkit demo` as a process
 
 
 def test_demo_serves_live_checks(tmp_path: Path) -> None:
-    http, mqtt_port = free_port(), free_port()
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "firmware_py.cli",
-            "demo",
-            "--http",
-            f"127.0.0.1:{http}",
-            "--mqtt-port",
-            str(mqtt_port),
-            "--state",
-            str(tmp_path),
-            "--rate",
-            "120",
-            "--seconds",
-            "30",
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    )
-    try:
-        assert proc.stdout is not None
-        banner = ""
-        deadline = time.monotonic() + 20
-        while "Bearer" not in banner and time.monotonic() < deadline:
-            banner += proc.stdout.readline()
-        match = re.search(r"Bearer …\): (\S+)", banner)
-        assert match, f"no token in the demo's banner: {banner!r}"
-        assert f"http://127.0.0.1:{http}/#token={match.group(1)}" in banner  # docs/dashboard.md
-        headers = {"Authorization": f"Bearer {match.group(1)}"}
-        base = f"http://127.0.0.1:{http}"
+    with running_demo(tmp_path, "--rate", "120", "--seconds", "30") as demo:
+        token, banner, base = demo.token, demo.banner, demo.base
+        assert token, f"no token in the demo's banner: {banner!r}"
+        assert f"{base}/#token={token}" in banner  # docs/dashboard.md
+        headers = {"Authorization": f"Bearer {token}"}
 
         def checks() -> list[object]:
             return list(httpx.get(f"{base}/api/v1/checks", headers=headers).json()["items"])
@@ -74,9 +46,6 @@ def test_demo_serves_live_checks(tmp_path: Path) -> None:
             15,
             "camera node online",
         )
-    finally:
-        proc.terminate()
-        proc.wait(15)
 
 
 def test_a_taken_port_is_named_not_a_traceback(tmp_path: Path) -> None:

@@ -19,7 +19,7 @@ from gateway.ingest.writer import Incoming, IngestWriter
 from gateway.store.db import open_store
 from tests.support.mosquitto import Broker
 from tests.support.net import wait_for
-from tests.support.stack import gateway
+from tests.support.stack import gateway, node_config
 
 T0 = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
 
@@ -45,16 +45,7 @@ def test_a_silent_node_is_marked_offline_after_three_heartbeats(tmp_path: Path) 
 def test_a_killed_node_goes_offline_by_its_last_will_and_raises_an_alert(
     broker: Broker, tmp_path: Path
 ) -> None:
-    broker.add_node("s1", "home-7")
-    password = tmp_path / "mqtt-password"
-    password.write_text(broker.users["s1.home-7"])
-    config = tmp_path / "node.toml"
-    config.write_text(
-        'site = "s1"\nnode = "home-7"\n'
-        f'[broker]\nurl = "mqtt://127.0.0.1:{broker.port}"\npassword_file = "{password}"\n'
-        f'[outbox]\npath = "{tmp_path / "outbox.db"}"\n'
-        "[heartbeat]\ninterval_s = 5\n"
-    )
+    config = node_config(broker, "s1", "home-7", tmp_path, "[heartbeat]\ninterval_s = 5\n")
     alerts = {"rules": {"node_offline": {"debounce_s": 1}}}
     with gateway(broker, tmp_path / "gw.db", alerts=alerts) as (_gw, api):
         node = subprocess.Popen(

@@ -14,9 +14,6 @@ touchscreen) and 1920x1080, in zh-CN and en, as JPEG into docs/screenshots/pages
 from __future__ import annotations
 
 import argparse
-import re
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -25,7 +22,7 @@ from typing import Any
 import httpx
 
 from tests.support.browser import launch
-from tests.support.net import free_port
+from tests.support.demo import running_demo
 
 OUT = Path(__file__).resolve().parents[1] / "docs" / "screenshots"
 MATRIX = OUT / "pages"
@@ -96,48 +93,28 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--matrix", action="store_true", help="every page, role, size and language")
     args = ap.parse_args()
-    http, mqtt = free_port(), free_port()
-    with tempfile.TemporaryDirectory() as state:
-        proc = subprocess.Popen(
-            [
-                *(sys.executable, "-m", "firmware_py.cli", "demo"),
-                *("--http", f"127.0.0.1:{http}", "--mqtt-port", str(mqtt)),
-                *("--state", state, "--rate", "20"),
-            ],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-            text=True,
-        )
-        try:
-            assert proc.stdout is not None
-            banner = ""
-            while "Bearer" not in banner:
-                banner += proc.stdout.readline()
-            passwords = dict(re.findall(r"(demo-\w+) / (\S+)", banner))
-            token = re.search(r"Bearer …\): (\S+)", banner).group(1)  # type: ignore[union-attr]
-            base = f"http://127.0.0.1:{http}"
-            deadline = time.monotonic() + 240
-            while time.monotonic() < deadline:  # enough to look at: checks and an alert
-                alerts = httpx.get(
-                    f"{base}/api/v1/alerts", headers={"Authorization": f"Bearer {token}"}
-                ).json()["items"]
-                if len(alerts) >= 2:
-                    break
-                time.sleep(5)
-            with launch() as browser:
-                if args.matrix:
-                    _matrix(browser, base, passwords)
-                    return
-                for user, page_id, name, (w, h) in SHOTS:
-                    page = _login(browser, base, user, passwords[user], (w, h))
-                    page.goto(f"{base}/#/{page_id}")
-                    page.wait_for_timeout(2500)
-                    page.screenshot(path=str(OUT / f"{name}.png"))
-                    print(f"{name}.png")
-                    page.context.close()
-        finally:
-            proc.terminate()
-            proc.wait(15)
+    with tempfile.TemporaryDirectory() as state, running_demo(state, "--rate", "20") as demo:
+        token, base = demo.token, demo.base
+        assert token, f"no token in the demo's banner: {demo.banner!r}"
+        deadline = time.monotonic() + 240
+        while time.monotonic() < deadline:  # enough to look at: checks and an alert
+            alerts = httpx.get(
+                f"{base}/api/v1/alerts", headers={"Authorization": f"Bearer {token}"}
+            ).json()["items"]
+            if len(alerts) >= 2:
+                break
+            time.sleep(5)
+        with launch() as browser:
+            if args.matrix:
+                _matrix(browser, base, demo.passwords)
+                return
+            for user, page_id, name, (w, h) in SHOTS:
+                page = _login(browser, base, user, demo.passwords[user], (w, h))
+                page.goto(f"{base}/#/{page_id}")
+                page.wait_for_timeout(2500)
+                page.screenshot(path=str(OUT / f"{name}.png"))
+                print(f"{name}.png")
+                page.context.close()
 
 
 if __name__ == "__main__":

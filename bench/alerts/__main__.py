@@ -17,8 +17,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import statistics
 import tempfile
 import threading
@@ -28,8 +26,9 @@ from pathlib import Path
 
 import paho.mqtt.client as mqtt
 
+from bench.common import machine
 from devices.contract import codec, topics
-from tests.support.mosquitto import Broker
+from tests.support.mosquitto import Broker, gateway_broker
 from tests.support.net import free_port
 from tests.support.stack import spawn_gateway
 
@@ -68,13 +67,7 @@ class Receiver:
 
 
 def client(broker: Broker, user: str) -> mqtt.Client:
-    c = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"{user}-{time.time_ns()}")
-    c.username_pw_set(user, broker.users[user])
-    c.max_inflight_messages_set(1000)
-    c.max_queued_messages_set(0)
-    c.connect("127.0.0.1", broker.port)
-    c.loop_start()
-    return c
+    return broker.client(user, f"{user}-{time.time_ns()}", bulk=True)
 
 
 class Load:
@@ -204,12 +197,6 @@ def main() -> None:
     receiver = Receiver()
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
-        broker = Broker(work / "mosquitto")
-        broker.workdir.mkdir()
-        broker.add_user("gateway")
-        broker.add_node(SITE, DESK)
-        broker.add_node(SITE, LOADER)
-        broker.start()
         config = work / "gateway.toml"
         config.write_text(
             "[[notify.webhooks]]\n"
@@ -218,35 +205,27 @@ def main() -> None:
             f'secret = "{"b" * 32}"\n'
             "[notify.mqtt]\nenabled = false\n"
         )
-        gw = None
-        try:
-            with Load(broker, args.load):
-                floor = bare_floor(broker, args.fevers, args.fever_rate, 1)
-            gw = spawn_gateway(broker, work / "gw.db", free_port(), config=config)
-            time.sleep(2.0)
-            idle, idle_missing = measure(
-                receiver, fevers(broker, args.fevers, args.fever_rate, 100_000)
-            )
-            with Load(broker, args.load) as load:
-                loaded, loaded_missing = measure(
-                    receiver, fevers(broker, args.fevers, args.fever_rate, 200_000)
+        with gateway_broker(work / "mosquitto", (SITE, DESK), (SITE, LOADER)) as broker:
+            gw = None
+            try:
+                with Load(broker, args.load):
+                    floor = bare_floor(broker, args.fevers, args.fever_rate, 1)
+                gw = spawn_gateway(broker, work / "gw.db", free_port(), config=config)
+                time.sleep(2.0)
+                idle, idle_missing = measure(
+                    receiver, fevers(broker, args.fevers, args.fever_rate, 100_000)
                 )
-                load_rate = load.sent / (time.perf_counter() - load.started)
-        finally:
-            if gw:
-                gw.terminate()
-                gw.wait(10)
-            broker.stop()
-            receiver.server.shutdown()
-    cpu = next(
-        (
-            ln.split(":", 1)[1].strip()
-            for ln in Path("/proc/cpuinfo").read_text().splitlines()
-            if ln.startswith("model name")
-        ),
-        platform.processor(),
-    )
-    print(f"machine: {os.cpu_count()} cores, {cpu}, Python {platform.python_version()}")
+                with Load(broker, args.load) as load:
+                    loaded, loaded_missing = measure(
+                        receiver, fevers(broker, args.fevers, args.fever_rate, 200_000)
+                    )
+                    load_rate = load.sent / (time.perf_counter() - load.started)
+            finally:
+                if gw:
+                    gw.terminate()
+                    gw.wait(10)
+                receiver.server.shutdown()
+    print(machine())
     print(f"fever checks per phase: {args.fevers} at {args.fever_rate:g}/s")
     print(summary(f"floor: bare subscriber, {args.load:g} ev/s load", floor))
     print(summary("gateway → webhook, no load", idle, idle_missing))

@@ -45,16 +45,18 @@ from paho.mqtt.enums import CallbackAPIVersion
 
 from devices.contract import codec
 from devices.contract.models.uplink import (
-    AlertSnapshot,
-    DailyReturn,
-    HealthSummary,
     HistoryEntry,
-    IncidentSnapshot,
     NodeHealth,
 )
 from devices.contract.uplink_topics import NATS_UPLINK_FILTER, uplink
 from tests.support.nats import NatsCluster
 from tests.support.postgres import Postgres
+from tests.support.uplink import (
+    alert_snapshot,
+    daily_return,
+    health_summary,
+    incident_snapshot,
+)
 
 CONNECTIONS = 4
 STREAM = "STATIONKIT_UPLINK"
@@ -169,50 +171,35 @@ class Fleet:
                 )
                 for i in range(10)
             ]
-            msg: Any = HealthSummary(
-                station=site,
-                id=site,
-                version=self._v(),
-                sent_at=now,
-                nodes_online=10,
-                nodes_total=10,
-                cameras_ok=10,
-                cameras_total=10,
-                last_data_at=now,
-                nodes=nodes,
+            msg: Any = health_summary(
+                site, self._v(), now, (10, 10), (10, 10), last_data_at=now, nodes=nodes
             )
         elif kind == "alert":
             _, aid, state, step = spec
-            msg = AlertSnapshot(
-                station=site,
-                id=aid,
-                version=step + 1,
-                sent_at=now,
+            msg = alert_snapshot(
+                site,
+                aid,
+                step + 1,
+                now,
                 rule="camera_offline",
                 severity="major",
                 state=state,
                 node="cam-node-1",
                 device="cam-1",
                 subject="cam-1",
-                first_at=now,
-                last_at=now,
-                count=1,
                 history=_hist(now, *("raised", "acknowledged", "resolved")[: step + 1]),
             )
             kind = "alert"
         elif kind == "incident":
             _, iid, aid, step = spec
             opened = now - timedelta(minutes=10 * step)
-            msg = IncidentSnapshot(
-                station=site,
-                id=iid,
-                version=step + 1,
-                sent_at=now,
+            msg = incident_snapshot(
+                site,
+                iid,
+                step + 1,
+                opened,
+                now,
                 alert_id=aid,
-                category="missing_person",
-                opened_at=opened,
-                phone_due=opened + timedelta(minutes=30),
-                written_due=opened + timedelta(minutes=60),
                 phone_reported_at=now if step >= 1 else None,
                 written_reported_at=now if step >= 2 else None,
                 closed_at=now if step >= 2 else None,
@@ -220,13 +207,11 @@ class Fleet:
             )
         else:
             day = date.today()
-            msg = DailyReturn(
-                station=site,
-                id=day.isoformat(),
-                version=self._v(),
-                sent_at=now,
-                day=day,
-                tz="Asia/Shanghai",
+            msg = daily_return(
+                site,
+                day,
+                self._v(),
+                now,
                 checks=self.rng.randint(0, 80),
                 checks_by_outcome={"cleared": 40, "fever_referral": 1},
                 alerts_by_severity={"major": 3},

@@ -13,8 +13,6 @@ Runs a real Mosquitto with the project's config (tests/support/mosquitto.py). In
 from __future__ import annotations
 
 import argparse
-import os
-import platform
 import sqlite3
 import statistics
 import tempfile
@@ -28,8 +26,9 @@ import psutil
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
+from bench.common import machine
 from devices.contract import codec, topics
-from tests.support.mosquitto import Broker
+from tests.support.mosquitto import Broker, gateway_broker
 from tests.support.net import free_port
 from tests.support.stack import gateway, spawn_gateway
 
@@ -52,14 +51,7 @@ def payloads(n: int, start_seq: int) -> list[bytes]:
 
 
 def publisher(broker: Broker) -> mqtt.Client:
-    user = f"{SITE}.{NODE}"
-    c = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"pub-{time.time_ns()}")
-    c.username_pw_set(user, broker.users[user])
-    c.max_inflight_messages_set(1000)
-    c.max_queued_messages_set(0)
-    c.connect("127.0.0.1", broker.port)
-    c.loop_start()
-    return c
+    return broker.client(f"{SITE}.{NODE}", f"pub-{time.time_ns()}", bulk=True)
 
 
 def publish_all(c: mqtt.Client, items: list[bytes]) -> None:
@@ -163,28 +155,13 @@ def main() -> None:
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
-        broker = Broker(work / "mosquitto")
-        broker.workdir.mkdir()
-        broker.add_user("gateway")
-        broker.add_node(SITE, NODE)
-        broker.start()
-        try:
+        with gateway_broker(work / "mosquitto", (SITE, NODE)) as broker:
             bare = bare_rate(broker, payloads(args.events, 1))
             stored, peak_mb = gateway_rate(broker, payloads(args.events, 1), work)
             lat = sorted(latency(broker, work, args.rate, args.seconds))
-        finally:
-            broker.stop()
-    cpu = next(
-        (
-            ln.split(":", 1)[1].strip()
-            for ln in Path("/proc/cpuinfo").read_text().splitlines()
-            if ln.startswith("model name")
-        ),
-        platform.processor(),
-    )
     p50 = statistics.median(lat) * 1000
     p99 = lat[int(len(lat) * 0.99) - 1] * 1000
-    print(f"machine: {os.cpu_count()} cores, {cpu}, Python {platform.python_version()}")
+    print(machine())
     print(f"events: {args.events}")
     print(f"bare paho subscriber receive rate: {bare:,.0f} events/s")
     print(

@@ -18,8 +18,6 @@ from __future__ import annotations
 
 import argparse
 import itertools
-import os
-import platform
 import random
 import tempfile
 import time
@@ -27,6 +25,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from bench.common import machine
 from devices.contract import codec
 from devices.gate import ascii as ga
 from devices.thermo import bodytemp_map as bm
@@ -46,10 +45,6 @@ def chunks(data: bytes, size: int = 64) -> list[bytes]:
     return [data[i : i + size] for i in range(0, len(data), size)]
 
 
-def result(parsed: float, line: float, baseline: float) -> dict[str, float]:
-    return {"parsed": parsed, "line": line, "baseline": baseline}
-
-
 def touch_rate(stream: list[bytes], frames: int, seconds: float) -> float:
     def run() -> int:
         acc = 0
@@ -59,6 +54,28 @@ def touch_rate(stream: list[bytes], frames: int, seconds: float) -> float:
         return frames
 
     return rate(run, seconds)
+
+
+def figures(
+    run: Callable[[], int],
+    stream: list[bytes],
+    frames: int,
+    seconds: float,
+    *,
+    baud: int,
+    frame_bytes: float,
+    line_bytes: float = 0,
+) -> dict[str, float]:
+    """A protocol's row: frames a second `run` parses, the most its line carries (10 bits a
+    byte at `baud`; `line_bytes` more a frame for a request and silent gaps), and the
+    byte-touch baseline over the same `stream` of `frames` frames."""
+    return {
+        "parsed": rate(run, seconds),
+        "line": baud / 10 / (frame_bytes + line_bytes),
+        "baseline": touch_rate(stream, frames, seconds),
+        "bytes": frame_bytes,
+        "baud": baud,
+    }
 
 
 def bench_gate(seconds: float) -> dict[str, float]:
@@ -84,15 +101,7 @@ def bench_gate(seconds: float) -> dict[str, float]:
                 n += 1
         return n
 
-    avg = len(raw) / len(msgs)
-    line = 9600 / 10 / avg
-    return {
-        "parsed": rate(run, seconds),
-        "line": line,
-        "baseline": touch_rate(stream, len(msgs), seconds),
-        "bytes": avg,
-        "baud": 9600,
-    }
+    return figures(run, stream, len(msgs), seconds, baud=9600, frame_bytes=len(raw) / len(msgs))
 
 
 def bench_gy(seconds: float) -> dict[str, float]:
@@ -108,14 +117,7 @@ def bench_gy(seconds: float) -> dict[str, float]:
         p = gy90614.GyParser()
         return sum(len(p.feed(c)) for c in stream)
 
-    line = 9600 / 10 / 9
-    return {
-        "parsed": rate(run, seconds),
-        "line": line,
-        "baseline": touch_rate(stream, len(frames), seconds),
-        "bytes": 9,
-        "baud": 9600,
-    }
+    return figures(run, stream, len(frames), seconds, baud=9600, frame_bytes=9)
 
 
 def bench_optris(seconds: float) -> dict[str, float]:
@@ -127,14 +129,7 @@ def bench_optris(seconds: float) -> dict[str, float]:
         return len(replies)
 
     # one transaction = 1 request byte + 2 reply bytes at 115200 baud
-    line = 115200 / 10 / 3
-    return {
-        "parsed": rate(run, seconds),
-        "line": line,
-        "baseline": touch_rate(replies, len(replies), seconds),
-        "bytes": 3,
-        "baud": 115200,
-    }
+    return figures(run, replies, len(replies), seconds, baud=115200, frame_bytes=3)
 
 
 def bench_modbus(seconds: float) -> dict[str, float]:
@@ -154,14 +149,9 @@ def bench_modbus(seconds: float) -> dict[str, float]:
         return len(frames)
 
     # request 8 B + response 17 B + two 3.5-character silent gaps, at 9600 baud
-    line = 9600 / 10 / (8 + len(frame) + 7)
-    return {
-        "parsed": rate(run, seconds),
-        "line": line,
-        "baseline": touch_rate(frames, len(frames), seconds),
-        "bytes": len(frame),
-        "baud": 9600,
-    }
+    return figures(
+        run, frames, len(frames), seconds, baud=9600, frame_bytes=len(frame), line_bytes=8 + 7
+    )
 
 
 def bench_machine(n: int) -> float:
@@ -225,15 +215,7 @@ def main() -> None:
     ap.add_argument("--seconds", type=float, default=1.0, help="time per parser measurement")
     ap.add_argument("--arrivals", type=int, default=40, help="arrivals for the desk CPU run")
     args = ap.parse_args()
-    try:
-        cpu_name = next(
-            line.split(":", 1)[1].strip()
-            for line in Path("/proc/cpuinfo").read_text().splitlines()
-            if line.startswith("model name")
-        )
-    except (OSError, StopIteration):
-        cpu_name = platform.processor() or "unknown"
-    print(f"machine: {cpu_name}, {os.cpu_count()} cores, Python {platform.python_version()}")
+    print(machine())
     print()
     print(f"{'protocol':<28}{'frames/s':>12}{'line max/s':>12}{'ratio':>9}{'byte-touch/s':>14}")
     for name, fn in [

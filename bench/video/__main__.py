@@ -26,6 +26,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from bench.common import cpu_model
 from devices.camera.analyzer import AnalyzerSettings, CameraAnalyzer
 from devices.camera.media import encode_jpeg
 from devices.camera.synthetic import SyntheticSource, Walker
@@ -167,6 +168,8 @@ def live_latency(seconds: float) -> dict[str, float]:
     from gateway.api.context import GatewayContext
     from gateway.api.routes.live import router
     from gateway.live.relay import LiveRelay, Viewer
+    from tests.support.mjpeg import mjpeg_parts
+    from tests.support.net import free_port
 
     class Ctx:
         site, node = "bench-site", "bench-node"
@@ -199,7 +202,7 @@ def live_latency(seconds: float) -> dict[str, float]:
         live_relay=relay,
         live_authorise=lambda req, s, n, c: Viewer("bench"),
     )
-    sock_port = _free_port()
+    sock_port = free_port()
     server = uvicorn.Server(
         uvicorn.Config(app, host="127.0.0.1", port=sock_port, log_level="warning")
     )
@@ -212,25 +215,13 @@ def live_latency(seconds: float) -> dict[str, float]:
     try:
         url = f"http://127.0.0.1:{sock_port}/live/bench-site/bench-node/cam.mjpg"
         with httpx.Client(timeout=10) as client, client.stream("GET", url) as resp:
-            buf = b""
             t_end = time.monotonic() + seconds
-            for chunk in resp.iter_bytes():
-                buf += chunk
-                while True:
-                    he = buf.find(b"\r\n\r\n")
-                    if he < 0:
-                        break
-                    head = buf[:he].decode()
-                    length = int(head.rsplit("Content-Length:", 1)[1].strip())
-                    if len(buf) < he + 4 + length + 2:
-                        break
-                    jpeg = buf[he + 4 : he + 4 + length]
-                    buf = buf[he + 6 + length :]
-                    got = time.monotonic()
-                    n = stamp_of(jpeg, 640)
-                    if n in src.read_at:
-                        lat.append((got - src.read_at[n]) * 1000)
-                if time.monotonic() > t_end:
+            for jpeg in mjpeg_parts(resp):
+                got = time.monotonic()
+                n = stamp_of(jpeg, 640)
+                if n in src.read_at:
+                    lat.append((got - src.read_at[n]) * 1000)
+                if got > t_end:
                     break
     finally:
         node.stop()
@@ -244,14 +235,6 @@ def live_latency(seconds: float) -> dict[str, float]:
         "p95_ms": q[18],
         "max_ms": max(lat),
     }
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 # -- node memory (in a fresh process) --------------------------------------------------------
@@ -329,15 +312,8 @@ def main() -> None:
         return
     n = 60 if args.quick else 150
     secs = 3.0 if args.quick else 8.0
-    cpu = next(
-        (
-            ln.split(":", 1)[1].strip()
-            for ln in Path("/proc/cpuinfo").read_text().splitlines()
-            if ln.startswith("model name")
-        ),
-        platform.processor(),
-    )
-    print(f"# bench.video — {datetime.now(UTC):%Y-%m-%d %H:%M} UTC — {cpu}, {os.cpu_count()} CPUs")
+    started = f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC"
+    print(f"# bench.video — {started} — {cpu_model()}, {os.cpu_count()} CPUs")
     print(f"# Python {platform.python_version()}, OpenCV {cv2.__version__}, cv2 threads 1")
     print()
     print("## Per-frame analysis time (median ms; one core)")

@@ -9,9 +9,27 @@ from typing import Any
 from devices.contract import codec
 from devices.contract.models import EVENT_ADAPTER, Event
 from gateway.alerts import AlertChange, AlertsConfig, EngineState, Input, evaluate
+from gateway.alerts.models import Alert
 
 T0 = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
 _seq = itertools.count()
+
+
+def stored_alert(rule: str, severity: str, at: datetime, **fields: Any) -> Alert:
+    """An alert of site s1 as the store would hold it: first and last seen and changed `at`;
+    `fields`: any other (id, node, state…)."""
+    return Alert(
+        **{
+            "id": "01JALERT0000000000000000AA",
+            "rule": rule,
+            "severity": severity,
+            "site": "s1",
+            "first_at": at,
+            "last_at": at,
+            "changed_at": at,
+        }
+        | fields
+    )
 
 
 def event(

@@ -19,22 +19,14 @@ from gateway.alerts import (
     next_escalation_at,
     resolve,
 )
-from tests.alerts.helpers import T0, Engine, check, t
+from tests.alerts.helpers import T0, Engine, check, stored_alert, t
 
 DEFAULT = EscalationConfig()
 
 
 def alert(severity: str = "major", state: str = "active", raised: float = 0) -> Alert:
-    return Alert(
-        id="01JALERT0000000000000000AA",
-        rule="device_fault",
-        severity=severity,  # type: ignore[arg-type]
-        site="s1",
-        first_at=t(raised - 30),  # a stateful alert's first_at precedes its raise
-        last_at=t(raised),
-        changed_at=t(raised),
-        state=state,  # type: ignore[arg-type]
-    )
+    # a stateful alert's first_at precedes its raise
+    return stored_alert("device_fault", severity, t(raised), first_at=t(raised - 30), state=state)
 
 
 def names(steps: list) -> list[str]:  # type: ignore[type-arg]

@@ -6,8 +6,7 @@ from __future__ import annotations
 import pytest
 
 from gateway.alerts import NodeChange, Tick, acknowledge, restore_state
-from gateway.alerts.models import Alert
-from tests.alerts.helpers import T0, Engine, check, check_of, event, metal, t
+from tests.alerts.helpers import T0, Engine, check, check_of, event, metal, stored_alert, t
 
 A, B = "01JCHECK0000000000000000AA", "01JCHECK0000000000000000BB"
 
@@ -102,19 +101,16 @@ def test_an_open_alert_from_before_per_person_keys_stays_valid_after_a_restart()
     """A database written by the earlier engine holds check alerts whose subject is the desk
     device. They come back as they were (same id, acknowledged, auto-clear from last_at); the
     next person raises their own alert instead of counting on the old one."""
-    old = Alert(
+    old = stored_alert(
+        "fever_referral",
+        "major",
+        T0,
         id="01JOLDALERT000000000000000",
-        rule="fever_referral",
-        severity="major",
-        site="s1",
         node="n1",
         device="desk",
         subject="desk",
-        first_at=T0,
-        last_at=T0,
         count=3,
         state="acknowledged",
-        changed_at=T0,
     )
     eng = Engine()
     eng.state = restore_state([old], [], t(60))

@@ -6,21 +6,16 @@ import numpy as np
 import pytest
 
 from devices.camera.analyzer import AnalyzerSettings, CameraAnalyzer
-from devices.camera.synthetic import SyntheticSource, Walker
+from devices.camera.synthetic import SyntheticSource
 from devices.camera.tamper import TamperDetector
+from tests.camera.scenes import FPS, two_walkers
 
-FPS = 5.0
 FAULT_AT_S = 20.0
 
 
 def _faulty(fault: str) -> tuple[SyntheticSource, callable]:
-    src = SyntheticSource(
-        width=320,
-        height=240,
-        fps=FPS,
-        seed=7,
-        walkers=[Walker((0.1, 0.9), (0.9, 0.85), 4, 8), Walker((0.8, 0.8), (0.3, 0.95), 14, 10)],
-    )
+    """The scene (opened) and what makes `fault` happen to its camera."""
+    src = two_walkers(second_from_s=14)
     actions = {
         "covered": src.cover,
         "defocused": lambda: src.defocus(5.0),
@@ -33,7 +28,6 @@ def _faulty(fault: str) -> tuple[SyntheticSource, callable]:
 @pytest.mark.parametrize("fault", ["covered", "defocused", "moved", "frozen"])
 def test_fault_raised_within_10_s_and_only_that_fault(fault):
     src, act = _faulty(fault)
-    src.open()
     analyzer = CameraAnalyzer("cam-1", AnalyzerSettings(detector="none"), frame_size=(320, 240))
     raised: dict[str, float] = {}
     for n in range(int(40 * FPS)):
@@ -52,7 +46,6 @@ def test_fault_raised_within_10_s_and_only_that_fault(fault):
 @pytest.mark.parametrize("fault", ["covered", "defocused", "moved", "frozen"])
 def test_fault_clears_when_camera_restored(fault):
     src, act = _faulty(fault)
-    src.open()
     det = TamperDetector()
     changes = []
     for n in range(int(60 * FPS)):
@@ -97,7 +90,6 @@ def test_no_tamper_over_the_normal_clips(one_by_one, gifs):
 
 def test_reset_reference_accepts_a_new_view():
     src, act = _faulty("moved")
-    src.open()
     det = TamperDetector()
     for n in range(100):
         if n == 25:

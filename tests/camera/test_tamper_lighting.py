@@ -7,22 +7,13 @@ import numpy as np
 import pytest
 
 from devices.camera.analyzer import AnalyzerSettings, CameraAnalyzer
-from devices.camera.synthetic import SyntheticSource, Walker
+from devices.camera.synthetic import SyntheticSource
 from devices.camera.tamper import TamperDetector
-
-FPS = 5.0
+from tests.camera.scenes import FPS, feed, two_walkers
 
 
 def _scene() -> SyntheticSource:
-    src = SyntheticSource(
-        width=320,
-        height=240,
-        fps=FPS,
-        seed=7,
-        walkers=[Walker((0.1, 0.9), (0.9, 0.85), 4, 8), Walker((0.8, 0.8), (0.3, 0.95), 24, 10)],
-    )
-    src.open()
-    return src
+    return two_walkers(second_from_s=24)
 
 
 def _lit(frame: np.ndarray, gain: float) -> np.ndarray:
@@ -79,9 +70,7 @@ def test_sixty_percent_covered_is_covered():
 def test_restart_with_a_moved_camera_raises_moved(tmp_path):
     path = tmp_path / "cam.tamper.npz"
     src = _scene()
-    first = TamperDetector(reference_path=path)
-    for n in range(int(10 * FPS)):
-        first.update(src.read(), n / FPS)
+    feed(TamperDetector(reference_path=path), src, 10)
     assert path.is_file()  # the learnt view was kept
     src.move(0.12, 0.05)  # turned while the node was down
 
@@ -101,8 +90,7 @@ def test_reset_reference_forgets_the_kept_view(tmp_path):
     path = tmp_path / "cam.tamper.npz"
     src = _scene()
     det = TamperDetector(reference_path=path)
-    for n in range(int(10 * FPS)):
-        det.update(src.read(), n / FPS)
+    feed(det, src, 10)
     det.reset_reference()
     assert not path.exists()
 
@@ -112,6 +100,5 @@ def test_unreadable_reference_file_is_relearnt(tmp_path):
     path.write_bytes(b"not a numpy file")
     src = _scene()
     det = TamperDetector(reference_path=path)
-    out = [c for n in range(int(10 * FPS)) for c in det.update(src.read(), n / FPS)]
-    assert out == [] and not det.learning
+    assert feed(det, src, 10) == [] and not det.learning
     assert path.stat().st_size > 100  # replaced by the new reference

@@ -11,9 +11,7 @@ from __future__ import annotations
 
 import os
 import random
-import signal
 import sqlite3
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -22,6 +20,8 @@ import pytest
 
 from tests.support.mosquitto import Broker
 from tests.support.net import free_port, wait_for, wait_port
+from tests.support.proc import Program
+from tests.support.stack import node_config
 
 pytestmark = pytest.mark.broker
 
@@ -29,42 +29,11 @@ KILLS = 50
 SEED = 7
 
 
-def _node_conf(path: Path, broker: Broker, password_file: Path, outbox: Path, sim: bool) -> None:
-    text = (
-        'site = "s1"\nnode = "desk-1"\n\n[broker]\n'
-        f'url = "mqtt://127.0.0.1:{broker.port}"\nusername = "s1.desk-1"\n'
-        f'password_file = "{password_file}"\n\n'
-        f'[outbox]\npath = "{outbox}"\n\n[heartbeat]\ninterval_s = 1\n'
-    )
+def _node_conf(broker: Broker, tmp: Path, sim: bool) -> Path:
+    more = "[heartbeat]\ninterval_s = 1\n"
     if sim:
-        text += "\n[simulator]\nchecks_per_minute = 1500\nseed = 3\n"
-    path.write_text(text)
-
-
-class Proc:
-    def __init__(self, argv: list[str], env: dict[str, str]) -> None:
-        self.argv, self.env = argv, env
-        self.p: subprocess.Popen[bytes] | None = None
-        self.starts = 0
-
-    def start(self) -> None:
-        self.p = subprocess.Popen(
-            self.argv, env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-        )
-        self.starts += 1
-
-    def kill(self) -> None:
-        assert self.p is not None
-        self.p.send_signal(signal.SIGKILL)
-        self.p.wait(10)
-
-    def stop(self) -> None:
-        if self.p and self.p.poll() is None:
-            self.p.terminate()
-            try:
-                self.p.wait(15)
-            except subprocess.TimeoutExpired:
-                self.kill()
+        more += "[simulator]\nchecks_per_minute = 1500\nseed = 3\n"
+    return node_config(broker, "s1", "desk-1", tmp, more)
 
 
 def _query(db: Path, sql: str) -> list[tuple[object, ...]]:
@@ -77,17 +46,13 @@ def _query(db: Path, sql: str) -> list[tuple[object, ...]]:
 
 def test_fifty_random_kill9_lose_and_duplicate_nothing(broker: Broker, tmp_path: Path) -> None:
     rng = random.Random(SEED)
-    _user, password = broker.add_node("s1", "desk-1")
-    secret = tmp_path / "broker.password"
-    secret.write_text(password + "\n")
+    conf = _node_conf(broker, tmp_path, sim=True)
     outbox, gw_db = tmp_path / "outbox.db", tmp_path / "gateway.db"
-    conf = tmp_path / "node.toml"
-    _node_conf(conf, broker, secret, outbox, sim=True)
     cli = [sys.executable, "-m", "firmware_py.cli"]
     env = {**os.environ, "STATIONKIT_BROKER_PASSWORD": broker.users["gateway"]}
-    node = Proc([*cli, "node", "--config", str(conf)], env)
+    node = Program([*cli, "node", "--config", str(conf)], env=env)
     http = free_port()
-    gateway = Proc(
+    gateway = Program(
         [
             *cli,
             "gateway",
@@ -98,7 +63,7 @@ def test_fifty_random_kill9_lose_and_duplicate_nothing(broker: Broker, tmp_path:
             "--http",
             f"127.0.0.1:{http}",
         ],
-        env,
+        env=env,
     )
     gateway.start()
     # The very first gateway start creates its persistent session on the broker; events
@@ -118,7 +83,7 @@ def test_fifty_random_kill9_lose_and_duplicate_nothing(broker: Broker, tmp_path:
             victim.start()
         time.sleep(1.0)
         node.stop()  # stop making events, then drain what is left without the simulator
-        _node_conf(conf, broker, secret, outbox, sim=False)
+        _node_conf(broker, tmp_path, sim=False)
         node.start()
 
         def drained() -> bool:

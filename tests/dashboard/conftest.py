@@ -16,8 +16,12 @@ from gateway.auth.tokens import create_token
 from gateway.service import Gateway
 from gateway.store.db import connect
 from tests.support.browser import Pages, launch, screenshot
-from tests.support.mosquitto import Broker
+from tests.support.mosquitto import Broker, gateway_broker
 from tests.support.stack import Api, gateway
+
+# What the browser tests of other folders take from here: their conftest.py star-imports this
+# module (pytest finds fixtures and hooks by name).
+__all__ = ["browser", "open_dash", "pages", "pytest_runtest_makereport", "shot", "stack"]
 
 
 @dataclass
@@ -51,18 +55,11 @@ def browser() -> Iterator[Browser]:
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     tmp = tmp_path_factory.mktemp("dash")
-    b = Broker(tmp / "mosquitto")
-    b.workdir.mkdir()
-    b.add_user("gateway")
-    b.start()
-    try:
-        with gateway(b, tmp / "gateway.db") as (gw, api):
-            try:
-                yield Stack(b, gw, api, tmp / "gateway.db")
-            finally:
-                gw.updates.close()  # end open SSE responses so the HTTP server can stop
-    finally:
-        b.stop()
+    with gateway_broker(tmp / "mosquitto") as b, gateway(b, tmp / "gateway.db") as (gw, api):
+        try:
+            yield Stack(b, gw, api, tmp / "gateway.db")
+        finally:
+            gw.updates.close()  # end open SSE responses so the HTTP server can stop
 
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)

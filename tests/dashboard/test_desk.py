@@ -53,6 +53,12 @@ class Desk:
     def checks(self) -> list[dict[str, Any]]:
         return self.stack.api.get("/api/v1/checks", site=SITE, node=self.node)["items"]
 
+    def the_check(self) -> dict[str, Any]:
+        """The one check the gateway stored from this desk, once it is there."""
+        wait_for(lambda: self.checks(), 10, "check stored")
+        [check] = self.checks()
+        return check
+
 
 @pytest.fixture
 def desk(stack: Stack, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Desk]:
@@ -66,14 +72,25 @@ def _open(open_dash: OpenDash, desk: Desk, **kw: Any) -> Any:
     )
 
 
+def _arrive(desk: Desk, celsius: float, alarm: bool = False) -> None:
+    """A person walks in through the gate (its alarm going off if `alarm`) and is measured."""
+    desk.app.gate.walk("in", alarm=alarm)
+    desk.app.thermometer.person(celsius)
+
+
+def _enter_core(page: Any, celsius: str) -> None:
+    """The operator types a core temperature and sends it."""
+    page.get_by_test_id("core-input").fill(celsius)
+    page.get_by_test_id("core-submit").click()
+
+
 @pytest.mark.parametrize("desk", ["desk-1"], indirect=True)
 def test_arrival_shows_live_and_items_held_reach_the_node(
     stack: Stack, desk: Desk, open_dash: OpenDash, shot: Any
 ) -> None:
     page = _open(open_dash, desk)
     expect(page.get_by_test_id("desk-idle")).to_be_visible()
-    desk.app.gate.walk("in", alarm=True)
-    desk.app.thermometer.person(36.6)
+    _arrive(desk, 36.6, alarm=True)
     # live over SSE, no reload: gate alarm, temperature taken, wand needed
     expect(page.get_by_test_id("step-gate")).to_have_attribute("data-status", "bad")
     expect(page.get_by_test_id("step-temperature")).to_have_attribute("data-status", "done")
@@ -96,8 +113,7 @@ def test_arrival_shows_live_and_items_held_reach_the_node(
     shot(page, "desk-result-1024x600")
 
     # the node really decided it from the operator's input
-    wait_for(lambda: desk.checks(), 10, "check stored")
-    [check] = desk.checks()
+    check = desk.the_check()
     assert check["outcome"] == "items_held"
     assert check["items_held"] == ["刀具", "铁棍"]
     assert check["gate_alarm"] == 1 and check["wand"] == "metal_found"
@@ -122,18 +138,15 @@ def test_low_reading_prompts_for_core_temperature_then_admit(
     stack: Stack, desk: Desk, open_dash: OpenDash, shot: Any
 ) -> None:
     page = _open(open_dash, desk, lang="en")
-    desk.app.gate.walk("in")
-    desk.app.thermometer.person(33.1)  # too low to be a result: re-measure
+    _arrive(desk, 33.1)  # too low to be a result: re-measure
     expect(page.get_by_test_id("step-temperature")).to_have_attribute("data-status", "active")
     expect(page.get_by_test_id("core-entry")).to_contain_text("below 34")
     expect(page.get_by_test_id("step-wand")).to_have_attribute("data-status", "skip")
     shot(page, "desk-remeasure-1024x600")
-    page.get_by_test_id("core-input").fill("36.2")
-    page.get_by_test_id("core-submit").click()
+    _enter_core(page, "36.2")
     expect(page.get_by_test_id("ack")).to_have_attribute("data-ack", "ok")
     expect(page.get_by_test_id("last-result")).to_have_attribute("data-outcome", "cleared")
-    wait_for(lambda: desk.checks(), 10, "check stored")
-    [check] = desk.checks()
+    check = desk.the_check()
     assert check["outcome"] == "cleared" and check["celsius"] == 36.2
     assert [t["mode"] for t in check["data"]["temperatures"]] == ["body", "core"]
     assert page.errors == []  # type: ignore[attr-defined]
@@ -144,8 +157,7 @@ def test_a_cold_screening_asks_for_a_core_temperature_and_admit_is_refused(
     stack: Stack, desk: Desk, open_dash: OpenDash, shot: Any
 ) -> None:
     page = _open(open_dash, desk, lang="en")
-    desk.app.gate.walk("in")
-    desk.app.thermometer.person(34.8)  # a result, but too cold to clear on screening
+    _arrive(desk, 34.8)  # a result, but too cold to clear on screening
     temp = page.get_by_test_id("step-temperature")
     expect(temp).to_have_attribute("data-status", "active")
     expect(temp).to_contain_text("core temperature needed")
@@ -156,14 +168,12 @@ def test_a_cold_screening_asks_for_a_core_temperature_and_admit_is_refused(
     expect(page.get_by_test_id("outcome-admit")).to_have_count(0)
     expect(page.get_by_test_id("outcome-held")).to_have_count(0)
     expect(page.get_by_test_id("outcome-refuse")).to_be_visible()
-    page.get_by_test_id("core-input").fill("34.8")
-    page.get_by_test_id("core-submit").click()
+    _enter_core(page, "34.8")
     expect(page.get_by_test_id("ack")).to_have_attribute("data-ack", "ok")
     expect(page.get_by_test_id("last-result")).to_have_attribute(
         "data-outcome", "hypothermia_referral"
     )
-    wait_for(lambda: desk.checks(), 10, "check stored")
-    [check] = desk.checks()
+    check = desk.the_check()
     assert check["outcome"] == "hypothermia_referral" and check["wand"] is None
     assert stack.api.get("/api/v1/events", site=SITE, node=desk.node, kind="metal")["items"] == []
     assert page.errors == []  # type: ignore[attr-defined]
@@ -197,8 +207,7 @@ def test_a_refused_command_shows_the_nodes_reason_then_refusal_with_a_note(
     page.get_by_test_id("refuse-confirm").click()
     expect(page.get_by_test_id("ack")).to_have_attribute("data-ack", "ok")
     expect(page.get_by_test_id("last-result")).to_have_attribute("data-outcome", "refused")
-    wait_for(lambda: desk.checks(), 10, "check stored")
-    [check] = desk.checks()
+    check = desk.the_check()
     assert check["outcome"] == "refused" and check["data"]["note"] == "拒绝检查"
     refused = [c for c in _commands(stack, desk.node) if c[0] == "outcome" and c[1] == 0]
     assert len(refused) == 1 and "no-such-check" in refused[0][2]
@@ -240,8 +249,7 @@ def test_desk_buttons_fit_the_1024x600_touchscreen_in_both_languages(
     buttons = ("wand-clear", "wand-metal", "core-submit", "outcome-refuse")
     with Desk(stack, "desk-4", tmp_path) as desk:
         page = _open(open_dash, desk)
-        desk.app.gate.walk("in", alarm=True)
-        desk.app.thermometer.person(33.0)  # the most crowded card: wand + core entry + outcome
+        _arrive(desk, 33.0, alarm=True)  # the most crowded card: wand + core entry + outcome
         for lang in ("zh-CN", "en"):
             page.get_by_test_id("lang").select_option(lang)
             page.wait_for_selector('section[data-page="desk"][data-ready="1"]')
@@ -284,8 +292,7 @@ def test_each_arrival_starts_a_clean_card_and_a_fever_is_never_admitted(
     stack: Stack, desk: Desk, open_dash: OpenDash, shot: Any
 ) -> None:
     page = _open(open_dash, desk)
-    desk.app.gate.walk("in", alarm=True)
-    desk.app.thermometer.person(36.6)
+    _arrive(desk, 36.6, alarm=True)
     expect(page.get_by_test_id("step-wand")).to_have_attribute("data-status", "active")
     page.get_by_test_id("wand-clear").click()
     expect(page.get_by_test_id("ack")).to_have_attribute("data-ack", "ok")

@@ -98,31 +98,35 @@ def test_each_role_gets_what_it_may_read(stack: Stack, role: str, expected: list
     assert got == expected
 
 
-def test_quiet_streams_get_keep_alive_comments(stack: Stack) -> None:
+@pytest.fixture
+def quick_keepalive(stack: Stack) -> Iterator[Stack]:
+    """The stack with a keep-alive comment every 0.2 s of quiet, for one test."""
     stack.gw.app.state.context.stream_keepalive_s = 0.2
     try:
-        with sse(stack, stack.token("desk", "sse-ka")) as msgs:
-            assert next(msgs)[0] == "hello"
-            assert next(msgs) == ("comment", "keep-alive")
-            assert next(msgs) == ("comment", "keep-alive")
+        yield stack
     finally:
         stack.gw.app.state.context.stream_keepalive_s = KEEPALIVE_S
 
 
-def test_the_stream_ends_when_its_access_is_withdrawn(stack: Stack) -> None:
-    stack.gw.app.state.context.stream_keepalive_s = 0.2
-    try:
-        with sse(stack, stack.token("supervisor", "sse-revoked")) as msgs:
-            assert next(msgs)[0] == "hello"
-            assert next(msgs) == ("comment", "keep-alive")
-            db = connect(stack.gw.settings.db)
-            with db.atomic():
-                db.execute("UPDATE api_tokens SET disabled=1 WHERE name='sse-revoked'")
-            db.conn.close()
-            rest = [m for m in msgs if m[0] != "comment"]
-        assert rest == [("ended", {"reason": "logged out or access changed"})]
-    finally:
-        stack.gw.app.state.context.stream_keepalive_s = KEEPALIVE_S
+def test_quiet_streams_get_keep_alive_comments(quick_keepalive: Stack) -> None:
+    stack = quick_keepalive
+    with sse(stack, stack.token("desk", "sse-ka")) as msgs:
+        assert next(msgs)[0] == "hello"
+        assert next(msgs) == ("comment", "keep-alive")
+        assert next(msgs) == ("comment", "keep-alive")
+
+
+def test_the_stream_ends_when_its_access_is_withdrawn(quick_keepalive: Stack) -> None:
+    stack = quick_keepalive
+    with sse(stack, stack.token("supervisor", "sse-revoked")) as msgs:
+        assert next(msgs)[0] == "hello"
+        assert next(msgs) == ("comment", "keep-alive")
+        db = connect(stack.gw.settings.db)
+        with db.atomic():
+            db.execute("UPDATE api_tokens SET disabled=1 WHERE name='sse-revoked'")
+        db.conn.close()
+        rest = [m for m in msgs if m[0] != "comment"]
+    assert rest == [("ended", {"reason": "logged out or access changed"})]
 
 
 def _run(coro: Any) -> Any:

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from gpiozero.pins.mock import MockFactory
 
@@ -248,3 +249,16 @@ class GateHarness:
             self.modem.close()
         if self.factory is not None:
             self.factory.reset()
+
+
+Harness = TypeVar("Harness", ThermoHarness, GateHarness)
+
+
+@contextmanager
+def running(h: Harness, timeout_s: float = 5.0) -> Iterator[Harness]:
+    """`h` once its driver reports ok (within `timeout_s`); closed when the block ends."""
+    try:
+        assert wait_until(lambda: h.driver.state == "ok", timeout_s), f"{h.kind} never became ok"
+        yield h
+    finally:
+        h.close()

@@ -11,7 +11,7 @@ import time
 import pytest
 
 from devices.serialio.port import ReconnectingPort
-from tests.devices.harness import GATE_KINDS, GateHarness, ThermoHarness, wait_until
+from tests.devices.harness import GATE_KINDS, GateHarness, ThermoHarness, running, wait_until
 
 pytestmark = pytest.mark.slow  # pseudo-terminals, unplugged and replugged in real time
 
@@ -25,17 +25,13 @@ def _lines(caplog: pytest.LogCaptureFixture, device: str) -> list[tuple[int, str
 @pytest.mark.parametrize("kind", GATE_KINDS)
 def test_gate_fault_and_recovery_are_logged_once_each(kind, tmp_path, caplog) -> None:
     caplog.set_level(logging.INFO, logger="devices")
-    h = GateHarness(kind, tmp_path)
-    try:
-        assert wait_until(lambda: h.driver.state == "ok", 5)
+    with running(GateHarness(kind, tmp_path)) as h:
         h.fault()
         assert wait_until(lambda: h.driver.state == "fault", 5)
         time.sleep(1.0)  # the serial gate repeats its fault in every heartbeat (0.3 s)
         h.recover()
         assert wait_until(lambda: h.driver.state == "ok", 5)
         time.sleep(0.5)
-    finally:
-        h.close()
     got = [(lvl, msg) for lvl, msg in _lines(caplog, "gate gate-1") if lvl >= logging.INFO]
     assert [lvl for lvl, _ in got] == [logging.WARNING, logging.INFO], got
     assert "fault" in got[0][1] and "recovered" in got[1][1]
@@ -43,16 +39,12 @@ def test_gate_fault_and_recovery_are_logged_once_each(kind, tmp_path, caplog) ->
 
 def test_thermometer_silence_is_logged_once_while_it_lasts(tmp_path, caplog) -> None:
     caplog.set_level(logging.INFO, logger="devices")
-    h = ThermoHarness("gy90614", tmp_path, data_timeout_s=0.5)
-    try:
-        assert wait_until(lambda: h.driver.state == "ok", 5)
+    with running(ThermoHarness("gy90614", tmp_path, data_timeout_s=0.5)) as h:
         h.mute()
         assert wait_until(lambda: h.driver.state == "fault", 3)
         time.sleep(1.5)  # three more timeouts of silence: still one line
         h.unmute()
         assert wait_until(lambda: h.driver.state == "ok", 5)
-    finally:
-        h.close()
     got = [(lvl, msg) for lvl, msg in _lines(caplog, "thermometer thermo-1") if lvl >= logging.INFO]
     assert [lvl for lvl, _ in got] == [logging.WARNING, logging.INFO], got
     assert "sends nothing for 0.5 s" in got[0][1]
@@ -81,16 +73,12 @@ def test_port_fault_message_stays_true_as_the_backoff_grows(tmp_path, caplog) ->
 
 def test_an_unplug_is_one_warning_in_the_node_log(tmp_path, caplog) -> None:
     caplog.set_level(logging.INFO, logger="devices")
-    h = ThermoHarness("gy90614", tmp_path)
-    try:
-        assert wait_until(lambda: h.driver.state == "ok", 5)
+    with running(ThermoHarness("gy90614", tmp_path)) as h:
         h.unplug()
         assert wait_until(lambda: h.driver.state == "fault", 5)
         time.sleep(1.0)  # several reopen attempts
         h.replug()
         assert wait_until(lambda: h.driver.state == "ok", 5)
-    finally:
-        h.close()
     warnings = [r for r in caplog.records if r.levelno >= logging.WARNING]
     assert len(warnings) == 1, [r.getMessage() for r in warnings]
     assert "thermometer thermo-1: fault:" in warnings[0].getMessage()

@@ -6,17 +6,15 @@ from __future__ import annotations
 import pytest
 
 from devices.gate.base import GateAlarm, GatePassage
-from tests.devices.harness import GATE_KINDS, GateHarness, wait_until
+from tests.devices.harness import GATE_KINDS, GateHarness, running, wait_until
 
 pytestmark = pytest.mark.slow  # real pseudo-terminals and mock pins in real time
 
 
 @pytest.fixture(params=GATE_KINDS)
 def gate(request, tmp_path):
-    h = GateHarness(request.param, tmp_path)
-    assert wait_until(lambda: h.driver.state == "ok", 5), f"{h.kind} never became ok"
-    yield h
-    h.close()
+    with running(GateHarness(request.param, tmp_path)) as h:
+        yield h
 
 
 def passages(h):

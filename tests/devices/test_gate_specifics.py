@@ -8,7 +8,7 @@ import pytest
 
 from devices.gate import ascii as ga
 from devices.gate.base import BeamTracker, GatePassage
-from tests.devices.harness import GateHarness, wait_until
+from tests.devices.harness import GateHarness, running, wait_until
 
 pytestmark = pytest.mark.slow  # real gate drivers waiting out heartbeats and unplugs
 
@@ -26,9 +26,7 @@ def test_beam_tracker_direction_and_step_back():
 
 
 def test_serial_gate_acknowledges_and_deduplicates_repeats(tmp_path):
-    h = GateHarness("serial", tmp_path)
-    try:
-        assert wait_until(lambda: h.driver.state == "ok", 5)
+    with running(GateHarness("serial", tmp_path)) as h:
         seq = h.sim.walk("in")
         assert wait_until(lambda: seq in h.sim.acked, 3)
         # the same frame again, as a gate does when its ACK was lost
@@ -36,14 +34,10 @@ def test_serial_gate_acknowledges_and_deduplicates_repeats(tmp_path):
         time.sleep(0.4)
         assert len([e for e in h.events if isinstance(e, GatePassage)]) == 1
         assert h.driver.duplicates >= 1
-    finally:
-        h.close()
 
 
 def test_serial_gate_unplug_and_missing_heartbeat_are_faults(tmp_path):
-    h = GateHarness("serial", tmp_path)
-    try:
-        assert wait_until(lambda: h.driver.state == "ok", 5)
+    with running(GateHarness("serial", tmp_path)) as h:
         h.modem.unplug()
         assert wait_until(lambda: h.driver.state == "fault", 3)
         assert "check the cable" in h.driver.error
@@ -52,33 +46,23 @@ def test_serial_gate_unplug_and_missing_heartbeat_are_faults(tmp_path):
         h.sim.heartbeat_s = 100  # the gate falls silent
         assert wait_until(lambda: h.driver.state == "fault", 4)
         assert "heartbeat" in h.driver.error
-    finally:
-        h.close()
 
 
 def test_serial_gate_counters_request(tmp_path):
-    h = GateHarness("serial", tmp_path)
-    try:
-        assert wait_until(lambda: h.driver.state == "ok", 5)
+    with running(GateHarness("serial", tmp_path)) as h:
         h.walk("in")
         h.walk("in", alarm=True)
         assert wait_until(lambda: len(h.events) == 2, 3)
         assert h.driver.request_counters()
         assert wait_until(lambda: h.driver.counters == ga.Counters(2, 1, 0), 3)
         assert h.driver.who == "StationKit,GATE-SIM,1.0"
-    finally:
-        h.close()
 
 
 def test_gpio_gate_cut_alarm_wire_reads_as_alarm(tmp_path):
-    h = GateHarness("gpio", tmp_path)
-    try:
-        assert wait_until(lambda: h.driver.state == "ok", 3)
+    with running(GateHarness("gpio", tmp_path), 3) as h:
         h.factory.pin(17).drive_high()  # N/C loop opened: cut wire (pull-up wins)
         assert wait_until(lambda: bool(h.events), 1)
         assert type(h.events[0]).__name__ == "GateAlarm"
-    finally:
-        h.close()
 
 
 def test_gpio_gate_alarm_loop_open_at_start_is_a_fault(tmp_path):

@@ -7,6 +7,9 @@ from __future__ import annotations
 import threading
 import time
 import typing
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
 import serial
@@ -129,21 +132,33 @@ def test_calex_preset_on_the_wire(tmp_path) -> None:
         modem.close()
 
 
-@pytest.mark.parametrize("preset", ["calex-pyrousb", "calex-pyrominibus"])
-def test_pyrometer_presets_against_the_pymodbus_simulator(preset: str, tmp_path) -> None:
+@contextmanager
+def on_simulator(
+    tmp_path: Path, m: mm.RegisterMap, body_offset_celsius: float
+) -> Iterator[tuple[ModbusThermoSimulator, ModbusThermometer, Recorder]]:
+    """The driver reading map `m` from the pymodbus simulator over a pseudo-terminal."""
     modem = VirtualNullModem(tmp_path / "thermo", tmp_path / "device")
-    m = mm.PRESETS[preset]
     sim = ModbusThermoSimulator(modem.device_path, register_map=m)
     rec = Recorder()
     drv = ModbusThermometer(
         "thermo-1",
         url=modem.host_path,
         register_map=m,
-        detector=MeasurementDetector(stable_samples=3, body_offset_celsius=1.0),
+        detector=MeasurementDetector(stable_samples=3, body_offset_celsius=body_offset_celsius),
         poll_s=0.03,
     )
     drv.start(rec.on_item, rec.on_state)
     try:
+        yield sim, drv, rec
+    finally:
+        drv.stop()
+        sim.close()
+        modem.close()
+
+
+@pytest.mark.parametrize("preset", ["calex-pyrousb", "calex-pyrominibus"])
+def test_pyrometer_presets_against_the_pymodbus_simulator(preset: str, tmp_path) -> None:
+    with on_simulator(tmp_path, mm.PRESETS[preset], body_offset_celsius=1.0) as (sim, drv, rec):
         assert wait_until(lambda: drv.state == "ok", 5)
         for celsius in (35.6, 37.2):
             n = len(rec.items)
@@ -153,10 +168,6 @@ def test_pyrometer_presets_against_the_pymodbus_simulator(preset: str, tmp_path)
             time.sleep(0.3)  # the sensor sees the wall again: the detector re-arms
         got = [(x.celsius, x.mode, x.object_celsius) for x in rec.items]
         assert got == [(36.6, "body", 35.6), (38.2, "body", 37.2)]
-    finally:
-        drv.stop()
-        sim.close()
-        modem.close()
 
 
 def test_custom_map_from_the_config_against_the_simulator(tmp_path) -> None:
@@ -174,23 +185,7 @@ def test_custom_map_from_the_config_against_the_simulator(tmp_path) -> None:
             "body_offset_celsius": 0.0,
         }
     )
-    m = cfg.register_map()
-    modem = VirtualNullModem(tmp_path / "thermo", tmp_path / "device")
-    sim = ModbusThermoSimulator(modem.device_path, register_map=m)
-    rec = Recorder()
-    drv = ModbusThermometer(
-        "thermo-1",
-        url=modem.host_path,
-        register_map=m,
-        detector=MeasurementDetector(stable_samples=3, body_offset_celsius=0.0),
-        poll_s=0.03,
-    )
-    drv.start(rec.on_item, rec.on_state)
-    try:
+    with on_simulator(tmp_path, cfg.register_map(), body_offset_celsius=0.0) as (sim, drv, rec):
         sim.person(36.93)
         assert wait_until(lambda: bool(rec.items), 5), (rec.states, drv.errors)
         assert rec.items[0].celsius == pytest.approx(36.93, abs=0.03)
-    finally:
-        drv.stop()
-        sim.close()
-        modem.close()

@@ -5,17 +5,15 @@ from __future__ import annotations
 
 import pytest
 
-from tests.devices.harness import THERMO_KINDS, ThermoHarness, wait_until
+from tests.devices.harness import THERMO_KINDS, ThermoHarness, running, wait_until
 
 pytestmark = pytest.mark.slow  # real pseudo-terminals at line speed, seconds per driver
 
 
 @pytest.fixture(params=THERMO_KINDS)
 def thermo(request, tmp_path):
-    h = ThermoHarness(request.param, tmp_path)
-    assert wait_until(lambda: h.driver.state == "ok", 5), f"{h.kind} never became ok"
-    yield h
-    h.close()
+    with running(ThermoHarness(request.param, tmp_path)) as h:
+        yield h
 
 
 def test_reports_ok_once_connected(thermo):

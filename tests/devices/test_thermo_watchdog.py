@@ -8,10 +8,11 @@ Found by issue 12: a module that sends nothing (or garbage at a wrong baud) left
 from __future__ import annotations
 
 import time
+from contextlib import closing
 
 import pytest
 
-from tests.devices.harness import THERMO_KINDS, ThermoHarness, wait_until
+from tests.devices.harness import THERMO_KINDS, ThermoHarness, running, wait_until
 
 pytestmark = pytest.mark.slow  # pseudo-terminals, waiting out real watchdog timeouts
 
@@ -27,9 +28,7 @@ def _fault_after(h: ThermoHarness, since: float) -> float:
 
 @pytest.mark.parametrize("kind", THERMO_KINDS)
 def test_a_module_that_goes_silent_faults_within_the_timeout_and_recovers(kind, tmp_path):
-    h = ThermoHarness(kind, tmp_path, data_timeout_s=TIMEOUT_S)
-    try:
-        assert wait_until(lambda: h.driver.state == "ok", 5)
+    with running(ThermoHarness(kind, tmp_path, data_timeout_s=TIMEOUT_S)) as h:
         h.person(36.6)
         t0 = time.monotonic()
         h.mute()
@@ -48,15 +47,12 @@ def test_a_module_that_goes_silent_faults_within_the_timeout_and_recovers(kind, 
         assert [s for s, _ in h.rec.states] == ["ok", "fault", "ok"]
         h.person(37.9)
         assert [round(m.celsius, 1) for m in h.measurements] == [36.6, 37.9]
-    finally:
-        h.close()
 
 
 @pytest.mark.parametrize("kind", SERIAL_KINDS)
 def test_adapter_present_but_nothing_ever_sent_is_a_fault_never_ok(kind, tmp_path):
     t0 = time.monotonic()
-    h = ThermoHarness(kind, tmp_path, data_timeout_s=TIMEOUT_S, silent=True)
-    try:
+    with closing(ThermoHarness(kind, tmp_path, data_timeout_s=TIMEOUT_S, silent=True)) as h:
         took = _fault_after(h, t0)
         assert took <= TIMEOUT_S + 0.8, took
         assert h.rec.states[0][0] == "fault", "never reported ok while silent"
@@ -64,15 +60,11 @@ def test_adapter_present_but_nothing_ever_sent_is_a_fault_never_ok(kind, tmp_pat
         assert "sends nothing" in error or "does not answer" in error or "no answer" in error
         h.unmute()
         assert wait_until(lambda: h.driver.state == "ok", 5), h.rec.states
-    finally:
-        h.close()
 
 
 @pytest.mark.parametrize("kind", SERIAL_KINDS)
 def test_wrong_baud_garbage_is_a_fault_that_names_the_baud_and_recovers(kind, tmp_path):
-    h = ThermoHarness(kind, tmp_path, data_timeout_s=TIMEOUT_S)
-    try:
-        assert wait_until(lambda: h.driver.state == "ok", 5)
+    with running(ThermoHarness(kind, tmp_path, data_timeout_s=TIMEOUT_S)) as h:
         t0 = time.monotonic()
         h.wrong_baud()
         took = _fault_after(h, t0)
@@ -87,42 +79,33 @@ def test_wrong_baud_garbage_is_a_fault_that_names_the_baud_and_recovers(kind, tm
         h.unmute()
         assert wait_until(lambda: h.driver.state == "ok", 5), h.rec.states
         assert [s for s, _ in h.rec.states] == ["ok", "fault", "ok"]
-    finally:
-        h.close()
 
 
 def test_optris_hs_head_read_in_the_standard_scale_says_so(tmp_path):
-    h = ThermoHarness("optris", tmp_path, data_timeout_s=TIMEOUT_S, sim_scale="hs")
-    try:
+    with closing(ThermoHarness("optris", tmp_path, data_timeout_s=TIMEOUT_S, sim_scale="hs")) as h:
         assert wait_until(lambda: h.driver.state == "fault", TIMEOUT_S + 3), h.rec.states
         error = h.driver.error
         assert 'set scale = "hs"' in error, error
         assert "power" not in error and "baud" not in error, error
         assert h.driver.errors["out_of_range"] > 0
-    finally:
-        h.close()
 
 
 def test_optris_hs_head_measures_with_scale_hs(tmp_path):
-    h = ThermoHarness(
-        "optris", tmp_path, data_timeout_s=TIMEOUT_S, optris_scale="hs", sim_scale="hs"
-    )
-    try:
-        assert wait_until(lambda: h.driver.state == "ok", 5)
+    with running(
+        ThermoHarness(
+            "optris", tmp_path, data_timeout_s=TIMEOUT_S, optris_scale="hs", sim_scale="hs"
+        )
+    ) as h:
         h.person(36.63)
         h.person(38.21)
         got = [m.celsius for m in h.measurements]
         assert got == [pytest.approx(36.63, abs=0.03), pytest.approx(38.21, abs=0.03)]
         assert h.driver.state == "ok" and h.driver.errors["out_of_range"] == 0
-    finally:
-        h.close()
 
 
 @pytest.mark.parametrize("kind", SERIAL_KINDS)
 def test_replugged_adapter_with_a_silent_module_reports_the_new_cause(kind, tmp_path):
-    h = ThermoHarness(kind, tmp_path, data_timeout_s=TIMEOUT_S)
-    try:
-        assert wait_until(lambda: h.driver.state == "ok", 5)
+    with running(ThermoHarness(kind, tmp_path, data_timeout_s=TIMEOUT_S)) as h:
         h.unplug()
         assert wait_until(lambda: h.driver.state == "fault", 5)
         h.mute()  # the module lost power with the cable
@@ -138,5 +121,3 @@ def test_replugged_adapter_with_a_silent_module_reports_the_new_cause(kind, tmp_
         h.unmute()
         assert wait_until(lambda: h.driver.state == "ok", 5)
         assert [s for s, _ in h.rec.states] == ["ok", "fault", "fault", "ok"]
-    finally:
-        h.close()

@@ -36,11 +36,4 @@ def engine() -> FaceEmbedder:
 
 
 # the dashboard's browser fixtures, for test_review_browser.py
-from tests.dashboard.conftest import (  # noqa: E402, F401  (pytest finds fixtures by name)
-    browser,
-    open_dash,
-    pages,
-    pytest_runtest_makereport,
-    shot,
-    stack,
-)
+from tests.dashboard.conftest import *  # noqa: E402, F403  (its browser fixtures, by name)

@@ -188,12 +188,16 @@ def test_a_familys_photo_finds_the_person_and_two_reviewers_close_the_case(st: S
     )
 
     person = f"person:{found}"
-    r = st.call(
-        "POST",
-        f"/api/v1/faces/searches/{sid}/confirm",
-        "sup-1",
-        json={"candidate": person, "evidence": "dna"},
-    )
+
+    def confirm(who: str, **body: Any) -> Any:
+        return st.call(
+            "POST",
+            f"/api/v1/faces/searches/{sid}/confirm",
+            who,
+            json={"candidate": person, **body},
+        )
+
+    r = confirm("sup-1", evidence="dna")
     assert r.status_code == 409 and r.json()["detail"]["code"] == "not_probable"
     r = st.call(
         "POST",
@@ -206,28 +210,18 @@ def test_a_familys_photo_finds_the_person_and_two_reviewers_close_the_case(st: S
         "SELECT rule, severity, state FROM alerts WHERE rule='face_match_probable'"
     ).fetchall()
     assert alert == ("face_match_probable", "major", "active")
-    r = st.call(
-        "POST",
-        f"/api/v1/faces/searches/{sid}/confirm",
-        "sup-1",
-        json={"candidate": person, "evidence": "dna"},
-    )
+    r = confirm("sup-1", evidence="dna")
     assert r.status_code == 409 and r.json()["detail"]["code"] == "second_reviewer"
-    r = st.call(
-        "POST",
-        f"/api/v1/faces/searches/{sid}/confirm",
+    r = confirm(
         "sup-2",
-        json={
-            "candidate": person,
-            "evidence": "police_id_check",
-            "note": "hukou checked",
-            "handover": {
-                "found_by": "other",
-                "handed_to": "王女士",
-                "handed_relation": "妻子",
-                "id_checked": True,
-                "belongings_returned": True,
-            },
+        evidence="police_id_check",
+        note="hukou checked",
+        handover={
+            "found_by": "other",
+            "handed_to": "王女士",
+            "handed_relation": "妻子",
+            "id_checked": True,
+            "belongings_returned": True,
         },
     )
     assert r.status_code == 201, r.text

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import sqlite3
-import subprocess
 import sys
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
@@ -20,6 +19,7 @@ from gateway.uplink.bridge import BridgeTarget, render_bridge_conf
 from tests.support.mosquitto import Broker
 from tests.support.nats import NatsCluster
 from tests.support.net import free_port, wait_port
+from tests.support.proc import Program
 from tests.support.stack import Api, gateway, node_agent, staff_report
 from tests.support.tcpproxy import TcpProxy
 
@@ -116,35 +116,16 @@ def station(
 
 
 @dataclass
-class HubWorkerProc:
-    name: str
-    args: list[str]
-    log: Path
+class HubWorkerProc(Program):
+    """`stationkit hub run`; `start` waits for its HTTP port, if it serves one."""
+
     http_port: int | None = None
-    proc: subprocess.Popen[bytes] | None = None
+    stop_s: float = 20  # it finishes its batch first
 
     def start(self) -> None:
-        self.proc = subprocess.Popen(
-            self.args,
-            stdout=subprocess.DEVNULL,
-            stderr=open(self.log, "ab"),  # noqa: SIM115 - the child owns it
-            env={**os.environ, "PYTHONUNBUFFERED": "1"},
-        )
+        super().start()
         if self.http_port:
             wait_port(self.http_port, 60)
-
-    def kill(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait(10)
-
-    def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(20)
-            except subprocess.TimeoutExpired:
-                self.kill()
 
 
 def hub_worker(
@@ -180,7 +161,8 @@ def hub_worker(
     os.environ["STATIONKIT_HUB_ACK_WAIT_S"] = "5"
     if account:
         os.environ["STATIONKIT_HUB_NATS_USER"], os.environ["STATIONKIT_HUB_NATS_PASSWORD"] = account
-    return HubWorkerProc(name, args, tmp / f"{name}.log", port)
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    return HubWorkerProc(args, tmp / f"{name}.log", env, http_port=port)
 
 
 def hub_rows(dsn: str, sql: str, args: Any = ()) -> list[tuple[Any, ...]]:

@@ -12,12 +12,7 @@ from fastapi.testclient import TestClient
 from openpyxl import load_workbook
 
 from devices.contract import codec
-from devices.contract.models.uplink import (
-    AlertSnapshot,
-    DailyReturn,
-    HealthSummary,
-    IncidentSnapshot,
-)
+from devices.contract.models.uplink import AlertSnapshot, IncidentSnapshot
 from devices.contract.uplink_topics import to_subject, uplink
 from gateway.hub import store
 from gateway.hub.api import create_hub_app
@@ -25,6 +20,12 @@ from gateway.hub.config import HubSettings
 from gateway.hub.users import add_user
 from gateway.hub.worker import WorkerStats, apply_batch
 from tests.support.postgres import Postgres
+from tests.support.uplink import (
+    alert_snapshot,
+    daily_return,
+    health_summary,
+    incident_snapshot,
+)
 
 pytestmark = pytest.mark.slow  # a PostgreSQL cluster of its own (initdb, a real process)
 
@@ -32,34 +33,11 @@ NOW = datetime.now(UTC).replace(microsecond=0)
 
 
 def alert(site: str, aid: str, version: int, state: str = "active", **kw: Any) -> AlertSnapshot:
-    return AlertSnapshot(
-        station=site,
-        id=aid,
-        version=version,
-        sent_at=NOW,
-        rule="missing_person",
-        severity="critical",
-        state=state,
-        first_at=NOW,
-        last_at=NOW,
-        count=1,
-        **kw,
-    )
+    return alert_snapshot(site, aid, version, NOW, state=state, **kw)
 
 
 def incident(site: str, iid: str, version: int, opened: datetime, **kw: Any) -> IncidentSnapshot:
-    return IncidentSnapshot(
-        station=site,
-        id=iid,
-        version=version,
-        sent_at=NOW,
-        alert_id=f"a-{iid}",
-        category="missing_person",
-        opened_at=opened,
-        phone_due=opened + timedelta(minutes=30),
-        written_due=opened + timedelta(minutes=60),
-        **kw,
-    )
+    return incident_snapshot(site, iid, version, opened, NOW, **kw)
 
 
 def batch(*msgs: Any) -> list[tuple[str, bytes]]:
@@ -123,46 +101,18 @@ def test_inbox_scope_deadlines_exports_audit_and_downlink(pg: Postgres, conn: An
         other,
         alert("north-1", "a-i-late", 1, incident_id="i-late"),
         alert("north-1", "plain", 1),
-        HealthSummary(
-            station="north-1",
-            id="north-1",
-            version=1,
-            sent_at=NOW,
-            nodes_online=3,
-            nodes_total=4,
-            cameras_ok=2,
-            cameras_total=2,
-            last_data_at=NOW,
-        ),
-        DailyReturn(
-            station="north-1",
-            id="2026-11-30",
-            version=1,
-            sent_at=NOW,
-            day=date(2026, 11, 30),
-            tz="Asia/Shanghai",
+        health_summary("north-1", 1, NOW, online=(3, 4), cameras=(2, 2), last_data_at=NOW),
+        daily_return(
+            "north-1",
+            date(2026, 11, 30),
+            1,
+            NOW,
             checks=12,
             alerts_by_severity={"critical": 2},
             incidents_by_category={"injury": 1},
         ),
-        DailyReturn(
-            station="north-1",
-            id="2026-11-29",
-            version=1,
-            sent_at=NOW,
-            day=date(2026, 11, 29),
-            tz="Asia/Shanghai",
-            checks=8,
-        ),
-        DailyReturn(
-            station="south-1",
-            id="2026-11-29",
-            version=1,
-            sent_at=NOW,
-            day=date(2026, 11, 29),
-            tz="Asia/Shanghai",
-            checks=99,
-        ),
+        daily_return("north-1", date(2026, 11, 29), 1, NOW, checks=8),
+        daily_return("south-1", date(2026, 11, 29), 1, NOW, checks=99),
     ]
     apply_batch(conn, batch(*msgs), stats)
     conn.execute("UPDATE stations SET district='north' WHERE station='north-1'")

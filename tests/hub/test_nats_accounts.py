@@ -14,13 +14,13 @@ from paho.mqtt.enums import CallbackAPIVersion
 
 from devices.contract import codec
 from devices.contract.models import utc_now
-from devices.contract.models.uplink import HealthSummary
 from devices.contract.uplink_topics import uplink
 from gateway.hub.nats_accounts import render_authorization
 from tests.hub.support import hub_rows, hub_worker, station
 from tests.support.nats import NatsCluster
 from tests.support.net import wait_for
 from tests.support.postgres import Postgres
+from tests.support.uplink import health_summary
 
 pytestmark = [pytest.mark.broker, pytest.mark.slow]
 
@@ -59,16 +59,7 @@ def test_station_accounts_carry_their_own_link_only(
             c.username_pw_set("station-s1", PASSWORDS["s1"])
             c.connect("127.0.0.1", secured.nodes[0].mqtt_port)
             c.loop_start()
-            forged = HealthSummary(
-                station="s2",
-                id="s2",
-                version=1,
-                sent_at=utc_now(),
-                nodes_online=0,
-                nodes_total=0,
-                cameras_ok=0,
-                cameras_total=0,
-            )
+            forged = health_summary("s2", 1, utc_now())
             c.publish(uplink("s2", "health"), codec.encode(forged), qos=1)
             time.sleep(3)
             c.loop_stop()

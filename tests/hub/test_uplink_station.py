@@ -8,6 +8,8 @@ import json
 import sqlite3
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -19,9 +21,10 @@ from devices.contract import codec
 from devices.contract.models import utc_now
 from devices.contract.models.uplink import BureauAction
 from devices.contract.uplink_topics import downlink
+from gateway.service import Gateway
 from tests.support.mosquitto import Broker
 from tests.support.net import wait_for
-from tests.support.stack import gateway, node_agent, staff_report
+from tests.support.stack import Api, gateway, node_agent, staff_report
 
 pytestmark = pytest.mark.broker
 
@@ -78,6 +81,20 @@ class Tap:
         self.client.disconnect()
 
 
+@contextmanager
+def _station(
+    broker: Broker, db: Path, outbox: Path, **uplink: Any
+) -> Iterator[tuple[Gateway, Api]]:
+    """A gateway with its uplink on (`uplink`: further settings) and one desk node agent."""
+    with gateway(broker, db, uplink={**_uplink(broker), **uplink}) as (gw, api):
+        agent = node_agent(broker, "s1", "desk-1", outbox)
+        agent.start()
+        try:
+            yield gw, api
+        finally:
+            agent.stop()
+
+
 def _history(db: Path, alert_id: str) -> list[tuple[str, str, str]]:
     with sqlite3.connect(db) as c:
         return c.execute(
@@ -92,75 +109,70 @@ def test_uplink_cursor_survives_outage_and_restart_and_downlink_applies_once(
     db = tmp_path / "gw.db"
     tap = Tap(broker)
     try:
-        with gateway(broker, db, uplink=_uplink(broker)) as (gw, api):
-            agent = node_agent(broker, "s1", "desk-1", tmp_path / "outbox.db")
-            agent.start()
-            try:
-                staff_report(
-                    gw,
-                    api,
-                    {
-                        "site": "s1",
-                        "category": "missing_person",
-                        "description": "x",
-                        "person": "Li",
-                    },
-                )
-                wait_for(lambda: tap.of("incident") and tap.of("alert"), 15, "uplink")
-                (inc,) = tap.of("incident")
-                (alert,) = tap.of("alert")
-                assert inc["station"] == "s1" and inc["alert_id"] == alert["id"]
-                assert alert["incident_id"] == inc["id"] and alert["state"] == "active"
-                assert [h["action"] for h in alert["history"]] == ["raised"]
-                wait_for(lambda: tap.of("daily_return") and tap.of("health"), 15, "summaries")
-                # our own output is not an event: nothing dead-lettered at the station
-                with sqlite3.connect(db) as c:
-                    assert c.execute("SELECT count(*) FROM deadletters").fetchone() == (0,)
+        with _station(broker, db, tmp_path / "outbox.db") as (gw, api):
+            staff_report(
+                gw,
+                api,
+                {
+                    "site": "s1",
+                    "category": "missing_person",
+                    "description": "x",
+                    "person": "Li",
+                },
+            )
+            wait_for(lambda: tap.of("incident") and tap.of("alert"), 15, "uplink")
+            (inc,) = tap.of("incident")
+            (alert,) = tap.of("alert")
+            assert inc["station"] == "s1" and inc["alert_id"] == alert["id"]
+            assert alert["incident_id"] == inc["id"] and alert["state"] == "active"
+            assert [h["action"] for h in alert["history"]] == ["raised"]
+            wait_for(lambda: tap.of("daily_return") and tap.of("health"), 15, "summaries")
+            # our own output is not an event: nothing dead-lettered at the station
+            with sqlite3.connect(db) as c:
+                assert c.execute("SELECT count(*) FROM deadletters").fetchone() == (0,)
 
-                # the bureau acknowledges and comments (twice: a QoS 1 redelivery)
-                ack = BureauAction(
-                    id=codec.new_id(),
-                    kind="acknowledge",
-                    station="s1",
-                    alert_id=alert["id"],
-                    by="officer-wang",
-                    at=utc_now(),
-                )
-                note = ack.model_copy(
-                    update={"id": codec.new_id(), "kind": "comment", "text": "请电话报告"}
-                )
-                for msg in (ack, note, ack, note):
-                    tap.act(msg)
-                wait_for(lambda: len(_history(db, alert["id"])) == 3, 15, "bureau actions")
-                assert _history(db, alert["id"])[1:] == [
-                    ("bureau:officer-wang", "acknowledged", ""),
-                    ("bureau:officer-wang", "commented", "请电话报告"),
-                ]
-                wait_for(lambda: tap.of("alert")[-1]["state"] == "acknowledged", 15, "ack uplinked")
-                versions = [a["version"] for a in tap.of("alert")]
-                assert versions == sorted(versions) and len(set(versions)) == len(versions)
+            # the bureau acknowledges and comments (twice: a QoS 1 redelivery)
+            ack = BureauAction(
+                id=codec.new_id(),
+                kind="acknowledge",
+                station="s1",
+                alert_id=alert["id"],
+                by="officer-wang",
+                at=utc_now(),
+            )
+            note = ack.model_copy(
+                update={"id": codec.new_id(), "kind": "comment", "text": "请电话报告"}
+            )
+            for msg in (ack, note, ack, note):
+                tap.act(msg)
+            wait_for(lambda: len(_history(db, alert["id"])) == 3, 15, "bureau actions")
+            assert _history(db, alert["id"])[1:] == [
+                ("bureau:officer-wang", "acknowledged", ""),
+                ("bureau:officer-wang", "commented", "请电话报告"),
+            ]
+            wait_for(lambda: tap.of("alert")[-1]["state"] == "acknowledged", 15, "ack uplinked")
+            versions = [a["version"] for a in tap.of("alert")]
+            assert versions == sorted(versions) and len(set(versions)) == len(versions)
 
-                # not for this station, malformed, or not an incident alert: refused, no crash
-                staff_report(gw, api, {"site": "s1", "category": "other", "description": "y"})
-                tap.act(ack.model_copy(update={"id": codec.new_id(), "station": "s9"}))
-                tap.client.publish(downlink("s1", "comment"), b"{not json", 1).wait_for_publish(5)
-                wait_for(lambda: gw.uplink and gw.uplink.applier.rejected >= 2, 10, "refusals")
-                assert len(_history(db, alert["id"])) == 3, "each action applied once"
+            # not for this station, malformed, or not an incident alert: refused, no crash
+            staff_report(gw, api, {"site": "s1", "category": "other", "description": "y"})
+            tap.act(ack.model_copy(update={"id": codec.new_id(), "station": "s9"}))
+            tap.client.publish(downlink("s1", "comment"), b"{not json", 1).wait_for_publish(5)
+            wait_for(lambda: gw.uplink and gw.uplink.applier.rejected >= 2, 10, "refusals")
+            assert len(_history(db, alert["id"])) == 3, "each action applied once"
 
-                # broker away: an acknowledgement at the station waits in the cursor
-                seen = len(tap.of("alert"))
-                broker.stop()
-                r = api.client.post(f"/api/v1/alerts/{alert['id']}/resolve")
-                assert r.status_code == 200, r.text
-                broker.start()
-                wait_for(lambda: tap.client.is_connected(), 15, "tap back")
-                wait_for(
-                    lambda: any(a["state"] == "resolved" for a in tap.of("alert")[seen:]),
-                    30,
-                    "the resolution published after the outage",
-                )
-            finally:
-                agent.stop()
+            # broker away: an acknowledgement at the station waits in the cursor
+            seen = len(tap.of("alert"))
+            broker.stop()
+            r = api.client.post(f"/api/v1/alerts/{alert['id']}/resolve")
+            assert r.status_code == 200, r.text
+            broker.start()
+            wait_for(lambda: tap.client.is_connected(), 15, "tap back")
+            wait_for(
+                lambda: any(a["state"] == "resolved" for a in tap.of("alert")[seen:]),
+                30,
+                "the resolution published after the outage",
+            )
         with sqlite3.connect(db) as c:
             cursor = dict(c.execute("SELECT name, value FROM uplink_cursor").fetchall())
             last = c.execute("SELECT max(id) FROM alert_history").fetchone()[0]
@@ -180,27 +192,18 @@ def test_every_change_is_sent_once_more_after_resend_after_s(
 ) -> None:
     tap = Tap(broker)
     try:
-        with gateway(
-            broker, tmp_path / "gw.db", uplink={**_uplink(broker), "resend_after_s": 1}
-        ) as (
-            gw,
-            api,
-        ):
-            agent = node_agent(broker, "s1", "desk-1", tmp_path / "outbox.db")
-            agent.start()
-            try:
-                staff_report(
-                    gw,
-                    api,
-                    {"site": "s1", "category": "injury", "description": "fell", "person": "Zhang"},
-                )
-                wait_for(lambda: len(tap.of("incident")) == 2, 15, "the incident sent twice")
-                first, again = tap.of("incident")
-                assert first["id"] == again["id"] and first["version"] == again["version"]
-                wait_for(lambda: len(tap.of("alert")) == 2, 15, "the alert sent twice")
-                time.sleep(2)
-                assert len(tap.of("incident")) == 2, "and only twice"
-            finally:
-                agent.stop()
+        db, outbox = tmp_path / "gw.db", tmp_path / "outbox.db"
+        with _station(broker, db, outbox, resend_after_s=1) as (gw, api):
+            staff_report(
+                gw,
+                api,
+                {"site": "s1", "category": "injury", "description": "fell", "person": "Zhang"},
+            )
+            wait_for(lambda: len(tap.of("incident")) == 2, 15, "the incident sent twice")
+            first, again = tap.of("incident")
+            assert first["id"] == again["id"] and first["version"] == again["version"]
+            wait_for(lambda: len(tap.of("alert")) == 2, 15, "the alert sent twice")
+            time.sleep(2)
+            assert len(tap.of("incident")) == 2, "and only twice"
     finally:
         tap.close()

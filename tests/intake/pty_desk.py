@@ -16,6 +16,7 @@ from devices.thermo.sim import GyModuleSimulator
 from devices.wand.keys import GpioWandKeysDriver
 from firmware_py.intake.app import IntakeApp
 from firmware_py.intake.config import IntakeConfig
+from firmware_py.intake.scenario import Arrival
 
 PINS = {"alarm_pin": 17, "beam_a_pin": 27, "beam_b_pin": 22}
 
@@ -125,3 +126,12 @@ class PtyDesk:
         self.thermo_sim.close()
         self.modem.close()
         self.factory.reset()
+
+
+def wrong_outcomes(arrivals: list[Arrival], got: list[object]) -> list[tuple[object, ...]]:
+    """(index, kind, got, expected) for each check whose outcome is not its arrival's."""
+    return [
+        (i, a.kind, g, a.expected)
+        for i, (a, g) in enumerate(zip(arrivals, got, strict=True))
+        if g != a.expected
+    ]

@@ -11,7 +11,7 @@ import pytest
 
 from firmware_py.doubles import RecordingContext
 from firmware_py.intake.scenario import play, script
-from tests.intake.pty_desk import PtyDesk
+from tests.intake.pty_desk import PtyDesk, wrong_outcomes
 
 pytestmark = pytest.mark.slow  # 60 scripted arrivals over pseudo-terminals in real time
 
@@ -36,12 +36,7 @@ def test_arrivals_over_ptys_and_mock_pins(tmp_path):
         checks = ctx.wait_for_data("check", N)
         assert len(checks) == N, f"{len(checks)} checks for {N} arrivals"
         got = [c.outcome for c in checks]
-        want = [a.expected for a in arrivals]
-        diff = [
-            (i, arrivals[i].kind, g, w)
-            for i, (g, w) in enumerate(zip(got, want, strict=True))
-            if g != w
-        ]
+        diff = wrong_outcomes(arrivals, got)
         assert not diff, diff[:10]
         assert len({c.check_id for c in checks}) == N
         for a, c in zip(arrivals, checks, strict=True):

@@ -10,12 +10,8 @@ waiting for a temperature is refused and records nothing (5)."""
 from __future__ import annotations
 
 import os
-import signal
-import subprocess
 import sys
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -26,35 +22,13 @@ from devices.serialio.virtual import VirtualNullModem
 from devices.thermo.sim import GyModuleSimulator
 from firmware_py.intake.scenario import command
 from tests.intake.pty_desk import PtyDesk
-from tests.intake.test_intake_integration import Commander
+from tests.intake.stack import NODE, SITE, desk_stack
 from tests.support.mosquitto import Broker
 from tests.support.net import wait_for
-from tests.support.stack import Api, gateway, node_agent
+from tests.support.proc import Program
+from tests.support.stack import Api, gateway
 
 pytestmark = pytest.mark.broker
-
-SITE, NODE = "fuling-station", "desk-1"
-
-
-@contextmanager
-def desk_stack(
-    broker: Broker, tmp: Path, **overrides: Any
-) -> Iterator[tuple[PtyDesk, Api, Commander]]:
-    """A pty/mock-pin desk in a node agent, a gateway, and a commander (the desk page)."""
-    desk = PtyDesk(tmp, **overrides)
-    app = desk.make_app()
-    with gateway(broker, tmp / "gw.db") as (_gw, api):
-        agent = node_agent(broker, SITE, NODE, tmp / "outbox.db", apps=[app])
-        agent.start()
-        send = Commander(broker)
-        try:
-            wait_for(lambda: agent.bus.connected, 10, "node connected")
-            desk.ready()
-            yield desk, api, send
-        finally:
-            send.close()
-            agent.stop()
-            desk.close()
 
 
 def checks(api: Api, node: str = NODE) -> list[dict[str, Any]]:
@@ -88,7 +62,7 @@ def walk_in(desk: PtyDesk) -> list[dict[str, Any]]:
 
 # -- finding 2 -----------------------------------------------------------------------------------
 def test_a_walk_past_does_not_move_the_next_persons_temperature(broker, tmp_path):
-    with desk_stack(broker, tmp_path, temperature_timeout_s=3.0) as (desk, api, _send):
+    with desk_stack(broker, tmp_path, temperature_timeout_s=3.0) as (desk, api, _send, _agent):
         walk_in(desk)  # A walks past the thermometer
         walk_in(desk)  # B stops at it
         open_at_node(desk, 2)
@@ -104,7 +78,7 @@ def test_a_walk_past_does_not_move_the_next_persons_temperature(broker, tmp_path
 
 # -- finding 3 -----------------------------------------------------------------------------------
 def test_a_cold_screening_waits_for_a_core_temperature(broker, tmp_path):
-    with desk_stack(broker, tmp_path, temperature_timeout_s=30) as (desk, api, send):
+    with desk_stack(broker, tmp_path, temperature_timeout_s=30) as (desk, api, send, _agent):
         walk_in(desk)
         desk.person(34.8)
         assert desk.app is not None
@@ -133,7 +107,7 @@ def test_a_cold_screening_waits_for_a_core_temperature(broker, tmp_path):
 
 
 def test_a_core_temperature_corrects_a_screening_fever_after_the_check_closed(broker, tmp_path):
-    with desk_stack(broker, tmp_path, temperature_timeout_s=30) as (desk, api, send):
+    with desk_stack(broker, tmp_path, temperature_timeout_s=30) as (desk, api, send, _agent):
         walk_in(desk)
         desk.person(38.4)
         wait_for(lambda: len(checks(api)) == 1, 10, "the fever check stored")
@@ -152,7 +126,7 @@ def test_a_core_temperature_corrects_a_screening_fever_after_the_check_closed(br
 
 # -- finding 5 -----------------------------------------------------------------------------------
 def test_admit_while_waiting_for_a_temperature_is_refused_and_records_nothing(broker, tmp_path):
-    with desk_stack(broker, tmp_path, temperature_timeout_s=30) as (desk, api, send):
+    with desk_stack(broker, tmp_path, temperature_timeout_s=30) as (desk, api, send, _agent):
         [c] = walk_in(desk)
         ok, error = send(command("outcome", result="clear", operator="li", check_id=c["check_id"]))
         assert not ok and error is not None and "no temperature yet" in error
@@ -182,30 +156,6 @@ def _node_conf(path: Path, broker: Broker, password_file: Path, tmp: Path, gate:
     )
 
 
-class NodeProcess:
-    def __init__(self, conf: Path, log: Path) -> None:
-        self.argv = [sys.executable, "-m", "firmware_py.cli", "node", "--config", str(conf)]
-        self.log = log
-        self.p: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> None:
-        with open(self.log, "ab") as out:
-            self.p = subprocess.Popen(self.argv, stdout=out, stderr=subprocess.STDOUT)
-
-    def kill9(self) -> None:
-        assert self.p is not None
-        self.p.send_signal(signal.SIGKILL)
-        self.p.wait(10)
-
-    def stop(self) -> None:
-        if self.p and self.p.poll() is None:
-            self.p.terminate()
-            try:
-                self.p.wait(15)
-            except subprocess.TimeoutExpired:
-                self.kill9()
-
-
 def test_a_check_in_progress_survives_kill9_of_the_node(broker, tmp_path):
     _user, password = broker.add_node(SITE, NODE)
     secret = tmp_path / "node.password"
@@ -216,7 +166,10 @@ def test_a_check_in_progress_survives_kill9_of_the_node(broker, tmp_path):
     thermo_sim = GyModuleSimulator(thermo_line.device_path, rate_hz=50, baudrate=115200)
     conf = tmp_path / "node.toml"
     _node_conf(conf, broker, secret, tmp_path, gate_line.host_path, thermo_line.host_path)
-    node = NodeProcess(conf, tmp_path / "node.log")
+    node = Program(
+        [sys.executable, "-m", "firmware_py.cli", "node", "--config", str(conf)],
+        log=tmp_path / "node.log",
+    )
     try:
         with gateway(broker, tmp_path / "gw.db") as (_gw, api):
 
@@ -238,7 +191,7 @@ def test_a_check_in_progress_survives_kill9_of_the_node(broker, tmp_path):
             gate_sim.walk("in")
             wait_for(lambda: len(passages()) == 1, 10, "A's passage at the gateway")
             [a_id] = passages()
-            node.kill9()
+            node.kill()
             node.start()
             wait_for(gate_ok, 30, "node back")
             thermo_sim.person(36.6)
@@ -253,7 +206,7 @@ def test_a_check_in_progress_survives_kill9_of_the_node(broker, tmp_path):
             wait_for(lambda: len(passages()) == 2, 10, "B's passage at the gateway")
             b_id = passages()[1]
             assert b_id != a_id
-            node.kill9()
+            node.kill()
             time.sleep(15.5)  # the node is down longer than B's reading window (15 s)
             node.start()
             wait_for(lambda: stored(b_id) is not None, 30, "B's check stored after the restart")

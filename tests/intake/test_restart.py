@@ -12,11 +12,11 @@ import pytest
 from devices.contract import codec
 from devices.contract.models import CheckProgress
 from firmware_py.agent import NodeAgent
-from firmware_py.doubles import MemoryBus
 from firmware_py.intake.app import STATE_SCOPE, IntakeApp
 from firmware_py.intake.config import IntakeConfig
 from firmware_py.outbox import Outbox
 from tests.support.net import wait_for
+from tests.support.stack import unconnected_agent
 
 
 def _build(n: int):
@@ -67,13 +67,7 @@ def _node(tmp_path: Path, clock: Clock, **cfg: object) -> tuple[IntakeApp, NodeA
         {"operator": "desk-a", "tick_s": 0.02, "alarm_window_s": 0.05, **cfg}
     )
     app = IntakeApp(config, wall=clock)
-    agent = NodeAgent(
-        site="s1",
-        node="desk-1",
-        bus=MemoryBus(connected=False),
-        outbox=Outbox(tmp_path / "o.db"),
-        apps=[app],
-    )
+    agent = unconnected_agent(tmp_path / "o.db", app)
     agent.start()
     return app, agent
 

@@ -29,6 +29,7 @@ from gateway.api.routes.live import router
 from gateway.auth.tokens import create_token
 from gateway.live.relay import LiveRelay, Viewer
 from gateway.store.db import open_store
+from tests.support.mjpeg import mjpeg_parts
 from tests.support.net import free_port, wait_for, wait_port
 
 SITE, NODE = "home-7", "cam-node-1"
@@ -37,24 +38,12 @@ SITE, NODE = "home-7", "cam-node-1"
 def read_parts(resp: httpx.Response, n: int, while_open=lambda: None) -> list[bytes]:
     """The first `n` JPEG parts of a multipart/x-mixed-replace body; `while_open()` runs
     after the n-th part, before the stream is left (leaving it closes the connection)."""
-    buf, parts = b"", []
-    for chunk in resp.iter_bytes():
-        buf += chunk
-        while True:
-            head_end = buf.find(b"\r\n\r\n")
-            if head_end < 0:
-                break
-            head = buf[:head_end].decode()
-            length = int(
-                next(h for h in head.split("\r\n") if h.startswith("Content-Length")).split(":")[1]
-            )
-            if len(buf) < head_end + 4 + length + 2:
-                break
-            parts.append(buf[head_end + 4 : head_end + 4 + length])
-            buf = buf[head_end + 4 + length + 2 :]
-            if len(parts) == n:
-                while_open()
-                return parts
+    parts = []
+    for part in mjpeg_parts(resp):
+        parts.append(part)
+        if len(parts) == n:
+            while_open()
+            return parts
     return parts
 
 

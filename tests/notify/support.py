@@ -1,10 +1,8 @@
 """Real receivers for the notification tests: an HTTP webhook server that can fail on purpose,
-an SMTP server (aiosmtpd) with STARTTLS and AUTH on a self-signed certificate, a fake clock."""
+an SMTP server (aiosmtpd) with STARTTLS and AUTH on a certificate of a test CA, a fake clock."""
 
 from __future__ import annotations
 
-import datetime as dt
-import ipaddress
 import ssl
 import threading
 import time
@@ -18,15 +16,13 @@ from typing import Any
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, Envelope, LoginPassword, Session
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 
 from devices.contract.codec import new_id
+from gateway.provision import pki
 from tests.support.net import free_port
 
 T0 = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
+SERVER_HOSTS = ["localhost", "127.0.0.1"]
 
 
 class FakeClock:
@@ -133,53 +129,15 @@ class WebhookReceiver:
             self._server = None
 
 
-def self_signed(tmp: Path) -> tuple[Path, Path]:
-    """A certificate for 127.0.0.1/localhost that is its own CA: (cert.pem, key.pem)."""
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "stationkit-test-smtp")])
-    now = datetime.now(UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(minutes=5))
-        .not_valid_after(now + dt.timedelta(days=1))
-        .add_extension(
-            x509.SubjectAlternativeName(
-                [x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
-            ),
-            critical=False,
-        )
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .add_extension(
-            x509.KeyUsage(
-                digital_signature=True,
-                key_cert_sign=True,
-                crl_sign=True,
-                content_commitment=False,
-                key_encipherment=False,
-                data_encipherment=False,
-                key_agreement=False,
-                encipher_only=False,
-                decipher_only=False,
-            ),
-            critical=True,
-        )
-        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), False)
-        .sign(key, hashes.SHA256())
-    )
-    cert_path, key_path = tmp / "smtp.crt", tmp / "smtp.key"
-    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
-    return cert_path, key_path
+def server_certificate(tmp: Path) -> tuple[Path, Path, Path]:
+    """A test CA and the server certificate it issued for 127.0.0.1/localhost, made the way
+    `stationkit provision` makes the broker's: (ca.pem, cert.pem, key.pem)."""
+    ca = pki.create_ca("stationkit-test-smtp-ca")
+    leaf = pki.issue(ca.key_pem, ca.cert_pem, "stationkit-test-smtp", server_hosts=SERVER_HOSTS)
+    paths = tmp / "smtp-ca.crt", tmp / "smtp.crt", tmp / "smtp.key"
+    for path, pem in zip(paths, (ca.cert_pem, leaf.cert_pem, leaf.key_pem), strict=True):
+        path.write_bytes(pem)
+    return paths
 
 
 @dataclass
@@ -224,7 +182,7 @@ class SmtpServer:
         password: str = "pw-123",
         implicit_tls: bool = False,
     ) -> None:
-        self.cert, self.key = self_signed(tmp)
+        self.ca, self.cert, self.key = server_certificate(tmp)
         self.username, self.password = username, password
         self.mails: list[Mail] = []
         self.lock = threading.Lock()

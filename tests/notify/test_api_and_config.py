@@ -13,11 +13,12 @@ import pytest
 from fastapi.testclient import TestClient
 from pydantic import ValidationError
 
-from gateway.alerts.models import Alert, AlertChange, open_incident
+from gateway.alerts.models import AlertChange, open_incident
 from gateway.api.app import create_app
 from gateway.auth.tokens import create_token
 from gateway.notify import Notification, Notifier, NotifyConfig, from_change
 from gateway.store.db import open_store
+from tests.alerts.helpers import stored_alert
 from tests.notify.support import FakeClock, WebhookReceiver, alert_dict
 from tests.support.mosquitto import ROOT
 
@@ -137,15 +138,8 @@ def test_the_documented_example_config_is_valid(tmp_path: Path) -> None:
 
 def test_notification_from_an_engine_alert_change(tmp_path: Path) -> None:
     at = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
-    alert = Alert(
-        id="01ALERT0000000000000000000",
-        rule="missing_person",
-        severity="critical",
-        site="s1",
-        node="desk-1",
-        first_at=at,
-        last_at=at,
-        changed_at=at,
+    alert = stored_alert(
+        "missing_person", "critical", at, id="01ALERT0000000000000000000", node="desk-1"
     )
     incident = open_incident("01INCIDENT0000000000000000", alert, "missing_person", at)
     n = from_change(AlertChange("raised", alert, incident), "bureau_duty", assignee=None)

@@ -11,7 +11,7 @@ from pathlib import Path
 import paho.mqtt.client as mqtt
 import pytest
 
-from tests.support.mosquitto import ROOT, Broker
+from tests.support.mosquitto import ROOT, Broker, gateway_broker
 from tests.support.net import wait_for
 
 pytestmark = pytest.mark.broker
@@ -84,25 +84,30 @@ def brokers(tmp_path: Path) -> Iterator[tuple[Broker, Broker, Subscriber]]:
     bridge_password = bureau.add_user("site-s1")
     app_password = bureau.add_user("bureau-app")
     bureau.start()
-    site = Broker(tmp_path / "site", extra_conf=bridge_section(bureau.port, bridge_password))
-    site.workdir.mkdir()
-    site.add_user("gateway")
-    site.start()
-    sub = Subscriber(bureau.port, app_password)
+    bridge = bridge_section(bureau.port, bridge_password)
     try:
-        yield site, bureau, sub
+        with gateway_broker(tmp_path / "site", extra_conf=bridge) as site:
+            sub = Subscriber(bureau.port, app_password)
+            try:
+                yield site, bureau, sub
+            finally:
+                sub.close()
     finally:
-        sub.close()
-        site.stop()
         bureau.stop()
 
 
-def gateway_client(site: Broker) -> mqtt.Client:
-    client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="gw-test")
-    client.username_pw_set("gateway", site.users["gateway"])
-    client.connect("127.0.0.1", site.port)
-    client.loop_start()
-    return client
+@pytest.fixture
+def gw(brokers: tuple[Broker, Broker, Subscriber]) -> Iterator[mqtt.Client]:
+    """The site gateway's connection, once the bridge is up (its retained state "1" reached
+    the bureau application)."""
+    site, _bureau, sub = brokers
+    client = site.client("gateway", "gw-test")
+    try:
+        wait_for(lambda: b"1" in sub.states, 15, "bridge state 1 at the bureau")
+        yield client
+    finally:
+        client.loop_stop()
+        client.disconnect()
 
 
 def publish_alerts(client: mqtt.Client, numbers: range) -> None:
@@ -115,40 +120,27 @@ def publish_alerts(client: mqtt.Client, numbers: range) -> None:
 
 
 def test_alerts_cross_the_bridge_and_survive_a_bureau_outage(
-    brokers: tuple[Broker, Broker, Subscriber],
+    brokers: tuple[Broker, Broker, Subscriber], gw: mqtt.Client
 ) -> None:
-    site, bureau, sub = brokers
-    gw = gateway_client(site)
-    try:
-        # the bridge is up once its retained state "1" reaches the bureau application
-        wait_for(lambda: b"1" in sub.states, 15, "bridge state 1 at the bureau")
-        publish_alerts(gw, range(0, 20))
-        wait_for(lambda: sorted(sub.numbers()) == list(range(20)), 10, "20 alerts at the bureau")
+    _site, bureau, sub = brokers
+    publish_alerts(gw, range(0, 20))
+    wait_for(lambda: sorted(sub.numbers()) == list(range(20)), 10, "20 alerts at the bureau")
 
-        # the link goes down: the bureau broker stops (it saves its sessions)
-        bureau.stop()
-        publish_alerts(gw, range(20, 120))  # accepted by the site broker, queued for the bridge
-        bureau.start()  # same port, same persistence file
+    # the link goes down: the bureau broker stops (it saves its sessions)
+    bureau.stop()
+    publish_alerts(gw, range(20, 120))  # accepted by the site broker, queued for the bridge
+    bureau.start()  # same port, same persistence file
 
-        wait_for(lambda: len(set(sub.numbers())) == 120, 30, "all 120 alerts after the outage")
-        assert sorted(set(sub.numbers())) == list(range(120))
-    finally:
-        gw.loop_stop()
-        gw.disconnect()
+    wait_for(lambda: len(set(sub.numbers())) == 120, 30, "all 120 alerts after the outage")
+    assert sorted(set(sub.numbers())) == list(range(120))
 
 
 def test_bureau_acl_confines_a_site_bridge_to_its_own_site(
-    brokers: tuple[Broker, Broker, Subscriber],
+    brokers: tuple[Broker, Broker, Subscriber], gw: mqtt.Client
 ) -> None:
     """A site that publishes another site's alert topic locally does not get it to the bureau."""
-    site, _bureau, sub = brokers
-    gw = gateway_client(site)
-    try:
-        wait_for(lambda: b"1" in sub.states, 15, "bridge up")
-        for topic, n in (("stationkit/v1/s2/gateway/alert", 1), (ALERT_TOPIC, 2)):
-            gw.publish(topic, json.dumps({"n": n}), qos=1).wait_for_publish(5)
-        wait_for(lambda: 2 in sub.numbers(), 10, "own-site alert")
-        assert sub.numbers() == [2]
-    finally:
-        gw.loop_stop()
-        gw.disconnect()
+    _site, _bureau, sub = brokers
+    for topic, n in (("stationkit/v1/s2/gateway/alert", 1), (ALERT_TOPIC, 2)):
+        gw.publish(topic, json.dumps({"n": n}), qos=1).wait_for_publish(5)
+    wait_for(lambda: 2 in sub.numbers(), 10, "own-site alert")
+    assert sub.numbers() == [2]

@@ -221,7 +221,7 @@ def smtp_config(server: SmtpServer, tmp_path: Path, password: str, **over: Any) 
         "host": "127.0.0.1",
         "port": server.port,
         "starttls": True,
-        "ca_file": str(server.cert),
+        "ca_file": str(server.ca),
         "username": server.username,
         "password_file": str(tmp_path / "smtp.pw"),
         "from": "gateway@s1.station.example",

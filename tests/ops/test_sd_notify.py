@@ -16,7 +16,7 @@ import pytest
 from devices.runtime import systemd
 from tests.support.mosquitto import Broker
 from tests.support.net import free_port
-from tests.support.stack import spawn_gateway
+from tests.support.stack import spawn_gateway, unconnected_agent
 
 
 @pytest.fixture
@@ -152,21 +152,12 @@ def test_the_gateway_health_covers_alerting_and_notifications(
 def test_a_hung_intake_loop_makes_the_node_unhealthy(tmp_path: Path) -> None:
     """The desk's tick loop (timeouts, gate releases) stuck behind a lock: the node stops
     feeding the watchdog, so systemd restarts it."""
-    from firmware_py.agent import NodeAgent
-    from firmware_py.doubles import MemoryBus
     from firmware_py.intake.app import IntakeApp
     from firmware_py.intake.config import IntakeConfig
-    from firmware_py.outbox import Outbox
 
     app = IntakeApp(IntakeConfig(operator="desk-a", tick_s=0.01))
     app.stuck_after_s = 0.2
-    agent = NodeAgent(
-        site="s1",
-        node="desk-1",
-        bus=MemoryBus(connected=False),
-        outbox=Outbox(tmp_path / "o.db"),
-        apps=[app],
-    )
+    agent = unconnected_agent(tmp_path / "o.db", app)
     agent.start()
     try:
         time.sleep(0.3)

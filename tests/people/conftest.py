@@ -16,14 +16,7 @@ from fastapi.testclient import TestClient
 from gateway.auth.tokens import create_token
 from gateway.auth.users import create_user
 from gateway.store.times import iso
-from tests.dashboard.conftest import (  # noqa: F401  (the browser tests use the dashboard's)
-    browser,
-    open_dash,
-    pages,
-    pytest_runtest_makereport,
-    shot,
-    stack,
-)
+from tests.dashboard.conftest import *  # noqa: F403  (its browser fixtures, by name)
 from tests.security.auth_fixtures import FAST, AuthSite, make_site
 
 

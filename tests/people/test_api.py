@@ -5,6 +5,7 @@ encrypted at rest, timeline, subject-access export and erasure."""
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from gateway.alerts.config import AlertsConfig, SiteConfig
 from gateway.people.roster import apply_rosters
@@ -17,6 +18,23 @@ def _open(ps: PeopleSite, role: str = "desk", **body: object) -> dict[str, objec
     r = ps.call("POST", "/api/v1/people", role, json={"site": "s1", **body})
     assert r.status_code == 201, r.text
     return dict(r.json())
+
+
+def _set_status(
+    ps: PeopleSite, pid: object, status: str, role: str = "supervisor", **body: str
+) -> Any:
+    return ps.call("POST", f"/api/v1/people/{pid}/status", role, json={"status": status, **body})
+
+
+def _release(ps: PeopleSite, pid: object, item_id: object) -> Any:
+    path = f"/api/v1/people/{pid}/belongings/{item_id}/release"
+    return ps.call("POST", path, "desk", json={"released_to": "本人"})
+
+
+def _place(ps: PeopleSite, pid: object, role: str = "supervisor") -> Any:
+    """At foster home fh1 from 2026-12-01."""
+    body = {"site": "fh1", "from_date": "2026-12-01"}
+    return ps.call("POST", f"/api/v1/people/{pid}/placements", role, json=body)
 
 
 def test_a_fever_check_opens_a_file_in_isolation_with_its_items(people_site: PeopleSite) -> None:
@@ -57,44 +75,24 @@ def test_a_fever_check_opens_a_file_in_isolation_with_its_items(people_site: Peo
 def test_departure_refused_while_items_are_held(people_site: PeopleSite) -> None:
     add_check(people_site.db, "c-items", outcome="items_held", items=["剪刀"])
     pid = _open(people_site, check_id="c-items")["id"]
-    r = people_site.call("POST", f"/api/v1/people/{pid}/status", "desk", json={"status": "left"})
+    r = _set_status(people_site, pid, "left", "desk")
     assert r.status_code == 409
     assert r.json()["detail"]["code"] == "items_held" and "release" in r.json()["detail"]["message"]
     (item,) = people_site.call(
         "GET", f"/api/v1/people/{pid}/belongings", params={"reason": "test"}
     ).json()
-    r = people_site.call(
-        "POST",
-        f"/api/v1/people/{pid}/belongings/{item['id']}/release",
-        "desk",
-        json={"released_to": "本人"},
-    )
+    r = _release(people_site, pid, item["id"])
     assert r.status_code == 200 and r.json()["released_by"] == "desk-tok"
-    r = people_site.call(
-        "POST",
-        f"/api/v1/people/{pid}/belongings/{item['id']}/release",
-        "desk",
-        json={"released_to": "本人"},
-    )
+    r = _release(people_site, pid, item["id"])
     assert r.status_code == 409  # already released
-    r = people_site.call(
-        "POST",
-        f"/api/v1/people/{pid}/status",
-        "desk",
-        json={"status": "returned_home", "reason": "family came"},
-    )
+    r = _set_status(people_site, pid, "returned_home", "desk", reason="family came")
     assert r.status_code == 200 and r.json()["status"] == "returned_home"
 
 
 def test_override_departs_with_items_held_and_is_audited(people_site: PeopleSite) -> None:
     add_check(people_site.db, "c-o", outcome="items_held", items=["拐杖"])
     pid = _open(people_site, check_id="c-o")["id"]
-    r = people_site.call(
-        "POST",
-        f"/api/v1/people/{pid}/status",
-        "supervisor",
-        json={"status": "transferred", "override": "sent on with the escort"},
-    )
+    r = _set_status(people_site, pid, "transferred", override="sent on with the escort")
     assert r.status_code == 200
     (row,) = [r for r in people_site.site.audit_rows("person.status") if r[2] == pid]
     assert json.loads(row[3])["override"] == "sent on with the escort"
@@ -168,12 +166,7 @@ def test_site_scope(people_site: PeopleSite) -> None:
     assert client.post("/api/v1/people", json={"site": "s2"}, headers=csrf).status_code == 403
     assert client.get("/api/v1/people", params={"site": "s2"}).status_code == 403
     # a person placed at a foster home is seen by that home's staff
-    r = people_site.call(
-        "POST",
-        f"/api/v1/people/{other}/placements",
-        "supervisor",
-        json={"site": "fh1", "from_date": "2026-12-01"},
-    )
+    r = _place(people_site, other)
     assert r.status_code == 201, r.text
     home, _ = people_site.scoped("sup-fh1", "supervisor", ["fh1"])
     assert [p["id"] for p in home.get("/api/v1/people").json()["items"]] == [other]
@@ -183,26 +176,16 @@ def test_site_scope(people_site: PeopleSite) -> None:
 def test_placements_give_the_roster(people_site: PeopleSite) -> None:
     pids = [_open(people_site, names=[n])["id"] for n in ("a", "b")]
     for pid in pids:
-        r = people_site.call(
-            "POST",
-            f"/api/v1/people/{pid}/placements",
-            "supervisor",
-            json={"site": "fh1", "from_date": "2026-12-01"},
-        )
+        r = _place(people_site, pid)
         assert r.status_code == 201
     (fh1,) = people_site.call("GET", "/api/v1/people/rosters", "supervisor").json()
     assert fh1["site"] == "fh1" and fh1["placed"] == 2 and len(fh1["people"]) == 2
     # in hospital: not expected in the head count
-    people_site.call("POST", f"/api/v1/people/{pids[0]}/status", json={"status": "hospital"})
+    _set_status(people_site, pids[0], "hospital")
     (fh1,) = people_site.call("GET", "/api/v1/people/rosters").json()
     assert fh1["placed"] == 1
     # the desk may not place
-    r = people_site.call(
-        "POST",
-        f"/api/v1/people/{pids[0]}/placements",
-        "desk",
-        json={"site": "fh1", "from_date": "2026-12-01"},
-    )
+    r = _place(people_site, pids[0], "desk")
     assert r.status_code == 403
 
 

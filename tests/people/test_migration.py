@@ -3,9 +3,7 @@ stays, and the old checks can be linked to files afterwards. Retention of person
 
 from __future__ import annotations
 
-import importlib
 import json
-import pkgutil
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -13,23 +11,16 @@ from gateway.maintenance.retention import RetentionPolicy, apply_retention
 from gateway.people import images as pics
 from gateway.people import store
 from gateway.people.models import PersonCreate, PersonUpdate
-from gateway.store import schema
 from gateway.store.db import connect, open_store
 from tests.people.conftest import add_check
+from tests.support.schema import store_before
 
 JPEG = b"\xff\xd8\xff\xe0" + b"x" * 100
 
 
 def _old_store(path: Path) -> None:
     """A database with every migration before m0700 applied (today's schema)."""
-    db = connect(path)
-    db.execute("CREATE TABLE _migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)")
-    for info in sorted(pkgutil.iter_modules(schema.__path__), key=lambda i: i.name):
-        if info.name >= "m0700":
-            continue
-        with db.atomic():
-            importlib.import_module(f"{schema.__name__}.{info.name}").migrate(db)
-            db.execute("INSERT INTO _migrations VALUES (?, 'before')", (info.name,))
+    db = store_before(path, "m0700")
     assert "people" not in db.table_names()
     for i in range(50):
         add_check(

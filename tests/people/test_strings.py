@@ -6,18 +6,10 @@ import json
 import re
 
 from dashboard.page import STATIC
+from gateway.people.models import STATUSES
 
 DYNAMIC = {
-    "people.status.": [
-        "in_station",
-        "isolation",
-        "foster_home",
-        "hospital",
-        "returned_home",
-        "transferred",
-        "left",
-        "deceased",
-    ],
+    "people.status.": list(STATUSES),
     "people.sex.": ["unknown", "male", "female"],
     "people.came.": ["self", "police", "outreach", "hospital", "transfer"],
     "people.reason.": ["care", "intake", "family_search", "review", "report"],

@@ -17,7 +17,7 @@ from gateway.config import GatewaySettings
 from gateway.notify.notifier import Notifier
 from gateway.people.family_search import StepIn
 from gateway.people.family_search_timer import people_workflow
-from gateway.people.models import PersonCreate
+from gateway.people.models import Person, PersonCreate
 from gateway.people.store import create_person, set_status
 from gateway.store.db import connect, open_store
 from tests.notify.support import FakeClock, WebhookReceiver
@@ -90,15 +90,18 @@ def _raised(hook: WebhookReceiver) -> Counter[tuple[str, str]]:
     )
 
 
+def _arrival(db: Any, came_by: str, by: str) -> Person:
+    """An unnamed person in s1, come (`came_by`) at ARRIVAL; the file opened by `by`."""
+    came = PersonCreate(site="s1", came_by=came_by, came_at="2026-09-25T02:00:00.000Z")
+    return create_person(db, came, by, now=ARRIVAL)
+
+
 def test_reminders_and_overdue_alerts_fire_once_survive_a_restart_and_reach_the_webhook(
     tmp_path: Path, hook: WebhookReceiver
 ) -> None:
     db_path = tmp_path / "gw.db"
     db = open_store(db_path)
-    person = create_person(
-        db, PersonCreate(site="s1", came_by="police", came_at="2026-09-25T02:00:00.000Z"),
-        "desk-ann", now=ARRIVAL,
-    )  # fmt: skip
+    person = _arrival(db, "police", "desk-ann")
     clock = FakeClock(ARRIVAL + timedelta(minutes=5))
     gw = Gateway(db_path, clock, hook)
     gw.at(clock.now)  # the timer opens the case for the unnamed arrival
@@ -188,10 +191,7 @@ def test_a_case_ends_when_the_person_leaves_and_its_alerts_are_resolved(
 ) -> None:
     db_path = tmp_path / "gw.db"
     db = open_store(db_path)
-    person = create_person(
-        db, PersonCreate(site="s1", came_by="self", came_at="2026-09-25T02:00:00.000Z"), "d",
-        now=ARRIVAL,
-    )  # fmt: skip
+    person = _arrival(db, "self", "d")
     clock = FakeClock(ARRIVAL + timedelta(hours=25))  # the notice is overdue already
     gw = Gateway(db_path, clock, hook)
     gw.at(clock.now)

@@ -98,6 +98,30 @@ def _jpeg(color: tuple[int, int, int]) -> bytes:
     return buf.getvalue()
 
 
+def _incident(
+    db: sqlite_utils.Database,
+    incident_id: str,
+    alert_id: str,
+    category: str,
+    opened: datetime,
+    **fields: str,
+) -> None:
+    """An incident at s1/desk-1 with the 30/60-minute report deadlines; `fields`: the rest."""
+    db["incidents"].insert(
+        {
+            "id": incident_id,
+            "alert_id": alert_id,
+            "category": category,
+            "site": "s1",
+            "node": "desk-1",
+            "opened_at": isoz(opened),
+            "phone_due": isoz(opened + timedelta(minutes=30)),
+            "written_due": isoz(opened + timedelta(minutes=60)),
+            **fields,
+        }
+    )
+
+
 def _alert(
     db: sqlite_utils.Database,
     alert_id: str,
@@ -236,28 +260,23 @@ def station(tmp_path: Path) -> Fixture:
         _alert(db, "AL7", "injury", "critical", "2026-11-22T09:00:00Z", None)
 
         opened = z("2026-11-22T06:00:00Z")
-        db["incidents"].insert(
-            {
-                "id": "INC1",
-                "alert_id": "AL3",
-                "category": "missing_person",
-                "site": "s1",
-                "node": "desk-1",
-                "opened_at": isoz(opened),
-                "phone_due": isoz(opened + timedelta(minutes=30)),
-                "written_due": isoz(opened + timedelta(minutes=60)),
-                "phone_reported_at": isoz(opened + timedelta(minutes=20)),
-                "phone_reported_by": "李主管",
-                "phone_reported_to": "区民政局 赵科长",
-                "written_reported_at": isoz(opened + timedelta(minutes=70)),
-                "written_reported_by": "李主管",
-                "written_reported_to": "区民政局",
-                "summary": "张三 14:00 点名未到。" + HOSTILE,
-                "people": json.dumps(
-                    [{"name": "张三", "role": "受助人员"}, "王芳 (desk) " + HOSTILE],
-                    ensure_ascii=False,
-                ),
-            }
+        _incident(
+            db,
+            "INC1",
+            "AL3",
+            "missing_person",
+            opened,
+            phone_reported_at=isoz(opened + timedelta(minutes=20)),
+            phone_reported_by="李主管",
+            phone_reported_to="区民政局 赵科长",
+            written_reported_at=isoz(opened + timedelta(minutes=70)),
+            written_reported_by="李主管",
+            written_reported_to="区民政局",
+            summary="张三 14:00 点名未到。" + HOSTILE,
+            people=json.dumps(
+                [{"name": "张三", "role": "受助人员"}, "王芳 (desk) " + HOSTILE],
+                ensure_ascii=False,
+            ),
         )
         for minutes, actor, action, detail in (
             (0, "engine", "opened", "missing_person"),
@@ -274,18 +293,13 @@ def station(tmp_path: Path) -> Fixture:
                 }
             )
         injury = z("2026-11-22T09:00:00Z")
-        db["incidents"].insert(
-            {
-                "id": "INC2",
-                "alert_id": "AL7",
-                "category": "injury",
-                "site": "s1",
-                "node": "desk-1",
-                "opened_at": isoz(injury),
-                "phone_due": isoz(injury + timedelta(minutes=30)),
-                "written_due": isoz(injury + timedelta(minutes=60)),
-                "phone_reported_at": isoz(injury + timedelta(minutes=40)),  # late
-                "closed_at": isoz(injury + timedelta(hours=5)),
-            }
+        _incident(
+            db,
+            "INC2",
+            "AL7",
+            "injury",
+            injury,
+            phone_reported_at=isoz(injury + timedelta(minutes=40)),  # late
+            closed_at=isoz(injury + timedelta(hours=5)),
         )
     return Fixture(db, db_path, media_dir, ids)

@@ -25,6 +25,7 @@ from gateway.provision.layout import DEFAULT_ROOT, Layout
 from gateway.provision.provisioner import Provisioner
 from tests.support.mosquitto import PROJECT_CONF, mosquitto_binary
 from tests.support.net import free_port, wait_port
+from tests.support.proc import spawn, stop
 
 TLS_CONF = PROJECT_CONF.parent / "stationkit-tls.conf"
 
@@ -70,12 +71,7 @@ class SecureSite:
 
     def start(self) -> None:
         conf = self.write_conf()
-        self.proc = subprocess.Popen(
-            [mosquitto_binary(), "-c", str(conf)],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            preexec_fn=os.setpgrp,
-        )
+        self.proc = spawn([mosquitto_binary(), "-c", str(conf)], own_group=True)
         try:
             wait_port(self.tls_port)
             wait_port(self.port)
@@ -87,9 +83,7 @@ class SecureSite:
             self.proc.send_signal(signal.SIGHUP)
 
     def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            self.proc.wait(10)
+        stop(self.proc, 10)
 
     def log(self) -> str:
         path = self.workdir / "mosquitto.log"

@@ -7,6 +7,7 @@ import io
 import sqlite3
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -19,9 +20,20 @@ from gateway.store.db import open_store
 pytestmark = pytest.mark.slow  # runs the `stationkit user` command as processes
 
 
-def cli(monkeypatch: pytest.MonkeyPatch, argv: list[str], stdin: str = "") -> int:
-    monkeypatch.setattr(sys, "stdin", io.StringIO(stdin))
-    return main(argv)
+@pytest.fixture
+def db(tmp_path: Path) -> str:
+    return str(tmp_path / "gw.db")
+
+
+@pytest.fixture
+def user(monkeypatch: pytest.MonkeyPatch, db: str) -> Callable[..., int]:
+    """`stationkit user <args> --db <db>` in this process (`stdin`: its input); its status."""
+
+    def run(*args: str, stdin: str = "") -> int:
+        monkeypatch.setattr(sys, "stdin", io.StringIO(stdin))
+        return main(["user", *args, "--db", db])
+
+    return run
 
 
 def login(db_path: Path, name: str, password: str) -> int:
@@ -30,11 +42,10 @@ def login(db_path: Path, name: str, password: str) -> int:
 
 
 def test_add_passwd_disable_list(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    user: Callable[..., int], db: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    db = str(tmp_path / "gw.db")
-    argv = ["user", "add", "王芳", "--role", "supervisor", "--password-stdin", "--db", db]
-    assert cli(monkeypatch, argv, "first-password-1\n") == 0
+    add = ["add", "王芳", "--role", "supervisor", "--password-stdin"]
+    assert user(*add, stdin="first-password-1\n") == 0
     row = open_store(db).execute("SELECT role, password_hash, lang FROM users").fetchone()
     assert row[0] == "supervisor" and row[1].startswith("$argon2id$") and row[2] == "zh-CN"
     assert "first-password-1" not in row[1]
@@ -44,22 +55,21 @@ def test_add_passwd_disable_list(
     client = TestClient(create_app(Path(db)))
     r = client.post("/auth/login", json={"username": "王芳", "password": "first-password-1"})
     assert r.status_code == 200
-    argv = ["user", "passwd", "王芳", "--password-stdin", "--db", db]
-    assert cli(monkeypatch, argv, "second-password-2\n") == 0
+    assert user("passwd", "王芳", "--password-stdin", stdin="second-password-2\n") == 0
     assert client.get("/api/v1/me").status_code == 401
     assert login(Path(db), "王芳", "first-password-1") == 401
     assert login(Path(db), "王芳", "second-password-2") == 200
 
     capsys.readouterr()
-    assert cli(monkeypatch, ["user", "list", "--db", db]) == 0
+    assert user("list") == 0
     out = capsys.readouterr().out
     assert "王芳" in out and "supervisor" in out and "active" in out
 
-    assert cli(monkeypatch, ["user", "disable", "王芳", "--db", db]) == 0
+    assert user("disable", "王芳") == 0
     assert login(Path(db), "王芳", "second-password-2") == 401
-    assert cli(monkeypatch, ["user", "list", "--db", db]) == 0
+    assert user("list") == 0
     assert "disabled" in capsys.readouterr().out
-    assert cli(monkeypatch, ["user", "enable", "王芳", "--db", db]) == 0
+    assert user("enable", "王芳") == 0
     assert login(Path(db), "王芳", "second-password-2") == 200
     # every change made on the command line is in the audit trail, with the OS account
     rows = sqlite3.connect(db).execute(
@@ -83,35 +93,30 @@ def test_add_passwd_disable_list(
     ],
 )
 def test_password_policy(
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
+    user: Callable[..., int],
+    db: str,
     capsys: pytest.CaptureFixture[str],
     name: str,
     password: str,
     message: str,
 ) -> None:
-    db = str(tmp_path / "gw.db")
-    argv = ["user", "add", name, "--role", "desk", "--password-stdin", "--db", db]
-    assert cli(monkeypatch, argv, password + "\n") == 2
+    assert user("add", name, "--role", "desk", "--password-stdin", stdin=password + "\n") == 2
     assert message in capsys.readouterr().err
     assert open_store(db).execute("SELECT count(*) FROM users").fetchone()[0] == 0
 
 
-def test_errors(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
-    db = str(tmp_path / "gw.db")
-    add = ["user", "add", "desk1", "--role", "desk", "--password-stdin", "--db", db]
-    assert cli(monkeypatch, add, "a-good-password\n") == 0
-    assert cli(monkeypatch, add, "a-good-password\n") == 2
+def test_errors(user: Callable[..., int], capsys: pytest.CaptureFixture[str]) -> None:
+    add = ["add", "desk1", "--role", "desk", "--password-stdin"]
+    assert user(*add, stdin="a-good-password\n") == 0
+    assert user(*add, stdin="a-good-password\n") == 2
     assert "exists" in capsys.readouterr().err
-    assert cli(monkeypatch, ["user", "disable", "ghost", "--db", db]) == 2
+    assert user("disable", "ghost") == 2
     assert "no user" in capsys.readouterr().err
     # without --password-stdin and without a terminal: refuse instead of hanging
-    assert cli(monkeypatch, ["user", "passwd", "desk1", "--db", db]) == 2
+    assert user("passwd", "desk1") == 2
     assert "--password-stdin" in capsys.readouterr().err
     with pytest.raises(SystemExit):
-        cli(monkeypatch, ["user", "add", "x", "--role", "root", "--db", db])
+        user("add", "x", "--role", "root")
 
 
 def test_subprocess_with_env_db(tmp_path: Path) -> None:

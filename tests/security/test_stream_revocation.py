@@ -9,6 +9,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TypeVar
 
 import httpx
 import pytest
@@ -22,6 +23,7 @@ from tests.support.stack import gateway
 
 PASSWORD = "correct horse battery 42"
 TRAFFIC_EVERY_S = 0.05
+T = TypeVar("T")
 
 
 @pytest.fixture
@@ -41,7 +43,7 @@ def _traffic(g: Gateway, stop: threading.Event) -> None:
         time.sleep(TRAFFIC_EVERY_S)
 
 
-def _watch(g: Gateway, client: httpx.Client, revoke: Callable[[], None]) -> tuple[float, int]:
+def _watch(g: Gateway, client: httpx.Client, revoke: Callable[[], object]) -> tuple[float, int]:
     """Read the stream under continuous traffic, revoke after 1 s; return (seconds from the
     revocation to the "ended" message, events published after it that were still sent)."""
     stop = threading.Event()
@@ -76,10 +78,24 @@ def _watch(g: Gateway, client: httpx.Client, revoke: Callable[[], None]) -> tupl
     raise AssertionError(f"the stream did not end; {late} events sent after revocation")
 
 
-def _login(g: Gateway, base: str, user: str) -> httpx.Client:
+def _ends_promptly(g: Gateway, client: httpx.Client, revoke: Callable[[], object]) -> None:
+    """The stream ends within 1.5 s of `revoke`, and sends no more than the events already on
+    their way (a second of traffic)."""
+    took, late = _watch(g, client, revoke)
+    assert took < 1.5 and late <= 1.0 / TRAFFIC_EVERY_S + 5, (took, late)
+
+
+def _on_db(g: Gateway, act: Callable[..., T], *args: object) -> T:
+    """`act(db, *args)` on a connection of its own to the gateway's database."""
     db = connect(g.settings.db)
-    create_user(db, user, "supervisor", PASSWORD)
-    db.conn.close()
+    try:
+        return act(db, *args)
+    finally:
+        db.conn.close()
+
+
+def _login(g: Gateway, base: str, user: str) -> httpx.Client:
+    _on_db(g, create_user, user, "supervisor", PASSWORD)
     client = httpx.Client(base_url=base, timeout=5)
     r = client.post("/auth/login", json={"username": user, "password": PASSWORD})
     assert r.status_code == 200
@@ -92,34 +108,19 @@ def test_logout_ends_a_busy_stream_within_a_second(gw: tuple[Gateway, str]) -> N
     watcher = _login(g, base, "sup-out")
     other = httpx.Client(base_url=base, timeout=5, cookies=watcher.cookies)
     other.headers["X-CSRF-Token"] = watcher.headers["X-CSRF-Token"]
-    took, late = _watch(g, watcher, lambda: other.post("/auth/logout").raise_for_status())
-    assert took < 1.5 and late <= 1.0 / TRAFFIC_EVERY_S + 5, (took, late)
+    _ends_promptly(g, watcher, lambda: other.post("/auth/logout").raise_for_status())
 
 
 def test_disabling_the_user_ends_a_busy_stream_within_a_second(gw: tuple[Gateway, str]) -> None:
     g, base = gw
     watcher = _login(g, base, "sup-off")
-
-    def disable() -> None:
-        db = connect(g.settings.db)
-        set_disabled(db, "sup-off")  # what `stationkit user disable` does
-        db.conn.close()
-
-    took, late = _watch(g, watcher, disable)
-    assert took < 1.5 and late <= 1.0 / TRAFFIC_EVERY_S + 5, (took, late)
+    # what `stationkit user disable` does
+    _ends_promptly(g, watcher, lambda: _on_db(g, set_disabled, "sup-off"))
 
 
 def test_disabling_the_token_ends_a_busy_stream_within_a_second(gw: tuple[Gateway, str]) -> None:
     g, base = gw
-    db = connect(g.settings.db)
-    token = create_token(db, "feed", "supervisor")
-    db.conn.close()
+    token = _on_db(g, create_token, "feed", "supervisor")
     client = httpx.Client(base_url=base, timeout=5, headers={"Authorization": f"Bearer {token}"})
-
-    def disable() -> None:
-        db = connect(g.settings.db)
-        set_token_disabled(db, "feed")  # what `stationkit token disable` does
-        db.conn.close()
-
-    took, late = _watch(g, client, disable)
-    assert took < 1.5 and late <= 1.0 / TRAFFIC_EVERY_S + 5, (took, late)
+    # what `stationkit token disable` does
+    _ends_promptly(g, client, lambda: _on_db(g, set_token_disabled, "feed"))

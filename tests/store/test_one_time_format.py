@@ -6,9 +6,7 @@ the answers the real times call for."""
 
 from __future__ import annotations
 
-import importlib
 import logging
-import pkgutil
 import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -20,10 +18,9 @@ import sqlite_utils
 from gateway.auth import throttle
 from gateway.auth.sessions import create_session, hash_id, lookup_session
 from gateway.auth.tokens import list_tokens
-from gateway.store import schema
-from gateway.store.db import connect
 from gateway.store.schema import m0910_one_time_format as m0910
 from tests.security.auth_fixtures import AuthSite, make_site
+from tests.support.schema import store_before
 
 STORE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
 NOW = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)  # the auth fixtures' clock
@@ -32,15 +29,7 @@ OLD_APPLIED = "2026-11-01T00:00:00.123456+00:00"
 
 def _store_before_m0910(path: Path) -> sqlite_utils.Database:
     """A database with every migration before m0910 applied, recorded in the old spelling."""
-    db = connect(path)
-    db.execute("CREATE TABLE _migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)")
-    for info in sorted(pkgutil.iter_modules(schema.__path__), key=lambda i: i.name):
-        if info.name >= "m0910":
-            continue
-        with db.atomic():
-            importlib.import_module(f"{schema.__name__}.{info.name}").migrate(db)
-            db.execute("INSERT INTO _migrations VALUES (?, ?)", (info.name, OLD_APPLIED))
-    return db
+    return store_before(path, "m0910", OLD_APPLIED)
 
 
 def _user(name: str, **times: str | None) -> dict[str, Any]:

@@ -8,12 +8,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from devices.contract import topics
-from devices.contract.broker_url import BrokerUrl
-from firmware_py.agent import NodeAgent, offline_status
-from firmware_py.bus import PahoBus, Will
-from firmware_py.outbox import Outbox
+from firmware_py.agent import NodeAgent
 from tests.support.mosquitto import Broker
+from tests.support.stack import node_agent
 
 
 def confirming_agent(
@@ -28,16 +25,11 @@ def confirming_agent(
 ) -> NodeAgent:
     """A node agent (`confirm = "gateway"` unless `options` say otherwise) with short re-send
     timings; `options` are further NodeAgent arguments."""
-    user = f"{site}.{node}"
-    if user not in broker.users:
-        broker.add_node(site, node)
-    url = BrokerUrl("127.0.0.1", broker.port, False, user, broker.users[user])
-    bus = PahoBus(url, client_id=user, will=Will(topics.status(site, node), offline_status()))
-    return NodeAgent(
-        site=site,
-        node=node,
-        bus=bus,
-        outbox=Outbox(outbox),
+    return node_agent(
+        broker,
+        site,
+        node,
+        outbox,
         resend_after_s=resend_after_s,
         resend_max_s=resend_max_s,
         **options,

@@ -10,27 +10,27 @@ from __future__ import annotations
 import os
 import pwd
 import secrets
-import shutil
 import signal
 import subprocess
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
+
+import paho.mqtt.client as mqtt
 
 from gateway.provision import mosquitto as prov
 from tests.support import lanes
 from tests.support.net import free_port, wait_port
+from tests.support.proc import installed, kill, spawn, stop
 
 ROOT = Path(__file__).resolve().parents[2]
 PROJECT_CONF = ROOT / "systemd" / "mosquitto" / "stationkit.conf"
 
 
 def mosquitto_binary() -> str:
-    found = shutil.which("mosquitto") or (
-        "/usr/sbin/mosquitto" if Path("/usr/sbin/mosquitto").exists() else None
-    )
-    if not found:
-        raise RuntimeError("mosquitto is not installed: run `make test` (it installs it)")
-    return found
+    return installed("mosquitto", "run `make test` (it installs it)")
 
 
 @dataclass
@@ -103,6 +103,18 @@ class Broker:
         user = prov.node_username(site, node)
         return user, self.add_user(user)
 
+    def client(self, username: str, client_id: str, *, bulk: bool = False) -> mqtt.Client:
+        """A paho client connected as `username`, its network loop started. `bulk` (for
+        benchmarks): 1000 QoS 1 messages in flight at once and no limit on the queue."""
+        c = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=client_id)
+        c.username_pw_set(username, self.users[username])
+        if bulk:
+            c.max_inflight_messages_set(1000)
+            c.max_queued_messages_set(0)
+        c.connect("127.0.0.1", self.port)
+        c.loop_start()
+        return c
+
     def url(self, username: str) -> str:
         return f"mqtt://{username}:{self.users[username]}@127.0.0.1:{self.port}"
 
@@ -111,26 +123,33 @@ class Broker:
         self.write_conf()
         if not self.acl.exists():
             self._write_acl()
-        self.proc = subprocess.Popen(
-            [mosquitto_binary(), "-c", str(self.conf)],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            preexec_fn=os.setpgrp,
-        )
+        self.proc = spawn([mosquitto_binary(), "-c", str(self.conf)], own_group=True)
         wait_port(self.port)
 
     def kill(self) -> None:
         """SIGKILL: the broker dies without saving (persistence is from its last autosave)."""
-        if self.proc and self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait(10)
+        kill(self.proc)
 
     def stop(self) -> None:
         """SIGTERM: the broker saves its persistence file and exits."""
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            self.proc.wait(10)
+        stop(self.proc, 10)
 
     def restart(self) -> None:
         self.stop()
         self.start()
+
+
+@contextmanager
+def gateway_broker(workdir: Path, *nodes: tuple[str, str], **options: Any) -> Iterator[Broker]:
+    """A broker started in `workdir` (made here) with the gateway's account and one for each
+    (site, node) of `nodes`; `options` are further Broker fields. Stopped when the block ends."""
+    broker = Broker(workdir, **options)
+    broker.workdir.mkdir(parents=True)
+    broker.add_user("gateway")
+    for site, node in nodes:
+        broker.add_node(site, node)
+    broker.start()
+    try:
+        yield broker
+    finally:
+        broker.stop()

@@ -3,23 +3,16 @@ ports, as the bureau runs it: `nats_cluster(3)` for a province, one node for a d
 
 from __future__ import annotations
 
-import os
-import shutil
-import signal
 import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from tests.support.net import free_port, wait_port
+from tests.support.proc import installed, kill, spawn, stop
 
 
 def nats_binary() -> str:
-    found = shutil.which("nats-server") or (
-        "/usr/sbin/nats-server" if Path("/usr/sbin/nats-server").exists() else None
-    )
-    if not found:
-        raise RuntimeError("nats-server is not installed: apt-get install nats-server")
-    return found
+    return installed("nats-server", "apt-get install nats-server")
 
 
 @dataclass
@@ -36,27 +29,19 @@ class NatsNode:
         return f"nats://127.0.0.1:{self.port}"
 
     def start(self) -> None:
-        self.proc = subprocess.Popen(
+        self.proc = spawn(
             [nats_binary(), "-c", str(self.workdir / f"{self.name}.conf")],
-            stdout=subprocess.DEVNULL,
-            stderr=open(self.workdir / f"{self.name}.log", "ab"),  # noqa: SIM115 - the child's
-            preexec_fn=os.setpgrp,
+            log=self.workdir / f"{self.name}.log",
+            own_group=True,
         )
         wait_port(self.port, 20)
         wait_port(self.mqtt_port, 20)
 
     def kill(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGKILL)
-            self.proc.wait(10)
+        kill(self.proc)
 
     def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(15)
-            except subprocess.TimeoutExpired:
-                self.kill()
+        stop(self.proc)
 
 
 @dataclass

@@ -13,10 +13,12 @@ from typing import Any
 
 import httpx
 
-from devices.contract.broker_url import parse_broker_url
+from devices.contract import topics
+from devices.contract.broker_url import BrokerUrl
 from firmware_py.agent import NodeAgent, offline_status
 from firmware_py.app import NodeApp
 from firmware_py.bus import PahoBus, Will
+from firmware_py.doubles import MemoryBus
 from firmware_py.outbox import Outbox
 from gateway.auth.tokens import create_token
 from gateway.config import GatewaySettings
@@ -134,18 +136,49 @@ def node_agent(
     outbox: Path,
     *,
     port: int | None = None,
-    apps: list[NodeApp] | None = None,
-    heartbeat_s: float = 15.0,
+    **options: Any,
 ) -> NodeAgent:
+    """A node agent on the test broker (its node account made if need be; `port`: another
+    way to it, e.g. a proxy); `options` are further NodeAgent arguments (apps, timings…)."""
     user = f"{site}.{node}"
     if user not in broker.users:
         broker.add_node(site, node)
-    url = parse_broker_url(f"mqtt://127.0.0.1:{port or broker.port}")
-    from devices.contract import topics
-    from devices.contract.broker_url import BrokerUrl
-
-    url = BrokerUrl(url.host, url.port, False, user, broker.users[user])
+    url = BrokerUrl("127.0.0.1", port or broker.port, False, user, broker.users[user])
     bus = PahoBus(url, client_id=user, will=Will(topics.status(site, node), offline_status()))
+    return NodeAgent(site=site, node=node, bus=bus, outbox=Outbox(outbox), **options)
+
+
+def node_config(broker: Broker, site: str, node: str, tmp: Path, more: str = "") -> Path:
+    """tmp/node.toml for a real `stationkit node` on the test broker: its account made if
+    need be, its password in tmp/mqtt-password, its outbox tmp/outbox.db; `more`: further
+    TOML sections."""
+    user = f"{site}.{node}"
+    if user not in broker.users:
+        broker.add_node(site, node)
+    password = tmp / "mqtt-password"
+    password.write_text(broker.users[user])
+    config = tmp / "node.toml"
+    config.write_text(
+        f'site = "{site}"\nnode = "{node}"\n'
+        f'[broker]\nurl = "mqtt://127.0.0.1:{broker.port}"\npassword_file = "{password}"\n'
+        f'[outbox]\npath = "{tmp / "outbox.db"}"\n' + more
+    )
+    return config
+
+
+@contextmanager
+def connected(agent: NodeAgent) -> Iterator[NodeAgent]:
+    """`agent` started and connected to its broker; stopped when the block ends."""
+    agent.start()
+    try:
+        wait_for(lambda: agent.bus.connected, 10, "node connected")
+        yield agent
+    finally:
+        agent.stop()
+
+
+def unconnected_agent(outbox: Path, app: NodeApp) -> NodeAgent:
+    """Node s1/desk-1 running `app` with no broker (nothing is ever acknowledged)."""
     return NodeAgent(
-        site=site, node=node, bus=bus, outbox=Outbox(outbox), apps=apps, heartbeat_s=heartbeat_s
+        site="s1", node="desk-1", bus=MemoryBus(connected=False), outbox=Outbox(outbox), apps=[app]
     )
