@@ -33,6 +33,7 @@ from typing import Any
 from fastapi.testclient import TestClient
 from ulid import ULID
 
+from devices.contract.models.intake import CheckProgress, CheckStep
 from gateway.api.app import create_app
 from gateway.auth.tokens import create_token
 from gateway.store.db import open_store
@@ -81,6 +82,12 @@ def _chunks(rows: list[tuple[Any, ...]], n: int = 50_000) -> Any:
         yield rows[i : i + n]
 
 
+EVENT_INSERT = (
+    "INSERT INTO events (id, site, node, kind, ts, seq, device, data, received_at) "
+    "VALUES (?,?,?,?,?,?,?,?,?)"
+)
+
+
 def build(path: Path, people: int, checks: int, events: int, now: datetime) -> dict[str, float]:
     rnd = random.Random(7)
     db = open_store(path)
@@ -104,11 +111,11 @@ def build(path: Path, people: int, checks: int, events: int, now: datetime) -> d
         batch.append((f"ev{i:09d}", SITE, node, kind, ts, seq[node], None, json.dumps(data), ts))
         if len(batch) == 50_000:
             with db.atomic():
-                db.conn.executemany("INSERT INTO events VALUES (?,?,?,?,?,?,?,?,?)", batch)
+                db.conn.executemany(EVENT_INSERT, batch)
             batch = []
     if batch:
         with db.atomic():
-            db.conn.executemany("INSERT INTO events VALUES (?,?,?,?,?,?,?,?,?)", batch)
+            db.conn.executemany(EVENT_INSERT, batch)
     timings["events"] = time.perf_counter() - t0
     # people, each with a status history, belongings; placements for one in five
     t0 = time.perf_counter()
@@ -242,10 +249,33 @@ def build(path: Path, people: int, checks: int, events: int, now: datetime) -> d
                 for n in NODES
             ],
         )
+        # What each desk node last said of its open checks (the live card reads this): one
+        # or two people between the gate and the desk, as at a busy moment.
+        db.conn.executemany(
+            "INSERT OR REPLACE INTO node_progress (site, node, at, open, more_open, received_at) "
+            "VALUES (?,?,?,?,0,?)",
+            [(SITE, n, iso(now), _open_checks(rnd, now), iso(now)) for n in NODES if "desk" in n],
+        )
     timings["people_and_checks"] = time.perf_counter() - t0
     db.execute("ANALYZE")
     db.conn.close()
     return timings
+
+
+def _open_checks(rnd: random.Random, now: datetime) -> str:
+    """The `open` column as the ingest writer stores it: a JSON list of `CheckProgress`."""
+    checks = []
+    for k in range(1 + rnd.randrange(2)):
+        started = now - timedelta(seconds=20 + 40 * k)
+        progress = CheckProgress(
+            check_id=str(ULID()),
+            started_at=started,
+            waiting_for=["temperature", "wand"][k:],
+            gate_alarm=k == 0,
+            steps=[CheckStep(name="passage", at=started)],
+        )
+        checks.append(progress.model_dump(mode="json"))
+    return json.dumps(checks)
 
 
 def empty(path: Path, now: datetime) -> None:
@@ -354,7 +384,7 @@ def index_cost(tmp: Path, prefill: int = 300_000, batches: int = 200) -> dict[st
         db.execute("PRAGMA synchronous=OFF")
         for chunk in _chunks(rows(0, prefill)):
             with db.atomic():
-                db.conn.executemany("INSERT INTO events VALUES (?,?,?,?,?,?,?,?,?)", chunk)
+                db.conn.executemany(EVENT_INSERT, chunk)
         db.execute("PRAGMA synchronous=FULL")
     times: dict[str, list[float]] = {name: [] for name in dbs}
     for b in range(batches):
@@ -362,7 +392,7 @@ def index_cost(tmp: Path, prefill: int = 300_000, batches: int = 200) -> dict[st
         for name, db in dbs.items():
             t0 = time.perf_counter()
             with db.atomic():
-                db.conn.executemany("INSERT INTO events VALUES (?,?,?,?,?,?,?,?,?)", batch)
+                db.conn.executemany(EVENT_INSERT, batch)
             times[name].append((time.perf_counter() - t0) * 1000)
     for db in dbs.values():
         db.conn.close()

@@ -22,14 +22,12 @@ import argparse
 import json
 import os
 import statistics
-import subprocess
-import sys
 import time
-from pathlib import Path
 
 import cv2
 
 from bench.video.__main__ import clip_frames, frames_for
+from bench.video.memory import SIMULATOR, node_rss
 from devices.camera.analyzer import AnalyzerSettings, CameraAnalyzer
 from devices.camera.media import encode_jpeg
 from devices.camera.motion import MotionDetector
@@ -97,39 +95,6 @@ def movenet_ms(n: int, input_px: int) -> float:
     return statistics.median(times) * 1e3
 
 
-def rss_one_camera(seconds: float, *, heap_trim: bool = True) -> dict[str, float]:
-    code = f"""
-import json, time, psutil
-import firmware_py.camera.app as camera_app
-if not {heap_trim}:
-    camera_app.trim_heap = lambda: False
-from firmware_py.camera.app import CameraApp
-from firmware_py.camera.config import CameraNodeConfig
-from devices.contract import codec
-cfg = CameraNodeConfig.model_validate({{"cameras": [{{"id": "cam-0",
-    "source": {{"kind": "synthetic", "seed": 1, "fps": 10, "walk_every_s": 4}}}}]}})
-class Ctx:
-    site = node = "m"; n = 0
-    def emit(self, kind, data, *, device=None):
-        self.n += 1
-        return codec.make_event(kind, site="m", node="m", seq=self.n, data=data)
-    def publish_media(self, event_id, payload): pass
-    def publish_live(self, camera, jpeg): pass
-app = CameraApp(cfg); p = psutil.Process(); app.start(Ctx()); t0 = time.monotonic(); seen = []
-while time.monotonic() - t0 < {seconds}:
-    time.sleep(0.5); seen.append(p.memory_info().rss / 2**20)
-app.stop()
-late = sorted(seen[len(seen) // 2:])
-print(json.dumps({{"rss_peak_mb": max(seen), "rss_median_2nd_half_mb": late[len(late) // 2],
-                  "analysed": app.analysed}}))
-"""
-    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
-    out = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True
-    )
-    return json.loads(out.stdout.strip().splitlines()[-1])
-
-
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--quick", action="store_true")
@@ -147,7 +112,9 @@ def main() -> None:
     n = 10 if args.quick else 30
     print(f"MoveNet pass at {args.input_px} px, median ms:", round(movenet_ms(n, args.input_px), 1))
     print("cameras per core:", json.dumps(cameras_per_core(16, secs, args.input_px)))
-    rss = rss_one_camera(8.0 if args.quick else 15.0, heap_trim=not args.no_heap_trim)
+    rss = node_rss(
+        "movenet", SIMULATOR, 8.0 if args.quick else 15.0, heap_trim=not args.no_heap_trim
+    )
     print("node RSS, one camera:", json.dumps(rss))
     print(f"# load average after: {os.getloadavg()}")
 

@@ -58,6 +58,9 @@ from firmware_py.camera.app import CameraApp
 from firmware_py.camera.config import CameraNodeConfig
 from firmware_py.doubles import RecordingContext
 detector, source, seconds = sys.argv[1], json.loads(sys.argv[2]), float(sys.argv[3])
+if sys.argv[4] == "no-trim":  # as before firmware_py/camera/heap.py
+    import firmware_py.camera.app as camera_app
+    camera_app.trim_heap = lambda: False
 cfg = CameraNodeConfig.model_validate(
     {"cameras": [{"id": "cam-0", "source": source, "analysis": {"detector": detector}}]})
 class Ctx(RecordingContext):  # the node's events are kept; its media go out as on the wire
@@ -83,29 +86,42 @@ def _run(code: str, *args: str, env: dict[str, str] | None = None) -> dict[str, 
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
+SIMULATOR = {"kind": "synthetic", "seed": 1, "fps": 10, "walk_every_s": 4}
+CLIP_SOURCE = {"kind": "file", "path": str(CLIP), "loop": True, "realtime": True}
+
+
+def node_rss(
+    detector: str,
+    source: dict[str, object],
+    seconds: float,
+    *,
+    mmap_threshold: int | None = None,
+    heap_trim: bool = True,
+) -> dict[str, float]:
+    """Peak and median (second half) RSS of a fresh node process with one camera."""
+    env = {"MALLOC_MMAP_THRESHOLD_": str(mmap_threshold)} if mmap_threshold else {}
+    trim = "trim" if heap_trim else "no-trim"
+    return _run(NODE, detector, json.dumps(source), str(seconds), trim, env=env)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--quick", action="store_true", help="8 s per node run instead of 20 s")
     args = ap.parse_args()
-    seconds = "8" if args.quick else "20"
+    seconds = 8.0 if args.quick else 20.0
     print(f"# load average before: {os.getloadavg()}, {os.cpu_count()} CPUs")
     print("| stage | RSS MiB |\n|---|---|")
     for stage, mb in _run(STAGES).items():
         print(f"| {stage} | {mb} |")
-    sources = {
-        "simulator": {"kind": "synthetic", "seed": 1, "fps": 10, "walk_every_s": 4},
-        "clip": {"kind": "file", "path": str(CLIP), "loop": True, "realtime": True},
-    }
     print("\n| detector | source | mmap threshold | peak MiB | median MiB | frames |")
     print("|---|---|---|---|---|---|")
     for detector in ("none", "movenet"):
-        for name, source in sources.items():
-            for threshold in ("dynamic", "1 MiB"):
-                env = {"MALLOC_MMAP_THRESHOLD_": str(2**20)} if threshold == "1 MiB" else {}
-                m = _run(NODE, detector, json.dumps(source), seconds, env=env)
+        for name, source in (("simulator", SIMULATOR), ("clip", CLIP_SOURCE)):
+            for threshold in (None, 2**20):
+                m = node_rss(detector, source, seconds, mmap_threshold=threshold)
                 print(
-                    f"| {detector} | {name} | {threshold} | {m['peak_mb']} | "
-                    f"{m['median_mb']} | {m['analysed']} |"
+                    f"| {detector} | {name} | {'1 MiB' if threshold else 'dynamic'} | "
+                    f"{m['peak_mb']} | {m['median_mb']} | {m['analysed']} |"
                 )
     print(f"# load average after: {os.getloadavg()}")
 
