@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import base64
 import json
-from collections import Counter
 from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -238,29 +237,9 @@ def daily_return(
     zone = ZoneInfo(tz)
     start = datetime(day.year, day.month, day.day, tzinfo=zone)
     lo, hi = iso(start), iso(start + timedelta(days=1))
-    outcomes = Counter(
-        dict(
-            db.execute(
-                "SELECT outcome, COUNT(*) FROM checks WHERE site=? AND started_at>=? "
-                "AND started_at<? GROUP BY outcome",
-                (station, lo, hi),
-            ).fetchall()
-        )
-    )
-    severities = dict(
-        db.execute(
-            "SELECT severity, COUNT(*) FROM alerts WHERE site=? AND first_at>=? AND first_at<? "
-            "GROUP BY severity",
-            (station, lo, hi),
-        ).fetchall()
-    )
-    categories = dict(
-        db.execute(
-            "SELECT category, COUNT(*) FROM incidents WHERE site=? AND opened_at>=? "
-            "AND opened_at<? GROUP BY category",
-            (station, lo, hi),
-        ).fetchall()
-    )
+    outcomes = _count_by(db, "checks", "outcome", "started_at", station, lo, hi)
+    severities = _count_by(db, "alerts", "severity", "first_at", station, lo, hi)
+    categories = _count_by(db, "incidents", "category", "opened_at", station, lo, hi)
     overdue = db.execute(
         "SELECT COUNT(*) FROM incidents WHERE site=? AND opened_at>=? AND opened_at<? AND ("
         "COALESCE(phone_reported_at, ?) > phone_due OR COALESCE(written_reported_at, ?) "
@@ -275,10 +254,23 @@ def daily_return(
         day=day,
         tz=tz,
         checks=sum(outcomes.values()),
-        checks_by_outcome=dict(outcomes),
+        checks_by_outcome=outcomes,
         alerts_by_severity=severities,
         incidents_by_category=categories,
         incidents_overdue=int(overdue),
+    )
+
+
+def _count_by(
+    db: sqlite_utils.Database, table: str, key: str, at: str, station: str, lo: str, hi: str
+) -> dict[Any, int]:
+    """Rows of `table` at `station` with `at` in [lo, hi), counted by `key`."""
+    return dict(
+        db.execute(
+            f"SELECT {key}, COUNT(*) FROM {table} WHERE site=? AND {at}>=? AND {at}<? "
+            f"GROUP BY {key}",
+            (station, lo, hi),
+        ).fetchall()
     )
 
 
