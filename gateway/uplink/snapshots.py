@@ -13,7 +13,7 @@ from __future__ import annotations
 import base64
 import json
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 import sqlite_utils
@@ -52,6 +52,21 @@ def _history(rows: list[dict[str, Any]]) -> list[HistoryEntry]:
     ]
 
 
+def _with_history(
+    db: sqlite_utils.Database, of: Literal["alert", "incident"], record_id: str
+) -> tuple[dict[str, Any], list[dict[str, Any]]] | None:
+    """The alert's or incident's row and its history rows, oldest first; None if unknown."""
+    rows = _rows(db, f"SELECT * FROM {of}s WHERE id=?", (record_id,))
+    if not rows:
+        return None
+    history = _rows(
+        db,
+        f"SELECT id, at, actor, action, detail FROM {of}_history WHERE {of}_id=? ORDER BY id",
+        (record_id,),
+    )
+    return rows[0], history
+
+
 def changed_since(
     db: sqlite_utils.Database, table: str, key: str, after: int, upto: int | None, limit: int
 ) -> tuple[list[str], int]:
@@ -83,15 +98,10 @@ def last_id_before(db: sqlite_utils.Database, table: str, after: int, cutoff: da
 def alert_snapshot(
     db: sqlite_utils.Database, station: str, alert_id: str, now: datetime
 ) -> AlertSnapshot | None:
-    rows = _rows(db, "SELECT * FROM alerts WHERE id=?", (alert_id,))
-    if not rows:
+    found = _with_history(db, "alert", alert_id)
+    if found is None:
         return None
-    a = rows[0]
-    hist = _rows(
-        db,
-        "SELECT id, at, actor, action, detail FROM alert_history WHERE alert_id=? ORDER BY id",
-        (alert_id,),
-    )
+    a, hist = found
     inc = db.execute("SELECT id FROM incidents WHERE alert_id=?", (alert_id,)).fetchone()
     return AlertSnapshot(
         station=station,
@@ -118,16 +128,10 @@ def alert_snapshot(
 def incident_snapshot(
     db: sqlite_utils.Database, station: str, incident_id: str, now: datetime
 ) -> IncidentSnapshot | None:
-    rows = _rows(db, "SELECT * FROM incidents WHERE id=?", (incident_id,))
-    if not rows:
+    found = _with_history(db, "incident", incident_id)
+    if found is None:
         return None
-    i = rows[0]
-    own = _rows(
-        db,
-        "SELECT id, at, actor, action, detail FROM incident_history WHERE incident_id=? "
-        "ORDER BY id",
-        (incident_id,),
-    )
+    i, own = found
     overdue: list[Any] = []
     for k in ("phone", "written"):
         if i[f"{k}_reported_at"] is None and now > parse(i[f"{k}_due"]):
