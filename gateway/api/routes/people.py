@@ -81,6 +81,15 @@ def _visible(db: Db, who: Principal, person_id: str) -> Person:
     return person
 
 
+def _viewed(db: Db, who: Principal, person_id: str, reason: str, part: str | None = None) -> Person:
+    """The file (see _visible), its reading audited as `person.view` with the reason and the
+    part of the file read (none: the file itself)."""
+    person = _visible(db, who, person_id)
+    detail = {"reason": reason} if part is None else {"reason": reason, "part": part}
+    audit(db, who.name, "person.view", person_id, detail)
+    return person
+
+
 def _vault(request: Request) -> pics.ImageVault:
     ctx = context_of(request)
     return ctx.memo("people_vault", lambda: pics.ImageVault.beside(ctx.db_path))
@@ -253,9 +262,7 @@ def create(db: Db, who: Writer, new: PersonCreate) -> Person:
 
 @router.get("/{person_id}", response_model=Person)
 def read(db: Db, who: Reader, person_id: str, reason: Reason) -> Person:
-    person = _visible(db, who, person_id)
-    audit(db, who.name, "person.view", person_id, {"reason": reason})
-    return person
+    return _viewed(db, who, person_id, reason)
 
 
 @router.patch("/{person_id}", response_model=Person)
@@ -267,8 +274,7 @@ def update(db: Db, who: Writer, person_id: str, changes: PersonUpdate) -> Person
 
 @router.get("/{person_id}/status", response_model=list[StatusEntry])
 def status_history(db: Db, who: Reader, person_id: str, reason: Reason) -> list[StatusEntry]:
-    _visible(db, who, person_id)
-    audit(db, who.name, "person.view", person_id, {"reason": reason, "part": "status"})
+    _viewed(db, who, person_id, reason, "status")
     return people.status_history(db, person_id)
 
 
@@ -302,8 +308,7 @@ class Timeline(BaseModel):
 @router.get("/{person_id}/timeline", response_model=Timeline)
 def timeline(db: Db, who: Reader, person_id: str, reason: Reason) -> Timeline:
     """Everything that happened to the person, oldest first."""
-    _visible(db, who, person_id)
-    audit(db, who.name, "person.view", person_id, {"reason": reason, "part": "timeline"})
+    _viewed(db, who, person_id, reason, "timeline")
     return Timeline(person_id=person_id, entries=person_timeline(db, person_id))
 
 
@@ -312,8 +317,7 @@ def timeline(db: Db, who: Reader, person_id: str, reason: Reason) -> Timeline:
 
 @router.get("/{person_id}/belongings", response_model=list[Belonging])
 def list_belongings(db: Db, who: Reader, person_id: str, reason: Reason) -> list[Belonging]:
-    _visible(db, who, person_id)
-    audit(db, who.name, "person.view", person_id, {"reason": reason, "part": "belongings"})
+    _viewed(db, who, person_id, reason, "belongings")
     return ledger.belongings(db, person_id)
 
 
@@ -340,8 +344,7 @@ def release_belonging(
 
 @router.get("/{person_id}/placements", response_model=list[Placement])
 def list_placements(db: Db, who: Reader, person_id: str, reason: Reason) -> list[Placement]:
-    _visible(db, who, person_id)
-    audit(db, who.name, "person.view", person_id, {"reason": reason, "part": "placements"})
+    _viewed(db, who, person_id, reason, "placements")
     return places.placements(db, person_id)
 
 
@@ -374,8 +377,7 @@ def end_placement(db: Db, who: Supervisor, person_id: str) -> Done:
 @router.get("/{person_id}/images", response_model=list[pics.ImageInfo])
 def list_images(db: Db, who: Reader, person_id: str, reason: Reason) -> list[pics.ImageInfo]:
     """The file's image records (portrait history included)."""
-    _visible(db, who, person_id)
-    audit(db, who.name, "person.view", person_id, {"reason": reason, "part": "images"})
+    _viewed(db, who, person_id, reason, "images")
     return pics.images(db, person_id)
 
 
