@@ -366,7 +366,7 @@ class AlertService:
                         "UPDATE alerts SET state=?, changed_at=?, changed_by=? WHERE id=?",
                         (verb, iso(now), by, alert_id),
                     )
-                    store.history(self.db, alert_id, now, by, verb)
+                    store.history(self.db, "alert", alert_id, now, by, verb)
                 if verb == "resolved":
                     self._levels.pop(alert_id, None)
                 return self._published(alert_id)
@@ -376,7 +376,7 @@ class AlertService:
         with self._lock:
             self._alert(alert_id)
             with self.db.atomic():
-                store.history(self.db, alert_id, self.clock(), by, "commented", text)
+                store.history(self.db, "alert", alert_id, self.clock(), by, "commented", text)
             return self._published(alert_id)
 
     def assign(self, alert_id: str, by: str, assignee: str) -> dict[str, Any]:
@@ -384,7 +384,7 @@ class AlertService:
             self._alert(alert_id)
             with self.db.atomic():
                 self.db.execute("UPDATE alerts SET assignee=? WHERE id=?", (assignee, alert_id))
-                store.history(self.db, alert_id, self.clock(), by, "assigned", assignee)
+                store.history(self.db, "alert", alert_id, self.clock(), by, "assigned", assignee)
             return self._published(alert_id)
 
     def record_report(
@@ -410,13 +410,13 @@ class AlertService:
                     (iso(now), by, reported_to, incident_id),
                 )
                 detail = f"to {reported_to}" + (f": {note}" if note else "")
-                store.incident_history(self.db, incident_id, now, by, f"{kind}_report", detail)
+                store.history(self.db, "incident", incident_id, now, by, f"{kind}_report", detail)
                 other = "written" if kind == "phone" else "phone"
                 if row[f"{other}_reported_at"] is not None:
                     self.db.execute(
                         "UPDATE incidents SET closed_at=? WHERE id=?", (iso(now), incident_id)
                     )
-                    store.incident_history(self.db, incident_id, now, by, "closed")
+                    store.history(self.db, "incident", incident_id, now, by, "closed")
             self.feed.act(lambda state: (_reported(state, incident_id, kind, now), []))
             result = store.get_incident(self.db, incident_id, self.clock())
             assert result is not None
@@ -476,7 +476,7 @@ class AlertService:
             (level, iso(now), alert_id),
         )
         if name is not None:
-            store.history(self.db, alert_id, now, store.ENGINE, "escalated", name)
+            store.history(self.db, "alert", alert_id, now, store.ENGINE, "escalated", name)
 
     def _enqueue(
         self,
@@ -558,7 +558,7 @@ class AlertService:
         duty = "station_duty" if "station_duty" in levels else levels[0]
         with self.db.atomic():
             for inc, rem in pending:
-                store.incident_history(self.db, inc.id, now, store.ENGINE, rem.kind, rem.key)
+                store.history(self.db, "incident", inc.id, now, store.ENGINE, rem.kind, rem.key)
                 text = _reminder_text(rem)
                 self._enqueue(rem.kind, duty, inc.alert_id, inc, text)
                 if rem.kind == "overdue" and levels[-1] != duty:

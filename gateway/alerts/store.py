@@ -28,29 +28,17 @@ ReportKind = Literal["phone", "written"]
 
 def history(
     db: sqlite_utils.Database,
-    alert_id: str,
+    of: Literal["alert", "incident"],
+    row_id: str,
     at: datetime,
     actor: str,
     action: str,
     detail: str = "",
 ) -> None:
+    """One row of the alert's or the incident's history: what `actor` did, and when."""
     db.execute(
-        "INSERT INTO alert_history (alert_id, at, actor, action, detail) VALUES (?,?,?,?,?)",
-        (alert_id, iso(at), actor, action, detail),
-    )
-
-
-def incident_history(
-    db: sqlite_utils.Database,
-    incident_id: str,
-    at: datetime,
-    actor: str,
-    action: str,
-    detail: str = "",
-) -> None:
-    db.execute(
-        "INSERT INTO incident_history (incident_id, at, actor, action, detail) VALUES (?,?,?,?,?)",
-        (incident_id, iso(at), actor, action, detail),
+        f"INSERT INTO {of}_history ({of}_id, at, actor, action, detail) VALUES (?,?,?,?,?)",
+        (row_id, iso(at), actor, action, detail),
     )
 
 
@@ -81,7 +69,7 @@ def save_changes(db: sqlite_utils.Database, changes: list[AlertChange]) -> None:
                     a.event_id,
                 ),
             )
-            history(db, a.id, a.changed_at, actor, "raised", a.event_id or "")
+            history(db, "alert", a.id, a.changed_at, actor, "raised", a.event_id or "")
             if change.incident is not None:
                 _insert_incident(db, change.incident, a.changed_at)
         elif change.kind == "repeated":
@@ -94,7 +82,7 @@ def save_changes(db: sqlite_utils.Database, changes: list[AlertChange]) -> None:
                 "WHERE id=?",
                 (a.state, iso(a.changed_at), a.changed_by, iso(a.last_at), a.count, a.id),
             )
-            history(db, a.id, a.changed_at, actor, change.kind)
+            history(db, "alert", a.id, a.changed_at, actor, change.kind)
 
 
 def _insert_incident(db: sqlite_utils.Database, inc: Incident, at: datetime) -> None:
@@ -113,7 +101,7 @@ def _insert_incident(db: sqlite_utils.Database, inc: Incident, at: datetime) -> 
             "[]",
         ),
     )
-    incident_history(db, inc.id, at, ENGINE, "opened", inc.category)
+    history(db, "incident", inc.id, at, ENGINE, "opened", inc.category)
 
 
 # reading ----------------------------------------------------------------------------------------

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import base64
 import json
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import APIRouter, Depends, HTTPException, Query
 
 from gateway.api.deps import Caller, Db, require, require_event_reader
 from gateway.auth.tokens import Principal
@@ -71,18 +72,19 @@ def _decode_cursor(cursor: str) -> int:
 
 def _filters(
     who: Principal,
-    site: str | None,
-    node: str | None,
     since: datetime | None,
     until: datetime | None,
     ts: str,
+    **equal: str | None,
 ) -> tuple[list[str], list[Any]]:
+    """WHERE terms and their arguments: the caller's sites (unless a `site` is asked for),
+    each column of `equal` given a value, and `ts` within [since, until)."""
     where, args = [], []
-    scope, scope_args = site_in("site", who.sites if site is None else None)
+    scope, scope_args = site_in("site", who.sites if equal.get("site") is None else None)
     if scope:  # a site-scoped user sees only its sites
         where.append(scope)
         args += scope_args
-    for col, val in (("site", site), ("node", node)):
+    for col, val in equal.items():
         if val is not None:
             where.append(f"{col} = ?")
             args.append(val)
@@ -109,44 +111,42 @@ def _json_fields(page: dict[str, Any], *fields: str) -> dict[str, Any]:
     return page
 
 
+@dataclass(frozen=True)
+class RecordFilter:
+    """The filters and the page /events and /checks share (a FastAPI dependency class)."""
+
+    site: str | None = None
+    node: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    limit: int = Limit
+    cursor: str | None = Cursor
+
+    def page(
+        self, db: Db, who: Principal, table: str, ts: str, **equal: str | None
+    ) -> dict[str, Any]:
+        """One page of `table`, newest first, with `ts` (its time column) in [since, until)."""
+        where, args = _filters(
+            who, self.since, self.until, ts, site=self.site, node=self.node, **equal
+        )
+        return _page(db, table, where, args, self.limit, self.cursor)
+
+
+Filter = Annotated[RecordFilter, Depends()]
+
+
 @router.get("/events")
-def list_events(
-    db: Db,
-    who: EventReader,
-    site: str | None = None,
-    node: str | None = None,
-    kind: str | None = None,
-    since: datetime | None = None,
-    until: datetime | None = None,
-    limit: int = Limit,
-    cursor: str | None = Cursor,
-) -> dict[str, Any]:
+def list_events(db: Db, who: EventReader, f: Filter, kind: str | None = None) -> dict[str, Any]:
     """Events, newest first. Filters: site, node, kind, since/until (event time)."""
-    where, args = _filters(who, site, node, since, until, "ts")
-    if kind is not None:
-        where.append("kind = ?")
-        args.append(kind)
-    return _json_fields(_page(db, "events", where, args, limit, cursor), "data")
+    return _json_fields(f.page(db, who, "events", "ts", kind=kind), "data")
 
 
 @router.get("/checks")
-def list_checks(
-    db: Db,
-    who: Caller,
-    site: str | None = None,
-    node: str | None = None,
-    outcome: str | None = None,
-    since: datetime | None = None,
-    until: datetime | None = None,
-    limit: int = Limit,
-    cursor: str | None = Cursor,
-) -> dict[str, Any]:
+def list_checks(db: Db, who: Caller, f: Filter, outcome: str | None = None) -> dict[str, Any]:
     """Intake checks, newest first. Filters: site, node, outcome, since/until (start time)."""
-    where, args = _filters(who, site, node, since, until, "started_at")
-    if outcome is not None:
-        where.append("outcome = ?")
-        args.append(outcome)
-    return _json_fields(_page(db, "checks", where, args, limit, cursor), "items_held", "data")
+    return _json_fields(
+        f.page(db, who, "checks", "started_at", outcome=outcome), "items_held", "data"
+    )
 
 
 @router.get("/checks/{check_id}")
@@ -163,7 +163,7 @@ def get_check(check_id: str, db: Db, who: Caller) -> dict[str, Any]:
 @router.get("/nodes")
 def list_nodes(db: Db, who: Caller, site: str | None = None) -> dict[str, Any]:
     """Every node: state, last seen, outbox backlog, device states, events lost by seq."""
-    where, args = _filters(who, site, None, None, None, "")
+    where, args = _filters(who, None, None, "", site=site)
     clause = f"WHERE {' AND '.join(where)}" if where else ""
     rows = _rows(db, f"SELECT * FROM nodes {clause} ORDER BY site, node", args)
     for row in rows:

@@ -30,8 +30,9 @@ class Session:
     csrf_token: str
 
 
-def hash_id(session_id: str) -> str:
-    return hashlib.sha256(session_id.encode()).hexdigest()
+def hash_id(secret: str) -> str:
+    """What is stored of a bearer secret (a session id, an API token): its SHA-256, in hex."""
+    return hashlib.sha256(secret.encode()).hexdigest()
 
 
 def create_session(

@@ -8,7 +8,6 @@ stream using it ends within a second (gateway/api/routes/stream.py)."""
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 import secrets
@@ -18,6 +17,7 @@ from typing import Literal
 
 import sqlite_utils
 
+from gateway.auth.sessions import hash_id
 from gateway.store.times import iso, parse
 
 Role = Literal["desk", "supervisor", "bureau", "admin"]
@@ -67,10 +67,6 @@ class TokenInfo:
         return "active"
 
 
-def _hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
 def create_token(
     db: sqlite_utils.Database,
     name: str,
@@ -100,7 +96,7 @@ def create_token(
             (
                 name,
                 role,
-                _hash(token),
+                hash_id(token),
                 iso(datetime.now(UTC)),
                 iso(expires_at) if expires_at else None,
                 json.dumps(sorted(set(sites))) if sites is not None else None,
@@ -119,7 +115,7 @@ def verify_token(
     row = db.execute(
         "SELECT name, role, expires_at, sites, last_used_at FROM api_tokens "
         "WHERE token_hash=? AND disabled=0",
-        (_hash(token),),
+        (hash_id(token),),
     ).fetchone()
     if row is None:
         return None

@@ -14,7 +14,10 @@ import logging
 import signal
 import threading
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from firmware_py.config import NodeConfig
 
 
 def start_embedded_broker(port: int) -> tuple[asyncio.AbstractEventLoop, threading.Thread]:
@@ -66,7 +69,6 @@ def check_port_free(host: str, port: int, what: str, option: str) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from firmware_py.commands.node import build_agent
-    from firmware_py.config import NodeConfig
     from gateway.auth.tokens import create_token
     from gateway.auth.users import create_user, get_user, set_password
     from gateway.config import GatewaySettings
@@ -100,42 +102,34 @@ def run(args: argparse.Namespace) -> int:
             set_password(gw.db, name, password)
         users[name] = password
     gw.start()
-    node_cfg = NodeConfig.model_validate(
-        {
-            "site": "demo-station",
-            "node": "desk-1",
-            "broker": {"url": broker},
-            "outbox": {"path": str(state / "desk-1-outbox.db")},
-            "heartbeat": {"interval_s": 5},
-            # the real intake workflow on simulated gate, wand and thermometer
-            "intake": {
-                "operator": "demo-operator",
-                "simulate": {"enabled": True, "pause_s": 60.0 / args.rate},
-            },
-        }
+    node_cfg = _demo_node(
+        "desk-1",
+        broker,
+        state,
+        # the real intake workflow on simulated gate, wand and thermometer
+        intake={
+            "operator": "demo-operator",
+            "simulate": {"enabled": True, "pause_s": 60.0 / args.rate},
+        },
     )
     agent = build_agent(node_cfg)
     agent.start()
-    camera_cfg = NodeConfig.model_validate(
-        {
-            "site": "demo-station",
-            "node": "home-1",
-            "broker": {"url": broker},
-            "outbox": {"path": str(state / "home-1-outbox.db")},
-            "heartbeat": {"interval_s": 5},
-            # a foster home's room on a synthetic camera: someone walks out of the door
-            "camera": {
-                "night": {"start": "21:30", "end": "06:00"},
-                "cameras": [
-                    {
-                        "id": "room-1",
-                        "source": {"kind": "synthetic", "seed": 1, "fps": 5, "walk_every_s": 30},
-                        "zones": [{"id": "beds", "polygon": [[0, 0.4], [1, 0.4], [1, 1], [0, 1]]}],
-                        "lines": [{"id": "door", "a": [0.5, 0], "b": [0.5, 1]}],
-                    }
-                ],
-            },
-        }
+    camera_cfg = _demo_node(
+        "home-1",
+        broker,
+        state,
+        # a foster home's room on a synthetic camera: someone walks out of the door
+        camera={
+            "night": {"start": "21:30", "end": "06:00"},
+            "cameras": [
+                {
+                    "id": "room-1",
+                    "source": {"kind": "synthetic", "seed": 1, "fps": 5, "walk_every_s": 30},
+                    "zones": [{"id": "beds", "polygon": [[0, 0.4], [1, 0.4], [1, 1], [0, 1]]}],
+                    "lines": [{"id": "door", "a": [0.5, 0], "b": [0.5, 1]}],
+                }
+            ],
+        },
     )
     _put_layout(args.http, token, camera_cfg.camera.cameras[0])
     try:
@@ -165,6 +159,22 @@ def run(args: argparse.Namespace) -> int:
         camera_agent.stop()
     gw.stop()
     return 0
+
+
+def _demo_node(node: str, broker: str, state: Path, **parts: Any) -> NodeConfig:
+    """The config of a demo node `node` at demo-station, with its own `parts` (intake, camera)."""
+    from firmware_py.config import NodeConfig
+
+    return NodeConfig.model_validate(
+        {
+            "site": "demo-station",
+            "node": node,
+            "broker": {"url": broker},
+            "outbox": {"path": str(state / f"{node}-outbox.db")},
+            "heartbeat": {"interval_s": 5},
+            **parts,
+        }
+    )
 
 
 def _put_layout(http: str, token: str, camera: Any) -> None:

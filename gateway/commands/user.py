@@ -77,20 +77,20 @@ def passwd(args: argparse.Namespace) -> int:
     return 0
 
 
-def disable(args: argparse.Namespace) -> int:
+def _switch(args: argparse.Namespace, disabled: bool) -> int:
     db = open_store(_db_path(args))
-    set_disabled(db, args.name, True)
-    _audit(db, "user_disable", args.name)
-    print(f"user {args.name} disabled; their sessions are ended")
+    set_disabled(db, args.name, disabled)
+    _audit(db, "user_disable" if disabled else "user_enable", args.name)
+    print(f"user {args.name} " + ("disabled; their sessions are ended" if disabled else "enabled"))
     return 0
+
+
+def disable(args: argparse.Namespace) -> int:
+    return _switch(args, True)
 
 
 def enable(args: argparse.Namespace) -> int:
-    db = open_store(_db_path(args))
-    set_disabled(db, args.name, False)
-    _audit(db, "user_enable", args.name)
-    print(f"user {args.name} enabled")
-    return 0
+    return _switch(args, False)
 
 
 def list_(args: argparse.Namespace) -> int:
@@ -110,34 +110,24 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("user", help="dashboard users (log in with username and password)")
     usub = p.add_subparsers(dest="user_command", required=True)
 
-    def common(q: argparse.ArgumentParser) -> None:
+    def command(
+        name: str, help: str, func: Callable[[argparse.Namespace], int], *, user: bool = True
+    ) -> argparse.ArgumentParser:
+        q = usub.add_parser(name, help=help)
+        if user:
+            q.add_argument("name")
         q.add_argument("--db", help="gateway SQLite file (env STATIONKIT_DB)")
+        q.set_defaults(func=_run(func))
+        return q
 
-    a = usub.add_parser("add", help="create a user")
-    a.add_argument("name")
+    a = command("add", "create a user", add)
     a.add_argument("--role", required=True, choices=ROLES)
     a.add_argument("--lang", default="zh-CN", choices=LANGS, help="dashboard language")
     a.add_argument("--sites", help="comma-separated sites the user may see (default: all)")
     a.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
-    common(a)
-    a.set_defaults(func=_run(add))
 
-    d = usub.add_parser("disable", help="disable a user and end their sessions")
-    d.add_argument("name")
-    common(d)
-    d.set_defaults(func=_run(disable))
-
-    e = usub.add_parser("enable", help="enable a disabled user")
-    e.add_argument("name")
-    common(e)
-    e.set_defaults(func=_run(enable))
-
-    w = usub.add_parser("passwd", help="set a user's password and end their sessions")
-    w.add_argument("name")
+    command("disable", "disable a user and end their sessions", disable)
+    command("enable", "enable a disabled user", enable)
+    w = command("passwd", "set a user's password and end their sessions", passwd)
     w.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
-    common(w)
-    w.set_defaults(func=_run(passwd))
-
-    ls = usub.add_parser("list", help="list users")
-    common(ls)
-    ls.set_defaults(func=_run(list_))
+    command("list", "list users", list_, user=False)

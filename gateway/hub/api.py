@@ -208,12 +208,10 @@ def create_hub_app(settings: HubSettings, stats: WorkerStats | None = None) -> F
         viewed(conn, u, request)
         scope, args = u.scope_sql()
         where = [scope]
-        if state:
-            where.append("state = %s")
-            args.append(state)
-        if station:
-            where.append("station = %s")
-            args.append(station)
+        for column, value in (("state", state), ("station", station)):
+            if value:
+                where.append(f"{column} = %s")
+                args.append(value)
         rows = conn.execute(
             "SELECT * FROM alerts WHERE "
             + " AND ".join(where)

@@ -8,7 +8,6 @@ stations (`stations.district`); a user with neither list sees every station.
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -18,6 +17,7 @@ from psycopg.rows import tuple_row
 from psycopg.types.json import Jsonb
 
 from gateway.auth.passwords import hash_password, verify_password
+from gateway.auth.sessions import hash_id
 
 ROLES = ("officer", "supervisor", "admin")
 
@@ -75,10 +75,6 @@ def add_user(
     conn.commit()
 
 
-def _hash(session_id: str) -> str:
-    return hashlib.sha256(session_id.encode()).hexdigest()
-
-
 def login(conn: Any, username: str, password: str, hours: float) -> str | None:
     """A new session id for the cookie, or None (same cost whether or not the user exists)."""
     row = (
@@ -93,7 +89,7 @@ def login(conn: Any, username: str, password: str, hours: float) -> str | None:
     conn.execute(
         "INSERT INTO sessions (id_hash, username, csrf_token, expires_at) VALUES (%s,%s,%s,%s)",
         (
-            _hash(sid),
+            hash_id(sid),
             username,
             secrets.token_urlsafe(24),
             datetime.now(UTC) + timedelta(hours=hours),
@@ -104,7 +100,7 @@ def login(conn: Any, username: str, password: str, hours: float) -> str | None:
 
 
 def logout(conn: Any, sid: str) -> None:
-    conn.execute("UPDATE sessions SET ended_at=now() WHERE id_hash=%s", (_hash(sid),))
+    conn.execute("UPDATE sessions SET ended_at=now() WHERE id_hash=%s", (hash_id(sid),))
     conn.commit()
 
 
@@ -115,7 +111,7 @@ def session_user(conn: Any, sid: str) -> BureauUser | None:
             "SELECT u.username, u.role, u.lang, u.districts, u.stations, s.csrf_token "
             "FROM sessions s JOIN users u USING (username) WHERE s.id_hash=%s "
             "AND s.ended_at IS NULL AND s.expires_at > now() AND NOT u.disabled",
-            (_hash(sid),),
+            (hash_id(sid),),
         )
         .fetchone()
     )

@@ -16,6 +16,19 @@ from dataclasses import dataclass
 from pathlib import Path
 
 
+def write_whole(folder: Path, name: str, payload: bytes) -> Path:
+    """`payload` as `folder/name`, whole or not at all: written to `.tmp-{name}` (which a
+    scan at start deletes), synced, then renamed. The folder is made if missing."""
+    folder.mkdir(parents=True, exist_ok=True)
+    final, tmp = folder / name, folder / f".tmp-{name}"
+    with open(tmp, "wb") as f:
+        f.write(payload)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, final)
+    return final
+
+
 @dataclass(frozen=True, slots=True)
 class Parked:
     site: str
@@ -61,15 +74,7 @@ class PendingMedia:
             items = self._items.get((site, node, event_id), [])
             if any(i.size == len(payload) and i.path.read_bytes() == payload for i in items):
                 return True  # the same media again (a retained message re-delivered)
-            folder = self.root / site / node
-            folder.mkdir(parents=True, exist_ok=True)
-            final = folder / f"{event_id}.{len(items) + 1}"
-            tmp = folder / f".tmp-{event_id}"
-            with open(tmp, "wb") as f:
-                f.write(payload)
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(tmp, final)
+            final = write_whole(self.root / site / node, f"{event_id}.{len(items) + 1}", payload)
             self._add(Parked(site, node, event_id, final, len(payload), self.clock()))
             return True
 

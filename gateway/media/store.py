@@ -21,7 +21,6 @@ it until that event arrives (`park`, `adopt`: gateway/media/pending.py).
 from __future__ import annotations
 
 import logging
-import os
 import re
 import threading
 import time
@@ -33,7 +32,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from devices.contract.media import CONTENT_TYPES, MediaType, sniff
 from devices.contract.topics import EVENT_ID, SLUG
-from gateway.media.pending import PendingMedia
+from gateway.media.pending import PendingMedia, write_whole
 
 log = logging.getLogger(__name__)
 
@@ -214,15 +213,7 @@ class MediaStore:
                     "all under hold; budget max_node_bytes reached",
                 )
             n = max((i.n for i in existing), default=0) + 1
-            folder = self.root / site / node
-            folder.mkdir(parents=True, exist_ok=True)
-            final = folder / f"{event_id}-{n}.{_EXT[kind]}"
-            tmp = folder / f".tmp-{event_id}-{n}"
-            with open(tmp, "wb") as f:
-                f.write(payload)
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(tmp, final)
+            final = write_whole(self.root / site / node, f"{event_id}-{n}.{_EXT[kind]}", payload)
             item = MediaItem(site, node, event_id, n, kind, final, len(payload), self.clock())
             existing.append(item)
             self._count(item, +1)

@@ -504,15 +504,15 @@ class Notifier:
 
 def deliveries_for_alert(db: sqlite_utils.Database, alert_id: str) -> list[dict[str, Any]]:
     """Every attempt for `alert_id`, oldest first (the API and the reports read this)."""
-    cur = db.execute(
-        "SELECT d.id, d.outbox_id, o.notification_id, d.event, d.level, d.channel, d.kind, "
-        "d.target, d.attempt, d.at, d.ok, d.status, d.reply, d.error, d.latency_ms, "
-        "d.since_enqueue_ms, o.fallback_of FROM notify_deliveries d "
-        "JOIN notify_outbox o ON o.id = d.outbox_id WHERE d.alert_id = ? ORDER BY d.id",
-        (alert_id,),
+    items = list(
+        db.query(
+            "SELECT d.id, d.outbox_id, o.notification_id, d.event, d.level, d.channel, d.kind, "
+            "d.target, d.attempt, d.at, d.ok, d.status, d.reply, d.error, d.latency_ms, "
+            "d.since_enqueue_ms, o.fallback_of FROM notify_deliveries d "
+            "JOIN notify_outbox o ON o.id = d.outbox_id WHERE d.alert_id = ? ORDER BY d.id",
+            (alert_id,),
+        )
     )
-    cols = [c[0] for c in cur.description]
-    items = [dict(zip(cols, r, strict=True)) for r in cur.fetchall()]
     for item in items:
         item["ok"] = bool(item["ok"])
     return items
@@ -520,14 +520,14 @@ def deliveries_for_alert(db: sqlite_utils.Database, alert_id: str) -> list[dict[
 
 def outbox_for_alert(db: sqlite_utils.Database, alert_id: str) -> list[dict[str, Any]]:
     """The outbox rows of `alert_id`: what is delivered, still pending (and when next), failed."""
-    cur = db.execute(
-        "SELECT id, notification_id, seq, event, level, channel, kind, target, created_at, "
-        "state, attempts, due_at AS next_attempt_at, delivered_at, last_error, fallback_of "
-        "FROM notify_outbox WHERE alert_id = ? ORDER BY seq",
-        (alert_id,),
+    items = list(
+        db.query(
+            "SELECT id, notification_id, seq, event, level, channel, kind, target, created_at, "
+            "state, attempts, due_at AS next_attempt_at, delivered_at, last_error, fallback_of "
+            "FROM notify_outbox WHERE alert_id = ? ORDER BY seq",
+            (alert_id,),
+        )
     )
-    cols = [c[0] for c in cur.description]
-    items = [dict(zip(cols, r, strict=True)) for r in cur.fetchall()]
     for item in items:
         if item["state"] != "pending":
             item["next_attempt_at"] = None

@@ -12,71 +12,43 @@ from pathlib import Path
 DEFAULT_ROOT = Path("/etc/stationkit")
 
 
+class _Below:
+    """A path below the layout's root, read as an attribute: `ca_key = _Below("pki", "ca.key")`."""
+
+    def __init__(self, *parts: str) -> None:
+        self.parts = parts
+
+    def __get__(self, layout: Layout, owner: type[Layout] | None = None) -> Path:
+        return layout.root.joinpath(*self.parts)
+
+
 @dataclass(frozen=True, slots=True)
 class Layout:
     root: Path = DEFAULT_ROOT
 
     # broker auth (read by Mosquitto)
-    @property
-    def mosquitto_dir(self) -> Path:
-        return self.root / "mosquitto"
-
-    @property
-    def passwd(self) -> Path:
-        return self.mosquitto_dir / "passwd"
-
-    @property
-    def acl(self) -> Path:
-        return self.mosquitto_dir / "acl"
+    mosquitto_dir = _Below("mosquitto")
+    passwd = _Below("mosquitto", "passwd")
+    acl = _Below("mosquitto", "acl")
 
     # PKI: the CA key never leaves pki/ (0600, root only)
-    @property
-    def pki_dir(self) -> Path:
-        return self.root / "pki"
-
-    @property
-    def ca_key(self) -> Path:
-        return self.pki_dir / "ca.key"
-
-    @property
-    def ca_cert(self) -> Path:
-        return self.pki_dir / "ca.crt"
-
-    @property
-    def broker_key(self) -> Path:
-        return self.pki_dir / "broker.key"
-
-    @property
-    def broker_cert(self) -> Path:
-        return self.pki_dir / "broker.crt"
-
-    @property
-    def crl(self) -> Path:
-        return self.pki_dir / "crl.pem"
+    pki_dir = _Below("pki")
+    ca_key = _Below("pki", "ca.key")
+    ca_cert = _Below("pki", "ca.crt")
+    broker_key = _Below("pki", "broker.key")
+    broker_cert = _Below("pki", "broker.crt")
+    crl = _Below("pki", "crl.pem")
 
     # provisioning state
-    @property
-    def registry(self) -> Path:
-        return self.root / "provision" / "nodes.json"
-
-    @property
-    def lock(self) -> Path:
-        return self.root / "provision" / ".lock"
-
-    @property
-    def bundles_dir(self) -> Path:
-        return self.root / "provision" / "bundles"
+    registry = _Below("provision", "nodes.json")
+    lock = _Below("provision", ".lock")
+    bundles_dir = _Below("provision", "bundles")
 
     def bundle(self, username: str) -> Path:
         """Folder with one node's config, certificate and key, to copy to that node."""
         return self.bundles_dir / username
 
     # the gateway's own broker credentials (EnvironmentFile of stationkit-gateway.service)
-    @property
-    def gateway_env(self) -> Path:
-        return self.root / "gateway.env"
-
-    @property
-    def uplink_password(self) -> Path:
-        """The bureau uplink's broker password (`[uplink] password_file`)."""
-        return self.root / "uplink-password"
+    gateway_env = _Below("gateway.env")
+    uplink_password = _Below("uplink-password")
+    """The bureau uplink's broker password (`[uplink] password_file`)."""

@@ -12,9 +12,8 @@ from __future__ import annotations
 
 import base64
 import json
-from collections import Counter
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 import sqlite_utils
@@ -53,6 +52,21 @@ def _history(rows: list[dict[str, Any]]) -> list[HistoryEntry]:
     ]
 
 
+def _with_history(
+    db: sqlite_utils.Database, of: Literal["alert", "incident"], record_id: str
+) -> tuple[dict[str, Any], list[dict[str, Any]]] | None:
+    """The alert's or incident's row and its history rows, oldest first; None if unknown."""
+    rows = _rows(db, f"SELECT * FROM {of}s WHERE id=?", (record_id,))
+    if not rows:
+        return None
+    history = _rows(
+        db,
+        f"SELECT id, at, actor, action, detail FROM {of}_history WHERE {of}_id=? ORDER BY id",
+        (record_id,),
+    )
+    return rows[0], history
+
+
 def changed_since(
     db: sqlite_utils.Database, table: str, key: str, after: int, upto: int | None, limit: int
 ) -> tuple[list[str], int]:
@@ -84,15 +98,10 @@ def last_id_before(db: sqlite_utils.Database, table: str, after: int, cutoff: da
 def alert_snapshot(
     db: sqlite_utils.Database, station: str, alert_id: str, now: datetime
 ) -> AlertSnapshot | None:
-    rows = _rows(db, "SELECT * FROM alerts WHERE id=?", (alert_id,))
-    if not rows:
+    found = _with_history(db, "alert", alert_id)
+    if found is None:
         return None
-    a = rows[0]
-    hist = _rows(
-        db,
-        "SELECT id, at, actor, action, detail FROM alert_history WHERE alert_id=? ORDER BY id",
-        (alert_id,),
-    )
+    a, hist = found
     inc = db.execute("SELECT id FROM incidents WHERE alert_id=?", (alert_id,)).fetchone()
     return AlertSnapshot(
         station=station,
@@ -119,16 +128,10 @@ def alert_snapshot(
 def incident_snapshot(
     db: sqlite_utils.Database, station: str, incident_id: str, now: datetime
 ) -> IncidentSnapshot | None:
-    rows = _rows(db, "SELECT * FROM incidents WHERE id=?", (incident_id,))
-    if not rows:
+    found = _with_history(db, "incident", incident_id)
+    if found is None:
         return None
-    i = rows[0]
-    own = _rows(
-        db,
-        "SELECT id, at, actor, action, detail FROM incident_history WHERE incident_id=? "
-        "ORDER BY id",
-        (incident_id,),
-    )
+    i, own = found
     overdue: list[Any] = []
     for k in ("phone", "written"):
         if i[f"{k}_reported_at"] is None and now > parse(i[f"{k}_due"]):
@@ -238,29 +241,9 @@ def daily_return(
     zone = ZoneInfo(tz)
     start = datetime(day.year, day.month, day.day, tzinfo=zone)
     lo, hi = iso(start), iso(start + timedelta(days=1))
-    outcomes = Counter(
-        dict(
-            db.execute(
-                "SELECT outcome, COUNT(*) FROM checks WHERE site=? AND started_at>=? "
-                "AND started_at<? GROUP BY outcome",
-                (station, lo, hi),
-            ).fetchall()
-        )
-    )
-    severities = dict(
-        db.execute(
-            "SELECT severity, COUNT(*) FROM alerts WHERE site=? AND first_at>=? AND first_at<? "
-            "GROUP BY severity",
-            (station, lo, hi),
-        ).fetchall()
-    )
-    categories = dict(
-        db.execute(
-            "SELECT category, COUNT(*) FROM incidents WHERE site=? AND opened_at>=? "
-            "AND opened_at<? GROUP BY category",
-            (station, lo, hi),
-        ).fetchall()
-    )
+    outcomes = _count_by(db, "checks", "outcome", "started_at", station, lo, hi)
+    severities = _count_by(db, "alerts", "severity", "first_at", station, lo, hi)
+    categories = _count_by(db, "incidents", "category", "opened_at", station, lo, hi)
     overdue = db.execute(
         "SELECT COUNT(*) FROM incidents WHERE site=? AND opened_at>=? AND opened_at<? AND ("
         "COALESCE(phone_reported_at, ?) > phone_due OR COALESCE(written_reported_at, ?) "
@@ -275,10 +258,23 @@ def daily_return(
         day=day,
         tz=tz,
         checks=sum(outcomes.values()),
-        checks_by_outcome=dict(outcomes),
+        checks_by_outcome=outcomes,
         alerts_by_severity=severities,
         incidents_by_category=categories,
         incidents_overdue=int(overdue),
+    )
+
+
+def _count_by(
+    db: sqlite_utils.Database, table: str, key: str, at: str, station: str, lo: str, hi: str
+) -> dict[Any, int]:
+    """Rows of `table` at `station` with `at` in [lo, hi), counted by `key`."""
+    return dict(
+        db.execute(
+            f"SELECT {key}, COUNT(*) FROM {table} WHERE site=? AND {at}>=? AND {at}<? "
+            f"GROUP BY {key}",
+            (station, lo, hi),
+        ).fetchall()
     )
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import base64
 import binascii
 from datetime import UTC, datetime
-from typing import Annotated, Any, NoReturn
+from typing import Annotated, Any, Literal, NoReturn
 
 from fastapi import APIRouter, HTTPException, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from gateway.alerts.models import DeadlineNotice
 from gateway.api.context import context_of
 from gateway.api.deps import Db, require
+from gateway.api.errors import http_errors
 from gateway.api.responses import binary
 from gateway.auth.audit import audit
 from gateway.auth.tokens import Principal
@@ -163,20 +164,16 @@ def _sites(who: Principal) -> list[str] | None:
 
 
 def _person(db: Db, who: Principal, person_id: str) -> Any:
-    try:
+    with http_errors(_fail, PeopleError):
         person = people.get_person(db, person_id)
-    except PeopleError as exc:
-        _fail(exc)
     if not who.sees(person.site):
         raise HTTPException(404, f"no person file {person_id!r}")
     return person
 
 
 def _report(db: Db, who: Principal, report_id: str) -> faces.FamilyReport:
-    try:
+    with http_errors(_fail, FacesError):
         report = faces.get_report(db, report_id)
-    except FacesError as exc:
-        _fail(exc)
     if not who.sees(report.site):
         raise HTTPException(404, f"no family report {report_id}")
     return report
@@ -191,7 +188,7 @@ def take_portrait(
     is kept (the source photo is not stored anywhere)."""
     _person(db, who, person_id)
     data = _photo(body.image_b64)
-    try:
+    with http_errors(_fail, FacesError, PeopleError):
         engine = embedder()
         face = engine.embed(data)
         info = pics.store_image(db, _vault(request), person_id, "portrait", data, who.name)
@@ -205,16 +202,13 @@ def take_portrait(
             person_id=person_id,
             by=who.name,
         )
-    except (FacesError, PeopleError) as exc:
-        _fail(exc)
     compared = _auto_search(
         request,
         db,
         face.vector,
         engine.model_id,
-        {"kind": "person", "id": person_id},
-        exclude={f"person:{person_id}"},
-        against={"person", "report"},
+        "person",
+        person_id,
         reason="automatic: new portrait compared with families' reports and past residents",
     )
     return PortraitOut(
@@ -227,6 +221,16 @@ def take_portrait(
     )
 
 
+def _compared_with(kind: str, subject: str | None) -> tuple[dict[str, Any], set[str], set[str]]:
+    """A search's query description, the templates it leaves out (the query's own) and the
+    kinds it compares with: a person's face with families' reports and past residents, a
+    report's photo with the person files, an uploaded photo with both."""
+    if subject is None:
+        return {"kind": kind}, set(), {"person", "report"}
+    against = {"person"} if kind == "report" else {"person", "report"}
+    return {"kind": kind, "id": subject}, {f"{kind}:{subject}"}, against
+
+
 AUTO = "auto"  # the actor of the automatic comparisons in the audit trail and face_searches
 
 
@@ -235,16 +239,16 @@ def _auto_search(
     db: Db,
     vector: bytes,
     model_id: str,
-    desc: dict[str, Any],
+    kind: Literal["person", "report"],
+    subject: str,
     *,
-    exclude: set[str],
-    against: set[str],
     reason: str,
     year: int | None = None,
 ) -> AutoSearch:
     """Every new face is compared at once, so no family waits for someone to think of it; the
     candidates join the review queue (GET /pending), nothing is decided."""
     gallery = _gallery(request)
+    desc, exclude, against = _compared_with(kind, subject)
     res = faces.search(
         db,
         gallery,
@@ -265,10 +269,8 @@ def _auto_search(
 def create_family_report(db: Db, who: Searcher, body: faces.FamilyReportIn) -> faces.FamilyReport:
     if not who.sees(body.site):
         raise HTTPException(403, f"site {body.site} is not yours")
-    try:
+    with http_errors(_fail, FacesError):
         return faces.create_report(db, body, who.name)
-    except FacesError as exc:
-        _fail(exc)
 
 
 @router.get("/family-reports", response_model=Reports)
@@ -286,11 +288,9 @@ def add_report_photo(
     if not report.consent_photos:
         raise HTTPException(422, "the reporter did not consent to the photos' use")
     data = _photo(body.image_b64)
-    try:
+    with http_errors(_fail, FacesError):
         engine = embedder()
         face = engine.embed(data)
-    except FacesError as exc:
-        _fail(exc)
     photo_id = faces.new_id()
     _vault(request).put(photo_id, report_id, data)  # encrypted like a file's images
     db.table("family_report_photos").insert(
@@ -319,9 +319,8 @@ def add_report_photo(
         db,
         face.vector,
         engine.model_id,
-        {"kind": "report", "id": report_id},
-        exclude={f"report:{report_id}"},
-        against={"person"},
+        "report",
+        report_id,
         reason="automatic: a family's new photo compared with the person files",
         year=body.year_taken,
     )
@@ -348,10 +347,8 @@ def report_photo(
     ).fetchone()
     if row is None:
         raise HTTPException(404, f"report {report_id} has no photo")
-    try:
+    with http_errors(_fail, PeopleError):
         data = _vault(request).get(row[0], report_id)
-    except PeopleError as exc:
-        _fail(exc)
     audit(db, who.name, "faces.report_photo_view", report_id, {"photo": row[0], "reason": reason})
     return Response(data, media_type=row[1], headers={"Cache-Control": "no-store"})
 
@@ -370,7 +367,7 @@ def search(request: Request, db: Db, who: Searcher, body: SearchIn) -> faces.Sea
     """Candidates ranked by face distance, within `threshold`: a person's portrait against
     families' reports and past residents; a family's report against every person file the
     caller may see; or an uploaded photo against both."""
-    try:
+    with http_errors(_fail, FacesError):
         engine = embedder()
         gallery = _gallery(request)
         gallery.load(db, engine.model_id)
@@ -378,16 +375,15 @@ def search(request: Request, db: Db, who: Searcher, body: SearchIn) -> faces.Sea
         if body.person_id is not None:
             _person(db, who, body.person_id)
             query = _stored_vector(gallery, "person", body.person_id)
-            desc: dict[str, Any] = {"kind": "person", "id": body.person_id}
-            exclude, against = {f"person:{body.person_id}"}, {"person", "report"}
+            kind, subject = "person", body.person_id
         elif body.report_id is not None:
             _report(db, who, body.report_id)
             query, year = _report_vector(gallery, body.report_id)
-            desc = {"kind": "report", "id": body.report_id}
-            exclude, against = {f"report:{body.report_id}"}, {"person"}
+            kind, subject = "report", body.report_id
         else:
             query = engine.embed(_photo(body.image_b64 or "")).vector
-            desc, exclude, against = {"kind": "upload"}, set(), {"person", "report"}
+            kind, subject = "upload", None
+        desc, exclude, against = _compared_with(kind, subject)
         return faces.search(
             db,
             gallery,
@@ -404,8 +400,6 @@ def search(request: Request, db: Db, who: Searcher, body: SearchIn) -> faces.Sea
             threshold=body.threshold,
             sites=_sites(who),
         )
-    except FacesError as exc:
-        _fail(exc)
 
 
 def _stored_vector(gallery: faces.Gallery, kind: str, subject: str) -> bytes:
@@ -431,10 +425,8 @@ def _report_vector(gallery: faces.Gallery, report_id: str) -> tuple[bytes, int |
 @router.get("/searches/{search_id}", response_model=casework.SearchRecord)
 def past_search(db: Db, who: Searcher, search_id: str) -> casework.SearchRecord:
     """A search as it was shown, with every decision on its candidates (audited)."""
-    try:
+    with http_errors(_fail, FacesError):
         return casework.get_search(db, search_id, who.name)
-    except FacesError as exc:
-        _fail(exc)
 
 
 @router.get("/pending", response_model=PendingList)
@@ -452,10 +444,8 @@ def search_reviews(db: Db, who: Searcher, search_id: str) -> Reviews:
 @router.post("/searches/{search_id}/reviews", response_model=faces.Review, status_code=201)
 def review(request: Request, db: Db, who: Searcher, search_id: str, body: ReviewIn) -> faces.Review:
     """rejected / needs_info / probable. A probable match raises an alert to the supervisor."""
-    try:
+    with http_errors(_fail, FacesError):
         done = faces.review(db, search_id, body.candidate, body.decision, who.name, body.note)
-    except FacesError as exc:
-        _fail(exc)
     if body.decision == "probable":
         context_of(request).alert_service().raise_deadline(
             DeadlineNotice(
@@ -485,10 +475,8 @@ def confirm(
 ) -> faces.Review:
     """A second reviewer, with other evidence, confirms a probable candidate; with
     `handover`, the person's family-search case closes as found by face match."""
-    try:
+    with http_errors(_fail, FacesError):
         done = faces.confirm(db, search_id, body.candidate, body.evidence, who.name, body.note)
-    except FacesError as exc:
-        _fail(exc)
     context_of(request).alert_service().close_deadlines(
         f"face/{search_id}/{body.candidate}", who.name
     )
@@ -502,12 +490,10 @@ def confirm(
         ).fetchone()
         if case is not None:
             handover = body.handover.model_copy(update={"found_by": "face_match"})
-            try:
+            with http_errors(_fail, PeopleError):
                 context_of(request).family().close_case(
                     db, case[0], handover, who.name, datetime.now(UTC)
                 )
-            except PeopleError as exc:
-                _fail(exc)
     return done
 
 

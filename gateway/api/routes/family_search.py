@@ -7,13 +7,14 @@ and every change has its own audit row (gateway/people/*)."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, NoReturn
 
 from fastapi import APIRouter, HTTPException, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from gateway.api.context import context_of
 from gateway.api.deps import Db, require
+from gateway.api.errors import http_errors
 from gateway.auth.tokens import Principal
 from gateway.people import Conflict, NotFound, PeopleError
 from gateway.people.family_search import Case, CloseIn, FamilySearch, StepIn
@@ -49,9 +50,9 @@ def _followups(request: Request) -> Followups:
     return context_of(request).followup_service()
 
 
-def _error(exc: PeopleError) -> HTTPException:
+def _fail(exc: PeopleError) -> NoReturn:
     status = 404 if isinstance(exc, NotFound) else 409 if isinstance(exc, Conflict) else 422
-    return HTTPException(status, str(exc))
+    raise HTTPException(status, str(exc)) from None
 
 
 def _person_site(db: Db, who: Principal, person_id: str) -> dict[str, Any]:
@@ -67,10 +68,8 @@ def _person_site(db: Db, who: Principal, person_id: str) -> dict[str, Any]:
 
 
 def _case(db: Db, request: Request, who: Principal, case_id: str) -> Case:
-    try:
+    with http_errors(_fail, PeopleError):
         case = _family(request).case(db, case_id, _now())
-    except PeopleError as exc:
-        raise _error(exc) from None
     if not who.sees(case.site):
         raise HTTPException(404, f"no family-search case {case_id}")
     return case
@@ -106,10 +105,8 @@ def list_cases(
 def open_case(request: Request, db: Db, body: OpenCase, who: Principal = WORK) -> Case:
     """Open a case by hand (the gateway opens one by itself for every file with no name)."""
     _person_site(db, who, body.person_id)
-    try:
+    with http_errors(_fail, PeopleError):
         return _family(request).open_case(db, body.person_id, who.name, _now())
-    except PeopleError as exc:
-        raise _error(exc) from None
 
 
 @router.get("/family-search/{case_id}", response_model=Case)
@@ -123,10 +120,8 @@ def record_step(
 ) -> Case:
     """Record a notice published, the DNA request sent, or a refresh (closes its alerts)."""
     _case(db, request, who, case_id)
-    try:
+    with http_errors(_fail, PeopleError):
         return _family(request).record_step(db, case_id, body, who.name, _now())
-    except PeopleError as exc:
-        raise _error(exc) from None
 
 
 @router.post("/family-search/{case_id}/close", response_model=Case)
@@ -135,10 +130,8 @@ def close_case(
 ) -> Case:
     """Identity found: how, and the hand-over (to whom, ID checked, belongings returned)."""
     _case(db, request, who, case_id)
-    try:
+    with http_errors(_fail, PeopleError):
         return _family(request).close_case(db, case_id, body, who.name, _now())
-    except PeopleError as exc:
-        raise _error(exc) from None
 
 
 # the wander-risk register -----------------------------------------------------------------------
@@ -154,19 +147,15 @@ def person_flags(db: Db, person_id: str, who: Principal = READ) -> list[Flag]:
 @router.post("/people/{person_id}/flags", response_model=Flag, status_code=201)
 def flag_person(db: Db, person_id: str, body: FlagIn, who: Principal = WORK) -> Flag:
     _person_site(db, who, person_id)
-    try:
+    with http_errors(_fail, PeopleError):
         return flag(db, person_id, body, who.name, _now())
-    except PeopleError as exc:
-        raise _error(exc) from None
 
 
 @router.post("/people/{person_id}/flags/clear", response_model=Flag)
 def clear_flag(db: Db, person_id: str, body: ClearIn, who: Principal = SUPERVISE) -> Flag:
     _person_site(db, who, person_id)
-    try:
+    with http_errors(_fail, PeopleError):
         return clear(db, person_id, body, who.name, _now())
-    except PeopleError as exc:
-        raise _error(exc) from None
 
 
 @router.get("/wander-register", response_model=list[RegisterEntry])
@@ -199,7 +188,5 @@ def record_visit(
     """Record a follow-up visit: it meets the earliest visit still open."""
     _person_site(db, who, person_id)
     alerts = context_of(request).alerts  # None in an API served alone: nothing raised
-    try:
+    with http_errors(_fail, PeopleError):
         return _followups(request).record(db, person_id, body, who.name, _now(), alerts)
-    except PeopleError as exc:
-        raise _error(exc) from None

@@ -16,8 +16,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from gateway.alerts import store as alert_store
 from gateway.api.context import context_of
 from gateway.api.deps import Db, require
+from gateway.api.errors import http_errors
 from gateway.api.responses import binary
-from gateway.api.routes.family_search import _error, _person_site
+from gateway.api.routes.family_search import _fail, _person_site
 from gateway.auth.audit import audit
 from gateway.auth.tokens import Principal
 from gateway.people import PeopleError
@@ -93,10 +94,8 @@ def set_incident_people(
         raise HTTPException(409, "only a missing-person incident names missing people")
     for pid in body.person_ids:
         _person_site(db, who, pid)
-    try:
+    with http_errors(_fail, PeopleError):
         people = name_people(db, incident_id, body.person_ids, who.name, _now())
-    except PeopleError as exc:
-        raise _error(exc) from None
     _publish(request, db, incident_id)
     return _people_out(people)
 
@@ -190,10 +189,8 @@ def _publish(request: Request, db: Db, incident_id: str) -> None:
 def missing_record(db: Db, incident_id: str, who: Principal = READ) -> MissingRecord:
     """The narrative, last seen and actions staff recorded for the written report."""
     _incident(db, who, incident_id)
-    try:
+    with http_errors(_fail, PeopleError):
         return record(db, incident_id)
-    except PeopleError as exc:
-        raise _error(exc) from None
 
 
 @router.put("/incidents/{incident_id}/missing", response_model=MissingRecord)
@@ -203,10 +200,8 @@ def edit_narrative(
     """Write or edit the narrative (and when/where last seen) until the written report is
     recorded as sent (409 after)."""
     _incident(db, who, incident_id)
-    try:
+    with http_errors(_fail, PeopleError):
         out = set_narrative(db, incident_id, body, who.name, _now())
-    except PeopleError as exc:
-        raise _error(exc) from None
     _publish(request, db, incident_id)
     return out
 
@@ -217,9 +212,7 @@ def record_action(
 ) -> MissingRecord:
     """Record what was done (search, police called, family informed, …) and when."""
     _incident(db, who, incident_id)
-    try:
+    with http_errors(_fail, PeopleError):
         out = add_action(db, incident_id, body, who.name, _now())
-    except PeopleError as exc:
-        raise _error(exc) from None
     _publish(request, db, incident_id)
     return out

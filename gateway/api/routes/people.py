@@ -20,6 +20,7 @@ from pydantic import BaseModel, Field
 from gateway.alerts.config import AlertsConfig
 from gateway.api.context import context_of
 from gateway.api.deps import Db, require
+from gateway.api.errors import http_errors
 from gateway.api.responses import binary
 from gateway.auth.audit import audit
 from gateway.auth.tokens import Principal
@@ -73,12 +74,19 @@ def _fail(exc: PeopleError) -> NoReturn:
 
 def _visible(db: Db, who: Principal, person_id: str) -> Person:
     """The file if the caller may see it; 404 otherwise (no hint that it exists)."""
-    try:
+    with http_errors(_fail, NotFound):
         person = people.get_person(db, person_id)
-    except NotFound as exc:
-        _fail(exc)
     if not (who.sees(person.site) or (person.foster_home and who.sees(person.foster_home))):
         raise HTTPException(404, f"no person file {person_id!r}")
+    return person
+
+
+def _viewed(db: Db, who: Principal, person_id: str, reason: str, part: str | None = None) -> Person:
+    """The file (see _visible), its reading audited as `person.view` with the reason and the
+    part of the file read (none: the file itself)."""
+    person = _visible(db, who, person_id)
+    detail = {"reason": reason} if part is None else {"reason": reason, "part": part}
+    audit(db, who.name, "person.view", person_id, detail)
     return person
 
 
@@ -233,10 +241,8 @@ class LinkedCheck(BaseModel):
 @router.get("/by-check/{check_id}", response_model=LinkedCheck)
 def by_check(db: Db, who: Writer, check_id: str) -> LinkedCheck:
     """Which file a check is on (the desk's "open file / link" button asks this)."""
-    try:
+    with http_errors(_fail, NotFound):
         check = people.check_row(db, check_id)
-    except NotFound as exc:
-        _fail(exc)
     if not who.sees(check["site"]):
         raise HTTPException(404, f"no check {check_id!r}")
     return LinkedCheck(check_id=check_id, person_id=people.person_of_check(db, check_id))
@@ -250,32 +256,25 @@ def create(db: Db, who: Writer, new: PersonCreate) -> Person:
     """Open a file; with `check_id`, from that check (time, outcome, items held pre-filled)."""
     if not who.sees(new.site):
         raise HTTPException(403, f"site {new.site!r} is not one of yours")
-    try:
+    with http_errors(_fail, PeopleError):
         return people.create_person(db, new, who.name)
-    except PeopleError as exc:
-        _fail(exc)
 
 
 @router.get("/{person_id}", response_model=Person)
 def read(db: Db, who: Reader, person_id: str, reason: Reason) -> Person:
-    person = _visible(db, who, person_id)
-    audit(db, who.name, "person.view", person_id, {"reason": reason})
-    return person
+    return _viewed(db, who, person_id, reason)
 
 
 @router.patch("/{person_id}", response_model=Person)
 def update(db: Db, who: Writer, person_id: str, changes: PersonUpdate) -> Person:
     _visible(db, who, person_id)
-    try:
+    with http_errors(_fail, PeopleError):
         return people.update_person(db, person_id, changes, who.name)
-    except PeopleError as exc:
-        _fail(exc)
 
 
 @router.get("/{person_id}/status", response_model=list[StatusEntry])
 def status_history(db: Db, who: Reader, person_id: str, reason: Reason) -> list[StatusEntry]:
-    _visible(db, who, person_id)
-    audit(db, who.name, "person.view", person_id, {"reason": reason, "part": "status"})
+    _viewed(db, who, person_id, reason, "status")
     return people.status_history(db, person_id)
 
 
@@ -284,25 +283,21 @@ def change_status(db: Db, who: Writer, person_id: str, change: StatusChange) -> 
     """Change the status (history kept). A departure while items are held is refused (409,
     code items_held) unless `override` gives a reason."""
     _visible(db, who, person_id)
-    try:
+    with http_errors(_fail, PeopleError):
         return people.set_status(
             db, person_id, change.status, who.name, reason=change.reason, override=change.override
         )
-    except PeopleError as exc:
-        _fail(exc)
 
 
 @router.post("/{person_id}/checks", response_model=Person)
 def link(db: Db, who: Writer, person_id: str, body: CheckLink) -> Person:
     """Link a check (a returning resident's, or an earlier one) to this file."""
     _visible(db, who, person_id)
-    try:
+    with http_errors(_fail, PeopleError):
         check = people.check_row(db, body.check_id)
         if not who.sees(check["site"]):
             raise NotFound(f"no check {body.check_id!r}")
         return people.link_check(db, body.check_id, person_id, who.name)
-    except PeopleError as exc:
-        _fail(exc)
 
 
 class Timeline(BaseModel):
@@ -313,8 +308,7 @@ class Timeline(BaseModel):
 @router.get("/{person_id}/timeline", response_model=Timeline)
 def timeline(db: Db, who: Reader, person_id: str, reason: Reason) -> Timeline:
     """Everything that happened to the person, oldest first."""
-    _visible(db, who, person_id)
-    audit(db, who.name, "person.view", person_id, {"reason": reason, "part": "timeline"})
+    _viewed(db, who, person_id, reason, "timeline")
     return Timeline(person_id=person_id, entries=person_timeline(db, person_id))
 
 
@@ -323,18 +317,15 @@ def timeline(db: Db, who: Reader, person_id: str, reason: Reason) -> Timeline:
 
 @router.get("/{person_id}/belongings", response_model=list[Belonging])
 def list_belongings(db: Db, who: Reader, person_id: str, reason: Reason) -> list[Belonging]:
-    _visible(db, who, person_id)
-    audit(db, who.name, "person.view", person_id, {"reason": reason, "part": "belongings"})
+    _viewed(db, who, person_id, reason, "belongings")
     return ledger.belongings(db, person_id)
 
 
 @router.post("/{person_id}/belongings", response_model=Belonging, status_code=201)
 def add_belonging(db: Db, who: Writer, person_id: str, new: BelongingIn) -> Belonging:
     _visible(db, who, person_id)
-    try:
+    with http_errors(_fail, PeopleError):
         return ledger.add_belonging(db, person_id, new, who.name)
-    except PeopleError as exc:
-        _fail(exc)
 
 
 @router.post("/{person_id}/belongings/{belonging_id}/release", response_model=Belonging)
@@ -342,12 +333,10 @@ def release_belonging(
     db: Db, who: Writer, person_id: str, belonging_id: int, body: BelongingRelease
 ) -> Belonging:
     _visible(db, who, person_id)
-    try:
+    with http_errors(_fail, PeopleError):
         return ledger.release_belonging(
             db, person_id, belonging_id, body.released_to, who.name, note=body.note
         )
-    except PeopleError as exc:
-        _fail(exc)
 
 
 # placements ------------------------------------------------------------------------------------
@@ -355,8 +344,7 @@ def release_belonging(
 
 @router.get("/{person_id}/placements", response_model=list[Placement])
 def list_placements(db: Db, who: Reader, person_id: str, reason: Reason) -> list[Placement]:
-    _visible(db, who, person_id)
-    audit(db, who.name, "person.view", person_id, {"reason": reason, "part": "placements"})
+    _viewed(db, who, person_id, reason, "placements")
     return places.placements(db, person_id)
 
 
@@ -366,10 +354,8 @@ def place(db: Db, who: Supervisor, person_id: str, new: PlacementIn) -> Placemen
     _visible(db, who, person_id)
     if not who.sees(new.site):
         raise HTTPException(403, f"site {new.site!r} is not one of yours")
-    try:
+    with http_errors(_fail, PeopleError):
         return places.place(db, person_id, new, who.name)
-    except PeopleError as exc:
-        _fail(exc)
 
 
 class Done(BaseModel):
@@ -380,10 +366,8 @@ class Done(BaseModel):
 @router.post("/{person_id}/placements/end", response_model=Done)
 def end_placement(db: Db, who: Supervisor, person_id: str) -> Done:
     _visible(db, who, person_id)
-    try:
+    with http_errors(_fail, PeopleError):
         places.end_placement(db, person_id, who.name)
-    except PeopleError as exc:
-        _fail(exc)
     return Done()
 
 
@@ -393,8 +377,7 @@ def end_placement(db: Db, who: Supervisor, person_id: str) -> Done:
 @router.get("/{person_id}/images", response_model=list[pics.ImageInfo])
 def list_images(db: Db, who: Reader, person_id: str, reason: Reason) -> list[pics.ImageInfo]:
     """The file's image records (portrait history included)."""
-    _visible(db, who, person_id)
-    audit(db, who.name, "person.view", person_id, {"reason": reason, "part": "images"})
+    _viewed(db, who, person_id, reason, "images")
     return pics.images(db, person_id)
 
 
@@ -410,10 +393,8 @@ def add_image(
 ) -> pics.ImageInfo:
     """Store an image (encrypted at rest). Needs the file's legal basis first (422)."""
     _visible(db, who, person_id)
-    try:
+    with http_errors(_fail, PeopleError):
         return pics.store_image(db, _vault(request), person_id, purpose, data, who.name, ref=ref)
-    except PeopleError as exc:
-        _fail(exc)
 
 
 @router.get(
@@ -426,11 +407,9 @@ def get_image(
 ) -> Response:
     """The image (decrypted); each view is audited with its reason."""
     _visible(db, who, person_id)
-    try:
+    with http_errors(_fail, PeopleError):
         info = pics.image_info(db, person_id, image_id)
         data = _vault(request).get(image_id, person_id)
-    except PeopleError as exc:
-        _fail(exc)
     audit(db, who.name, "person.image_view", person_id, {"image": image_id, "reason": reason})
     return Response(data, media_type=info.content_type, headers={"Cache-Control": "no-store"})
 
@@ -453,10 +432,8 @@ def export(request: Request, db: Db, who: Supervisor, person_id: str, reason: Re
 def erase(request: Request, db: Db, who: Supervisor, person_id: str, body: ReasonIn) -> Done:
     """Erase the file with a logged reason (refused under a legal hold)."""
     _visible(db, who, person_id)
-    try:
+    with http_errors(_fail, PeopleError):
         counts = privacy.erase_person(db, _vault(request), person_id, body.reason, who.name)
-    except PeopleError as exc:
-        _fail(exc)
     return Done(detail=counts)
 
 
@@ -464,8 +441,6 @@ def erase(request: Request, db: Db, who: Supervisor, person_id: str, body: Reaso
 def hold(db: Db, who: Supervisor, person_id: str, body: ReasonIn) -> Done:
     """A legal hold: retention and erasure leave the file alone until it is released."""
     _visible(db, who, person_id)
-    try:
+    with http_errors(_fail, PeopleError):
         hold_id = privacy.place_person_hold(db, person_id, body.reason, who.name)
-    except PeopleError as exc:
-        _fail(exc)
     return Done(detail={"hold": hold_id})

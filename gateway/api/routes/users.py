@@ -7,13 +7,14 @@ last admin by accident)."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Annotated, Literal
+from typing import Annotated, Literal, NoReturn
 
 from fastapi import APIRouter, HTTPException, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from gateway.api.context import context_of
 from gateway.api.deps import Db, require
+from gateway.api.errors import http_errors
 from gateway.auth import tokens as tok
 from gateway.auth import users
 from gateway.auth.audit import audit
@@ -104,6 +105,10 @@ def _out(u: users.User) -> UserOut:
     )
 
 
+def _invalid(exc: Exception) -> NoReturn:
+    raise HTTPException(422, str(exc)) from None
+
+
 def _user(db: Db, username: str) -> users.User:
     u = users.get_user(db, username)
     if u is None:
@@ -118,7 +123,7 @@ def list_users(db: Db, who: Admin) -> Users:
 
 @router.post("/users", response_model=UserOut, status_code=201)
 def add_user(request: Request, db: Db, who: Admin, body: UserIn) -> UserOut:
-    try:
+    with http_errors(_invalid, users.UserError, PasswordPolicyError):
         u = users.create_user(
             db,
             body.username,
@@ -128,8 +133,6 @@ def add_user(request: Request, db: Db, who: Admin, body: UserIn) -> UserOut:
             sites=body.sites,
             settings=context_of(request).auth,
         )
-    except (users.UserError, PasswordPolicyError) as exc:
-        raise HTTPException(422, str(exc)) from None
     audit(db, who.name, "user.add", body.username, {"role": body.role, "sites": body.sites})
     return _out(u)
 
@@ -140,10 +143,8 @@ def reset_password(
 ) -> UserOut:
     """A new password (their sessions end); tell it to the user by a safe way."""
     _user(db, username)
-    try:
+    with http_errors(_invalid, users.UserError, PasswordPolicyError):
         users.set_password(db, username, body.password, context_of(request).auth)
-    except (users.UserError, PasswordPolicyError) as exc:
-        raise HTTPException(422, str(exc)) from None
     audit(db, who.name, "user.password_reset", username, {})
     return _out(_user(db, username))
 
@@ -170,10 +171,8 @@ def enable_user(db: Db, who: Admin, username: str) -> UserOut:
 @router.put("/users/{username}/sites", response_model=UserOut)
 def set_user_sites(db: Db, who: Admin, username: str, body: SitesIn) -> UserOut:
     _user(db, username)
-    try:
+    with http_errors(_invalid, users.UserError):
         users.set_sites(db, username, body.sites)
-    except users.UserError as exc:
-        raise HTTPException(422, str(exc)) from None
     audit(db, who.name, "user.sites", username, {"sites": body.sites})
     return _out(_user(db, username))
 
@@ -202,10 +201,8 @@ def add_token(db: Db, who: Admin, body: TokenIn) -> NewToken:
     """A new token (a token with that name is replaced); the answer is the only time it is
     shown."""
     expires = datetime.now(UTC) + timedelta(days=body.expires_days) if body.expires_days else None
-    try:
+    with http_errors(_invalid, tok.TokenError):
         token = tok.create_token(db, body.name, body.role, expires_at=expires, sites=body.sites)
-    except tok.TokenError as exc:
-        raise HTTPException(422, str(exc)) from None
     audit(
         db,
         who.name,
