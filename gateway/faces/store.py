@@ -446,14 +446,16 @@ def _shown(db: sqlite_utils.Database, search_id: str, candidate: str) -> dict[st
 
 
 class Review(BaseModel):
+    """A person's decision on one candidate of a face search (a human confirms every match)."""
+
     id: int
     search_id: str
-    candidate: str
-    decision: str
-    evidence: str | None = None
+    candidate: str = Field(description="the candidate shown, as kind:id")
+    decision: str = Field(description="rejected, needs_info or probable")
+    evidence: str | None = Field(None, description="police_id_check, family_recognition or dna")
     note: str | None = None
-    by: str
-    at: str
+    by: str = Field(description="the reviewer's user name")
+    at: str = Field(description="when, UTC ISO")
 
 
 def reviews(db: sqlite_utils.Database, search_id: str) -> list[Review]:

@@ -93,11 +93,13 @@ class StepOut(BaseModel):
 
 
 class StepRecord(BaseModel):
+    """A family-search step as recorded (a notice published, DNA requested, a refresh)."""
+
     id: int
-    step: str
-    at: str
-    channel: str | None = None
-    reference: str | None = None
+    step: str = Field(description="notice, dna_request or refresh")
+    at: str = Field(description="when it was done, UTC ISO")
+    channel: str | None = Field(None, description="notice: where published; DNA: police unit")
+    reference: str | None = Field(None, description="URL, notice or letter no.")
     note: str | None = None
     recorded_by: str
 
@@ -107,20 +109,24 @@ class Case(BaseModel):
 
     id: str
     person_id: str
-    person_names: list[str] = Field(default_factory=list)
+    person_names: list[str] = Field(default_factory=list, description="names on the file")
     site: str
-    entered_at: str
-    opened_at: str
+    entered_at: str = Field(
+        description="when the person entered the station (the deadlines' start)"
+    )
+    opened_at: str = Field(description="when the case was opened, UTC ISO")
     opened_by: str
-    closed_at: str | None = None
+    closed_at: str | None = Field(None, description="when the family was found, UTC ISO")
     closed_by: str | None = None
-    found_by: str | None = None
+    found_by: str | None = Field(None, description="how identity was found")
     found_note: str | None = None
-    handed_to: str | None = None
-    handed_relation: str | None = None
-    id_checked: bool | None = None
+    handed_to: str | None = Field(None, description="handed over to whom")
+    handed_relation: str | None = Field(None, description="the receiver's relation to the person")
+    id_checked: bool | None = Field(
+        None, description="the receiver's identity document was checked"
+    )
     belongings_returned: bool | None = None
-    handover_note: str | None = None
+    handover_note: str | None = Field(None, description="escort, documents")
     steps: list[StepOut]
     records: list[StepRecord] = Field(default_factory=list)
     next_step: str | None = Field(None, description="the open step due first")

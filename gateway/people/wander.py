@@ -78,13 +78,15 @@ class ClearIn(BaseModel):
 
 
 class Flag(BaseModel):
+    """A wander-risk flag on a person, open until cleared with a reason."""
+
     id: int
     person_id: str
-    reasons: list[str]
-    why: str
+    reasons: list[str] = Field(description="dementia, minor, elderly_alone, repeated_wandering, …")
+    why: str = Field(description="what was seen, in the staff member's words")
     flagged_by: str
-    flagged_at: str
-    cleared_at: str | None = None
+    flagged_at: str = Field(description="UTC ISO")
+    cleared_at: str | None = Field(None, description="UTC ISO; none while the flag is open")
     cleared_by: str | None = None
     cleared_reason: str | None = None
 

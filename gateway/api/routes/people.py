@@ -135,14 +135,16 @@ def search(
 
 
 class UnlinkedCheck(BaseModel):
-    check_id: str
+    """An intake check that is on no person's file yet (the desk links it or opens a file)."""
+
+    check_id: str = Field(description="the check's id (its step events share it)")
     site: str
-    node: str
-    outcome: str
-    started_at: str
-    celsius: float | None = None
-    operator: str | None = None
-    items_held: list[str] = Field(default_factory=list)
+    node: str = Field(description="the intake node that ran the check")
+    outcome: str = Field(description="cleared, items_held, fever_referral, hypothermia_referral, …")
+    started_at: str = Field(description="passage time, UTC ISO")
+    celsius: float | None = Field(None, description="the screening temperature, °C")
+    operator: str | None = Field(None, description="desk operator responsible")
+    items_held: list[str] = Field(default_factory=list, description="items kept at the desk")
 
 
 class UnlinkedChecks(BaseModel):
