@@ -89,21 +89,6 @@ RECORD_WINDOW_S = 0.05
 """Attempts are recorded in one transaction per batch (at most this many, or this long after
 the batch's first send): one fsync per batch instead of per attempt. A crash inside the window
 resends those rows with the same idempotency key."""
-_ROW_KEYS = [  # the columns of deliver_due's SELECT, in order
-    "id",
-    "seq",
-    "notification_id",
-    "alert_id",
-    "event",
-    "level",
-    "channel",
-    "kind",
-    "target",
-    "payload",
-    "created_at",
-    "attempts",
-    "fell_back",
-]
 
 
 class Notifier:
@@ -261,7 +246,9 @@ class Notifier:
             args.append(channel)
         # rows never tried go first: a new alert must not wait behind a backlog of retries
         order = " ORDER BY attempts > 0, due_at, seq LIMIT ?"
-        rows = db.execute(sql + order, [*args, limit]).fetchall()
+        cur = db.execute(sql + order, [*args, limit])
+        names = [d[0] for d in cur.description]
+        rows = [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
         done: list[_Done] = []
         window = time.monotonic()
         made = 0
@@ -307,9 +294,8 @@ class Notifier:
             body, delivery_id=row["id"], attempt=attempt, timestamp=int(at.timestamp())
         )
 
-    def _attempt(self, raw: tuple[Any, ...], now: datetime | None) -> _Done:
+    def _attempt(self, row: dict[str, Any], now: datetime | None) -> _Done:
         """Send one row (no database access: the result is recorded by `_record`)."""
-        row = dict(zip(_ROW_KEYS, raw, strict=True))
         started = now or self.clock()
         t0 = time.perf_counter()
         try:  # a payload that no longer validates (upgrade) is a failed attempt, not a stall
