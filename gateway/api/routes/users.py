@@ -19,23 +19,24 @@ from gateway.auth import tokens as tok
 from gateway.auth import users
 from gateway.auth.audit import audit
 from gateway.auth.passwords import PasswordPolicyError
-from gateway.auth.tokens import Principal
+from gateway.auth.tokens import Principal, Role
 
 router = APIRouter(prefix="/api/v1", tags=["users"])
 Admin = Annotated[Principal, require("admin")]
-Role = Literal["desk", "supervisor", "bureau", "admin"]
 SiteList = list[Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]{0,31}$")]]
 
 
 class UserOut(BaseModel):
+    """A dashboard user (never the password hash)."""
+
     username: str
-    role: str
-    disabled: bool
-    created_at: str
-    lang: str
+    role: str = Field(description="desk, supervisor, bureau or admin")
+    disabled: bool = Field(description="true: the user cannot log in")
+    created_at: str = Field(description="UTC ISO")
+    lang: str = Field(description="the dashboard's language: zh-CN or en")
     sites: list[str] | None = Field(description="null: every site")
-    locked_until: str | None
-    last_login_at: str | None
+    locked_until: str | None = Field(description="after too many failed logins: until when, UTC")
+    last_login_at: str | None = Field(description="UTC ISO; null: never logged in")
 
 
 class Users(BaseModel):
@@ -65,13 +66,15 @@ class SitesIn(BaseModel):
 
 
 class TokenOut(BaseModel):
+    """An API token (its secret is shown once, when it is made, and never again)."""
+
     name: str
-    role: str
-    created_at: str
-    expires_at: str | None
-    sites: list[str] | None
+    role: str = Field(description="desk, supervisor, bureau or admin")
+    created_at: str = Field(description="UTC ISO")
+    expires_at: str | None = Field(description="UTC ISO; null: never expires")
+    sites: list[str] | None = Field(description="null: every site")
     state: str = Field(description="active, expired or disabled")
-    last_used_at: str | None
+    last_used_at: str | None = Field(description="UTC ISO; null: never used")
 
 
 class Tokens(BaseModel):
