@@ -21,12 +21,11 @@ import time
 from collections.abc import Callable
 from typing import Any, Literal
 
-from devices.base import ReportsState
+from devices.base import OnState, ReportsState
 from devices.gate.base import (
     BeamTracker,
     GateAlarm,
     OnGateEvent,
-    OnState,
 )
 from devices.gpio.debounce import DebouncedInput
 from devices.gpio.ticker import Ticker

@@ -15,9 +15,9 @@ import time
 from collections import deque
 from collections.abc import Callable
 
-from devices.base import log_transition
+from devices.base import DeviceState, OnState, log_transition
 from devices.gate import ascii as ga
-from devices.gate.base import DeviceState, GatePassage, OnGateEvent, OnState
+from devices.gate.base import GatePassage, OnGateEvent
 from devices.serialio.errors import FrameError
 from devices.serialio.port import PortState, ReconnectingPort
 

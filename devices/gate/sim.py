@@ -15,9 +15,9 @@ import time
 
 import serial
 
-from devices.base import ReportsState
+from devices.base import OnState, ReportsState
 from devices.gate import ascii as ga
-from devices.gate.base import Direction, GateAlarm, GatePassage, OnGateEvent, OnState
+from devices.gate.base import Direction, GateAlarm, GatePassage, OnGateEvent
 
 log = logging.getLogger(__name__)
 

@@ -20,18 +20,12 @@ from collections import Counter
 from collections.abc import Callable
 from typing import Literal
 
-from devices.base import log_transition
+from devices.base import DeviceState, OnState, log_transition
 from devices.serialio.errors import FrameError
 from devices.serialio.port import PortState, ReconnectingPort
 from devices.serialio.watchdog import DataWatchdog, Silence
 from devices.thermo import gy90614, optris
-from devices.thermo.base import (
-    DeviceState,
-    Measurement,
-    MeasurementDetector,
-    OnMeasurement,
-    OnState,
-)
+from devices.thermo.base import Measurement, MeasurementDetector, OnMeasurement
 
 log = logging.getLogger(__name__)
 

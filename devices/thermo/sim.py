@@ -22,12 +22,12 @@ from typing import Any
 
 import serial
 
-from devices.base import ReportsState
+from devices.base import OnState, ReportsState
 from devices.serialio.watchdog import DataWatchdog
 from devices.thermo import bodytemp_map as bm
 from devices.thermo import gy90614, optris
 from devices.thermo import modbus_maps as mm
-from devices.thermo.base import Measurement, OnMeasurement, OnState
+from devices.thermo.base import Measurement, OnMeasurement
 
 log = logging.getLogger(__name__)
 

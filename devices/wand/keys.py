@@ -11,9 +11,9 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Literal, Protocol
+from typing import Any, Literal
 
-from devices.base import DeviceState, OnState
+from devices.base import Device, DeviceState, OnState
 from devices.gpio.debounce import DebouncedInput
 from devices.gpio.ticker import Ticker
 
@@ -34,14 +34,8 @@ WandEvent = WandKey | Holster
 OnWandEvent = Callable[[WandEvent], None]
 
 
-class WandKeys(Protocol):
-    id: str
-    state: DeviceState
-    error: str | None
-
-    def start(self, on_event: OnWandEvent, on_state: OnState) -> None: ...
-
-    def stop(self) -> None: ...
+WandKeys = Device[WandEvent]
+"""The wand key box or its simulator: reports key presses and the holster switch."""
 
 
 class GpioWandKeys:
