@@ -60,10 +60,15 @@ class ReportsState:
 
     def _set(self, state: DeviceState, error: str | None) -> None:
         if state != self.state:
-            log_transition(self._log, f"{self.family} {self.id}", self.state, state, error)
-            self.state, self.error = state, error
-            if self._on_state:
-                self._on_state(state, error)
+            self._announce(state, error)
+
+    def _announce(self, state: DeviceState, error: str | None) -> None:
+        """Log the change to `state` and tell the callback, whether or not the state differs
+        (a driver also announces a fault whose cause changed)."""
+        log_transition(self._log, f"{self.family} {self.id}", self.state, state, error)
+        self.state, self.error = state, error
+        if self._on_state:
+            self._on_state(state, error)
 
 
 __all__ = ["Device", "DeviceState", "OnState", "ReportsState", "log_transition"]
