@@ -18,6 +18,8 @@ from typing import Any, Literal
 
 import serial
 
+from devices.serialio.backoff import Backoff, port_fault
+
 log = logging.getLogger(__name__)
 
 PortState = Literal["unknown", "ok", "fault"]
@@ -51,8 +53,7 @@ class ReconnectingPort:
             "stopbits": stopbits,
         }
         self.read_timeout_s = read_timeout_s
-        self.backoff_min_s = backoff_min_s
-        self.backoff_max_s = backoff_max_s
+        self.backoff = Backoff(backoff_min_s, backoff_max_s)
         self.clock = clock
         self.sleep = sleep
         self.opener = opener
@@ -63,7 +64,6 @@ class ReconnectingPort:
         """Open and IO failures since this object was made."""
         self.opens = 0
         self._ser: Any = None
-        self._backoff_s = backoff_min_s
         self._retry_at = 0.0
         self._lock = threading.RLock()
         self._closed = False
@@ -81,19 +81,12 @@ class ReconnectingPort:
     def _fail(self, what: str, exc: BaseException) -> None:
         self.errors += 1
         self._drop()
-        # The wait doubles after each failed attempt; say so rather than quote the first
-        # delay, which is only true for the first retry.
-        msg = (
-            f"{self.name} on {self.url}: {what} ({exc}); check the cable and USB adapter; "
-            f"retrying after {self.backoff_min_s:g} s, then less often, at most every "
-            f"{self.backoff_max_s:g} s"
-        )
+        msg = port_fault(f"{self.name} on {self.url}", f"{what} ({exc})", self.backoff)
         if self.state != "fault":
             # debug only: the device driver owning the port logs the transition once
             # (`log_transition`), with whatever else it knows about the device
             log.debug("%s", msg)
-        self._retry_at = self.clock() + self._backoff_s
-        self._backoff_s = min(self._backoff_s * 2, self.backoff_max_s)
+        self._retry_at = self.clock() + self.backoff.failed()
         self._set("fault", msg)
 
     def _drop(self) -> None:
@@ -123,7 +116,7 @@ class ReconnectingPort:
                 self._fail("cannot open", exc)
                 return False
             self.opens += 1
-            self._backoff_s = self.backoff_min_s
+            self.backoff.reset()
             self._set("ok", None)
             return True
 
