@@ -89,6 +89,11 @@ class ReconnectingPort:
         self._retry_at = self.clock() + self.backoff.failed()
         self._set("fault", msg)
 
+    def _io_failed(self, ser: Any, what: str, exc: BaseException) -> None:
+        with self._lock:
+            if self._ser is ser:  # not already dropped (and maybe reopened) by another call
+                self._fail(what, exc)
+
     def _drop(self) -> None:
         ser, self._ser = self._ser, None
         if ser is not None:
@@ -135,9 +140,7 @@ class ReconnectingPort:
             rest = ser.read(min(waiting, max_bytes - 1)) if waiting else b""
             return bytes(first + rest)
         except Exception as exc:  # SerialException/OSError when the adapter goes away
-            with self._lock:
-                if self._ser is ser:
-                    self._fail("read failed", exc)
+            self._io_failed(ser, "read failed", exc)
             return b""
 
     def write(self, data: bytes) -> bool:
@@ -149,9 +152,7 @@ class ReconnectingPort:
             ser.write(data)
             return True
         except Exception as exc:
-            with self._lock:
-                if self._ser is ser:
-                    self._fail("write failed", exc)
+            self._io_failed(ser, "write failed", exc)
             return False
 
     def reset_input(self) -> None:
@@ -162,9 +163,7 @@ class ReconnectingPort:
         try:
             ser.reset_input_buffer()
         except Exception as exc:
-            with self._lock:
-                if self._ser is ser:
-                    self._fail("flush failed", exc)
+            self._io_failed(ser, "flush failed", exc)
 
     def close(self) -> None:
         with self._lock:
