@@ -18,12 +18,18 @@ from typing import Any, Literal
 
 import serial
 
-from devices.serialio.backoff import Backoff, port_fault
+from devices.backoff import Backoff
 
 log = logging.getLogger(__name__)
 
 PortState = Literal["unknown", "ok", "fault"]
 Opener = Callable[..., Any]
+
+
+def port_fault(where: str, problem: str, backoff: Backoff) -> str:
+    """The fault of a port that failed (also the Modbus client's). The wait doubles after
+    each failed attempt: say so rather than quote the first delay, only true for the first."""
+    return f"{where}: {problem}; check the cable and USB adapter; {backoff.describe()}"
 
 
 class ReconnectingPort:
@@ -86,7 +92,7 @@ class ReconnectingPort:
             # debug only: the device driver owning the port logs the transition once
             # (`log_transition`), with whatever else it knows about the device
             log.debug("%s", msg)
-        self._retry_at = self.clock() + self.backoff.failed()
+        self._retry_at = self.clock() + self.backoff.next_delay()
         self._set("fault", msg)
 
     def _io_failed(self, ser: Any, what: str, exc: BaseException) -> None:

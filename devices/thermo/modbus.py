@@ -19,8 +19,9 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from devices.serialio.backoff import Backoff, port_fault
+from devices.backoff import Backoff
 from devices.serialio.errors import FrameError, PortError
+from devices.serialio.port import port_fault
 from devices.serialio.watchdog import Silence
 from devices.thermo import modbus_maps as mm
 from devices.thermo.base import Measurement, MeasurementDetector
@@ -130,7 +131,7 @@ class ModbusThermometer(_Threaded):
             self._port_down = True
             where = f"thermometer {self.id} on {self.url}"
             self._set("fault", port_fault(where, str(exc), self.backoff), "port")
-            self._stop.wait(self.backoff.failed())
+            self._stop.wait(self.backoff.next_delay())
             return
         except (ConnectionError, FrameError) as exc:
             self.last_reason = getattr(exc, "reason", "no_reply")
