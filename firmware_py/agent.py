@@ -13,7 +13,7 @@ import threading
 import time
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from devices.contract import codec, topics
 from devices.contract.errors import ContractError
@@ -36,6 +36,8 @@ from firmware_py.outbox import Outbox, OutboxFull
 from firmware_py.publisher import ConfirmBy, OutboxPublisher
 
 log = logging.getLogger(__name__)
+
+M = TypeVar("M", bound=Payload)
 
 
 def offline_status() -> bytes:
@@ -293,20 +295,16 @@ class NodeAgent:
         self.publisher.reconnected()
 
     def _on_stored(self, _topic: str, payload: bytes) -> None:
-        try:
-            stored = codec.decode(Stored, payload)
-        except ContractError as exc:
+        stored = _decode_or_warn(Stored, payload, "stored-ack")
+        if stored is None:
             self.bad_stored += 1
-            log.warning("ignored malformed stored-ack: %s", exc)
             return
         self.publisher.on_stored([(first, last) for first, last in stored.seqs])
 
     def _on_command(self, _topic: str, payload: bytes) -> None:
-        try:
-            cmd = codec.decode(Command, payload)
-        except ContractError as exc:
+        cmd = _decode_or_warn(Command, payload, "command")
+        if cmd is None:
             self.bad_commands += 1
-            log.warning("ignored malformed command: %s", exc)
             return
         ok, error = True, None
         if cmd.action == "ping":
@@ -354,6 +352,16 @@ class NodeAgent:
                     )
             except Exception:
                 log.exception("heartbeat failed; will retry")
+
+
+def _decode_or_warn(model: type[M], payload: bytes, what: str) -> M | None:
+    """A message from the broker, or None (logged) when it does not decode: the agent counts
+    and ignores malformed ones."""
+    try:
+        return codec.decode(model, payload)
+    except ContractError as exc:
+        log.warning("ignored malformed %s: %s", what, exc)
+        return None
 
 
 def _cpu_percent() -> float | None:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import pydantic
 
@@ -12,6 +13,8 @@ from devices.contract.models.uplink import UPLINK_ADAPTER, BureauAction, UplinkM
 
 #: a snapshot carries at most 200 history lines of ≤2 kB: far below this
 MAX_LINK_BYTES = 1024 * 1024
+
+T = TypeVar("T")
 
 
 def _loads(payload: bytes) -> Any:
@@ -29,18 +32,18 @@ def _summary(exc: pydantic.ValidationError) -> str:
     return f"{exc.error_count()} error(s); {where}: {first['msg']}"
 
 
-def decode_uplink(payload: bytes) -> UplinkMessage:
-    """Any bytes in: an uplink snapshot out, or ContractError (never another exception)."""
+def _validated(validate: Callable[[Any], T], payload: bytes) -> T:
     raw = _loads(payload)
     try:
-        return UPLINK_ADAPTER.validate_python(raw)
+        return validate(raw)
     except pydantic.ValidationError as exc:
         raise ContractError("bad_schema", _summary(exc)) from None
+
+
+def decode_uplink(payload: bytes) -> UplinkMessage:
+    """Any bytes in: an uplink snapshot out, or ContractError (never another exception)."""
+    return _validated(UPLINK_ADAPTER.validate_python, payload)
 
 
 def decode_action(payload: bytes) -> BureauAction:
-    raw = _loads(payload)
-    try:
-        return BureauAction.model_validate(raw)
-    except pydantic.ValidationError as exc:
-        raise ContractError("bad_schema", _summary(exc)) from None
+    return _validated(BureauAction.model_validate, payload)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Literal, Protocol
+from typing import Literal
 
-from devices.base import DeviceState, OnState
+from devices.base import Device
 
 Direction = Literal["in", "out", "unknown"]
 
@@ -34,16 +34,8 @@ GateEvent = GatePassage | GateAlarm
 OnGateEvent = Callable[[GateEvent], None]
 
 
-class Gate(Protocol):
-    id: str
-    state: DeviceState
-    error: str | None
-
-    def start(self, on_event: OnGateEvent, on_state: OnState) -> None:
-        """Begin reporting; callbacks run on the driver's own thread and must be quick."""
-        ...
-
-    def stop(self) -> None: ...
+Gate = Device[GateEvent]
+"""A gate driver or simulator: reports passages and alarms."""
 
 
 @dataclass

@@ -21,15 +21,14 @@ import time
 from collections.abc import Callable
 from typing import Any, Literal
 
-from devices.base import ReportsState
+from devices.base import OnState, ReportsState
 from devices.gate.base import (
     BeamTracker,
     GateAlarm,
     OnGateEvent,
-    OnState,
 )
 from devices.gpio.debounce import DebouncedInput
-from devices.gpio.ticker import Ticker
+from devices.gpio.inputs import PolledInputs
 
 log = logging.getLogger(__name__)
 
@@ -60,12 +59,11 @@ class GpioGate(ReportsState):
         self.id = id
         self._alarm_pin, self._a_pin, self._b_pin = alarm_pin, beam_a_pin, beam_b_pin
         self._ready_pin = ready_pin
-        self._factory = pin_factory
         self._contacts = (alarm_contact, beam_contact)
         self._stable = (contact_stable_s, beam_stable_s)
         self._clock = clock
-        self._ticker = Ticker(tick_s, name=f"gate-{id}")
-        self._inputs: list[DebouncedInput] = []
+        self._inputs = PolledInputs(pin_factory, tick_s=tick_s, name=f"gate-{id}", clock=clock)
+        self._alarm_input: DebouncedInput | None = None
         self._beams = BeamTracker()
         self._lock = threading.Lock()
         self._on_event: OnGateEvent | None = None
@@ -76,42 +74,32 @@ class GpioGate(ReportsState):
         self._settle_at = 0.0
         self._settle_s = settle_s
 
-    def _input(
-        self, pin: int, stable_s: float, means_when_closed: bool, cb: Callable[[bool, float], None]
-    ) -> DebouncedInput:
-        from gpiozero import DigitalInputDevice
-
-        dev = DigitalInputDevice(pin, pull_up=True, pin_factory=self._factory)
-        inp = DebouncedInput(
-            dev, stable_s=stable_s, clock=self._clock, active_means=means_when_closed, on_change=cb
-        )
-        self._inputs.append(inp)
-        self._ticker.add(inp.poll)
-        return inp
-
     def start(self, on_event: OnGateEvent, on_state: OnState) -> None:
         self._on_event, self._on_state = on_event, on_state
         alarm_contact, beam_contact = self._contacts
         contact_s, beam_s = self._stable
         # value True = alarm / beam broken / gate ready
         beam_no = beam_contact == "no"
-        self._input(self._alarm_pin, contact_s, alarm_contact == "no", self._alarm)
-        self._input(self._a_pin, beam_s, beam_no, lambda v, t: self._beam("a", v, t))
-        self._input(self._b_pin, beam_s, beam_no, lambda v, t: self._beam("b", v, t))
+        add = self._inputs.add
+        self._alarm_input = add(
+            self._alarm_pin, contact_s, self._alarm, active_means=alarm_contact == "no"
+        )
+        add(self._a_pin, beam_s, lambda v, t: self._beam("a", v, t), active_means=beam_no)
+        add(self._b_pin, beam_s, lambda v, t: self._beam("b", v, t), active_means=beam_no)
         ready = self._ready_pin
         if ready is not None:
-            self._ready_ok = self._input(ready, contact_s, True, self._ready).value
+            self._ready_ok = add(ready, contact_s, self._ready).value
         # judge the contacts once they have settled (pull-ups and relays at power-up)
         self._settle_at = self._clock() + self._settle_s
-        self._ticker.add(self._settle)
-        self._ticker.start()
+        self._inputs.ticker.add(self._settle)
+        self._inputs.start()
 
     def _settle(self) -> None:
         if self._settled or self._clock() < self._settle_at:
             return
         self._settled = True
         # alarm contact still open: a cut wire or a stuck alarm, until it closes
-        self._alarm_stuck = self._inputs[0].value
+        self._alarm_stuck = self._alarm_input is not None and self._alarm_input.value
         self._update()
 
     def _update(self) -> None:
@@ -157,10 +145,7 @@ class GpioGate(ReportsState):
             self._on_event(passage)
 
     def stop(self) -> None:
-        self._ticker.stop()
-        for inp in self._inputs:
-            inp.close()
-        self._inputs.clear()
+        self._inputs.close()
 
 
 class GpioGateDriver:

@@ -15,16 +15,19 @@ import time
 from collections import deque
 from collections.abc import Callable
 
-from devices.base import log_transition
+from devices.base import DeviceState, OnState, ReportsState
 from devices.gate import ascii as ga
-from devices.gate.base import DeviceState, GatePassage, OnGateEvent, OnState
+from devices.gate.base import GatePassage, OnGateEvent
 from devices.serialio.errors import FrameError
 from devices.serialio.port import PortState, ReconnectingPort
 
 log = logging.getLogger(__name__)
 
 
-class SerialGate:
+class SerialGate(ReportsState):
+    family = "gate"
+    _log = log
+
     def __init__(
         self,
         id: str,
@@ -38,8 +41,6 @@ class SerialGate:
     ) -> None:
         self.id = id
         self.address = address
-        self.state: DeviceState = "unknown"
-        self.error: str | None = None
         self.counters: ga.Counters | None = None
         self.who: str | None = None
         self.duplicates = 0
@@ -60,7 +61,6 @@ class SerialGate:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._on_event: OnGateEvent | None = None
-        self._on_state: OnState | None = None
 
     # -- state ---------------------------------------------------------------------------------
     def _port_state(self, state: PortState, error: str | None) -> None:
@@ -79,13 +79,10 @@ class SerialGate:
             state, error = "ok", None
         else:
             state, error = "unknown", None
-        if state != self.state or error != self.error:
-            changed = state != self.state
-            if changed:
-                log_transition(log, f"gate {self.id}", self.state, state, error)
-            self.state, self.error = state, error
-            if changed and self._on_state:
-                self._on_state(state, error)
+        if state != self.state:
+            self._set(state, error)
+        else:
+            self.error = error  # same state, fresher detail: status only
 
     # -- loop ----------------------------------------------------------------------------------
     def start(self, on_event: OnGateEvent, on_state: OnState) -> None:

@@ -10,19 +10,19 @@ protocol says: unsolicited ``PS``/``AL`` with 4-digit sequence numbers, repeated
 from __future__ import annotations
 
 import logging
-import threading
 import time
 
 import serial
 
-from devices.base import ReportsState
+from devices.base import OnState, ReportsState
 from devices.gate import ascii as ga
-from devices.gate.base import Direction, GateAlarm, GatePassage, OnGateEvent, OnState
+from devices.gate.base import Direction, GateAlarm, GatePassage, OnGateEvent
+from devices.serialio.device_sim import DeviceEndSim
 
 log = logging.getLogger(__name__)
 
 
-class GateAsciiSimulator:
+class GateAsciiSimulator(DeviceEndSim):
     def __init__(
         self,
         url: str,
@@ -35,7 +35,6 @@ class GateAsciiSimulator:
         self.address = address
         self.heartbeat_s = heartbeat_s
         self.retransmit_s = retransmit_s
-        self.ser = serial.serial_for_url(url, baudrate=baudrate, timeout=0.02)
         self.parser = ga.GateAsciiParser()
         self.seq = 0
         self.passages = self.alarms = self.mass_alarms = 0
@@ -44,12 +43,9 @@ class GateAsciiSimulator:
         self.acked: list[int] = []
         self.sent_frames = 0
         self._unacked: dict[int, tuple[bytes, float, int]] = {}
-        self._lock = threading.Lock()
         self._t0 = time.monotonic()
         self._next_hb = 0.0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="gate-sim", daemon=True)
-        self._thread.start()
+        super().__init__(url, baudrate=baudrate, read_timeout_s=0.02, name="gate-sim")
 
     def _send(self, msg: ga.GateMessage) -> bytes:
         raw = ga.encode_message(self.address, msg)
@@ -113,10 +109,8 @@ class GateAsciiSimulator:
 
     def _run(self) -> None:
         while not self._stop.is_set():
-            try:
-                data = self.ser.read(256)
-            except serial.SerialException:
-                time.sleep(0.05)
+            data = self._read(256)
+            if data is None:
                 continue
             now = time.monotonic()
             with self._lock:
@@ -136,11 +130,6 @@ class GateAsciiSimulator:
                 if now >= self._next_hb:
                     self._next_hb = now + self.heartbeat_s
                     self._send(ga.Heartbeat(int(now - self._t0), self.state))  # type: ignore[arg-type]
-
-    def close(self) -> None:
-        self._stop.set()
-        self._thread.join(timeout=2)
-        self.ser.close()
 
 
 class SimulatedGate(ReportsState):

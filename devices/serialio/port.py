@@ -18,10 +18,18 @@ from typing import Any, Literal
 
 import serial
 
+from devices.backoff import Backoff
+
 log = logging.getLogger(__name__)
 
 PortState = Literal["unknown", "ok", "fault"]
 Opener = Callable[..., Any]
+
+
+def port_fault(where: str, problem: str, backoff: Backoff) -> str:
+    """The fault of a port that failed (also the Modbus client's). The wait doubles after
+    each failed attempt: say so rather than quote the first delay, only true for the first."""
+    return f"{where}: {problem}; check the cable and USB adapter; {backoff.describe()}"
 
 
 class ReconnectingPort:
@@ -51,8 +59,7 @@ class ReconnectingPort:
             "stopbits": stopbits,
         }
         self.read_timeout_s = read_timeout_s
-        self.backoff_min_s = backoff_min_s
-        self.backoff_max_s = backoff_max_s
+        self.backoff = Backoff(backoff_min_s, backoff_max_s)
         self.clock = clock
         self.sleep = sleep
         self.opener = opener
@@ -63,7 +70,6 @@ class ReconnectingPort:
         """Open and IO failures since this object was made."""
         self.opens = 0
         self._ser: Any = None
-        self._backoff_s = backoff_min_s
         self._retry_at = 0.0
         self._lock = threading.RLock()
         self._closed = False
@@ -81,20 +87,18 @@ class ReconnectingPort:
     def _fail(self, what: str, exc: BaseException) -> None:
         self.errors += 1
         self._drop()
-        # The wait doubles after each failed attempt; say so rather than quote the first
-        # delay, which is only true for the first retry.
-        msg = (
-            f"{self.name} on {self.url}: {what} ({exc}); check the cable and USB adapter; "
-            f"retrying after {self.backoff_min_s:g} s, then less often, at most every "
-            f"{self.backoff_max_s:g} s"
-        )
+        msg = port_fault(f"{self.name} on {self.url}", f"{what} ({exc})", self.backoff)
         if self.state != "fault":
             # debug only: the device driver owning the port logs the transition once
             # (`log_transition`), with whatever else it knows about the device
             log.debug("%s", msg)
-        self._retry_at = self.clock() + self._backoff_s
-        self._backoff_s = min(self._backoff_s * 2, self.backoff_max_s)
+        self._retry_at = self.clock() + self.backoff.next_delay()
         self._set("fault", msg)
+
+    def _io_failed(self, ser: Any, what: str, exc: BaseException) -> None:
+        with self._lock:
+            if self._ser is ser:  # not already dropped (and maybe reopened) by another call
+                self._fail(what, exc)
 
     def _drop(self) -> None:
         ser, self._ser = self._ser, None
@@ -123,7 +127,7 @@ class ReconnectingPort:
                 self._fail("cannot open", exc)
                 return False
             self.opens += 1
-            self._backoff_s = self.backoff_min_s
+            self.backoff.reset()
             self._set("ok", None)
             return True
 
@@ -142,9 +146,7 @@ class ReconnectingPort:
             rest = ser.read(min(waiting, max_bytes - 1)) if waiting else b""
             return bytes(first + rest)
         except Exception as exc:  # SerialException/OSError when the adapter goes away
-            with self._lock:
-                if self._ser is ser:
-                    self._fail("read failed", exc)
+            self._io_failed(ser, "read failed", exc)
             return b""
 
     def write(self, data: bytes) -> bool:
@@ -156,9 +158,7 @@ class ReconnectingPort:
             ser.write(data)
             return True
         except Exception as exc:
-            with self._lock:
-                if self._ser is ser:
-                    self._fail("write failed", exc)
+            self._io_failed(ser, "write failed", exc)
             return False
 
     def reset_input(self) -> None:
@@ -169,9 +169,7 @@ class ReconnectingPort:
         try:
             ser.reset_input_buffer()
         except Exception as exc:
-            with self._lock:
-                if self._ser is ser:
-                    self._fail("flush failed", exc)
+            self._io_failed(ser, "flush failed", exc)
 
     def close(self) -> None:
         with self._lock:

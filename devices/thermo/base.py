@@ -13,9 +13,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Literal, Protocol
+from typing import Literal
 
-from devices.base import DeviceState, OnState
+from devices.base import Device
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,16 +30,8 @@ class Measurement:
 OnMeasurement = Callable[[Measurement], None]
 
 
-class Thermometer(Protocol):
-    id: str
-    state: DeviceState
-    error: str | None
-
-    def start(self, on_measurement: OnMeasurement, on_state: OnState) -> None:
-        """Begin reporting; callbacks run on the driver's thread and must be quick."""
-        ...
-
-    def stop(self) -> None: ...
+Thermometer = Device[Measurement]
+"""A thermometer driver or simulator: reports one `Measurement` per person."""
 
 
 @dataclass

@@ -20,18 +20,12 @@ from collections import Counter
 from collections.abc import Callable
 from typing import Literal
 
-from devices.base import log_transition
+from devices.base import DeviceState, OnState, ReportsState
 from devices.serialio.errors import FrameError
 from devices.serialio.port import PortState, ReconnectingPort
 from devices.serialio.watchdog import DataWatchdog, Silence
 from devices.thermo import gy90614, optris
-from devices.thermo.base import (
-    DeviceState,
-    Measurement,
-    MeasurementDetector,
-    OnMeasurement,
-    OnState,
-)
+from devices.thermo.base import Measurement, MeasurementDetector, OnMeasurement
 
 log = logging.getLogger(__name__)
 
@@ -44,38 +38,32 @@ OPTRIS_DATA_TIMEOUT_S = 2.0
 """Polled every 100 ms: 2 s is ~20 unanswered requests."""
 
 
-class _Threaded:
+class _Threaded(ReportsState):
     """Shared plumbing: state with callbacks and log, the data watchdog, the thread, stop."""
 
-    id: str
+    family = "thermometer"
+    _log = log
 
     def __init__(
         self, id: str, *, data_timeout_s: float, clock: Callable[[], float] = time.monotonic
     ) -> None:
         self.id = id
-        self.state: DeviceState = "unknown"
-        self.error: str | None = None
         self.errors: Counter[str] = Counter()
         self.measurements = 0
         self.watchdog = DataWatchdog(data_timeout_s, clock)
         self._cause: FaultCause = None
         self._on_m: OnMeasurement | None = None
-        self._on_s: OnState | None = None
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
-    def _set(
-        self, state: DeviceState | PortState, error: str | None, cause: FaultCause = None
-    ) -> None:
+    def _set(self, state: DeviceState, error: str | None, cause: FaultCause = None) -> None:
         # A fault whose cause changes (adapter unplugged → plugged back in but the module
         # is silent) is reported again: the desk must stop checking the cable and check
         # the module. The same cause repeating (every retry) is not.
         new_cause = state == "fault" and cause != self._cause
         if state != self.state or new_cause:
-            log_transition(log, f"thermometer {self.id}", self.state, state, error)
-            self.state, self.error, self._cause = state, error, cause
-            if self._on_s:
-                self._on_s(state, error)
+            self._cause = cause
+            self._announce(state, error)
         elif error != self.error:
             self.error = error  # same cause, fresher detail (byte counts): status only
 
@@ -108,7 +96,7 @@ class _Threaded:
                 self._on_m(m)
 
     def start(self, on_measurement: OnMeasurement, on_state: OnState) -> None:
-        self._on_m, self._on_s = on_measurement, on_state
+        self._on_m, self._on_state = on_measurement, on_state
         self.watchdog.restart()
         self._thread = threading.Thread(target=self._loop, name=f"thermo-{self.id}", daemon=True)
         self._thread.start()

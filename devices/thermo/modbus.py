@@ -19,7 +19,9 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from devices.backoff import Backoff
 from devices.serialio.errors import FrameError, PortError
+from devices.serialio.port import port_fault
 from devices.serialio.watchdog import Silence
 from devices.thermo import modbus_maps as mm
 from devices.thermo.base import Measurement, MeasurementDetector
@@ -63,12 +65,10 @@ class ModbusThermometer(_Threaded):
         self.map = register_map or mm.PRESETS[mm.DEFAULT_PRESET]
         self.detector = detector or MeasurementDetector()
         self.poll_s = poll_s
-        self.backoff_min_s = backoff_min_s
-        self.backoff_max_s = backoff_max_s
+        self.backoff = Backoff(backoff_min_s, backoff_max_s)
         self.last_problem: str | None = None
         self.last_reason: str | None = None
         self._last_seq: int | None = None
-        self._backoff_s = backoff_min_s
         self._port_down = False
         quiet_pymodbus()
         if client_factory is None:
@@ -129,15 +129,9 @@ class ModbusThermometer(_Threaded):
         except PortError as exc:
             self.errors["no_port"] += 1
             self._port_down = True
-            self._set(
-                "fault",
-                f"thermometer {self.id} on {self.url}: {exc}; check the cable and USB adapter; "
-                f"retrying after {self.backoff_min_s:g} s, then less often, at most every "
-                f"{self.backoff_max_s:g} s",
-                "port",
-            )
-            self._stop.wait(self._backoff_s)
-            self._backoff_s = min(self._backoff_s * 2, self.backoff_max_s)
+            where = f"thermometer {self.id} on {self.url}"
+            self._set("fault", port_fault(where, str(exc), self.backoff), "port")
+            self._stop.wait(self.backoff.next_delay())
             return
         except (ConnectionError, FrameError) as exc:
             self.last_reason = getattr(exc, "reason", "no_reply")
@@ -164,7 +158,7 @@ class ModbusThermometer(_Threaded):
 
     def _opened(self) -> None:
         """The port opened (again): the watchdog counts from now."""
-        self._backoff_s = self.backoff_min_s
+        self.backoff.reset()
         if self._port_down:
             self._port_down = False
             self.watchdog.restart()

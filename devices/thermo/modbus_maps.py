@@ -92,6 +92,23 @@ class ModbusSample:
     seq: int | None
 
 
+def _calex(name: str, filtered: int, source: str) -> RegisterMap:
+    """A Calex pyrometer: the filtered object temperature at `filtered`, the sensor (head)
+    temperature two registers up, the status word three up (bit0 measurement error, bit1/2
+    sensor temperature low/high, bit3/4 object temperature low/high); tenths of °C. The
+    unfiltered temperature between them lies inside the block and is not used."""
+    return RegisterMap(
+        name,
+        "holding",
+        object_register=filtered,
+        ambient_register=filtered + 2,
+        status_register=filtered + 3,
+        celsius_per_count=0.1,
+        status_invalid=0b11111,
+        source=source,
+    )
+
+
 PRESETS: dict[str, RegisterMap] = {
     "bodytemp-mb1": RegisterMap(
         "bodytemp-mb1",
@@ -107,30 +124,18 @@ PRESETS: dict[str, RegisterMap] = {
         source="StationKit's own reference module (devices/thermo/bodytemp_map.py)",
     ),
     # Calex PyroUSB Operator's Guide, "Modbus over serial line", pp. 11-12: FC 03/04,
-    # temperatures in tenths of °C, 0x12 filtered, 0x14 sensor (head) temperature, 0x15
-    # status (bit0 measurement error, bit1/2 sensor temperature low/high, bit3/4 object
-    # temperature low/high). 0x13 (unfiltered) lies inside the block and is not used.
-    "calex-pyrousb": RegisterMap(
+    # 0x12 filtered, 0x14 sensor (head) temperature, 0x15 status.
+    "calex-pyrousb": _calex(
         "calex-pyrousb",
-        "holding",
-        object_register=0x12,
-        ambient_register=0x14,
-        status_register=0x15,
-        celsius_per_count=0.1,
-        status_invalid=0b11111,
-        source="Calex PyroUSB Series Operator's Guide, Modbus address list pp. 11-12",
+        0x12,
+        "Calex PyroUSB Series Operator's Guide, Modbus address list pp. 11-12",
     ),
     # Calex PyroMiniBus (PMB) Operator's Manual, "List of Modbus registers", p. 7: the same
     # family one block lower — 0x0E filtered, 0x10 sensor temperature, 0x11 status.
-    "calex-pyrominibus": RegisterMap(
+    "calex-pyrominibus": _calex(
         "calex-pyrominibus",
-        "holding",
-        object_register=0x0E,
-        ambient_register=0x10,
-        status_register=0x11,
-        celsius_per_count=0.1,
-        status_invalid=0b11111,
-        source="Calex PyroMiniBus (PMB21) Operator's Manual, list of Modbus registers p. 7",
+        0x0E,
+        "Calex PyroMiniBus (PMB21) Operator's Manual, list of Modbus registers p. 7",
     ),
 }
 DEFAULT_PRESET = "bodytemp-mb1"

@@ -22,12 +22,13 @@ from typing import Any
 
 import serial
 
-from devices.base import ReportsState
+from devices.base import OnState, ReportsState
+from devices.serialio.device_sim import DeviceEndSim
 from devices.serialio.watchdog import DataWatchdog
 from devices.thermo import bodytemp_map as bm
 from devices.thermo import gy90614, optris
 from devices.thermo import modbus_maps as mm
-from devices.thermo.base import Measurement, OnMeasurement, OnState
+from devices.thermo.base import Measurement, OnMeasurement
 
 log = logging.getLogger(__name__)
 
@@ -47,14 +48,10 @@ class Scene:
         return round(base + self._rng.uniform(-self.noise_celsius, self.noise_celsius), 2)
 
 
-class _SerialSim:
+class _SerialSim(DeviceEndSim):
     def __init__(self, url: str, baudrate: int, scene: Scene | None) -> None:
         self.scene = scene or Scene()
-        self.ser = serial.serial_for_url(url, baudrate=baudrate, timeout=0.01)
-        self._lock = threading.Lock()
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name=type(self).__name__, daemon=True)
-        self._thread.start()
+        super().__init__(url, baudrate=baudrate, read_timeout_s=0.01, name=type(self).__name__)
 
     def person(self, celsius: float) -> None:
         self.scene.person_celsius = celsius
@@ -66,14 +63,6 @@ class _SerialSim:
         """Put bytes on the line (garbage injection)."""
         with self._lock, contextlib.suppress(serial.SerialException):
             self.ser.write(raw)
-
-    def _run(self) -> None:
-        raise NotImplementedError
-
-    def close(self) -> None:
-        self._stop.set()
-        self._thread.join(timeout=2)
-        self.ser.close()
 
 
 class GyModuleSimulator(_SerialSim):
@@ -94,10 +83,8 @@ class GyModuleSimulator(_SerialSim):
     def _run(self) -> None:
         next_t = time.monotonic()
         while not self._stop.is_set():
-            try:
-                cmd = self.ser.read(3)
-            except serial.SerialException:
-                time.sleep(0.05)
+            cmd = self._read(3)
+            if cmd is None:
                 continue
             if cmd == gy90614.CMD_QUERY:
                 self.write_raw(self.frame())
@@ -128,10 +115,8 @@ class OptrisSimulator(_SerialSim):
 
     def _run(self) -> None:
         while not self._stop.is_set():
-            try:
-                data = self.ser.read(16)
-            except serial.SerialException:
-                time.sleep(0.05)
+            data = self._read(16)
+            if data is None:
                 continue
             for i, b in enumerate(data):
                 if self.address is not None and (i == 0 or data[i - 1] != 0xB0 + self.address):

@@ -11,11 +11,10 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Literal, Protocol
+from typing import Any, Literal
 
-from devices.base import DeviceState, OnState
-from devices.gpio.debounce import DebouncedInput
-from devices.gpio.ticker import Ticker
+from devices.base import Device, DeviceState, OnState
+from devices.gpio.inputs import PolledInputs
 
 WandResult = Literal["clear", "metal_found"]
 
@@ -34,14 +33,8 @@ WandEvent = WandKey | Holster
 OnWandEvent = Callable[[WandEvent], None]
 
 
-class WandKeys(Protocol):
-    id: str
-    state: DeviceState
-    error: str | None
-
-    def start(self, on_event: OnWandEvent, on_state: OnState) -> None: ...
-
-    def stop(self) -> None: ...
+WandKeys = Device[WandEvent]
+"""The wand key box or its simulator: reports key presses and the holster switch."""
 
 
 class GpioWandKeys:
@@ -60,33 +53,23 @@ class GpioWandKeys:
         self.id = id
         self.state: DeviceState = "unknown"
         self.error: str | None = None
-        self._factory = pin_factory
         self._pins = (clear_pin, metal_pin, holster_pin)
         self._stable_s = key_stable_s
-        self._clock = clock
-        self._ticker = Ticker(tick_s, name=f"wand-{id}")
-        self._inputs: list[DebouncedInput] = []
+        self._inputs = PolledInputs(pin_factory, tick_s=tick_s, name=f"wand-{id}", clock=clock)
         self._on_event: OnWandEvent | None = None
-
-    def _input(self, pin: int, cb: Callable[[bool, float], None]) -> None:
-        from gpiozero import DigitalInputDevice
-
-        dev = DigitalInputDevice(pin, pull_up=True, pin_factory=self._factory)
-        inp = DebouncedInput(dev, stable_s=self._stable_s, clock=self._clock, on_change=cb)
-        self._inputs.append(inp)
-        self._ticker.add(inp.poll)
 
     def start(self, on_event: OnWandEvent, on_state: OnState) -> None:
         self._on_event = on_event
         clear_pin, metal_pin, holster_pin = self._pins
-        self._input(clear_pin, lambda down, _t: self._key("clear", down))
-        self._input(metal_pin, lambda down, _t: self._key("metal_found", down))
+        add, stable_s = self._inputs.add, self._stable_s
+        add(clear_pin, stable_s, lambda down, _t: self._key("clear", down))
+        add(metal_pin, stable_s, lambda down, _t: self._key("metal_found", down))
         if holster_pin is not None:
             # closed (active) while the wand rests in the holster
-            self._input(holster_pin, lambda resting, _t: self._emit(Holster(lifted=not resting)))
+            add(holster_pin, stable_s, lambda resting, _t: self._emit(Holster(lifted=not resting)))
         self.state = "ok"
         on_state("ok", None)
-        self._ticker.start()
+        self._inputs.start()
 
     def _key(self, result: WandResult, down: bool) -> None:
         if down:
@@ -97,10 +80,7 @@ class GpioWandKeys:
             self._on_event(ev)
 
     def stop(self) -> None:
-        self._ticker.stop()
-        for inp in self._inputs:
-            inp.close()
-        self._inputs.clear()
+        self._inputs.close()
 
 
 class SimulatedWandKeys:

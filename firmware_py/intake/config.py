@@ -56,10 +56,14 @@ class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+def _device_id(default: str) -> Any:
+    return Field(default, description="device id in events and status")
+
+
 # -- gate --------------------------------------------------------------------------------------
 class GpioGateConfig(_Model):
     kind: Literal["gpio"] = "gpio"
-    id: Slug = Field("gate-1", description="device id in events and status")
+    id: Slug = _device_id("gate-1")
     alarm_pin: Pin = Field(17, description="alarm relay contact")
     beam_a_pin: Pin = Field(27, description="outer passage beam")
     beam_b_pin: Pin = Field(22, description="inner passage beam")
@@ -74,7 +78,7 @@ class GpioGateConfig(_Model):
 
 class SerialGateConfig(_Model):
     kind: Literal["serial"] = "serial"
-    id: Slug = Field("gate-1", description="device id in events and status")
+    id: Slug = _device_id("gate-1")
     port: str = Field("/dev/stationkit-gate", min_length=1, description="serial_for_url URL")
     baudrate: Literal[9600, 19200] = Field(
         9600, description="GATE-ASCII/1: 9600 8N1, 19200 optional"
@@ -85,7 +89,7 @@ class SerialGateConfig(_Model):
 
 class SimulatedGateConfig(_Model):
     kind: Literal["simulated"] = "simulated"
-    id: Slug = Field("gate-1", description="device id in events and status")
+    id: Slug = _device_id("gate-1")
 
 
 GateConfig = Annotated[
@@ -110,7 +114,7 @@ def _data_timeout(default_s: float, why: str) -> Any:
 
 
 class _StreamThermo(_Model):
-    id: Slug = Field("thermo-1", description="device id in events and status")
+    id: Slug = _device_id("thermo-1")
     port: str = Field("/dev/stationkit-thermo", min_length=1, description="serial_for_url URL")
     presence_celsius: float = Field(
         30.0, ge=20, le=36, description="object temperature above which someone is there"
@@ -205,7 +209,7 @@ class ModbusRegistersConfig(_Model):
 
 class ModbusThermoConfig(_Model):
     kind: Literal["modbus"] = "modbus"
-    id: Slug = Field("thermo-1", description="device id in events and status")
+    id: Slug = _device_id("thermo-1")
     port: str = Field("/dev/stationkit-thermo", min_length=1, description="serial_for_url URL")
     baudrate: MODBUS_BAUDS = Field(9600, description="line speed")
     parity: Literal["N", "E", "O"] = Field("N", description="Modbus spec default is E")
@@ -252,7 +256,7 @@ class ModbusThermoConfig(_Model):
 
 class SimulatedThermoConfig(_Model):
     kind: Literal["simulated"] = "simulated"
-    id: Slug = Field("thermo-1", description="device id in events and status")
+    id: Slug = _device_id("thermo-1")
     data_timeout_s: float = _data_timeout(3.0, "the simulator's mute() handle")
 
 
@@ -265,7 +269,7 @@ ThermoConfig = Annotated[
 # -- wand keys and desk signals -------------------------------------------------------------------
 class GpioWandConfig(_Model):
     kind: Literal["gpio"] = "gpio"
-    id: Slug = Field("wand-1", description="device id in events and status")
+    id: Slug = _device_id("wand-1")
     clear_pin: Pin = Field(5, description="CLEAR key")
     metal_pin: Pin = Field(6, description="METAL FOUND key")
     holster_pin: Pin | None = Field(None, description="holster switch (closed = wand resting)")
@@ -273,7 +277,7 @@ class GpioWandConfig(_Model):
 
 class SimulatedWandConfig(_Model):
     kind: Literal["simulated"] = "simulated"
-    id: Slug = Field("wand-1", description="device id in events and status")
+    id: Slug = _device_id("wand-1")
 
 
 WandConfig = Annotated[GpioWandConfig | SimulatedWandConfig, Field(discriminator="kind")]

@@ -82,43 +82,41 @@ def build_thermometer(cfg: Any) -> Thermometer:
     if isinstance(cfg, c.Gy90614Config):  # and the GY-MCU90615, a subclass
         from devices.thermo.drivers import Gy90614Thermometer
 
-        return Gy90614Thermometer(
-            cfg.id,
-            url=cfg.port,
-            baudrate=cfg.baudrate,
-            detector=det,
-            data_timeout_s=cfg.data_timeout_s,
-        )
+        return Gy90614Thermometer(cfg.id, **_serial_thermo(cfg, det))
     if isinstance(cfg, c.OptrisConfig):
         from devices.thermo.drivers import OptrisThermometer
 
         return OptrisThermometer(
             cfg.id,
-            url=cfg.port,
-            baudrate=cfg.baudrate,
             address=cfg.address,
             scale=cfg.scale,
             poll_s=cfg.poll_ms / 1000,
-            detector=det,
-            data_timeout_s=cfg.data_timeout_s,
+            **_serial_thermo(cfg, det),
         )
     if isinstance(cfg, c.ModbusThermoConfig):
         from devices.thermo.modbus import ModbusThermometer
 
         return ModbusThermometer(
             cfg.id,
-            url=cfg.port,
-            baudrate=cfg.baudrate,
             parity=cfg.parity,
             unit=cfg.unit,
             register_map=cfg.register_map(),
-            detector=det,
             poll_s=cfg.poll_ms / 1000,
-            data_timeout_s=cfg.data_timeout_s,
+            **_serial_thermo(cfg, det),
         )
     from devices.thermo.sim import SimulatedThermometer
 
     return SimulatedThermometer(cfg.id, data_timeout_s=cfg.data_timeout_s)
+
+
+def _serial_thermo(cfg: Any, detector: MeasurementDetector) -> dict[str, Any]:
+    """The arguments every serial thermometer driver takes the same way."""
+    return {
+        "url": cfg.port,
+        "baudrate": cfg.baudrate,
+        "detector": detector,
+        "data_timeout_s": cfg.data_timeout_s,
+    }
 
 
 def _has_body_estimate(cfg: Any) -> bool:
