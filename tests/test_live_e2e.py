@@ -3,6 +3,7 @@ the node's stream started on the first viewer, stopped after the last, and the v
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from pathlib import Path
 
@@ -11,6 +12,7 @@ import pytest
 
 from firmware_py.camera.app import CameraApp
 from firmware_py.camera.config import CameraNodeConfig
+from gateway.store.times import iso, parse
 from tests.support.mosquitto import Broker
 from tests.support.net import wait_for
 from tests.support.stack import gateway, make_token, node_agent
@@ -68,6 +70,13 @@ def test_live_view_through_the_gateway(broker: Broker, tmp_path: Path) -> None:
                 10,
                 "view audited",
             )
+            (detail,) = con.execute(
+                "SELECT detail FROM audit WHERE action='live_view_end' AND actor='sup-li'"
+            ).fetchone()
             con.close()
+            times = json.loads(detail)
+            # the detail's times in the store's one spelling (gateway/store/times.py)
+            assert parse(times["started_at"]) <= parse(times["ended_at"])
+            assert iso(parse(times["ended_at"])) == times["ended_at"]
         finally:
             agent.stop()

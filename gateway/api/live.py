@@ -47,8 +47,8 @@ def audit_view(db_path: Path, record: ViewRecord) -> None:
                     json.dumps(
                         {
                             "view": record.id,
-                            "started_at": record.started_at.isoformat(),
-                            "ended_at": record.ended_at.isoformat() if record.ended_at else None,
+                            "started_at": iso(record.started_at),
+                            "ended_at": iso(record.ended_at) if record.ended_at else None,
                             "reason": record.reason,
                             "address": record.address,
                             "frames": record.frames,
