@@ -13,7 +13,7 @@ from firmware_py.intake.config import IntakeConfig
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True)
 
 
 class BrokerConfig(Strict):
@@ -50,34 +50,22 @@ class OutboxConfig(Strict):
     path: Path = Field(Path("/var/lib/stationkit/outbox.db"), description="SQLite outbox file")
     max_events: int = Field(100_000, ge=100, description="undelivered events kept at most")
     max_age_days: float = Field(30, gt=0, description="undelivered events kept at most this long")
-    window: int = Field(
-        100, ge=1, le=1000, description="events in flight to the broker (PUBACK flow control)"
-    )
-    confirm: Literal["gateway", "broker"] = Field(
-        "gateway",
-        description="who confirms an event before it leaves the outbox: the gateway's "
-        "stored-ack (contract v1.1; needs a gateway that sends it) or, for a gateway older "
-        "than that, the broker's PUBACK (events the broker loses in a crash are lost)",
-    )
-    resend_after_s: float = Field(
-        30,
-        ge=1,
-        le=3600,
-        description="re-send the oldest unconfirmed events after this long without any "
-        "confirmation (doubles while nothing is confirmed, up to resend_max_s)",
-    )
-    resend_max_s: float = Field(
-        600, ge=1, le=86400, description="longest wait between re-send rounds"
-    )
-    resend_batch: int = Field(
-        500, ge=1, le=100_000, description="events re-sent per round until one is confirmed"
-    )
-    unconfirmed_fault_s: float = Field(
-        900,
-        ge=10,
-        description="report an `outbox` fault when events have waited this long and the "
-        "gateway confirmed none of them (gateway down, or too old to confirm)",
-    )
+    window: int = Field(100, ge=1, le=1000)
+    """events in flight to the broker (PUBACK flow control)"""
+    confirm: Literal["gateway", "broker"] = "gateway"
+    """who confirms an event before it leaves the outbox: the gateway's stored-ack (contract
+    v1.1; needs a gateway that sends it) or, for a gateway older than that, the broker's
+    PUBACK (events the broker loses in a crash are lost)"""
+    resend_after_s: float = Field(30, ge=1, le=3600)
+    """re-send the oldest unconfirmed events after this long without any confirmation (doubles
+    while nothing is confirmed, up to resend_max_s)"""
+    resend_max_s: float = Field(600, ge=1, le=86400)
+    """longest wait between re-send rounds"""
+    resend_batch: int = Field(500, ge=1, le=100_000)
+    """events re-sent per round until one is confirmed"""
+    unconfirmed_fault_s: float = Field(900, ge=10)
+    """report an `outbox` fault when events have waited this long and the gateway confirmed
+    none of them (gateway down, or too old to confirm)"""
 
 
 class HeartbeatConfig(Strict):
@@ -97,9 +85,8 @@ class NodeConfig(Strict):
     broker: BrokerConfig = Field(default_factory=lambda: BrokerConfig())
     outbox: OutboxConfig = Field(default_factory=lambda: OutboxConfig())
     heartbeat: HeartbeatConfig = Field(default_factory=lambda: HeartbeatConfig())
-    simulator: SimulatorConfig | None = Field(
-        None, description="emit simulated complete checks (load generator)"
-    )
+    simulator: SimulatorConfig | None = None
+    """emit simulated complete checks (load generator)"""
     intake: IntakeConfig | None = Field(None, description="intake desk: gate, wand, thermometer")
     camera: Any = Field(None, description="camera analytics (needs the [camera] extra)")
 

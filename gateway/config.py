@@ -24,52 +24,37 @@ ENV_PREFIX = "STATIONKIT_"
 
 
 class GatewaySettings(ListensOnHttp):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True)
 
     broker: str = Field("mqtt://127.0.0.1:1883", description="mqtt://[user:pass@]host:port")
     broker_username: str | None = Field("gateway", description="MQTT username")
     broker_password: str | None = Field(None, description="MQTT password")
     broker_password_file: Path | None = Field(None, description="file holding the password")
     client_id: str = Field("stationkit-gateway", description="MQTT client id (keep it stable)")
-    mqtt_version: Literal["5", "3.1.1"] = Field(
-        "5", description="MQTT protocol; 3.1.1 only for brokers without v5 (the demo's amqtt)"
-    )
+    mqtt_version: Literal["5", "3.1.1"] = "5"
+    """MQTT protocol; 3.1.1 only for brokers without v5 (the demo's amqtt)"""
     db: Path = Field(Path("/var/lib/stationkit/gateway.db"), description="SQLite database file")
-    media_dir: Path | None = Field(
-        None, description="snapshots and clips (default: a media folder beside the database)"
-    )
+    media_dir: Path | None = None
+    """snapshots and clips (default: a media folder beside the database)"""
     http: str = Field("127.0.0.1:8080", description="HOST:PORT the API listens on")
-    http_limits: HttpLimits = Field(
-        default_factory=HttpLimits,
-        description="[http_limits]: connections, header/body timeouts, body sizes",
-    )
-    ingest: IngestLimits = Field(
-        default_factory=IngestLimits,
-        description="[ingest]: node clock window, seq reset gap, dead-letter budget per node",
-    )
-    media: MediaLimits = Field(
-        default_factory=MediaLimits,
-        description="[media]: total and per-node budgets, age, media waiting for its event",
-    )
-    heartbeat_grace: float = Field(
-        3.0, ge=1.5, le=20, description="node offline after this many silent heartbeat periods"
-    )
-    alerts: AlertsConfig = Field(
-        default_factory=AlertsConfig, description="[alerts]: rules, sites, escalation, reminders"
-    )
-    auth: AuthSettings = Field(
-        default_factory=AuthSettings, description="[auth]: sessions, login limits, cookies"
-    )
-    notify: NotifyConfig = Field(
-        default_factory=NotifyConfig, description="[notify]: webhooks, e-mail, MQTT, retries"
-    )
-    family_search: FamilySearchSettings = Field(
-        default_factory=FamilySearchSettings,
-        description="[family_search]: deadlines, reminders, stations' contacts (docs/people.md)",
-    )
-    uplink: UplinkConfig = Field(
-        default_factory=UplinkConfig, description="[uplink]: records for the bureau's hub"
-    )
+    http_limits: HttpLimits = Field(default_factory=HttpLimits)
+    """[http_limits]: connections, header/body timeouts, body sizes"""
+    ingest: IngestLimits = Field(default_factory=IngestLimits)
+    """[ingest]: node clock window, seq reset gap, dead-letter budget per node"""
+    media: MediaLimits = Field(default_factory=MediaLimits)
+    """[media]: total and per-node budgets, age, media waiting for its event"""
+    heartbeat_grace: float = Field(3.0, ge=1.5, le=20)
+    """node offline after this many silent heartbeat periods"""
+    alerts: AlertsConfig = Field(default_factory=AlertsConfig)
+    """[alerts]: rules, sites, escalation, reminders"""
+    auth: AuthSettings = Field(default_factory=AuthSettings)
+    """[auth]: sessions, login limits, cookies"""
+    notify: NotifyConfig = Field(default_factory=NotifyConfig)
+    """[notify]: webhooks, e-mail, MQTT, retries"""
+    family_search: FamilySearchSettings = Field(default_factory=FamilySearchSettings)
+    """[family_search]: deadlines, reminders, stations' contacts (docs/people.md)"""
+    uplink: UplinkConfig = Field(default_factory=UplinkConfig)
+    """[uplink]: records for the bureau's hub"""
 
     @field_validator("broker")
     @classmethod

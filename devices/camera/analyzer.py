@@ -29,73 +29,42 @@ from devices.contract.models.camera import LineCrossData, MotionData, PeopleData
 
 
 class AnalyzerSettings(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True)
 
     motion: MotionSettings = Field(default_factory=MotionSettings, description="motion tuning")
     tamper: TamperSettings = Field(default_factory=TamperSettings, description="tamper tuning")
-    detector: str = Field(
-        "movenet",
-        pattern=r"^(none|movenet|hog|faces|hog\+faces|faces\+hog)$",
-        description="person detector: movenet (MoveNet MultiPose through onnxruntime; seated, "
-        "standing, from behind; falls back to hog without onnxruntime), hog (upright full "
-        "bodies only), faces (close room cameras facing the lens), hog+faces, none",
-    )
-    detector_input_px: int = Field(
-        384,
-        ge=128,
-        le=1024,
-        multiple_of=32,
-        description="MoveNet input, long side in pixels: 384 (about 60 ms a pass on one "
-        "x86 core here); 320 or 288 cost ~25 % / ~38 % less, for more cameras per core",
-    )
-    detect_interval_s: float = Field(
-        0.5, ge=0, le=60, description="least time between detector runs while there is motion"
-    )
-    full_detect_interval_s: float = Field(
-        5.0, ge=0, le=3600, description="detector run on a quiet view, for still people"
-    )
-    line_detect_interval_s: float = Field(
-        0.2,
-        ge=0,
-        le=60,
-        description="least time between detector runs while there is motion on a camera "
-        "with exit lines tracked from detections (a walker must overlap their last box)",
-    )
-    stationary_detect_interval_s: float = Field(
-        2.0,
-        ge=0,
-        le=600,
-        description="least time between detector runs while the only motion lies on people "
-        "already counted (Frigate's stationary interval)",
-    )
-    still_misses: int = Field(
-        3,
-        ge=0,
-        le=100,
-        description="detector passes that may miss a person whose box stays still before "
-        "they stop being counted",
-    )
-    count_window_s: float = Field(
-        1.5, ge=0, le=60, description="head count = the most frequent count over this window"
-    )
-    count_hold_s: float = Field(
-        1.0,
-        ge=0,
-        le=600,
-        description="a new head count must stay the most frequent this long before it is sent "
-        "(hysteresis: no flicker storms)",
-    )
-    track_source: Literal["auto", "motion", "detector"] = Field(
-        "auto",
-        description="what line crossing tracks: detected people, motion blobs, or auto "
-        "(detected people when a detector runs, else motion blobs)",
-    )
-    track_max_dist: float = Field(
-        0.15, gt=0, le=1, description="largest step of a track per frame, fraction of diagonal"
-    )
-    track_min_area: float = Field(
-        0.003, ge=0, le=1, description="smallest blob that is tracked, fraction of the frame"
-    )
+    detector: str = Field("movenet", pattern=r"^(none|movenet|hog|faces|hog\+faces|faces\+hog)$")
+    """person detector: movenet (MoveNet MultiPose through onnxruntime; seated, standing, from
+    behind; falls back to hog without onnxruntime), hog (upright full bodies only), faces
+    (close room cameras facing the lens), hog+faces, none"""
+    detector_input_px: int = Field(384, ge=128, le=1024, multiple_of=32)
+    """MoveNet input, long side in pixels: 384 (about 60 ms a pass on one x86 core here); 320
+    or 288 cost ~25 % / ~38 % less, for more cameras per core"""
+    detect_interval_s: float = Field(0.5, ge=0, le=60)
+    """least time between detector runs while there is motion"""
+    full_detect_interval_s: float = Field(5.0, ge=0, le=3600)
+    """detector run on a quiet view, for still people"""
+    line_detect_interval_s: float = Field(0.2, ge=0, le=60)
+    """least time between detector runs while there is motion on a camera with exit lines
+    tracked from detections (a walker must overlap their last box)"""
+    stationary_detect_interval_s: float = Field(2.0, ge=0, le=600)
+    """least time between detector runs while the only motion lies on people already counted
+    (Frigate's stationary interval)"""
+    still_misses: int = Field(3, ge=0, le=100)
+    """detector passes that may miss a person whose box stays still before they stop being
+    counted"""
+    count_window_s: float = Field(1.5, ge=0, le=60)
+    """head count = the most frequent count over this window"""
+    count_hold_s: float = Field(1.0, ge=0, le=600)
+    """a new head count must stay the most frequent this long before it is sent (hysteresis: no
+    flicker storms)"""
+    track_source: Literal["auto", "motion", "detector"] = "auto"
+    """what line crossing tracks: detected people, motion blobs, or auto (detected people when
+    a detector runs, else motion blobs)"""
+    track_max_dist: float = Field(0.15, gt=0, le=1)
+    """largest step of a track per frame, fraction of diagonal"""
+    track_min_area: float = Field(0.003, ge=0, le=1)
+    """smallest blob that is tracked, fraction of the frame"""
 
 
 @dataclass(frozen=True, slots=True)

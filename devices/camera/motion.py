@@ -27,19 +27,17 @@ from devices.camera.source import Image
 
 
 class MotionSettings(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True)
 
     frame_height_px: int = Field(120, ge=40, le=480, description="rows of the motion image")
     threshold: int = Field(25, ge=1, le=255, description="grey-level change that counts")
     contour_area_px: int = Field(12, ge=1, description="smallest blob, motion-image pixels")
     improve_contrast: bool = Field(True, description="percentile contrast stretch (dim scenes)")
     frame_alpha: float = Field(0.02, gt=0, le=1, description="background blend, quiet pixels")
-    stationary_alpha: float = Field(
-        0.15, gt=0, le=1, description="background blend of changed-but-still pixels"
-    )
-    whole_frame_fraction: float = Field(
-        0.6, gt=0.1, le=1, description="changed fraction treated as a whole-frame change"
-    )
+    stationary_alpha: float = Field(0.15, gt=0, le=1)
+    """background blend of changed-but-still pixels"""
+    whole_frame_fraction: float = Field(0.6, gt=0.1, le=1)
+    """changed fraction treated as a whole-frame change"""
     on_percent: float = Field(0.3, ge=0, le=100, description="changed area that is motion, %")
     on_frames: int = Field(2, ge=1, le=50, description="consecutive frames to switch on")
     off_delay_s: float = Field(3.0, ge=0, le=600, description="quiet time to switch off")

@@ -53,33 +53,22 @@ REASONS: tuple[Reason, ...] = ("covered", "defocused", "moved", "frozen")
 
 
 class TamperSettings(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True)
 
     enabled: bool = Field(True, description="run the tamper checks")
     width_px: int = Field(256, ge=64, le=1280, description="width of the measuring image")
     covered_std: float = Field(10.0, ge=0, le=128, description="grey std below which: covered")
     dark_mean: float = Field(18.0, ge=0, le=255, description="mean grey below which: black")
-    covered_fraction: float = Field(
-        0.5,
-        gt=0,
-        le=1,
-        description="share of the reference's textured blocks gone flat that is: covered",
-    )
-    defocus_ratio: float = Field(
-        0.35, gt=0, lt=1, description="sharpness ÷ baseline below which: defocused"
-    )
-    moved_shift: float = Field(
-        0.04, gt=0, lt=1, description="shift vs reference, fraction of the diagonal: moved"
-    )
-    moved_similarity: float = Field(
-        0.35,
-        ge=0,
-        le=1,
-        description="share of textured blocks still matching the reference below which: moved",
-    )
-    frozen_changed_fraction: float = Field(
-        1e-5, ge=0, lt=1, description="share of changed pixels below which a frame repeats"
-    )
+    covered_fraction: float = Field(0.5, gt=0, le=1)
+    """share of the reference's textured blocks gone flat that is: covered"""
+    defocus_ratio: float = Field(0.35, gt=0, lt=1)
+    """sharpness ÷ baseline below which: defocused"""
+    moved_shift: float = Field(0.04, gt=0, lt=1)
+    """shift vs reference, fraction of the diagonal: moved"""
+    moved_similarity: float = Field(0.35, ge=0, le=1)
+    """share of textured blocks still matching the reference below which: moved"""
+    frozen_changed_fraction: float = Field(1e-5, ge=0, lt=1)
+    """share of changed pixels below which a frame repeats"""
     learn_s: float = Field(3.0, ge=0.5, le=600, description="time to learn the baselines")
     covered_after_s: float = Field(3.0, ge=0, le=600, description="covered this long: raise")
     defocused_after_s: float = Field(4.0, ge=0, le=600, description="blurred this long: raise")

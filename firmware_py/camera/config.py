@@ -37,7 +37,7 @@ PointCfg = tuple[Fraction, Fraction]
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True)
 
 
 class UsbSourceConfig(_Model):
@@ -67,9 +67,8 @@ class SyntheticSourceConfig(_Model):
     width_px: int = Field(640, ge=64, le=3840, description="frame width")
     height_px: int = Field(480, ge=48, le=2160, description="frame height")
     fps: float = Field(10.0, gt=0, le=60, description="frame rate")
-    walk_every_s: float = Field(
-        20.0, ge=0, le=3600, description="a figure walks across every N s (0: never)"
-    )
+    walk_every_s: float = Field(20.0, ge=0, le=3600)
+    """a figure walks across every N s (0: never)"""
 
 
 SourceConfig = Annotated[
@@ -80,18 +79,16 @@ SourceConfig = Annotated[
 
 class ZoneConfig(_Model):
     id: Slug = Field(description="zone id, e.g. 'beds'")
-    polygon: list[PointCfg] = Field(
-        min_length=3, description="corners as [x, y] fractions of width and height"
-    )
+    polygon: list[PointCfg] = Field(min_length=3)
+    """corners as [x, y] fractions of width and height"""
 
 
 class LineConfig(_Model):
     id: Slug = Field(description="line id, e.g. 'front-door'")
     a: PointCfg = Field(description="one end, [x, y] fractions")
     b: PointCfg = Field(description="other end, [x, y] fractions")
-    in_side: Literal["left", "right"] = Field(
-        "left", description="side of a→b (image coordinates, y down) that is inside the home"
-    )
+    in_side: Literal["left", "right"] = "left"
+    """side of a→b (image coordinates, y down) that is inside the home"""
 
 
 class CameraConfig(_Model):
@@ -101,12 +98,10 @@ class CameraConfig(_Model):
     analysis_fps: float = Field(5.0, gt=0, le=30, description="analysed frames per second")
     zones: list[ZoneConfig] = Field(default_factory=list, description="zones to count in")
     lines: list[LineConfig] = Field(default_factory=list, description="tripwires at exits")
-    masks: list[list[PointCfg]] = Field(
-        default_factory=list, description="polygons ignored by motion and frozen checks"
-    )
-    analysis: AnalyzerSettings = Field(
-        default_factory=AnalyzerSettings, description="motion, detector and tamper tuning"
-    )
+    masks: list[list[PointCfg]] = Field(default_factory=list)
+    """polygons ignored by motion and frozen checks"""
+    analysis: AnalyzerSettings = Field(default_factory=AnalyzerSettings)
+    """motion, detector and tamper tuning"""
     offline_after_s: float = Field(10.0, ge=1, le=3600, description="no frames this long: offline")
 
     @model_validator(mode="after")
@@ -148,8 +143,9 @@ class RosterEntry(TimeWindow):
     camera: Slug = Field(description="camera watching the room")
     zone: Slug | None = Field(None, description="zone counted (None: the whole view)")
     weekdays: list[Annotated[int, Field(ge=1, le=7)]] = Field(
-        default_factory=lambda: [1, 2, 3, 4, 5, 6, 7], description="ISO weekdays, 1 = Monday"
+        default_factory=lambda: [1, 2, 3, 4, 5, 6, 7]
     )
+    """ISO weekdays, 1 = Monday"""
     expected: int = Field(ge=0, le=100, description="residents who should be there")
 
     def applies(self, local: datetime) -> bool:
@@ -173,27 +169,21 @@ class ClipConfig(_Model):
 
 class CameraNodeConfig(_Model):
     cameras: list[CameraConfig] = Field(min_length=1, description="cameras of this node")
-    site_timezone: TimeZoneName = Field(
-        "Asia/Shanghai", description="IANA zone for night and roster"
-    )
-    night: TimeWindow = Field(
-        default_factory=lambda: TimeWindow(start="22:00", end="06:00"),
-        description="night hours: a resident leaving is a missing-person risk",
-    )
+    site_timezone: TimeZoneName = "Asia/Shanghai"
+    """IANA zone for night and roster"""
+    night: TimeWindow = Field(default_factory=lambda: TimeWindow(start="22:00", end="06:00"))
+    """night hours: a resident leaving is a missing-person risk"""
     roster: list[RosterEntry] = Field(default_factory=list, description="expected head counts")
-    roster_report_s: float = Field(
-        300.0, ge=10, le=86400, description="how often a roster count is re-sent while due"
-    )
+    roster_report_s: float = Field(300.0, ge=10, le=86400)
+    """how often a roster count is re-sent while due"""
     snapshot_width_px: int = Field(640, ge=160, le=1920, description="event snapshot width")
     snapshot_quality: int = Field(80, ge=20, le=95, description="event snapshot JPEG quality")
     live: LiveDefaults = Field(default_factory=LiveDefaults, description="live view defaults")
     clips: ClipConfig = Field(default_factory=ClipConfig, description="event clips")
-    state_dir: Path | None = Field(
-        None,
-        description="where each camera's tamper reference view is kept, so that a restart "
-        "does not adopt a view tampered with while the node was down; set it on every node "
-        "(e.g. /var/lib/stationkit/camera). None: memory only, a restart relearns the view",
-    )
+    state_dir: Path | None = None
+    """where each camera's tamper reference view is kept, so that a restart does not adopt a
+    view tampered with while the node was down; set it on every node (e.g.
+    /var/lib/stationkit/camera). None: memory only, a restart relearns the view"""
     reconnect_min_s: float = Field(1.0, gt=0, le=60, description="first reconnect delay")
     reconnect_max_s: float = Field(30.0, gt=0, le=600, description="longest reconnect delay")
 

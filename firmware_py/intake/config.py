@@ -53,7 +53,7 @@ FEVER_PRESETS: dict[str, float] = {"china-37.3": 37.3, "retest-37.5": 37.5, "cdc
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True)
 
 
 def _device_id(default: str) -> Any:
@@ -68,9 +68,8 @@ class GpioGateConfig(_Model):
     beam_a_pin: Pin = Field(27, description="outer passage beam")
     beam_b_pin: Pin = Field(22, description="inner passage beam")
     ready_pin: Pin | None = Field(23, description="ready/fault relay contact, if wired")
-    alarm_contact: Literal["nc", "no"] = Field(
-        "nc", description="nc: open = alarm (a cut wire reads as alarm); no: closed = alarm"
-    )
+    alarm_contact: Literal["nc", "no"] = "nc"
+    """nc: open = alarm (a cut wire reads as alarm); no: closed = alarm"""
     beam_contact: Literal["nc", "no"] = Field("nc", description="nc: open = beam broken")
     contact_stable_ms: float = Field(30, ge=1, le=500, description="relay debounce")
     beam_stable_ms: float = Field(8, ge=1, le=200, description="beam debounce")
@@ -80,9 +79,8 @@ class SerialGateConfig(_Model):
     kind: Literal["serial"] = "serial"
     id: Slug = _device_id("gate-1")
     port: str = Field("/dev/stationkit-gate", min_length=1, description="serial_for_url URL")
-    baudrate: Literal[9600, 19200] = Field(
-        9600, description="GATE-ASCII/1: 9600 8N1, 19200 optional"
-    )
+    baudrate: Literal[9600, 19200] = 9600
+    """GATE-ASCII/1: 9600 8N1, 19200 optional"""
     address: int = Field(1, ge=1, le=254, description="gate address on the line")
     heartbeat_timeout_s: float = Field(16, ge=1, le=600, description="silent gate = fault")
 
@@ -116,9 +114,8 @@ def _data_timeout(default_s: float, why: str) -> Any:
 class _StreamThermo(_Model):
     id: Slug = _device_id("thermo-1")
     port: str = Field("/dev/stationkit-thermo", min_length=1, description="serial_for_url URL")
-    presence_celsius: float = Field(
-        30.0, ge=20, le=36, description="object temperature above which someone is there"
-    )
+    presence_celsius: float = Field(30.0, ge=20, le=36)
+    """object temperature above which someone is there"""
     body_offset_celsius: float | None = Field(
         None,
         ge=-3,
@@ -146,11 +143,9 @@ class OptrisConfig(_StreamThermo):
     kind: Literal["optris"] = "optris"
     baudrate: OPTRIS_BAUDS = Field(115200, description="factory 115200 8N1")
     address: int | None = Field(None, ge=1, le=15, description="RS-485 multidrop address")
-    scale: Literal["standard", "hs"] = Field(
-        "standard",
-        description='object temperature encoding: standard (raw − 1000) / 10 °C; "hs" heads '
-        "(CSmicro 2Whs, CSlaser hs) (raw − 10000) / 100 °C",
-    )
+    scale: Literal["standard", "hs"] = "standard"
+    """object temperature encoding: standard (raw − 1000) / 10 °C; "hs" heads (CSmicro 2Whs,
+    CSlaser hs) (raw − 10000) / 100 °C"""
     poll_ms: float = Field(100, ge=20, le=2000, description="poll period")
     data_timeout_s: float = _data_timeout(2.0, "polled: ~20 unanswered requests")
 
@@ -158,29 +153,22 @@ class OptrisConfig(_StreamThermo):
 class ModbusRegistersConfig(_Model):
     """A register map not among the presets (addresses as in the maker's manual)."""
 
-    function: Literal["input", "holding"] = Field(
-        "input", description="input: read input registers (FC 04); holding: FC 03"
-    )
+    function: Literal["input", "holding"] = "input"
+    """input: read input registers (FC 04); holding: FC 03"""
     object_register: int = Field(ge=0, le=0xFFFF, description="object temperature address")
-    ambient_register: int | None = Field(
-        None, ge=0, le=0xFFFF, description="ambient / head temperature address"
-    )
-    body_register: int | None = Field(
-        None, ge=0, le=0xFFFF, description="the device's body estimate (needs seq_register)"
-    )
+    ambient_register: int | None = Field(None, ge=0, le=0xFFFF)
+    """ambient / head temperature address"""
+    body_register: int | None = Field(None, ge=0, le=0xFFFF)
+    """the device's body estimate (needs seq_register)"""
     status_register: int | None = Field(None, ge=0, le=0xFFFF, description="status word")
-    status_required_mask: int = Field(
-        0, ge=0, le=0xFFFF, description="status bits that must all be set for a valid sample"
-    )
-    status_invalid_mask: int = Field(
-        0, ge=0, le=0xFFFF, description="status bits of which any voids the sample"
-    )
-    seq_register: int | None = Field(
-        None, ge=0, le=0xFFFF, description="measurement counter: +1 per measured person"
-    )
-    celsius_per_count: float = Field(
-        0.1, gt=0, le=10, description="°C per register count: 0.1 for tenths, 0.01 for ×100"
-    )
+    status_required_mask: int = Field(0, ge=0, le=0xFFFF)
+    """status bits that must all be set for a valid sample"""
+    status_invalid_mask: int = Field(0, ge=0, le=0xFFFF)
+    """status bits of which any voids the sample"""
+    seq_register: int | None = Field(None, ge=0, le=0xFFFF)
+    """measurement counter: +1 per measured person"""
+    celsius_per_count: float = Field(0.1, gt=0, le=10)
+    """°C per register count: 0.1 for tenths, 0.01 for ×100"""
     signed: bool = Field(True, description="temperatures are two's-complement int16")
 
     def to_map(self) -> Any:
@@ -216,16 +204,13 @@ class ModbusThermoConfig(_Model):
     unit: int = Field(1, ge=1, le=247, description="slave address")
     poll_ms: float = Field(200, ge=50, le=5000, description="poll period")
     data_timeout_s: float = _data_timeout(3.0, "polled: six or more lost polls")
-    preset: Literal["bodytemp-mb1", "calex-pyrousb", "calex-pyrominibus", "custom"] = Field(
-        "bodytemp-mb1",
-        description="register map: a published one (docs/devices/thermometers.md) or custom",
-    )
+    preset: Literal["bodytemp-mb1", "calex-pyrousb", "calex-pyrominibus", "custom"] = "bodytemp-mb1"
+    """register map: a published one (docs/devices/thermometers.md) or custom"""
     registers: ModbusRegistersConfig | None = Field(
         None, description='the register map when preset = "custom"'
     )
-    presence_celsius: float = Field(
-        30.0, ge=20, le=36, description="maps without a measurement counter: someone is there"
-    )
+    presence_celsius: float = Field(30.0, ge=20, le=36)
+    """maps without a measurement counter: someone is there"""
     body_offset_celsius: float | None = Field(
         None,
         ge=-3,
@@ -302,13 +287,11 @@ SignalsConfig = Annotated[GpioSignalsConfig | SimulatedSignalsConfig, Field(disc
 
 class DevicesConfig(_Model):
     gate: GateConfig = Field(default_factory=SimulatedGateConfig, description="security gate")
-    thermometer: ThermoConfig = Field(
-        default_factory=SimulatedThermoConfig, description="body thermometer"
-    )
+    thermometer: ThermoConfig = Field(default_factory=SimulatedThermoConfig)
+    """body thermometer"""
     wand: WandConfig = Field(default_factory=SimulatedWandConfig, description="wand keys")
-    signals: SignalsConfig = Field(
-        default_factory=SimulatedSignalsConfig, description="lamp, buzzer, relay"
-    )
+    signals: SignalsConfig = Field(default_factory=SimulatedSignalsConfig)
+    """lamp, buzzer, relay"""
 
     def uses_gpio(self) -> bool:
         return any(
@@ -326,58 +309,35 @@ class SimulateConfig(_Model):
 
 class IntakeConfig(_Model):
     operator: str | None = Field(None, max_length=200, description="desk operator on duty")
-    fever_threshold_celsius: float = Field(
-        37.3, ge=36.5, le=39.5, description="fever at or above this body temperature, °C"
-    )
-    fever_preset: Literal["china-37.3", "retest-37.5", "cdc-38.0"] | None = Field(
-        None, description="named threshold; sets fever_threshold_celsius"
-    )
-    remeasure_below_celsius: float = Field(
-        34.0, ge=30, le=36, description="body-mode reading below this: re-measure"
-    )
-    hypothermia_screening_below_celsius: float = Field(
-        35.0,
-        ge=30,
-        le=36,
-        description="screening reading below this (and not a re-measure): the check waits for "
-        "a core temperature",
-    )
-    hypothermia_below_celsius: float = Field(
-        35.0, ge=30, le=36, description="confirmed core temperature below this: hypothermia"
-    )
-    temperature_timeout_s: float = Field(
-        90,
-        gt=0,
-        le=3600,
-        description="reading window: a passage with no temperature this long is incomplete "
-        "(walked past) and takes no later reading",
-    )
-    core_timeout_s: float = Field(
-        600,
-        gt=0,
-        le=7200,
-        description="a low screening reading with no core temperature this long: incomplete",
-    )
-    correction_window_s: float = Field(
-        1800,
-        ge=0,
-        le=86400,
-        description="a core temperature entered this long after a check closed corrects its "
-        "screening fever or low reading",
-    )
-    wand_timeout_s: float = Field(
-        180, gt=0, le=3600, description="gate alarm with no wand result this long: incomplete"
-    )
-    alarm_window_s: float = Field(
-        2.0, ge=0, le=30, description="a gate alarm this close to a passage belongs to it"
-    )
+    fever_threshold_celsius: float = Field(37.3, ge=36.5, le=39.5)
+    """fever at or above this body temperature, °C"""
+    fever_preset: Literal["china-37.3", "retest-37.5", "cdc-38.0"] | None = None
+    """named threshold; sets fever_threshold_celsius"""
+    remeasure_below_celsius: float = Field(34.0, ge=30, le=36)
+    """body-mode reading below this: re-measure"""
+    hypothermia_screening_below_celsius: float = Field(35.0, ge=30, le=36)
+    """screening reading below this (and not a re-measure): the check waits for a core
+    temperature"""
+    hypothermia_below_celsius: float = Field(35.0, ge=30, le=36)
+    """confirmed core temperature below this: hypothermia"""
+    temperature_timeout_s: float = Field(90, gt=0, le=3600)
+    """reading window: a passage with no temperature this long is incomplete (walked past) and
+    takes no later reading"""
+    core_timeout_s: float = Field(600, gt=0, le=7200)
+    """a low screening reading with no core temperature this long: incomplete"""
+    correction_window_s: float = Field(1800, ge=0, le=86400)
+    """a core temperature entered this long after a check closed corrects its screening fever
+    or low reading"""
+    wand_timeout_s: float = Field(180, gt=0, le=3600)
+    """gate alarm with no wand result this long: incomplete"""
+    alarm_window_s: float = Field(2.0, ge=0, le=30)
+    """a gate alarm this close to a passage belongs to it"""
     lamp_hold_s: float = Field(5.0, ge=0, le=600, description="outcome colour shown this long")
     release_on_clear: bool = Field(True, description="pulse the turnstile on 'cleared'")
     release_pulse_s: float = Field(0.5, gt=0, le=10, description="turnstile relay pulse")
     tick_s: float = Field(0.1, gt=0, le=5, description="timeout check period")
-    pin_factory: Literal["auto", "lgpio", "rpigpio", "pigpio", "native", "mock"] = Field(
-        "auto", description="gpiozero pin factory: auto = the Pi's own, MockFactory off a Pi"
-    )
+    pin_factory: Literal["auto", "lgpio", "rpigpio", "pigpio", "native", "mock"] = "auto"
+    """gpiozero pin factory: auto = the Pi's own, MockFactory off a Pi"""
     devices: DevicesConfig = Field(default_factory=DevicesConfig, description="device wiring")
     simulate: SimulateConfig = Field(default_factory=SimulateConfig, description="demo mode")
 

@@ -72,30 +72,20 @@ and a head count below the roster are missing-person incidents, like a staff rep
 class RuleConfig(BaseModel):
     """How one rule behaves. Durations are seconds of the injected clock."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True, frozen=True)
 
     enabled: bool = Field(True, description="false: the rule never raises an alert")
     severity: Severity = Field("major", description="severity of the alerts this rule raises")
-    debounce_s: float = Field(
-        0.0,
-        ge=0,
-        le=86400,
-        description="stateful rules: the condition must last this long before an alert is "
-        "raised (minimum duration); ignored by instantaneous rules",
-    )
-    auto_clear_s: float | None = Field(
-        None,
-        ge=0,
-        le=30 * 86400,
-        description="quiet period after which an open alert is auto-cleared: for stateful rules "
-        "the time the condition must stay cleared (hysteresis); for instantaneous rules the "
-        "time without a repeat. None: only a person resolves it",
-    )
-    incident: bool = Field(
-        False,
-        description="an alert of this rule opens an incident (only for rules with an incident "
-        "category: missing_person, night_exit, head_count, injury, death, disaster, violence)",
-    )
+    debounce_s: float = Field(0.0, ge=0, le=86400)
+    """stateful rules: the condition must last this long before an alert is raised (minimum
+    duration); ignored by instantaneous rules"""
+    auto_clear_s: float | None = Field(None, ge=0, le=30 * 86400)
+    """quiet period after which an open alert is auto-cleared: for stateful rules the time the
+    condition must stay cleared (hysteresis); for instantaneous rules the time without a
+    repeat. None: only a person resolves it"""
+    incident: bool = False
+    """an alert of this rule opens an incident (only for rules with an incident category:
+    missing_person, night_exit, head_count, injury, death, disaster, violence)"""
 
 
 _DEFAULTS: dict[str, RuleConfig] = {
@@ -177,37 +167,26 @@ RosterKey = Annotated[
 class SiteConfig(BaseModel):
     """What the engine needs to know about one site: its clock, its night, its roster."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True, frozen=True)
 
     tz: TimeZoneName = Field("Asia/Shanghai", description="IANA time zone of the site's wall clock")
-    night: Window | None = Field(
-        None,
-        description="night hours, e.g. '22:00-06:00': an outward line crossing then is a "
-        "night exit even if the node did not flag it (the node's own night flag counts too)",
-    )
-    roster: dict[RosterKey, Annotated[int, Field(ge=0, le=1000)]] = Field(
-        default_factory=dict,
-        description="expected head count per camera ('room-1') or camera zone ('room-1/beds'); "
-        "overrides the `expected` the node sends for that camera/zone",
-    )
-    roster_total: int | None = Field(
-        None,
-        ge=0,
-        le=10000,
-        description="expected head count of the whole site: compared with the sum of the "
-        "latest whole-view counts of the cameras in total_cameras",
-    )
+    night: Window | None = None
+    """night hours, e.g. '22:00-06:00': an outward line crossing then is a night exit even if
+    the node did not flag it (the node's own night flag counts too)"""
+    roster: dict[RosterKey, Annotated[int, Field(ge=0, le=1000)]] = Field(default_factory=dict)
+    """expected head count per camera ('room-1') or camera zone ('room-1/beds'); overrides the
+    `expected` the node sends for that camera/zone"""
+    roster_total: int | None = Field(None, ge=0, le=10000)
+    """expected head count of the whole site: compared with the sum of the latest whole-view
+    counts of the cameras in total_cameras"""
     total_cameras: list[Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]{0,31}$")]] = Field(
-        default_factory=list,
-        max_length=200,
-        description="cameras whose whole-view counts add up to the site's head count (one per "
-        "room, no overlaps); the total is compared only once each of them has reported",
+        default_factory=list, max_length=200
     )
-    roster_hours: Window | None = Field(
-        None,
-        description="when the gateway's roster (roster, roster_total) applies, e.g. "
-        "'22:00-06:00'; None: always",
-    )
+    """cameras whose whole-view counts add up to the site's head count (one per room, no
+    overlaps); the total is compared only once each of them has reported"""
+    roster_hours: Window | None = None
+    """when the gateway's roster (roster, roster_total) applies, e.g. '22:00-06:00'; None:
+    always"""
 
     @field_validator("night", "roster_hours")
     @classmethod
@@ -243,15 +222,12 @@ LevelName = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,31}$")]
 class EscalationLevel(BaseModel):
     """One step of the chain: who is told once an alert has stayed unacknowledged this long."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True, frozen=True)
 
     name: LevelName = Field(description="who is told (the notifier maps it to people/channels)")
     after_s: float = Field(ge=0, le=7 * 86400, description="seconds after the alert was raised")
-    by_severity: dict[Severity, float | None] = Field(
-        default_factory=dict,
-        description="per-severity delay instead of after_s; null: this level is skipped for "
-        "that severity",
-    )
+    by_severity: dict[Severity, float | None] = Field(default_factory=dict)
+    """per-severity delay instead of after_s; null: this level is skipped for that severity"""
 
     def delay_s(self, severity: Severity) -> float | None:
         """Delay for an alert of `severity`, or None when the level does not apply to it."""
@@ -271,12 +247,11 @@ def _default_levels() -> list[EscalationLevel]:
 class EscalationConfig(BaseModel):
     """The escalation chain of unacknowledged alerts (levels in order, each notified once)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True, frozen=True)
 
     enabled: bool = Field(True, description="false: no escalation at all")
-    levels: list[EscalationLevel] = Field(
-        default_factory=_default_levels, max_length=20, description="the chain, in order"
-    )
+    levels: list[EscalationLevel] = Field(default_factory=_default_levels, max_length=20)
+    """the chain, in order"""
 
     @model_validator(mode="after")
     def _ordered(self) -> EscalationConfig:
@@ -300,21 +275,16 @@ class EscalationConfig(BaseModel):
 class RemindersConfig(BaseModel):
     """Reminders before an incident's bureau report deadlines, and overdue notices."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True, frozen=True)
 
     enabled: bool = Field(True, description="false: no reminders and no overdue notices")
     before_min: list[Annotated[float, Field(gt=0, le=1440)]] = Field(
-        default_factory=lambda: [10.0, 5.0],
-        max_length=10,
-        description="minutes before each deadline (phone 30 min, written 60 min) to remind",
+        default_factory=lambda: [10.0, 5.0], max_length=10
     )
+    """minutes before each deadline (phone 30 min, written 60 min) to remind"""
     overdue: bool = Field(True, description="send a notice once a deadline has passed")
-    overdue_every_min: float | None = Field(
-        None,
-        gt=0,
-        le=1440,
-        description="repeat the overdue notice this often until the report is recorded; None: once",
-    )
+    overdue_every_min: float | None = Field(None, gt=0, le=1440)
+    """repeat the overdue notice this often until the report is recorded; None: once"""
 
 
 # all of it -----------------------------------------------------------------------------------
@@ -325,34 +295,24 @@ class AlertsConfig(BaseModel):
     a site not named in `sites` gets `SiteConfig()` (Asia/Shanghai, no night schedule, no
     gateway roster)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True, frozen=True)
 
-    rules: dict[RuleName, RuleConfig] = Field(
-        default_factory=dict, description="per-rule overrides, by rule name"
-    )
-    site_link_window_s: float = Field(
-        30.0,
-        ge=0,
-        le=3600,
-        description="when every node of a site (two or more) goes offline within this window, "
-        "one site_link alert is raised instead of one node_offline alert per node",
-    )
+    rules: dict[RuleName, RuleConfig] = Field(default_factory=dict)
+    """per-rule overrides, by rule name"""
+    site_link_window_s: float = Field(30.0, ge=0, le=3600)
+    """when every node of a site (two or more) goes offline within this window, one site_link
+    alert is raised instead of one node_offline alert per node"""
     sites: dict[Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]{0,31}$")], SiteConfig] = Field(
-        default_factory=dict, description="per-site time zone, night hours and roster"
+        default_factory=dict
     )
-    escalation: EscalationConfig = Field(
-        default_factory=EscalationConfig, description="escalation chain of unacknowledged alerts"
-    )
-    reminders: RemindersConfig = Field(
-        default_factory=RemindersConfig, description="incident deadline reminders"
-    )
-    check_memory_s: float = Field(
-        3600.0,
-        ge=0,
-        le=7 * 86400,
-        description="how long a finished check is remembered, so that a metal event delivered "
-        "after its check (out of order) raises nothing",
-    )
+    """per-site time zone, night hours and roster"""
+    escalation: EscalationConfig = Field(default_factory=EscalationConfig)
+    """escalation chain of unacknowledged alerts"""
+    reminders: RemindersConfig = Field(default_factory=RemindersConfig)
+    """incident deadline reminders"""
+    check_memory_s: float = Field(3600.0, ge=0, le=7 * 86400)
+    """how long a finished check is remembered, so that a metal event delivered after its check
+    (out of order) raises nothing"""
 
     @model_validator(mode="before")
     @classmethod

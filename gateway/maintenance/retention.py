@@ -27,42 +27,26 @@ BATCH = 500
 class RetentionPolicy(BaseModel):
     """How long each kind of record is kept (days). None keeps it forever."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True)
 
-    events_days: float | None = Field(
-        90,
-        ge=35,
-        description="raw events; at least 35 days so that no node outbox (30 days) can "
-        "redeliver an event the gateway has already forgotten",
-    )
-    checks_days: float | None = Field(
-        365, ge=35, description="intake check records (health data: keep no longer than needed)"
-    )
+    events_days: float | None = Field(90, ge=35)
+    """raw events; at least 35 days so that no node outbox (30 days) can redeliver an event the
+    gateway has already forgotten"""
+    checks_days: float | None = Field(365, ge=35)
+    """intake check records (health data: keep no longer than needed)"""
     deadletters_days: float | None = Field(30, ge=1, description="rejected messages")
-    media_days: float | None = Field(
-        30, ge=1, description="snapshots and clips (images of vulnerable people)"
-    )
-    audit_days: float | None = Field(
-        None, ge=365, description="audit trail (who saw what); default: kept forever"
-    )
-    people_archive_days: float | None = Field(
-        365,
-        ge=1,
-        description="person files closed (returned home, transferred, left, deceased) this "
-        "long ago are archived (out of the default search; kept, readable by supervisors)",
-    )
-    portraits_returned_days: float | None = Field(
-        90,
-        ge=1,
-        description="portraits (with their history) of people returned home this long ago are "
-        "deleted",
-    )
-    face_templates_days: float | None = Field(
-        30,
-        ge=1,
-        description="face templates of people whose family-search case closed this long ago "
-        "are deleted (and at once those of files no longer kept); docs/faces.md",
-    )
+    media_days: float | None = Field(30, ge=1)
+    """snapshots and clips (images of vulnerable people)"""
+    audit_days: float | None = Field(None, ge=365)
+    """audit trail (who saw what); default: kept forever"""
+    people_archive_days: float | None = Field(365, ge=1)
+    """person files closed (returned home, transferred, left, deceased) this long ago are
+    archived (out of the default search; kept, readable by supervisors)"""
+    portraits_returned_days: float | None = Field(90, ge=1)
+    """portraits (with their history) of people returned home this long ago are deleted"""
+    face_templates_days: float | None = Field(30, ge=1)
+    """face templates of people whose family-search case closed this long ago are deleted (and
+    at once those of files no longer kept); docs/faces.md"""
 
 
 @dataclass(frozen=True, slots=True)
