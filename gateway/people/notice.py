@@ -14,23 +14,19 @@ from __future__ import annotations
 import io
 from datetime import datetime
 from typing import Any, Literal
-from xml.sax.saxutils import escape
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field
 from reportlab.lib import colors
-from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.lib.utils import ImageReader
-from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.cidfonts import UnicodeCIDFont
-from reportlab.platypus import Image, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+from reportlab.platypus import Image, Paragraph, Spacer, Table, TableStyle
 
 from gateway.people.wander import REASON_ZH
+from gateway.printing import a4_document, cjk_font, paragraph
 
 Lang = Literal["zh", "en"]
-FONT = "STSong-Light"
 
 
 class StationContact(BaseModel):
@@ -100,14 +96,8 @@ REASON_EN = {
 }
 
 
-def _font() -> str:
-    if FONT not in pdfmetrics.getRegisteredFontNames():
-        pdfmetrics.registerFont(UnicodeCIDFont(FONT))
-    return FONT
-
-
 def _p(text: Any, style: ParagraphStyle) -> Paragraph:
-    return Paragraph(escape(str(text)).replace("\n", "<br/>"), style)
+    return paragraph(str(text), style)
 
 
 def notice_pdf(
@@ -122,7 +112,7 @@ def notice_pdf(
 ) -> bytes:
     """One A4 page. `person` is gateway/people/wander.summary()."""
     L = LABELS[lang]
-    font = _font()
+    font = cjk_font()
     body = ParagraphStyle("b", fontName=font, fontSize=12, leading=17, wordWrap="CJK")
     title = ParagraphStyle(
         "t", parent=body, fontSize=34, leading=42, alignment=1, textColor=colors.HexColor("#b00")
@@ -189,14 +179,5 @@ def notice_pdf(
             story.append(_p(contact.address, body))
     story += [Spacer(1, 10 * mm), _p(f"{L['file']}: {person.get('id')}", small)]
     out = io.BytesIO()
-    doc = SimpleDocTemplate(
-        out,
-        pagesize=A4,
-        leftMargin=14 * mm,
-        rightMargin=14 * mm,
-        topMargin=14 * mm,
-        bottomMargin=14 * mm,
-        title=f"{L['title']} {names}",
-    )
-    doc.build(story)
+    a4_document(out, title=f"{L['title']} {names}").build(story)
     return out.getvalue()

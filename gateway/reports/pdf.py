@@ -1,15 +1,13 @@
-"""The PDF incident report (reportlab platypus).
+"""The PDF incident and missing-person reports (reportlab platypus).
 
-Chinese needs no font file: reportlab's built-in CID font STSong-Light is used by every PDF
-viewer's own Adobe-GB1 font. All text (user text included) goes through `_p`, which escapes it
-for reportlab's paragraph mini-markup, so a ``<`` in a summary is printed, never parsed.
+The font, the escaping of every text (user text included, through `_p`) and the A4 page come
+from gateway/printing.py, shared with the family-search notice.
 """
 
 from __future__ import annotations
 
 import io
 from typing import Any
-from xml.sax.saxutils import escape
 from zoneinfo import ZoneInfo
 
 from reportlab.lib import colors
@@ -17,40 +15,28 @@ from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.lib.utils import ImageReader
-from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import (
     Flowable,
     Image,
     KeepTogether,
     Paragraph,
-    SimpleDocTemplate,
     Spacer,
     Table,
     TableStyle,
 )
 
+from gateway.printing import TEXT_WIDTH as WIDTH
+from gateway.printing import a4_document, cjk_font, paragraph
 from gateway.reports import i18n
 from gateway.reports.incident import ReportData, plain
 from gateway.reports.missing import MissingReport, person_rows
 from gateway.reports.missing import label as missing_label
 from gateway.reports.times import local, offset_label
 
-FONT = "STSong-Light"
-_registered = False
-
-
-def _font() -> str:
-    global _registered
-    if not _registered:
-        pdfmetrics.registerFont(UnicodeCIDFont(FONT))
-        _registered = True
-    return FONT
-
 
 def _styles() -> dict[str, ParagraphStyle]:
-    f = _font()
+    f = cjk_font()
     base = ParagraphStyle("body", fontName=f, fontSize=9.5, leading=13, wordWrap="CJK")
     return {
         "body": base,
@@ -65,13 +51,8 @@ def _styles() -> dict[str, ParagraphStyle]:
     }
 
 
-WIDTH = A4[0] - 28 * mm
-
-
 def _p(value: Any, style: ParagraphStyle) -> Paragraph:
-    """A paragraph of plain text: escaped, line breaks kept."""
-    text = escape(plain(value) if not isinstance(value, str) else value)
-    return Paragraph(text.replace("\n", "<br/>"), style)
+    return paragraph(value if isinstance(value, str) else plain(value), style)
 
 
 def _table(
@@ -236,20 +217,17 @@ def _a4(
 
     def on_page(canvas: Canvas, doc: Any) -> None:
         canvas.saveState()
-        canvas.setFont(_font(), 8)
+        canvas.setFont(cjk_font(), 8)
         canvas.drawString(14 * mm, 9 * mm, footer)
         canvas.drawRightString(A4[0] - 14 * mm, 9 * mm, i18n.text(lang, "page", n=doc.page))
         canvas.restoreState()
 
     buf = io.BytesIO()
-    doc = SimpleDocTemplate(
+    doc = a4_document(
         buf,
-        pagesize=A4,
-        leftMargin=14 * mm,
-        rightMargin=14 * mm,
-        topMargin=margins_mm[0] * mm,
-        bottomMargin=margins_mm[1] * mm,
         title=title,
+        top_mm=margins_mm[0],
+        bottom_mm=margins_mm[1],
         subject=subject,
         author="StationKit",
         creator="StationKit gateway",
