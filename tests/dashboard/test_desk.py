@@ -179,6 +179,27 @@ def test_a_cold_screening_asks_for_a_core_temperature_and_admit_is_refused(
     assert page.errors == []  # type: ignore[attr-defined]
 
 
+@pytest.mark.parametrize("desk", ["desk-8"], indirect=True)
+def test_what_the_operator_types_survives_a_live_update_of_the_card(
+    stack: Stack, desk: Desk, open_dash: OpenDash
+) -> None:
+    page = _open(open_dash, desk, lang="en")
+    _arrive(desk, 34.8)  # too cold to clear: the card asks for a core temperature
+    expect(page.get_by_test_id("core-entry")).to_contain_text("below 35")
+    field = page.get_by_test_id("core-input")
+    field.fill("34.6")
+    typed_in = field.element_handle()
+    # the node's word changes while the operator types: the card is drawn again
+    desk.app.thermometer.person(34.9)
+    page.wait_for_function("el => !el.isConnected", arg=typed_in, timeout=10_000)
+    expect(field).to_have_value("34.6")
+    expect(field).to_be_focused()
+    page.get_by_test_id("core-submit").click()
+    expect(page.get_by_test_id("ack")).to_have_attribute("data-ack", "ok")
+    assert desk.the_check()["celsius"] == 34.6
+    assert page.errors == []  # type: ignore[attr-defined]
+
+
 @pytest.mark.parametrize("desk", ["desk-3"], indirect=True)
 def test_a_refused_command_shows_the_nodes_reason_then_refusal_with_a_note(
     stack: Stack, desk: Desk, open_dash: OpenDash

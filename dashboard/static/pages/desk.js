@@ -42,6 +42,7 @@ export default page({
       picking: null, // {action, check} while choosing held items
       items: new Set(),
       other: "",
+      core: "", // the core temperature being typed (the card re-renders on every live update)
       refusing: false,
       ack: null, // {state, text, check}: the node's answer about one check
       shown: null, // the check on the card (a new one clears the card)
@@ -276,7 +277,9 @@ export default page({
       const input = h("input", {
         class: "core", type: "number", inputmode: "decimal", step: "0.1", min: "25", max: "45",
         placeholder: "°C", "data-testid": "core-input", "aria-label": t("desk.temp.core"),
+        value: ui.core,
       });
+      input.addEventListener("input", () => { ui.core = input.value; });
       const record = h("button", {
         class: "btn primary big", "data-testid": "core-submit",
         onclick: () => {
@@ -405,6 +408,7 @@ export default page({
         ui.refusing = false;
         ui.items = new Set();
         ui.other = "";
+        ui.core = "";
       }
       const meta = h("div", { class: "toolbar meta" },
         h("strong", {}, `${node.site} / ${node.node}`), stateBadge,
@@ -442,7 +446,10 @@ export default page({
         }
       }
       body.push(ackLine());
+      // a live update must not take the field the operator is typing in away from them
+      const typing = left.contains(document.activeElement) ? document.activeElement.dataset.testid : null;
       left.replaceChildren(...body);
+      if (typing) left.querySelector(`[data-testid="${typing}"]`)?.focus();
       if (ui.busy) for (const b of left.querySelectorAll(".actions button, .meta button")) b.disabled = true;
     }
 
