@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Page
+from playwright.sync_api import Page, expect
 
 from devices.contract import codec, topics
 from firmware_py.agent import NodeAgent
@@ -123,6 +123,28 @@ def test_desk_acknowledges_from_inbox_and_sees_new_alerts_live(
     wait_for(lambda: any(a["rule"] == "items_held" for a in alerts(stack)), 10, "new alert")
     _row(stack, page, "items_held").wait_for()
     assert page.locator('[data-testid="alert"]').count() == 3
+    assert page.errors == []  # type: ignore[attr-defined]
+
+
+def test_a_comment_being_typed_survives_an_update_of_the_alert(
+    stack: Stack, station: NodeAgent, open_dash: OpenDash
+) -> None:
+    page = open_dash(role="supervisor", page="alerts", name="sup-zhao")
+    fever = _row(stack, page, "fever_referral")
+    fever.locator(".al-main").click()
+    field = page.get_by_test_id("comment-text")
+    field.fill("正在联系家属 calling the family")
+    typed_in = field.element_handle()
+    # someone else writes on the same alert meanwhile: the detail is drawn again
+    alert_id = fever.get_attribute("data-id")
+    r = stack.api.client.post(f"/api/v1/alerts/{alert_id}/comment", json={"text": "seen"})
+    assert r.status_code == 200, r.text
+    page.wait_for_function("el => !el.isConnected", arg=typed_in, timeout=10_000)
+    expect(field).to_have_value("正在联系家属 calling the family")
+    expect(field).to_be_focused()
+    page.get_by_test_id("comment").click()
+    page.wait_for_selector('[data-testid="history"] li:has-text("calling the family")')
+    expect(field).to_have_value("")  # sent: the draft is gone
     assert page.errors == []  # type: ignore[attr-defined]
 
 

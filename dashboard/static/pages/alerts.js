@@ -3,7 +3,7 @@
 // the incidents with their bureau deadlines (phone report within 30 min, written within 60 min)
 // counting down every second, red when overdue, with report recording and report downloads.
 
-import { ALL_ROLES, page } from "./page.js";
+import { ALL_ROLES, keepingFocus, page } from "./page.js";
 import { countdownText, isoToWall, wallToIso } from "../time.js";
 import { incidentPeople } from "./family.js";
 
@@ -20,6 +20,7 @@ export default page({
     this.alerts = new Map();
     this.incidents = new Map();
     this.open = null; // alert id whose detail is shown
+    this.drafts = {}; // alert id → {comment, assignee} being typed (the detail redraws on updates)
     this.canAct = ctx.can("desk", "supervisor");
     this.canIncidents = ctx.can("supervisor", "bureau");
     this.canReport = ctx.can("supervisor");
@@ -129,6 +130,10 @@ export default page({
   },
 
   renderAlerts() {
+    keepingFocus(this.detailEl, () => this.drawAlerts());
+  },
+
+  drawAlerts() {
     const { h, t, fmtTime } = this.ctx;
     const items = [...this.alerts.values()].sort(
       (x, y) => (SEV_RANK[x.severity] ?? 9) - (SEV_RANK[y.severity] ?? 9) || (y.last_at || "").localeCompare(x.last_at || ""));
@@ -221,8 +226,11 @@ export default page({
         x.detail ? `: ${x.detail}` : "")));
     const parts = [h("h4", null, t("alerts.history")), hist];
     if (this.canAct && OPEN.has(a.state)) {
-      const comment = h("input", { type: "text", maxlength: "500", placeholder: t("alerts.comment_ph"), "aria-label": t("alerts.comment_ph"), dataset: { testid: "comment-text" } });
-      const assignee = h("input", { type: "text", maxlength: "100", placeholder: t("alerts.assignee_ph"), "aria-label": t("alerts.assignee_ph"), value: a.assignee || "", dataset: { testid: "assignee" } });
+      const draft = (this.drafts[id] ||= {});
+      const comment = h("input", { type: "text", maxlength: "500", placeholder: t("alerts.comment_ph"), "aria-label": t("alerts.comment_ph"), value: draft.comment || "", dataset: { testid: "comment-text" } });
+      const assignee = h("input", { type: "text", maxlength: "100", placeholder: t("alerts.assignee_ph"), "aria-label": t("alerts.assignee_ph"), value: draft.assignee ?? (a.assignee || ""), dataset: { testid: "assignee" } });
+      comment.addEventListener("input", () => { draft.comment = comment.value; });
+      assignee.addEventListener("input", () => { draft.assignee = assignee.value; });
       parts.push(
         h("div", { class: "toolbar" }, comment,
           h("button", { class: "btn", dataset: { testid: "comment" }, onclick: () => comment.value.trim() && this.act(a, "comment", { text: comment.value.trim() }) }, t("alerts.comment"))),
@@ -240,13 +248,16 @@ export default page({
           : h("span", { class: "muted" }, t("alerts.no_deliveries")));
       }).catch((e) => deliveries.replaceChildren(h("span", { class: "muted" }, `${t("alerts.deliveries_unavailable")} (${e.status || e.message})`)));
     }
-    this.detailEl.replaceChildren(...parts);
+    // an update of this alert keeps what the user is typing (drafts) and the focus
+    keepingFocus(this.detailEl, () => this.detailEl.replaceChildren(...parts));
   },
 
   async act(a, action, body) {
     try {
       const updated = await this.ctx.api(`/api/v1/alerts/${encodeURIComponent(a.id)}/${action}`, { method: "POST", body: body || {} });
       this.ctx.toast(this.ctx.t(`alerts.done.${action}`), "ok");
+      if (action === "comment") delete this.drafts[a.id]?.comment;
+      if (action === "assign") delete this.drafts[a.id]?.assignee;
       if (updated && updated.id) this.upsertAlert(updated);
       if (this.open === a.id) this.loadDetail(a.id);
     } catch (e) {

@@ -4,7 +4,7 @@
 // checks with a search. The node decides the check itself — the page only records the operator's
 // inputs — so the desk keeps working when this page or the gateway is down.
 
-import { page } from "./page.js";
+import { keepingFocus, page } from "./page.js";
 import { barOpen, fileBar, forgetBars } from "./people.link.js";
 
 const STEP_KINDS = new Set(["gate", "metal", "temperature", "check"]);
@@ -447,9 +447,7 @@ export default page({
       }
       body.push(ackLine());
       // a live update must not take the field the operator is typing in away from them
-      const typing = left.contains(document.activeElement) ? document.activeElement.dataset.testid : null;
-      left.replaceChildren(...body);
-      if (typing) left.querySelector(`[data-testid="${typing}"]`)?.focus();
+      keepingFocus(left, () => left.replaceChildren(...body));
       if (ui.busy) for (const b of left.querySelectorAll(".actions button, .meta button")) b.disabled = true;
     }
 

@@ -21,3 +21,13 @@ export function page({ id, roles, css = id, mount, ...methods }) {
     },
   };
 }
+
+// Live updates redraw parts of a page while someone may be typing in them: `redraw()` runs,
+// then the field (by its data-testid) that had the focus inside `container` gets it back. What
+// was typed is the page's to keep (a draft in its state), as the element is usually new.
+export function keepingFocus(container, redraw) {
+  const active = document.activeElement;
+  const typing = container && active && container.contains(active) ? active.dataset.testid : null;
+  redraw();
+  if (typing) container.querySelector(`[data-testid="${typing}"]`)?.focus();
+}
