@@ -17,7 +17,7 @@ from typing import Any
 
 import httpx
 import pytest
-from playwright.sync_api import Page
+from playwright.sync_api import Page, expect
 
 from devices.contract import codec, topics
 from firmware_py.agent import NodeAgent
@@ -218,6 +218,30 @@ def test_family_page_counts_down_and_records_a_notice(
     )
     [rec] = ok(api.get(f"/api/v1/family-search/{case['id']}"))["records"]
     assert rec["channel"] == "全国救助寻亲网" and rec["recorded_by"] == "sup-he"
+    assert page.errors == []  # type: ignore[attr-defined]
+
+
+def test_a_step_typed_on_one_case_survives_recording_another(
+    stack: Stack, api: httpx.Client, open_dash: OpenDash
+) -> None:
+    came = (datetime.now(UTC) - timedelta(hours=2)).isoformat()
+    cases = []
+    for sex in ("male", "female"):
+        person = ok(api.post("/api/v1/people", json={"site": "station-1", "came_by": "outreach",
+                                                     "came_at": came, "sex": sex}))  # fmt: skip
+        cases.append(ok(api.post("/api/v1/family-search", json={"person_id": person["id"]})))
+    page = open_dash(role="supervisor", page="family", viewport=(1280, 800), name="sup-he")
+    first, second = (page.locator(f'[data-testid="case"][data-id="{c["id"]}"]') for c in cases)
+    second.wait_for()
+    half_typed = second.locator('[data-testid="step-channel"]')
+    half_typed.fill("四川日报")
+    typed_in = half_typed.element_handle()
+    # the first case's notice is recorded meanwhile: the page draws every case again
+    first.locator('[data-testid="step-channel"]').fill("全国救助寻亲网")
+    first.locator('[data-testid="step-record"]').click()
+    page.wait_for_function("el => !el.isConnected", arg=typed_in, timeout=10_000)
+    expect(half_typed).to_have_value("四川日报")
+    expect(first.locator('[data-testid="step-channel"]')).to_have_value("")  # recorded
     assert page.errors == []  # type: ignore[attr-defined]
 
 

@@ -5,7 +5,7 @@
 // is about, with portrait, description, risk flags and the missing-person notice PDFs.
 
 import { pageCss } from "./css.js";
-import { ALL_ROLES, page } from "./page.js";
+import { ALL_ROLES, keepingFocus, page } from "./page.js";
 import { countdownText } from "../time.js";
 
 const FALLBACK = {
@@ -145,6 +145,7 @@ export default page({
   async mount(el, ctx) {
     const { h, t } = ctx;
     this.el = el;
+    this.drafts = {}; // "case:<id>" / "visit:<person>" → what is being typed (cases redraw on updates)
     this.canWork = ctx.can("desk", "supervisor");
     this.cases = h("div", { class: "fam-cases", dataset: { testid: "cases" } });
     this.visits = h("div", { class: "fam-visits", dataset: { testid: "visits" } });
@@ -168,9 +169,11 @@ export default page({
     try {
       const [cases, visits, reg] = await Promise.all([
         ctx.api("/api/v1/family-search"), ctx.api("/api/v1/visits"), ctx.api("/api/v1/wander-register")]);
-      this.renderCases(cases);
-      this.renderVisits(visits);
-      this.renderRegister(reg);
+      keepingFocus(this.el, () => {
+        this.renderCases(cases);
+        this.renderVisits(visits);
+        this.renderRegister(reg);
+      });
     } catch (e) {
       this.cases.textContent = `${ctx.t("family.failed")}: ${e.detail || e.message}`;
     }
@@ -209,12 +212,19 @@ export default page({
     const { h, t } = this.ctx;
     const step = h("select", { dataset: { testid: "step-kind" } },
       ...["notice", "dna_request", "refresh"].map((s) => h("option", { value: s }, t(`family.step.${s}`))));
-    const channel = h("input", { type: "text", maxlength: "120", placeholder: t("family.channel"), "aria-label": t("family.channel"), dataset: { testid: "step-channel" } });
-    const ref = h("input", { type: "text", maxlength: "300", placeholder: t("family.reference"), "aria-label": t("family.reference"), dataset: { testid: "step-ref" } });
+    const key = `case:${c.id}`;
+    const d = (this.drafts[key] ||= {});
+    if (d.step) step.value = d.step;
+    const channel = h("input", { type: "text", maxlength: "120", placeholder: t("family.channel"), "aria-label": t("family.channel"), value: d.channel || "", dataset: { testid: "step-channel" } });
+    const ref = h("input", { type: "text", maxlength: "300", placeholder: t("family.reference"), "aria-label": t("family.reference"), value: d.ref || "", dataset: { testid: "step-ref" } });
+    step.addEventListener("change", () => { d.step = step.value; });
+    channel.addEventListener("input", () => { d.channel = channel.value; });
+    ref.addEventListener("input", () => { d.ref = ref.value; });
     const btn = h("button", { class: "btn primary small", dataset: { testid: "step-record" }, onclick: async () => {
       if (!channel.value.trim()) { channel.focus(); return; }
       try {
         await this.ctx.api(`/api/v1/family-search/${encodeURIComponent(c.id)}/steps`, { method: "POST", body: { step: step.value, channel: channel.value.trim(), reference: ref.value.trim() || null } });
+        delete this.drafts[key];
         this.ctx.toast(t("family.recorded"), "ok");
         await this.load();
       } catch (e) {
@@ -241,16 +251,25 @@ export default page({
 
   visitForm(v) {
     const { h, t } = this.ctx;
-    const day = h("input", { type: "date", value: this.ctx.siteDay ? this.ctx.siteDay() : new Date().toISOString().slice(0, 10), dataset: { testid: "visit-date" } });
+    const key = `visit:${v.person_id}`;
+    const d = (this.drafts[key] ||= {});
+    const day = h("input", { type: "date", value: d.day || (this.ctx.siteDay ? this.ctx.siteDay() : new Date().toISOString().slice(0, 10)), dataset: { testid: "visit-date" } });
     const method = h("select", { dataset: { testid: "visit-method" } },
       ...["home", "phone", "video", "community", "other"].map((m) => h("option", { value: m }, t(`family.method.${m}`))));
     const risk = h("select", { dataset: { testid: "visit-risk" } },
       ...["low", "medium", "high"].map((r) => h("option", { value: r }, t(`family.risk.${r}`))));
-    const outcome = h("input", { type: "text", maxlength: "2000", placeholder: t("family.outcome"), "aria-label": t("family.outcome"), dataset: { testid: "visit-outcome" } });
+    const outcome = h("input", { type: "text", maxlength: "2000", placeholder: t("family.outcome"), "aria-label": t("family.outcome"), value: d.outcome || "", dataset: { testid: "visit-outcome" } });
+    if (d.method) method.value = d.method;
+    if (d.risk) risk.value = d.risk;
+    day.addEventListener("input", () => { d.day = day.value; });
+    method.addEventListener("change", () => { d.method = method.value; });
+    risk.addEventListener("change", () => { d.risk = risk.value; });
+    outcome.addEventListener("input", () => { d.outcome = outcome.value; });
     const btn = h("button", { class: "btn primary small", dataset: { testid: "visit-record" }, onclick: async () => {
       if (!outcome.value.trim()) { outcome.focus(); return; }
       try {
         await this.ctx.api(`/api/v1/people/${encodeURIComponent(v.person_id)}/visits`, { method: "POST", body: { visited_on: day.value, method: method.value, outcome: outcome.value.trim(), risk: risk.value } });
+        delete this.drafts[key];
         this.ctx.toast(t("family.recorded"), "ok");
         await this.load();
       } catch (e) {

@@ -23,11 +23,28 @@ export function page({ id, roles, css = id, mount, ...methods }) {
 }
 
 // Live updates redraw parts of a page while someone may be typing in them: `redraw()` runs,
-// then the field (by its data-testid) that had the focus inside `container` gets it back. What
-// was typed is the page's to keep (a draft in its state), as the element is usually new.
+// then the field that had the focus inside `container` gets it back, with its caret. A field is
+// found again by its data-testid, within the row (data-id or data-person) it sits in when there
+// are several alike. What was typed is the page's to keep (a draft in its state): the element
+// is usually new.
 export function keepingFocus(container, redraw) {
   const active = document.activeElement;
-  const typing = container && active && container.contains(active) ? active.dataset.testid : null;
+  let selector = null;
+  let caret = null;
+  if (container && active && container.contains(active) && active.dataset.testid) {
+    selector = `[data-testid="${active.dataset.testid}"]`;
+    const row = active.parentElement?.closest("[data-id], [data-person]");
+    if (row && container.contains(row)) {
+      const attr = row.hasAttribute("data-id") ? "data-id" : "data-person";
+      selector = `[${attr}="${CSS.escape(row.getAttribute(attr))}"] ${selector}`;
+    }
+    try { caret = [active.selectionStart, active.selectionEnd]; } catch { caret = null; }
+  }
   redraw();
-  if (typing) container.querySelector(`[data-testid="${typing}"]`)?.focus();
+  const again = selector ? container.querySelector(selector) : null;
+  if (!again) return;
+  again.focus();
+  if (caret && caret[0] !== null) {
+    try { again.setSelectionRange(caret[0], caret[1]); } catch { /* not a text field */ }
+  }
 }
