@@ -4,6 +4,7 @@ node's ack and the check's outcome show, and the day's checks can be searched.""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 from collections.abc import Iterator
@@ -200,6 +201,28 @@ def test_what_the_operator_types_survives_a_live_update_of_the_card(
     assert page.errors == []  # type: ignore[attr-defined]
 
 
+@pytest.mark.parametrize("desk", ["desk-9"], indirect=True)
+def test_a_refusal_note_being_typed_survives_a_live_update_of_the_card(
+    stack: Stack, desk: Desk, open_dash: OpenDash
+) -> None:
+    page = _open(open_dash, desk, lang="en")
+    _arrive(desk, 34.8)
+    page.get_by_test_id("outcome-refuse").click()
+    field = page.get_by_test_id("refuse-note")
+    field.fill("拒绝测温 declined")
+    typed_in = field.element_handle()
+    desk.app.thermometer.person(34.9)  # the node's word changes: the card is drawn again
+    page.wait_for_function("el => !el.isConnected", arg=typed_in, timeout=10_000)
+    expect(field).to_have_value("拒绝测温 declined")
+    expect(field).to_be_focused()
+    page.get_by_test_id("refuse-confirm").click()
+    expect(page.get_by_test_id("ack")).to_have_attribute("data-ack", "ok")
+    check = desk.the_check()
+    assert check["outcome"] == "refused"
+    assert "declined" in json.dumps(check["data"], ensure_ascii=False)
+    assert page.errors == []  # type: ignore[attr-defined]
+
+
 @pytest.mark.parametrize("desk", ["desk-3"], indirect=True)
 def test_a_refused_command_shows_the_nodes_reason_then_refusal_with_a_note(
     stack: Stack, desk: Desk, open_dash: OpenDash
@@ -268,8 +291,14 @@ def test_desk_buttons_fit_the_1024x600_touchscreen_in_both_languages(
     stack: Stack, tmp_path: Path, open_dash: OpenDash
 ) -> None:
     buttons = ("wand-clear", "wand-metal", "core-submit", "outcome-refuse")
-    with Desk(stack, "desk-4", tmp_path) as desk:
+    with contextlib.ExitStack() as others, Desk(stack, "desk-4", tmp_path) as desk:
+        # a large station: eight more intake nodes, whose tabs must not push the card down
+        for n in range(8):
+            others.enter_context(Desk(stack, f"gate-{n}", tmp_path))
         page = _open(open_dash, desk)
+        expect(page.locator('[role="tablist"] [data-node]')).to_have_count(
+            len(stack.api.get("/api/v1/desk/active")["nodes"])
+        )
         _arrive(desk, 33.0, alarm=True)  # the most crowded card: wand + core entry + outcome
         for lang in ("zh-CN", "en"):
             page.get_by_test_id("lang").select_option(lang)

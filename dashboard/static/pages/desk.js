@@ -43,6 +43,7 @@ export default page({
       items: new Set(),
       other: "",
       core: "", // the core temperature being typed (the card re-renders on every live update)
+      refuseNote: "", // the refusal's note being typed
       refusing: false,
       ack: null, // {state, text, check}: the node's answer about one check
       shown: null, // the check on the card (a new one clears the card)
@@ -332,7 +333,8 @@ export default page({
       if (fever && !check.core_needed) parts.push(h("p", { class: "warn-line", "data-testid": "fever-note", role: "status" }, t("desk.outcome.fever_by_node", { c: celsius(check.celsius) })));
       parts.push(h("div", { class: "label" }, t("desk.outcome.title")));
       if (ui.refusing) {
-        const note = h("input", { class: "note", placeholder: t("desk.refuse.note_ph"), "aria-label": t("desk.refuse.note_ph"), maxlength: 500, "data-testid": "refuse-note" });
+        const note = h("input", { class: "note", placeholder: t("desk.refuse.note_ph"), "aria-label": t("desk.refuse.note_ph"), maxlength: 500, value: ui.refuseNote, "data-testid": "refuse-note" });
+        note.addEventListener("input", () => { ui.refuseNote = note.value; });
         parts.push(h("div", { class: "row" }, note,
           h("button", {
             class: "btn danger big", "data-testid": "refuse-confirm",
@@ -375,7 +377,7 @@ export default page({
       }
       const nodes = intakeNodes();
       const node = selectedNode();
-      const head = h("div", { class: "toolbar" }, h("h2", { class: "grow" }, t("desk.current")));
+      const head = h("div", { class: "toolbar desk-head" }, h("h2", { class: "grow" }, t("desk.current")));
       if (nodes.length > 1) {
         head.append(h("div", { class: "seg", role: "tablist" }, nodes.map((n) => {
           const key = `${n.site}/${n.node}`;
@@ -409,6 +411,7 @@ export default page({
         ui.items = new Set();
         ui.other = "";
         ui.core = "";
+        ui.refuseNote = "";
       }
       const meta = h("div", { class: "toolbar meta" },
         h("strong", {}, `${node.site} / ${node.node}`), stateBadge,
@@ -448,6 +451,9 @@ export default page({
       body.push(ackLine());
       // a live update must not take the field the operator is typing in away from them
       keepingFocus(left, () => left.replaceChildren(...body));
+      // the selected node's tab in sight within its strip (the strip scrolls with many nodes)
+      const tab = left.querySelector(".desk-head .seg .selected");
+      if (tab) tab.parentElement.scrollLeft = tab.offsetLeft - (tab.parentElement.clientWidth - tab.offsetWidth) / 2;
       if (ui.busy) for (const b of left.querySelectorAll(".actions button, .meta button")) b.disabled = true;
     }
 
