@@ -222,16 +222,22 @@ export default page({
     ref.addEventListener("input", () => { d.ref = ref.value; });
     const btn = h("button", { class: "btn primary small", dataset: { testid: "step-record" }, onclick: async () => {
       if (!channel.value.trim()) { channel.focus(); return; }
-      try {
-        await this.ctx.api(`/api/v1/family-search/${encodeURIComponent(c.id)}/steps`, { method: "POST", body: { step: step.value, channel: channel.value.trim(), reference: ref.value.trim() || null } });
-        delete this.drafts[key];
-        this.ctx.toast(t("family.recorded"), "ok");
-        await this.load();
-      } catch (e) {
-        this.ctx.toast(`${t("family.failed")}: ${e.detail || e.message}`, "error");
-      }
+      await this.record(key, `/api/v1/family-search/${encodeURIComponent(c.id)}/steps`, { step: step.value, channel: channel.value.trim(), reference: ref.value.trim() || null });
     } }, t("family.record"));
     return h("div", { class: "toolbar" }, step, channel, ref, btn);
+  },
+
+  // POST a step or a visit; once recorded its draft goes and the page shows the new state
+  async record(draftKey, path, body) {
+    const { t } = this.ctx;
+    try {
+      await this.ctx.api(path, { method: "POST", body });
+      delete this.drafts[draftKey];
+      this.ctx.toast(t("family.recorded"), "ok");
+      await this.load();
+    } catch (e) {
+      this.ctx.toast(`${t("family.failed")}: ${e.detail || e.message}`, "error");
+    }
   },
 
   renderVisits(visits) {
@@ -267,14 +273,7 @@ export default page({
     outcome.addEventListener("input", () => { d.outcome = outcome.value; });
     const btn = h("button", { class: "btn primary small", dataset: { testid: "visit-record" }, onclick: async () => {
       if (!outcome.value.trim()) { outcome.focus(); return; }
-      try {
-        await this.ctx.api(`/api/v1/people/${encodeURIComponent(v.person_id)}/visits`, { method: "POST", body: { visited_on: day.value, method: method.value, outcome: outcome.value.trim(), risk: risk.value } });
-        delete this.drafts[key];
-        this.ctx.toast(t("family.recorded"), "ok");
-        await this.load();
-      } catch (e) {
-        this.ctx.toast(`${t("family.failed")}: ${e.detail || e.message}`, "error");
-      }
+      await this.record(key, `/api/v1/people/${encodeURIComponent(v.person_id)}/visits`, { visited_on: day.value, method: method.value, outcome: outcome.value.trim(), risk: risk.value });
     } }, t("family.record"));
     return h("div", { class: "toolbar" }, day, method, risk, outcome, btn);
   },
