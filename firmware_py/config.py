@@ -13,7 +13,7 @@ from firmware_py.intake.config import IntakeConfig
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True)
+    model_config = ConfigDict(extra="forbid")
 
 
 class BrokerConfig(Strict):

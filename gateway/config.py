@@ -24,7 +24,7 @@ ENV_PREFIX = "STATIONKIT_"
 
 
 class GatewaySettings(ListensOnHttp):
-    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True)
+    model_config = ConfigDict(extra="forbid")
 
     broker: str = Field("mqtt://127.0.0.1:1883", description="mqtt://[user:pass@]host:port")
     broker_username: str | None = Field("gateway", description="MQTT username")

@@ -29,7 +29,7 @@ from devices.contract.models.camera import LineCrossData, MotionData, PeopleData
 
 
 class AnalyzerSettings(BaseModel):
-    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True)
+    model_config = ConfigDict(extra="forbid")
 
     motion: MotionSettings = Field(default_factory=MotionSettings, description="motion tuning")
     tamper: TamperSettings = Field(default_factory=TamperSettings, description="tamper tuning")

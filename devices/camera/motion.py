@@ -27,7 +27,7 @@ from devices.camera.source import Image
 
 
 class MotionSettings(BaseModel):
-    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True)
+    model_config = ConfigDict(extra="forbid")
 
     frame_height_px: int = Field(120, ge=40, le=480, description="rows of the motion image")
     threshold: int = Field(25, ge=1, le=255, description="grey-level change that counts")

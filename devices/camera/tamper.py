@@ -53,7 +53,7 @@ REASONS: tuple[Reason, ...] = ("covered", "defocused", "moved", "frozen")
 
 
 class TamperSettings(BaseModel):
-    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True)
+    model_config = ConfigDict(extra="forbid")
 
     enabled: bool = Field(True, description="run the tamper checks")
     width_px: int = Field(256, ge=64, le=1280, description="width of the measuring image")

@@ -37,7 +37,7 @@ PointCfg = tuple[Fraction, Fraction]
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True)
+    model_config = ConfigDict(extra="forbid")
 
 
 class UsbSourceConfig(_Model):

@@ -53,7 +53,7 @@ FEVER_PRESETS: dict[str, float] = {"china-37.3": 37.3, "retest-37.5": 37.5, "cdc
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True)
+    model_config = ConfigDict(extra="forbid")
 
 
 def _device_id(default: str) -> Any:

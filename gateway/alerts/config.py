@@ -72,7 +72,7 @@ and a head count below the roster are missing-person incidents, like a staff rep
 class RuleConfig(BaseModel):
     """How one rule behaves. Durations are seconds of the injected clock."""
 
-    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True, frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
     enabled: bool = Field(True, description="false: the rule never raises an alert")
     severity: Severity = Field("major", description="severity of the alerts this rule raises")
@@ -167,7 +167,7 @@ RosterKey = Annotated[
 class SiteConfig(BaseModel):
     """What the engine needs to know about one site: its clock, its night, its roster."""
 
-    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True, frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
     tz: TimeZoneName = Field("Asia/Shanghai", description="IANA time zone of the site's wall clock")
     night: Window | None = None
@@ -222,7 +222,7 @@ LevelName = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,31}$")]
 class EscalationLevel(BaseModel):
     """One step of the chain: who is told once an alert has stayed unacknowledged this long."""
 
-    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True, frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
     name: LevelName = Field(description="who is told (the notifier maps it to people/channels)")
     after_s: float = Field(ge=0, le=7 * 86400, description="seconds after the alert was raised")
@@ -247,7 +247,7 @@ def _default_levels() -> list[EscalationLevel]:
 class EscalationConfig(BaseModel):
     """The escalation chain of unacknowledged alerts (levels in order, each notified once)."""
 
-    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True, frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
     enabled: bool = Field(True, description="false: no escalation at all")
     levels: list[EscalationLevel] = Field(default_factory=_default_levels, max_length=20)
@@ -275,7 +275,7 @@ class EscalationConfig(BaseModel):
 class RemindersConfig(BaseModel):
     """Reminders before an incident's bureau report deadlines, and overdue notices."""
 
-    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True, frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
     enabled: bool = Field(True, description="false: no reminders and no overdue notices")
     before_min: list[Annotated[float, Field(gt=0, le=1440)]] = Field(
@@ -295,7 +295,7 @@ class AlertsConfig(BaseModel):
     a site not named in `sites` gets `SiteConfig()` (Asia/Shanghai, no night schedule, no
     gateway roster)."""
 
-    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True, frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
     rules: dict[RuleName, RuleConfig] = Field(default_factory=dict)
     """per-rule overrides, by rule name"""

@@ -27,7 +27,7 @@ BATCH = 500
 class RetentionPolicy(BaseModel):
     """How long each kind of record is kept (days). None keeps it forever."""
 
-    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True)
+    model_config = ConfigDict(extra="forbid")
 
     events_days: float | None = Field(90, ge=35)
     """raw events; at least 35 days so that no node outbox (30 days) can redeliver an event the

@@ -10,7 +10,7 @@ class HttpLimits(BaseModel):
     sockets, plus about 150 for SQLite connections of the worker threads, the broker, media
     and logs. The shipped unit raises `LimitNOFILE` so a larger value may be configured."""
 
-    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True)
+    model_config = ConfigDict(extra="forbid")
 
     max_connections: int = Field(512, ge=8, le=60000)
     """open HTTP connections; past it the oldest idle connection (no request in progress) is
