@@ -21,7 +21,7 @@ from fastapi import APIRouter, HTTPException, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from devices.contract.models import CheckProgress, CheckStep
-from devices.contract.models.intake import CheckWaitingFor, WandResult
+from devices.contract.models.intake import CheckWaitingFor, TemperatureReading, WandResult
 from gateway.api.context import context_of
 from gateway.api.deps import Db, require
 from gateway.auth.tokens import Principal
@@ -51,14 +51,6 @@ class WandStep(BaseModel):
     operator: str | None = None
 
 
-class Reading(BaseModel):
-    celsius: float
-    mode: Literal["body", "surface", "core"]
-    remeasure: bool
-    core_needed: bool
-    at: datetime
-
-
 class OpenCheck(BaseModel):
     """A check in progress as the node said (its `CheckProgress`), shaped for the desk."""
 
@@ -66,7 +58,7 @@ class OpenCheck(BaseModel):
     started_at: datetime
     gate: GateStep
     wand: WandStep | None
-    temperatures: list[Reading]
+    temperatures: list[TemperatureReading]
     celsius: float | None = Field(description="the deciding reading: core, else screening")
     remeasure: bool = Field(description="the last reading asked for a re-measure")
     core_needed: bool = Field(description="waiting for a core temperature")
@@ -117,16 +109,7 @@ def open_checks(progress: list[dict[str, Any]], finished: set[str]) -> list[Open
                 wand=WandStep(result=p.wand, items=p.items, operator=p.operator)
                 if p.wand
                 else None,
-                temperatures=[
-                    Reading(
-                        celsius=t.celsius,
-                        mode=t.mode,
-                        remeasure=t.remeasure,
-                        core_needed=t.core_needed,
-                        at=t.at,
-                    )
-                    for t in p.temperatures
-                ],
+                temperatures=p.temperatures,
                 celsius=core if core is not None else p.screening_celsius,
                 remeasure=bool(p.temperatures) and p.temperatures[-1].remeasure,
                 core_needed="core_temperature" in p.waiting_for,
