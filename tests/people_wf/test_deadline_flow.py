@@ -30,6 +30,18 @@ REFRESH_DUE = datetime(2026, 10, 25, 2, 0, tzinfo=UTC)  # one calendar month aft
 
 
 @pytest.fixture
+def db_path(tmp_path: Path) -> Path:
+    return tmp_path / "gw.db"
+
+
+@pytest.fixture
+def db(db_path: Path) -> Any:
+    store = open_store(db_path)
+    yield store
+    store.conn.close()
+
+
+@pytest.fixture
 def hook() -> Any:
     receiver = WebhookReceiver().start()
     yield receiver
@@ -97,10 +109,8 @@ def _arrival(db: Any, came_by: str, by: str) -> Person:
 
 
 def test_reminders_and_overdue_alerts_fire_once_survive_a_restart_and_reach_the_webhook(
-    tmp_path: Path, hook: WebhookReceiver
+    db_path: Path, db: Any, hook: WebhookReceiver
 ) -> None:
-    db_path = tmp_path / "gw.db"
-    db = open_store(db_path)
     person = _arrival(db, "police", "desk-ann")
     clock = FakeClock(ARRIVAL + timedelta(minutes=5))
     gw = Gateway(db_path, clock, hook)
@@ -183,14 +193,11 @@ def test_reminders_and_overdue_alerts_fire_once_survive_a_restart_and_reach_the_
     levels = {d["level"] for d in docs if d["alert"]["rule"] == "family_search_overdue"}
     assert "bureau_duty" in levels
     gw.stop()
-    db.conn.close()
 
 
 def test_a_case_ends_when_the_person_leaves_and_its_alerts_are_resolved(
-    tmp_path: Path, hook: WebhookReceiver
+    db_path: Path, db: Any, hook: WebhookReceiver
 ) -> None:
-    db_path = tmp_path / "gw.db"
-    db = open_store(db_path)
     person = _arrival(db, "self", "d")
     clock = FakeClock(ARRIVAL + timedelta(hours=25))  # the notice is overdue already
     gw = Gateway(db_path, clock, hook)
@@ -205,4 +212,3 @@ def test_a_case_ends_when_the_person_leaves_and_its_alerts_are_resolved(
     gw.at(DNA_DUE + timedelta(days=1))  # no more notices for somebody who left
     assert len(_deadline_alerts(db_path)) == 1
     gw.stop()
-    db.conn.close()
