@@ -1,44 +1,8 @@
 // The bureau's dashboard: incidents of every station in scope with live deadline countdowns,
 // alerts, sites, monthly statistics returns, one station's drill-down. No build step.
-const T = {
-  "zh-CN": {
-    app: "StationKit 民政局", "nav.incidents": "事件", "nav.alerts": "告警", "nav.sites": "站点",
-    "nav.returns": "统计报表", login: "登录", user: "用户名", password: "密码",
-    badlogin: "用户名或密码错误", station: "站点", category: "类别", opened: "发生时间",
-    phone: "电话报告（30分钟）", written: "书面报告（60分钟）", state: "告警状态", due: "截止",
-    done: "已报告", overdue: "已超时", ack: "确认", sortDeadline: "按截止时间",
-    sortOpened: "按发生时间", rule: "规则", severity: "级别", subject: "对象", nodes: "节点在线",
-    cameras: "摄像头正常", lastData: "最近数据", openInc: "未结事件", month: "月份",
-    days: "天数", checks: "入站检查", alerts: "告警", incidents: "事件", late: "超时事件",
-    none: "无", comment: "批注", send: "发送", sent: "已发送至站点",
-    male: "男", female: "女", unknown: "不详", named: "已确认", possible: "可能",
-    who: "走失人员", names: "姓名", sex: "性别", age: "年龄", height: "身高(cm)", build: "体型",
-    hair: "头发", accent: "口音", clothing: "衣着", marks: "体貌特征", conditions: "健康状况",
-    flags: "走失风险", lastSeen: "最后出现", where: "地点", noPortrait: "无照片", summary: "经过",
-    detail: "详情", privacyNote: "个人信息：仅用于寻找此人，事件结束后自动删除；每次查看均记录。",
-    foster_home: "寄养家庭", missing_person: "走失", injury: "受伤", death: "死亡", disaster: "灾害", violence: "暴力",
-  },
-  en: {
-    app: "StationKit bureau", "nav.incidents": "Incidents", "nav.alerts": "Alerts",
-    "nav.sites": "Sites", "nav.returns": "Returns", login: "Log in", user: "Username",
-    password: "Password", badlogin: "Wrong username or password", station: "Station",
-    category: "Category", opened: "Opened", phone: "Phone report (30 min)",
-    written: "Written report (60 min)", state: "Alert state", due: "due", done: "reported",
-    overdue: "OVERDUE", ack: "Acknowledge", sortDeadline: "By deadline", sortOpened: "By opened",
-    rule: "Rule", severity: "Severity", subject: "Subject", nodes: "Nodes online",
-    cameras: "Cameras ok", lastData: "Last data", openInc: "Open incidents", month: "Month",
-    days: "Days", checks: "Checks", alerts: "Alerts", incidents: "Incidents", late: "Late",
-    none: "none", comment: "Comment", send: "Send", sent: "sent to the station",
-    male: "male", female: "female", unknown: "unknown", named: "named", possible: "possible",
-    who: "Missing people", names: "Names", sex: "Sex", age: "Age", height: "Height (cm)",
-    build: "Build", hair: "Hair", accent: "Accent", clothing: "Clothing", marks: "Marks",
-    conditions: "Conditions", flags: "Wander risk", lastSeen: "Last seen", where: "Where",
-    noPortrait: "no portrait", summary: "What happened", detail: "Details",
-    privacyNote: "Personal information: for finding this person only, deleted when the incident closes; every view is logged.",
-    foster_home: "Foster home", missing_person: "Missing person", injury: "Injury", death: "Death", disaster: "Disaster",
-    violence: "Violence",
-  },
-};
+// The strings of each language, as translators edit them: i18n/<lang>.json beside this file.
+const T = Object.fromEntries(await Promise.all(["zh-CN", "en"].map(async (l) =>
+  [l, await (await fetch(`/hub/static/i18n/${l}.json`)).json()])));
 let lang = localStorage.getItem("hub.lang") || "zh-CN";
 let me = null;
 let sort = "deadline";
