@@ -26,7 +26,7 @@ import sqlite3
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -210,16 +210,23 @@ class Outbox:
         (value,) = self._db.execute("SELECT value FROM meta WHERE key='next_seq'").fetchone()
         return int(value)
 
-    def _insert(self, row: tuple[int, str, str, bytes, float]) -> None:
+    @contextlib.contextmanager
+    def _transaction(self) -> Iterator[None]:
+        """BEGIN IMMEDIATE … COMMIT: all of the block or, if anything in it (or the COMMIT)
+        fails, nothing — one fsync for the whole block."""
         self._db.execute("BEGIN IMMEDIATE")
         try:
-            self._db.execute("INSERT INTO outbox VALUES (?,?,?,?,?)", row)
-            self._db.execute("UPDATE meta SET value=? WHERE key='next_seq'", (row[0] + 1,))
+            yield
             self._db.execute("COMMIT")
         except BaseException:
             if self._db.in_transaction:  # SQLite has already rolled back on SQLITE_FULL
                 self._db.execute("ROLLBACK")
             raise
+
+    def _insert(self, row: tuple[int, str, str, bytes, float]) -> None:
+        with self._transaction():
+            self._db.execute("INSERT INTO outbox VALUES (?,?,?,?,?)", row)
+            self._db.execute("UPDATE meta SET value=? WHERE key='next_seq'", (row[0] + 1,))
 
     def _flush_spill(self) -> None:
         while self._spill:
@@ -234,18 +241,12 @@ class Outbox:
             self._spill_dropped = 0
 
     def _drop(self, where: str, args: tuple[object, ...]) -> int:
-        self._db.execute("BEGIN IMMEDIATE")  # the delete and its count commit together
-        try:
+        with self._transaction():  # the delete and its count commit together
             cur = self._db.execute(f"DELETE FROM outbox WHERE {where}", args)
             if cur.rowcount > 0:
                 self._db.execute(
                     "UPDATE meta SET value=value+? WHERE key='dropped'", (cur.rowcount,)
                 )
-            self._db.execute("COMMIT")
-        except BaseException:
-            if self._db.in_transaction:
-                self._db.execute("ROLLBACK")
-            raise
         if cur.rowcount > 0:
             log.warning("outbox dropped %d undelivered events (%s)", cur.rowcount, where)
         return cur.rowcount
@@ -300,14 +301,8 @@ class Outbox:
             return 0
         with self._lock:
             before = self._db.total_changes
-            self._db.execute("BEGIN IMMEDIATE")  # one fsync for the whole message
-            try:
+            with self._transaction():  # one fsync for the whole message
                 self._db.executemany("DELETE FROM outbox WHERE seq BETWEEN ? AND ?", ranges)
-                self._db.execute("COMMIT")
-            except BaseException:
-                if self._db.in_transaction:
-                    self._db.execute("ROLLBACK")
-                raise
             return self._db.total_changes - before
 
     def lowest_seq(self) -> int | None:
@@ -363,26 +358,23 @@ class Outbox:
                     event_id, topic, payload = build(seq + i)
                     rows.append((seq + i, event_id, topic, payload, now))
                 try:
-                    self._db.execute("BEGIN IMMEDIATE")
-                    self._db.executemany("INSERT INTO outbox VALUES (?,?,?,?,?)", rows)
-                    self._db.execute(
-                        "UPDATE meta SET value=? WHERE key='next_seq'", (seq + len(rows),)
-                    )
-                    for key, value in state.items():
-                        if value is None:
-                            self._db.execute(
-                                "DELETE FROM app_state WHERE scope=? AND key=?", (scope, key)
-                            )
-                        else:
-                            self._db.execute(
-                                "INSERT OR REPLACE INTO app_state VALUES (?,?,?)",
-                                (scope, key, value),
-                            )
-                    self._db.execute("COMMIT")
-                except BaseException as exc:  # nothing of this step stays half-written
-                    if self._db.in_transaction:
-                        self._db.execute("ROLLBACK")
-                    if not (isinstance(exc, sqlite3.OperationalError) and _disk_full(exc)):
+                    with self._transaction():  # nothing of this step stays half-written
+                        self._db.executemany("INSERT INTO outbox VALUES (?,?,?,?,?)", rows)
+                        self._db.execute(
+                            "UPDATE meta SET value=? WHERE key='next_seq'", (seq + len(rows),)
+                        )
+                        for key, value in state.items():
+                            if value is None:
+                                self._db.execute(
+                                    "DELETE FROM app_state WHERE scope=? AND key=?", (scope, key)
+                                )
+                            else:
+                                self._db.execute(
+                                    "INSERT OR REPLACE INTO app_state VALUES (?,?,?)",
+                                    (scope, key, value),
+                                )
+                except sqlite3.OperationalError as exc:
+                    if not _disk_full(exc):
                         raise
                 else:
                     if rows:

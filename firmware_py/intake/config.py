@@ -49,6 +49,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from devices.contract.models.base import Slug
 
 Pin = Annotated[int, Field(ge=0, le=53, description="BCM GPIO number")]
+SerialUrl = Annotated[str, Field(min_length=1, description="serial_for_url URL")]
 FEVER_PRESETS: dict[str, float] = {"china-37.3": 37.3, "retest-37.5": 37.5, "cdc-38.0": 38.0}
 
 
@@ -78,7 +79,7 @@ class GpioGateConfig(_Model):
 class SerialGateConfig(_Model):
     kind: Literal["serial"] = "serial"
     id: Slug = _device_id("gate-1")
-    port: str = Field("/dev/stationkit-gate", min_length=1, description="serial_for_url URL")
+    port: SerialUrl = "/dev/stationkit-gate"
     baudrate: Literal[9600, 19200] = 9600
     """GATE-ASCII/1: 9600 8N1, 19200 optional"""
     address: int = Field(1, ge=1, le=254, description="gate address on the line")
@@ -100,6 +101,10 @@ OPTRIS_BAUDS = Literal[9600, 19200, 38400, 57600, 115200]
 """Optris CT/CSmicro: "9600…115200, set by user" (CT command reference); the standard rates."""
 MODBUS_BAUDS = Literal[1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200]
 """The standard serial-line Modbus rates (Calex PyroUSB and our BODYTEMP-MB/1: 9600)."""
+PresenceCelsius = Annotated[float, Field(ge=20, le=36)]
+"""The bounds every thermometer kind allows for its presence threshold."""
+BodyOffsetCelsius = Annotated[float, Field(ge=-3, le=5)]
+"""The bounds every thermometer kind allows for its calibrated body-temperature offset."""
 
 
 def _data_timeout(default_s: float, why: str) -> Any:
@@ -113,13 +118,11 @@ def _data_timeout(default_s: float, why: str) -> Any:
 
 class _StreamThermo(_Model):
     id: Slug = _device_id("thermo-1")
-    port: str = Field("/dev/stationkit-thermo", min_length=1, description="serial_for_url URL")
-    presence_celsius: float = Field(30.0, ge=20, le=36)
+    port: SerialUrl = "/dev/stationkit-thermo"
+    presence_celsius: PresenceCelsius = 30.0
     """object temperature above which someone is there"""
-    body_offset_celsius: float | None = Field(
+    body_offset_celsius: BodyOffsetCelsius | None = Field(
         None,
-        ge=-3,
-        le=5,
         description="added to the forehead object temperature to estimate body temperature, "
         "once calibrated against a clinical thermometer; unset: readings are reported as "
         'mode "surface" (raw skin temperature), never labelled "body"',
@@ -198,7 +201,7 @@ class ModbusRegistersConfig(_Model):
 class ModbusThermoConfig(_Model):
     kind: Literal["modbus"] = "modbus"
     id: Slug = _device_id("thermo-1")
-    port: str = Field("/dev/stationkit-thermo", min_length=1, description="serial_for_url URL")
+    port: SerialUrl = "/dev/stationkit-thermo"
     baudrate: MODBUS_BAUDS = Field(9600, description="line speed")
     parity: Literal["N", "E", "O"] = Field("N", description="Modbus spec default is E")
     unit: int = Field(1, ge=1, le=247, description="slave address")
@@ -209,12 +212,10 @@ class ModbusThermoConfig(_Model):
     registers: ModbusRegistersConfig | None = Field(
         None, description='the register map when preset = "custom"'
     )
-    presence_celsius: float = Field(30.0, ge=20, le=36)
+    presence_celsius: PresenceCelsius = 30.0
     """maps without a measurement counter: someone is there"""
-    body_offset_celsius: float | None = Field(
+    body_offset_celsius: BodyOffsetCelsius | None = Field(
         None,
-        ge=-3,
-        le=5,
         description="maps without a body register: added to the object temperature once "
         'calibrated; unset: mode "surface"',
     )
