@@ -32,8 +32,9 @@ from devices.contract.models import utc_now as now
 from firmware_py import __version__
 from firmware_py.app import NodeApp
 from firmware_py.bus import MessageBus
+from firmware_py.config import OutboxConfig
 from firmware_py.outbox import Outbox, OutboxFull
-from firmware_py.publisher import ConfirmBy, OutboxPublisher
+from firmware_py.publisher import OutboxPublisher
 
 log = logging.getLogger(__name__)
 
@@ -56,29 +57,19 @@ class NodeAgent:
         outbox: Outbox,
         apps: list[NodeApp] | None = None,
         heartbeat_s: float = 15.0,
-        window: int = 100,
-        confirm: ConfirmBy = "gateway",
-        resend_after_s: float = 30.0,
-        resend_max_s: float = 600.0,
-        resend_batch: int = 500,
-        unconfirmed_fault_s: float = 900.0,
+        delivery: OutboxConfig | None = None,
     ) -> None:
+        """`delivery`: the outbox's window, confirmation, re-send and fault settings (the
+        node.toml `[outbox]` section; its defaults when None)."""
+        delivery = delivery or OutboxConfig()
         self.site = topics.check_slug(site, "site")
         self.node = topics.check_slug(node, "node")
         self.bus = bus
         self.outbox = outbox
         self.apps = list(apps or [])
         self.heartbeat_s = heartbeat_s
-        self.publisher = OutboxPublisher(
-            outbox,
-            bus,
-            window=window,
-            confirm=confirm,
-            resend_after_s=resend_after_s,
-            resend_max_s=resend_max_s,
-            resend_batch=resend_batch,
-        )
-        self.unconfirmed_fault_s = unconfirmed_fault_s
+        self.publisher = OutboxPublisher(outbox, bus, delivery)
+        self.unconfirmed_fault_s = delivery.unconfirmed_fault_s
         self.bad_stored = 0  # stored-acks that did not decode (counted, ignored)
         self.started = time.monotonic()
         self.outbox_fault: str | None = None

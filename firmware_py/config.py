@@ -46,13 +46,19 @@ class BrokerConfig(Strict):
         )
 
 
+ConfirmBy = Literal["gateway", "broker"]
+
+
 class OutboxConfig(Strict):
+    """The node's outbox: where it is kept, how much, and how its events are delivered (the
+    node agent and its publisher read the delivery settings from here)."""
+
     path: Path = Field(Path("/var/lib/stationkit/outbox.db"), description="SQLite outbox file")
     max_events: int = Field(100_000, ge=100, description="undelivered events kept at most")
     max_age_days: float = Field(30, gt=0, description="undelivered events kept at most this long")
     window: int = Field(100, ge=1, le=1000)
     """events in flight to the broker (PUBACK flow control)"""
-    confirm: Literal["gateway", "broker"] = "gateway"
+    confirm: ConfirmBy = "gateway"
     """who confirms an event before it leaves the outbox: the gateway's stored-ack (contract
     v1.1; needs a gateway that sends it) or, for a gateway older than that, the broker's
     PUBACK (events the broker loses in a crash are lost)"""

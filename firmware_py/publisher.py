@@ -31,14 +31,12 @@ import queue
 import threading
 import time
 from collections.abc import Callable
-from typing import Literal
 
 from firmware_py.bus import MessageBus
+from firmware_py.config import ConfirmBy, OutboxConfig
 from firmware_py.outbox import Outbox
 
 log = logging.getLogger(__name__)
-
-ConfirmBy = Literal["gateway", "broker"]
 
 
 class OutboxPublisher:
@@ -46,21 +44,18 @@ class OutboxPublisher:
         self,
         outbox: Outbox,
         bus: MessageBus,
+        settings: OutboxConfig | None = None,
         *,
-        window: int = 100,
-        confirm: ConfirmBy = "gateway",
-        resend_after_s: float = 30.0,
-        resend_max_s: float = 600.0,
-        resend_batch: int = 500,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
+        settings = settings or OutboxConfig()
         self._outbox = outbox
         self._bus = bus
-        self._window = window
-        self.confirm_by = confirm
-        self._resend_after = resend_after_s
-        self._resend_max = max(resend_max_s, resend_after_s)
-        self._resend_batch = resend_batch
+        self._window = settings.window
+        self.confirm_by: ConfirmBy = settings.confirm
+        self._resend_after = settings.resend_after_s
+        self._resend_max = max(settings.resend_max_s, settings.resend_after_s)
+        self._resend_batch = settings.resend_batch
         self._clock = clock
         self._acked: queue.SimpleQueue[int] = queue.SimpleQueue()
         self._stored: queue.SimpleQueue[list[tuple[int, int]]] = queue.SimpleQueue()
@@ -68,7 +63,7 @@ class OutboxPublisher:
         self._fresh = 0  # highest seq sent at least once by this process
         self._round: int | None = None  # re-send round: last seq re-sent; None: no round
         self._probe: int | None = None  # events the round may still send; None: any
-        self._resend_wait = resend_after_s
+        self._resend_wait = self._resend_after
         self._head: int | None = None  # lowest seq waiting, when last looked at
         self._head_since = clock()  # when a confirmation last moved the head
         self._round_since = self._head_since  # ... or, if later, when the last round began

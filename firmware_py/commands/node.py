@@ -67,12 +67,7 @@ def build_agent(cfg: NodeConfig) -> NodeAgent:
         outbox=outbox,
         apps=apps,
         heartbeat_s=cfg.heartbeat.interval_s,
-        window=cfg.outbox.window,
-        confirm=cfg.outbox.confirm,
-        resend_after_s=cfg.outbox.resend_after_s,
-        resend_max_s=cfg.outbox.resend_max_s,
-        resend_batch=cfg.outbox.resend_batch,
-        unconfirmed_fault_s=cfg.outbox.unconfirmed_fault_s,
+        delivery=cfg.outbox,
     )
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from firmware_py.agent import NodeAgent
+from firmware_py.config import OutboxConfig
 from tests.support.mosquitto import Broker
 from tests.support.stack import node_agent
 
@@ -21,18 +22,14 @@ def confirming_agent(
     *,
     resend_after_s: float = 2.0,
     resend_max_s: float = 4.0,
-    **options: Any,
+    **delivery: Any,
 ) -> NodeAgent:
-    """A node agent (`confirm = "gateway"` unless `options` say otherwise) with short re-send
-    timings; `options` are further NodeAgent arguments."""
+    """A node agent (`confirm = "gateway"` unless `delivery` says otherwise) with short
+    re-send timings; `delivery`: further [outbox] delivery settings, which may be shorter than
+    node.toml allows (a fault after 2 s without a confirmation)."""
+    timings = {"resend_after_s": resend_after_s, "resend_max_s": resend_max_s, **delivery}
     return node_agent(
-        broker,
-        site,
-        node,
-        outbox,
-        resend_after_s=resend_after_s,
-        resend_max_s=resend_max_s,
-        **options,
+        broker, site, node, outbox, delivery=OutboxConfig().model_copy(update=timings)
     )
 
 
