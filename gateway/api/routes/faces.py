@@ -221,45 +221,14 @@ def take_portrait(
     )
 
 
-def _search(
-    db: Db,
-    gallery: faces.Gallery,
-    query: bytes,
-    model_id: str,
-    kind: str,
-    subject: str | None,
-    *,
-    year: int | None,
-    reason: str,
-    by: str,
-    k: int = 10,
-    threshold: float = faces.DEFAULT_THRESHOLD,
-    sites: list[str] | None = None,
-) -> faces.SearchResult:
-    """Search with the face of `subject`, a file of `kind` (None: an uploaded photo), leaving
-    out its own templates: a person's face is compared with families' reports and past
-    residents, a report's photo with the person files, an uploaded photo with both."""
+def _compared_with(kind: str, subject: str | None) -> tuple[dict[str, Any], set[str], set[str]]:
+    """A search's query description, the templates it leaves out (the query's own) and the
+    kinds it compares with: a person's face with families' reports and past residents, a
+    report's photo with the person files, an uploaded photo with both."""
     if subject is None:
-        desc, exclude, against = {"kind": kind}, set(), {"person", "report"}
-    else:
-        desc, exclude = {"kind": kind, "id": subject}, {f"{kind}:{subject}"}
-        against = {"person"} if kind == "report" else {"person", "report"}
-    return faces.search(
-        db,
-        gallery,
-        nearest,
-        query,
-        model_id,
-        query_desc=desc,
-        query_year=year,
-        exclude=exclude,
-        against=against,
-        reason=reason,
-        by=by,
-        k=k,
-        threshold=threshold,
-        sites=sites,
-    )
+        return {"kind": kind}, set(), {"person", "report"}
+    against = {"person"} if kind == "report" else {"person", "report"}
+    return {"kind": kind, "id": subject}, {f"{kind}:{subject}"}, against
 
 
 AUTO = "auto"  # the actor of the automatic comparisons in the audit trail and face_searches
@@ -278,8 +247,20 @@ def _auto_search(
 ) -> AutoSearch:
     """Every new face is compared at once, so no family waits for someone to think of it; the
     candidates join the review queue (GET /pending), nothing is decided."""
-    res = _search(
-        db, _gallery(request), vector, model_id, kind, subject, year=year, reason=reason, by=AUTO
+    gallery = _gallery(request)
+    desc, exclude, against = _compared_with(kind, subject)
+    res = faces.search(
+        db,
+        gallery,
+        nearest,
+        vector,
+        model_id,
+        query_desc=desc,
+        query_year=year,
+        exclude=exclude,
+        against=against,
+        reason=reason,
+        by=AUTO,
     )
     return AutoSearch(search_id=res.search_id, candidates=len(res.candidates))
 
@@ -402,14 +383,17 @@ def search(request: Request, db: Db, who: Searcher, body: SearchIn) -> faces.Sea
         else:
             query = engine.embed(_photo(body.image_b64 or "")).vector
             kind, subject = "upload", None
-        return _search(
+        desc, exclude, against = _compared_with(kind, subject)
+        return faces.search(
             db,
             gallery,
+            nearest,
             query,
             engine.model_id,
-            kind,
-            subject,
-            year=year,
+            query_desc=desc,
+            query_year=year,
+            exclude=exclude,
+            against=against,
             reason=body.reason,
             by=who.name,
             k=body.k,
