@@ -2,10 +2,11 @@
 
 Versions come from the history tables: an alert's version is the id of its latest
 `alert_history` row, an incident's the id of its latest `incident_history` row (the two
-tables count apart; the hub orders each kind by its own version). Those ids only grow, and every change the alert service makes (raise, acknowledge,
-assign, comment, resolve, escalate, report, reminder, overdue, close) writes a history row, so
-a snapshot read later never carries a smaller version than one read earlier. (A `repeated`
-alert only updates its count; the count rides along with the next change or resend.)
+tables count apart; the hub orders each kind by its own version). Those ids only grow, and
+every change the alert service makes (raise, acknowledge, assign, comment, resolve, escalate,
+report, reminder, overdue, close) writes a history row, so a snapshot read later never carries
+a smaller version than one read earlier. (A `repeated` alert only updates its count; the count
+rides along with the next change or resend.)
 """
 
 from __future__ import annotations
