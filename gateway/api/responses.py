@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 BINARY = {"type": "string", "format": "binary"}
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def binary(description: str, *media_types: str) -> dict[int | str, dict[str, Any]]:

@@ -21,6 +21,7 @@ from fastapi.staticfiles import StaticFiles
 from psycopg.rows import dict_row
 from pydantic import BaseModel, Field
 
+from gateway.api.responses import BINARY, XLSX, binary, text
 from gateway.hub import downlink, users
 from gateway.hub.api_models import (
     ActionResult,
@@ -33,6 +34,7 @@ from gateway.hub.api_models import (
     Page,
     ReturnRow,
     StationDetail,
+    WorkerCounters,
 )
 from gateway.hub.config import HubSettings
 from gateway.hub.portraits import PortraitKey
@@ -170,7 +172,7 @@ def create_hub_app(settings: HubSettings, stats: WorkerStats | None = None) -> F
     def me(u: User) -> Me:
         return Me(username=u.username, role=u.role, lang=u.lang, csrf=u.csrf)
 
-    @app.get("/api/hub/incidents", response_model=Page)
+    @app.get("/api/hub/incidents", response_model=Page[HubIncident])
     def incidents(
         request: Request,
         u: User,
@@ -178,7 +180,7 @@ def create_hub_app(settings: HubSettings, stats: WorkerStats | None = None) -> F
         open: Annotated[bool, Query(description="open incidents only")] = True,
         sort: Annotated[str, Query(pattern="^(deadline|opened)$")] = "deadline",
         station: str | None = None,
-    ) -> Page:
+    ) -> Page[HubIncident]:
         viewed(conn, u, request)
         scope, args = u.scope_sql("i.station")
         where = [scope]
@@ -201,10 +203,10 @@ def create_hub_app(settings: HubSettings, stats: WorkerStats | None = None) -> F
             items.sort(key=lambda i: i.next_due or far)
         return Page(items=items)
 
-    @app.get("/api/hub/alerts", response_model=Page)
+    @app.get("/api/hub/alerts", response_model=Page[HubAlert])
     def alerts(
         request: Request, u: User, conn: Db, state: str | None = None, station: str | None = None
-    ) -> Page:
+    ) -> Page[HubAlert]:
         viewed(conn, u, request)
         scope, args = u.scope_sql()
         where = [scope]
@@ -235,8 +237,8 @@ def create_hub_app(settings: HubSettings, stats: WorkerStats | None = None) -> F
         ).fetchall()
         return [HubSite(**{k: r[k] for k in HubSite.model_fields if k in r}) for r in rows]
 
-    @app.get("/api/hub/sites", response_model=Page)
-    def sites(request: Request, u: User, conn: Db) -> Page:
+    @app.get("/api/hub/sites", response_model=Page[HubSite])
+    def sites(request: Request, u: User, conn: Db) -> Page[HubSite]:
         viewed(conn, u, request)
         return Page(items=_sites(conn, u))
 
@@ -268,17 +270,26 @@ def create_hub_app(settings: HubSettings, stats: WorkerStats | None = None) -> F
             for r in rows
         ]
 
-    @app.get("/api/hub/returns", response_model=Page)
+    @app.get("/api/hub/returns", response_model=Page[ReturnRow])
     def returns(
         request: Request,
         u: User,
         conn: Db,
         month: Annotated[str, Query(pattern=r"^\d{4}-\d{2}$")],
-    ) -> Page:
+    ) -> Page[ReturnRow]:
         viewed(conn, u, request)
         return Page(items=_returns(conn, u, month))
 
-    @app.get("/api/hub/returns.{fmt}", response_model=None)
+    @app.get(
+        "/api/hub/returns.{fmt}",
+        response_model=None,
+        responses={
+            200: {
+                "description": "the month's returns as a spreadsheet",
+                "content": {**text("text/csv"), XLSX: {"schema": BINARY}},
+            }
+        },
+    )
     def returns_file(
         request: Request,
         u: User,
@@ -315,7 +326,7 @@ def create_hub_app(settings: HubSettings, stats: WorkerStats | None = None) -> F
         return Response(
             out.getvalue(),
             headers=disp,
-            media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            media_type=XLSX,
         )
 
     @app.get("/api/hub/stations/{station}", response_model=StationDetail)
@@ -389,7 +400,7 @@ def create_hub_app(settings: HubSettings, stats: WorkerStats | None = None) -> F
     @app.get(
         "/api/hub/incidents/{station}/{incident_id}/people/{person_id}/portrait",
         response_class=Response,
-        responses={200: {"content": {"image/jpeg": {}, "image/png": {}}}},
+        responses=binary("the portrait as the station sent it", "image/jpeg", "image/png"),
     )
     def portrait(station: str, incident_id: str, person_id: str, u: User, conn: Db) -> Response:
         _incident_row(conn, u, station, incident_id)
@@ -439,8 +450,10 @@ def create_hub_app(settings: HubSettings, stats: WorkerStats | None = None) -> F
     def comment(station: str, alert_id: str, body: Comment, u: User, conn: Db) -> ActionResult:
         return _act(conn, u, station, alert_id, "comment", body.text)
 
-    @app.get("/api/hub/worker", response_model=dict[str, Any])
-    def worker(u: User) -> dict[str, Any]:
-        return asdict(stats) if stats else {}
+    @app.get("/api/hub/worker", response_model=WorkerCounters)
+    def worker(u: User) -> WorkerCounters:
+        if stats is None:
+            raise HTTPException(404, "this hub process runs no worker")
+        return WorkerCounters(**asdict(stats))
 
     return app

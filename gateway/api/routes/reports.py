@@ -17,7 +17,7 @@ from fastapi.responses import JSONResponse, Response
 
 from gateway.api.context import context_of
 from gateway.api.deps import Caller, Db, require
-from gateway.api.responses import BINARY, binary, text
+from gateway.api.responses import BINARY, XLSX, binary, text
 from gateway.auth.tokens import Principal
 from gateway.reports import (
     BadTimeZone,
@@ -36,7 +36,6 @@ router = APIRouter(
     prefix="/api/v1", tags=["reports"], dependencies=[require("supervisor", "bureau")]
 )
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 _UNSAFE = re.compile(r"[^A-Za-z0-9_.-]+")
 TzQuery = Annotated[
     str | None, Query(description="IANA time zone; default: the site's, else Asia/Shanghai")
