@@ -8,7 +8,6 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterator
-from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
@@ -34,7 +33,6 @@ from gateway.hub.api_models import (
     Page,
     ReturnRow,
     StationDetail,
-    WorkerCounters,
 )
 from gateway.hub.config import HubSettings
 from gateway.hub.portraits import PortraitKey
@@ -450,10 +448,10 @@ def create_hub_app(settings: HubSettings, stats: WorkerStats | None = None) -> F
     def comment(station: str, alert_id: str, body: Comment, u: User, conn: Db) -> ActionResult:
         return _act(conn, u, station, alert_id, "comment", body.text)
 
-    @app.get("/api/hub/worker", response_model=WorkerCounters)
-    def worker(u: User) -> WorkerCounters:
+    @app.get("/api/hub/worker", response_model=WorkerStats)
+    def worker(u: User) -> WorkerStats:
         if stats is None:
             raise HTTPException(404, "this hub process runs no worker")
-        return WorkerCounters(**asdict(stats))
+        return stats
 
     return app

@@ -82,20 +82,6 @@ class Page(_Out, Generic[Row]):
     items: list[Row] = Field(description="the rows")
 
 
-class WorkerCounters(_Out):
-    """One worker's counters since it started (the process serving this API)."""
-
-    name: str = Field(description="worker name")
-    received: int = Field(description="messages fetched from the stream")
-    stored: int = Field(description="messages that changed a row (new, or a newer version)")
-    stale: int = Field(description="same or older version: a duplicate or a reordered message")
-    dead: int = Field(description="messages dead-lettered: undecodable, or for another station")
-    batches: int = Field(description="batches written")
-    db_errors: int = Field(description="batches the store refused (JetStream redelivers them)")
-    started: float = Field(description="when the worker started (monotonic clock, s)")
-    beat: float = Field(description="the worker loop's last turn (monotonic clock, s)")
-
-
 class ActionResult(_Out):
     id: str = Field(description="downlink action id (applied once at the station)")
     station: str = Field(description="station")

@@ -37,14 +37,14 @@ class WorkerStats:
     """Counters of one worker (shown at /api/hub/worker and in the bench)."""
 
     name: str
-    received: int = 0
+    received: int = 0  # messages fetched from the stream
     stored: int = 0  # changed a row (new record or newer version)
     stale: int = 0  # same or older version: a duplicate or a reordered message
-    dead: int = 0
-    batches: int = 0
-    db_errors: int = 0
-    started: float = field(default_factory=time.monotonic)
-    beat: float = field(default_factory=time.monotonic)
+    dead: int = 0  # dead-lettered: undecodable, or for another station
+    batches: int = 0  # batches written
+    db_errors: int = 0  # batches the store refused (left unacked: JetStream redelivers them)
+    started: float = field(default_factory=time.monotonic)  # monotonic clock, s
+    beat: float = field(default_factory=time.monotonic)  # the loop's last turn, monotonic s
 
 
 async def ensure_stream(js: Any, s: HubSettings) -> None:

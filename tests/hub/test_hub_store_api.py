@@ -162,6 +162,12 @@ def test_inbox_scope_deadlines_exports_audit_and_downlink(pg: Postgres, conn: An
     forged.cookies.set("stationkit_hub", "forged")
     assert forged.get("/api/hub/incidents").status_code == 401
 
+    assert c.get("/api/hub/worker").status_code == 404  # this API's process runs no worker
+    beside_worker = TestClient(create_hub_app(HubSettings(postgres=pg.dsn), stats))
+    beside_worker.cookies = c.cookies
+    counters = beside_worker.get("/api/hub/worker").json()
+    assert (counters["name"], counters["stored"], counters["dead"]) == ("t", len(msgs), 0)
+
 
 def test_a_district_officer_never_sees_another_district(pg: Postgres, conn: Any) -> None:
     apply_batch(conn, batch(incident("x-1", "i1", 1, NOW)), WorkerStats("t"))
