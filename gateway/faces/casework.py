@@ -29,7 +29,9 @@ class SearchRecord(BaseModel):
 class Pending(BaseModel):
     search_id: str
     candidate: str = Field(description="kind:id")
-    query: dict[str, Any]
+    query: dict[str, Any] = Field(
+        description='what was searched with: {"kind": "person"|"report"|"upload", "id": …}'
+    )
     marked_by: str = Field(description="the first reviewer, who may not confirm it")
     marked_at: str
     note: str | None = None
@@ -39,7 +41,9 @@ class ToReview(BaseModel):
     search_id: str
     at: str
     actor: str = Field(description='who searched ("auto": made when a face arrived)')
-    query: dict[str, Any]
+    query: dict[str, Any] = Field(
+        description='what was searched with: {"kind": "person"|"report"|"upload", "id": …}'
+    )
     unreviewed: list[str] = Field(description="candidates (kind:id) nobody has decided on")
 
 

@@ -280,4 +280,6 @@ class TimelineEntry(BaseModel):
     kind: str
     summary: str = Field(description="short human text (language-neutral facts)")
     ref: str | None = Field(None, description="id of the record (check id, belonging id, …)")
-    data: dict[str, object] = Field(default_factory=dict)
+    data: dict[str, object] = Field(
+        default_factory=dict, description="the record's own fields, as its kind keeps them"
+    )
