@@ -10,6 +10,14 @@ from fastapi import APIRouter, HTTPException, Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from gateway.alerts import store
+from gateway.alerts.api_models import (
+    AlertDetail,
+    AlertOut,
+    AlertPage,
+    IncidentDetail,
+    IncidentOut,
+    Incidents,
+)
 from gateway.alerts.service import AlertError
 from gateway.api.context import Alerts
 from gateway.api.deps import Db, require
@@ -67,7 +75,7 @@ def _act(fn: Any, *args: Any) -> dict[str, Any]:
         raise HTTPException(exc.status, str(exc)) from None
 
 
-@router.get("/alerts")
+@router.get("/alerts", response_model=AlertPage)
 def list_alerts(
     db: Db,
     who: Annotated[Principal, READ_ALERTS],
@@ -84,7 +92,7 @@ def list_alerts(
     return {"items": items, "next": nxt}
 
 
-@router.get("/alerts/{alert_id}")
+@router.get("/alerts/{alert_id}", response_model=AlertDetail)
 def get_alert(db: Db, alert_id: str, who: Principal = READ_ALERTS) -> dict[str, Any]:
     """One alert with its history (every transition, comment and assignment: who and when)."""
     row = store.get_alert(db, alert_id)
@@ -93,7 +101,7 @@ def get_alert(db: Db, alert_id: str, who: Principal = READ_ALERTS) -> dict[str, 
     return {**row, "history": store.alert_history(db, alert_id)}
 
 
-@router.post("/alerts/{alert_id}/ack")
+@router.post("/alerts/{alert_id}/ack", response_model=AlertOut)
 def acknowledge(
     service: Alerts, db: Db, alert_id: str, who: Principal = ACKNOWLEDGE
 ) -> dict[str, Any]:
@@ -105,7 +113,7 @@ def acknowledge(
     return _act(service.acknowledge, alert_id, who.name)
 
 
-@router.post("/alerts/{alert_id}/resolve")
+@router.post("/alerts/{alert_id}/resolve", response_model=AlertOut)
 def resolve(
     service: Alerts, db: Db, alert_id: str, who: Principal = ACT_ON_ALERTS
 ) -> dict[str, Any]:
@@ -114,7 +122,7 @@ def resolve(
     return _act(service.resolve, alert_id, who.name)
 
 
-@router.post("/alerts/{alert_id}/comment")
+@router.post("/alerts/{alert_id}/comment", response_model=AlertOut)
 def comment(
     service: Alerts, db: Db, alert_id: str, body: CommentBody, who: Principal = ACT_ON_ALERTS
 ) -> dict[str, Any]:
@@ -122,7 +130,7 @@ def comment(
     return _act(service.comment, alert_id, who.name, body.text)
 
 
-@router.post("/alerts/{alert_id}/assign")
+@router.post("/alerts/{alert_id}/assign", response_model=AlertOut)
 def assign(
     service: Alerts, db: Db, alert_id: str, body: AssignBody, who: Principal = ACT_ON_ALERTS
 ) -> dict[str, Any]:
@@ -130,7 +138,7 @@ def assign(
     return _act(service.assign, alert_id, who.name, body.assignee)
 
 
-@router.get("/incidents")
+@router.get("/incidents", response_model=Incidents)
 def list_incidents(
     db: Db,
     who: Annotated[Principal, READ_INCIDENTS],
@@ -144,7 +152,7 @@ def list_incidents(
     return {"items": store.list_incidents(db, now, open_only=open, site=site, sites=who.sites)}
 
 
-@router.get("/incidents/{incident_id}")
+@router.get("/incidents/{incident_id}", response_model=IncidentDetail)
 def get_incident(db: Db, incident_id: str, who: Principal = READ_INCIDENTS) -> dict[str, Any]:
     """One incident with its timeline (its own history and its alert's) and its alert."""
     row = store.get_incident(db, incident_id, datetime.now(UTC))
@@ -157,7 +165,7 @@ def get_incident(db: Db, incident_id: str, who: Principal = READ_INCIDENTS) -> d
     }
 
 
-@router.post("/incidents/{incident_id}/phone-report")
+@router.post("/incidents/{incident_id}/phone-report", response_model=IncidentOut)
 def phone_report(
     service: Alerts, db: Db, incident_id: str, body: ReportBody, who: Principal = RECORD_REPORTS
 ) -> dict[str, Any]:
@@ -166,7 +174,7 @@ def phone_report(
     return _act(service.record_report, incident_id, "phone", who.name, body.reported_to, body.note)
 
 
-@router.post("/incidents/{incident_id}/written-report")
+@router.post("/incidents/{incident_id}/written-report", response_model=IncidentOut)
 def written_report(
     service: Alerts, db: Db, incident_id: str, body: ReportBody, who: Principal = RECORD_REPORTS
 ) -> dict[str, Any]:
