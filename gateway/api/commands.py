@@ -64,6 +64,29 @@ class CommandRequest(BaseModel):
         return args
 
 
+class CommandRow(BaseModel):
+    """A command sent to a node, and the node's acknowledgement once it came."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str = Field(description="command id (the node acknowledges by it)")
+    site: str = Field(description="site slug")
+    node: str = Field(description="node slug")
+    action: str = Field(description="e.g. wand_result, outcome, ping")
+    args: dict[str, Any] = Field(description="action arguments as sent")
+    sent_at: str = Field(description="when it was sent, UTC ISO")
+    sent_by: str = Field(description="user or token that sent it")
+    acked_at: str | None = Field(description="when the node acknowledged it; null: not yet")
+    ok: bool | None = Field(description="the node carried it out; null: no acknowledgement yet")
+    error: str | None = Field(description="why the node refused it, if it did")
+
+
+class CommandSent(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    id: str = Field(description="command id: GET …/commands/{id} shows its acknowledgement")
+
+
 @router.post("/nodes/{site}/{node}/commands", status_code=202)
 def send_command(
     site: str,
@@ -72,7 +95,7 @@ def send_command(
     db: Db,
     who: Operator,
     publish: Broker,  # after the caller: a stranger gets 401, not "no broker"
-) -> dict[str, str]:
+) -> CommandSent:
     try:
         topic = topics.cmd(site, node)
     except ContractError as exc:
@@ -97,13 +120,16 @@ def send_command(
             ),
         )
     publish(topic, payload)
-    return {"id": cmd.id}
+    return CommandSent(id=cmd.id)
 
 
 @router.get(
-    "/nodes/{site}/{node}/commands/{command_id}", dependencies=[require("desk", "supervisor")]
+    "/nodes/{site}/{node}/commands/{command_id}",
+    response_model=CommandRow,
+    dependencies=[require("desk", "supervisor")],
 )
 def get_command(site: str, node: str, command_id: str, db: Db) -> dict[str, Any]:
+    """One command and whether the node acknowledged it (`ok`, `acked_at`, `error`)."""
     cur = db.execute(
         "SELECT * FROM commands WHERE id=? AND site=? AND node=?", (command_id, site, node)
     )

@@ -11,6 +11,13 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, HTTPException, Query
 
 from gateway.api.deps import Caller, Db, require, require_event_reader
+from gateway.api.record_models import (
+    CheckPage,
+    CheckRow,
+    DeadLetterPage,
+    EventPage,
+    NodeList,
+)
 from gateway.auth.tokens import Principal
 from gateway.store.sql import site_in
 from gateway.store.times import iso
@@ -135,13 +142,13 @@ class RecordFilter:
 Filter = Annotated[RecordFilter, Depends()]
 
 
-@router.get("/events")
+@router.get("/events", response_model=EventPage)
 def list_events(db: Db, who: EventReader, f: Filter, kind: str | None = None) -> dict[str, Any]:
     """Events, newest first. Filters: site, node, kind, since/until (event time)."""
     return _json_fields(f.page(db, who, "events", "ts", kind=kind), "data")
 
 
-@router.get("/checks")
+@router.get("/checks", response_model=CheckPage)
 def list_checks(db: Db, who: Caller, f: Filter, outcome: str | None = None) -> dict[str, Any]:
     """Intake checks, newest first. Filters: site, node, outcome, since/until (start time)."""
     return _json_fields(
@@ -149,8 +156,9 @@ def list_checks(db: Db, who: Caller, f: Filter, outcome: str | None = None) -> d
     )
 
 
-@router.get("/checks/{check_id}")
+@router.get("/checks/{check_id}", response_model=CheckRow)
 def get_check(check_id: str, db: Db, who: Caller) -> dict[str, Any]:
+    """One intake check (its latest revision)."""
     rows = _rows(db, "SELECT * FROM checks WHERE check_id = ?", [check_id])
     if not rows or not who.sees(rows[0]["site"]):
         raise HTTPException(404, f"no check {check_id}")
@@ -160,7 +168,7 @@ def get_check(check_id: str, db: Db, who: Caller) -> dict[str, Any]:
     return row
 
 
-@router.get("/nodes")
+@router.get("/nodes", response_model=NodeList)
 def list_nodes(db: Db, who: Caller, site: str | None = None) -> dict[str, Any]:
     """Every node: state, last seen, outbox backlog, device states, events lost by seq."""
     where, args = _filters(who, None, None, "", site=site)
@@ -178,7 +186,7 @@ def list_nodes(db: Db, who: Caller, site: str | None = None) -> dict[str, Any]:
     return {"items": rows, "next": None}
 
 
-@router.get("/deadletters", dependencies=[require("admin")])
+@router.get("/deadletters", response_model=DeadLetterPage, dependencies=[require("admin")])
 def list_deadletters(
     db: Db,
     limit: int = Limit,

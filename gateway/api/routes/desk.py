@@ -21,7 +21,12 @@ from fastapi import APIRouter, HTTPException, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from devices.contract.models import CheckProgress, CheckStep
-from devices.contract.models.intake import CheckWaitingFor, TemperatureReading, WandResult
+from devices.contract.models.intake import (
+    CheckOutcome,
+    CheckWaitingFor,
+    TemperatureReading,
+    WandResult,
+)
 from gateway.api.context import context_of
 from gateway.api.deps import Db, require
 from gateway.auth.tokens import Principal
@@ -70,11 +75,27 @@ class OpenCheck(BaseModel):
     note: str | None
 
 
-class LastCheck(BaseModel):
-    model_config = ConfigDict(extra="allow")  # the stored check row with its person_id
+class DeskCheck(BaseModel):
+    """A finished check (the stored row of its latest `check` event) with its person file."""
 
-    check_id: str
-    outcome: str
+    model_config = ConfigDict(extra="forbid")
+
+    check_id: str = Field(description="check id (stable across its step events)")
+    event_id: str = Field(description="the `check` event this row is from")
+    site: str = Field(description="site slug")
+    node: str = Field(description="intake node slug")
+    outcome: CheckOutcome = Field(description="how the check ended")
+    started_at: str = Field(description="passage time (start of the check), UTC ISO")
+    finished_at: str | None = Field(description="when the outcome was decided, UTC ISO")
+    operator: str | None = Field(description="desk operator responsible")
+    celsius: float | None = Field(description="the deciding temperature, °C")
+    gate_alarm: bool = Field(description="the walk-through gate alarmed")
+    wand: WandResult | None = Field(description="handheld-wand result, if taken")
+    items_held: list[str] = Field(description="prohibited items taken into storage")
+    data: dict[str, Any] = Field(
+        description="the check event's whole payload (steps, temperatures, note, revision…)"
+    )
+    person_id: str | None = Field(description="the person file it is on; null: none yet")
 
 
 class DeskNode(BaseModel):
@@ -85,12 +106,24 @@ class DeskNode(BaseModel):
     last_seen: str | None
     open: list[OpenCheck] = Field(description="checks in progress, oldest first")
     more_open: int = Field(description="open checks beyond the 20 the node's message lists")
-    last: LastCheck | None = Field(description="the node's last finished check")
+    last: DeskCheck | None = Field(description="the node's last finished check")
 
 
 class DeskActive(BaseModel):
     now: str
     nodes: list[DeskNode]
+
+
+class DayChecks(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    day: date = Field(description="the day, in the site's time zone")
+    tz: str = Field(description="the site's time zone (IANA name)")
+    counts: dict[CheckOutcome, int] = Field(
+        description="the day's checks by outcome (whatever the search and outcome filter)"
+    )
+    total: int = Field(description="the day's checks (the sum of counts)")
+    items: list[DeskCheck] = Field(description="the matching checks, newest first")
 
 
 def open_checks(progress: list[dict[str, Any]], finished: set[str]) -> list[OpenCheck]:
@@ -231,7 +264,7 @@ def _with_people(db: Db, checks: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return checks
 
 
-@router.get("/checks")
+@router.get("/checks", response_model=DayChecks)
 def day_checks(
     request: Request,
     db: Db,
