@@ -29,6 +29,7 @@ from devices.contract.models.intake import (
 )
 from gateway.api.context import context_of
 from gateway.api.deps import Db, require
+from gateway.api.record_models import CheckRow
 from gateway.auth.tokens import Principal
 from gateway.store.sql import site_in
 from gateway.store.times import iso
@@ -75,22 +76,11 @@ class OpenCheck(BaseModel):
     note: str | None
 
 
-class DeskCheck(BaseModel):
-    """A finished check (the stored row of its latest `check` event) with its person file."""
+class DeskCheck(CheckRow):
+    """A finished check (the stored row of its latest `check` event) with its person file;
+    the desk's answer has its JSON decoded and the gate alarm as a flag."""
 
-    model_config = ConfigDict(extra="forbid")
-
-    check_id: str = Field(description="check id (stable across its step events)")
-    event_id: str = Field(description="the `check` event this row is from")
-    site: str = Field(description="site slug")
-    node: str = Field(description="intake node slug")
-    outcome: CheckOutcome = Field(description="how the check ended")
-    started_at: str = Field(description="passage time (start of the check), UTC ISO")
-    finished_at: str | None = Field(description="when the outcome was decided, UTC ISO")
-    operator: str | None = Field(description="desk operator responsible")
-    celsius: float | None = Field(description="the deciding temperature, °C")
     gate_alarm: bool = Field(description="the walk-through gate alarmed")
-    wand: WandResult | None = Field(description="handheld-wand result, if taken")
     items_held: list[str] = Field(description="prohibited items taken into storage")
     data: dict[str, Any] = Field(
         description="the check event's whole payload (steps, temperatures, note, revision…)"
