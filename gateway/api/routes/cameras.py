@@ -88,20 +88,24 @@ class _Model(BaseModel):
 
 
 class Zone(_Model):
-    id: str = Field(pattern=SLUG.pattern)
-    polygon: list[Point] = Field(min_length=3, max_length=64)
+    id: str = Field(pattern=SLUG.pattern, description="zone id, as in the node's TOML")
+    polygon: list[Point] = Field(
+        min_length=3, max_length=64, description="corners [x, y], fractions of width/height"
+    )
 
 
 class Line(_Model):
-    id: str = Field(pattern=SLUG.pattern)
-    a: Point
-    b: Point
-    in_side: Literal["left", "right"] = "left"
+    id: str = Field(pattern=SLUG.pattern, description="line id, as in the node's TOML")
+    a: Point = Field(description="start [x, y], fractions of width/height")
+    b: Point = Field(description="end [x, y], fractions of width/height")
+    in_side: Literal["left", "right"] = Field(
+        "left", description="the side of a→b (image coordinates, y down) that is inside"
+    )
 
 
 class Layout(_Model):
-    zones: list[Zone] = Field(default_factory=list, max_length=32)
-    lines: list[Line] = Field(default_factory=list, max_length=32)
+    zones: list[Zone] = Field(default_factory=list, max_length=32, description="zones")
+    lines: list[Line] = Field(default_factory=list, max_length=32, description="exit lines")
 
 
 # -- answers ----------------------------------------------------------------------------------
