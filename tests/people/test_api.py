@@ -323,3 +323,34 @@ def test_photos_of_a_mark_and_a_belonging(people_site: PeopleSite) -> None:
     ).json()
     assert item["image_id"] == r.json()["id"]
     assert len(list(images.glob("*.bin"))) == 2
+
+
+def test_the_typed_export_sends_what_export_person_builds(people_site: PeopleSite) -> None:
+    """The answer model (gateway/people/export_models.py) neither adds nor drops a key: an
+    erased image keeps no `data_base64`, a missing image file a null one."""
+    from gateway.people.images import ImageVault, delete_image
+    from gateway.people.privacy import export_person
+
+    add_check(people_site.db, "c-x", outcome="items_held", items=["钱包"])
+    pid = _open(people_site, check_id="c-x", names=["戊"], legal_basis="statutory_duty")["id"]
+    _place(people_site, pid)
+    post = {"headers": {"Content-Type": "image/jpeg"}, "content": JPEG}
+    ids = [
+        people_site.call("POST", f"/api/v1/people/{pid}/images", "desk", **post).json()["id"]
+        for _ in range(3)
+    ]
+    vault = ImageVault.beside(people_site.site.db_path)
+    delete_image(people_site.db, vault, str(pid), ids[0], "blurred", "admin")
+    vault.delete(ids[1])  # its row stays, its file is gone
+    got = people_site.call(
+        "GET", f"/api/v1/people/{pid}/export", params={"reason": "subject access request"}
+    ).json()
+    built = json.loads(json.dumps(export_person(people_site.db, vault, str(pid), "x", "r")))
+    for out in (got, built):
+        out.pop("exported_at"), out.pop("exported_by")
+    assert got == built
+    assert [("data_base64" in i, bool(i.get("data_base64"))) for i in got["images"]] == [
+        (False, False),
+        (True, False),
+        (True, True),
+    ]

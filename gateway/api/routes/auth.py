@@ -8,7 +8,7 @@ written to the audit trail."""
 from __future__ import annotations
 
 import threading
-from typing import Any, Literal
+from typing import Literal
 
 from fastapi import APIRouter, HTTPException, Request, Response
 from fastapi.responses import JSONResponse
@@ -21,6 +21,7 @@ from gateway.auth import throttle
 from gateway.auth.audit import audit
 from gateway.auth.passwords import hash_password, needs_rehash, verify_password
 from gateway.auth.sessions import COOKIE, create_session, end_session
+from gateway.auth.tokens import Principal, Role
 from gateway.auth.users import LANGS, UserError, get_user, set_lang
 from gateway.store.times import iso
 
@@ -56,6 +57,23 @@ class MeUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     lang: str = Field(description="zh-CN or en")
+
+
+class MeOut(BaseModel):
+    """Who is calling: a dashboard user (session) or an API token."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(description="the username, or the token's name")
+    role: Role = Field(description="what the caller may do")
+    kind: Literal["token", "session"] = Field(
+        description="token: an API bearer token; session: a dashboard login"
+    )
+    csrf_token: str | None = Field(
+        description="send as X-CSRF-Token on POST/PUT/PATCH/DELETE (sessions; null for tokens)"
+    )
+    lang: Literal["zh-CN", "en"] = Field(description="the dashboard language")
+    sites: list[str] | None = Field(description="the sites the caller may see; null = every site")
 
 
 def _locked(retry: int) -> JSONResponse:
@@ -221,25 +239,27 @@ def logout(request: Request, db: Db) -> Response:
     return response
 
 
-def _me(principal: Any) -> dict[str, Any]:
-    return {
-        "name": principal.name,
-        "role": principal.role,
-        "kind": principal.kind,
-        "csrf_token": principal.csrf_token,
-        "lang": principal.lang,
-        "sites": list(principal.sites) if principal.sites is not None else None,
-    }
+def _me(principal: Principal, lang: str | None = None) -> MeOut:
+    return MeOut.model_validate(
+        {
+            "name": principal.name,
+            "role": principal.role,
+            "kind": principal.kind,
+            "csrf_token": principal.csrf_token,
+            "lang": lang or principal.lang,
+            "sites": list(principal.sites) if principal.sites is not None else None,
+        }
+    )
 
 
 @router.get("/api/v1/me")
-def me(who: Caller) -> dict[str, Any]:
+def me(who: Caller) -> MeOut:
     """Who am I: name, role, kind (token|session), csrf_token (sessions), lang, sites."""
     return _me(who)
 
 
 @router.patch("/api/v1/me")
-def update_me(body: MeUpdate, who: Caller, db: Db) -> dict[str, Any]:
+def update_me(body: MeUpdate, who: Caller, db: Db) -> MeOut:
     """Change the logged-in user's language (zh-CN or en)."""
     if who.kind != "session":
         raise HTTPException(409, "only dashboard users have a language setting")
@@ -249,6 +269,4 @@ def update_me(body: MeUpdate, who: Caller, db: Db) -> dict[str, Any]:
         set_lang(db, who.name, body.lang)
     except UserError as exc:
         raise HTTPException(422, str(exc)) from None
-    out = _me(who)
-    out["lang"] = body.lang
-    return out
+    return _me(who, lang=body.lang)

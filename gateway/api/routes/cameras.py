@@ -20,6 +20,7 @@ from __future__ import annotations
 import json
 import re
 import threading
+import typing
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -39,7 +40,8 @@ router = APIRouter(prefix="/api/v1", tags=["cameras"])
 Watcher = Annotated[Principal, require("supervisor")]  # admin always may
 Admin = Annotated[Principal, require("admin")]
 
-CAMERA_KINDS = ("motion", "people", "line_cross", "tamper", "camera")
+CameraKind = Literal["motion", "people", "line_cross", "tamper", "camera"]
+CAMERA_KINDS: tuple[str, ...] = typing.get_args(CameraKind)
 _KINDS_SQL = ",".join("?" * len(CAMERA_KINDS))
 _FILE = re.compile(r"^(?P<event>[0-9A-Za-z-]{16,40})-(?P<n>\d+)\.(?P<ext>jpg|avi|mp4)$")
 _TYPES = {
@@ -86,20 +88,90 @@ class _Model(BaseModel):
 
 
 class Zone(_Model):
-    id: str = Field(pattern=SLUG.pattern)
-    polygon: list[Point] = Field(min_length=3, max_length=64)
+    id: str = Field(pattern=SLUG.pattern, description="zone id, as in the node's TOML")
+    polygon: list[Point] = Field(
+        min_length=3, max_length=64, description="corners [x, y], fractions of width/height"
+    )
 
 
 class Line(_Model):
-    id: str = Field(pattern=SLUG.pattern)
-    a: Point
-    b: Point
-    in_side: Literal["left", "right"] = "left"
+    id: str = Field(pattern=SLUG.pattern, description="line id, as in the node's TOML")
+    a: Point = Field(description="start [x, y], fractions of width/height")
+    b: Point = Field(description="end [x, y], fractions of width/height")
+    in_side: Literal["left", "right"] = Field(
+        "left", description="the side of a→b (image coordinates, y down) that is inside"
+    )
 
 
 class Layout(_Model):
-    zones: list[Zone] = Field(default_factory=list, max_length=32)
-    lines: list[Line] = Field(default_factory=list, max_length=32)
+    zones: list[Zone] = Field(default_factory=list, max_length=32, description="zones")
+    lines: list[Line] = Field(default_factory=list, max_length=32, description="exit lines")
+
+
+# -- answers ----------------------------------------------------------------------------------
+class MediaItem(_Model):
+    """One stored media file of an event."""
+
+    n: int = Field(description="its number within the event (1 is usually the snapshot)")
+    kind: Literal["jpeg", "avi", "mp4"] = Field(description="snapshot (jpeg) or clip")
+    content_type: Literal["image/jpeg", "video/x-msvideo", "video/mp4"]
+    size: int = Field(description="bytes")
+    url: str = Field(description="GET it here (supervisor/admin; every fetch is audited)")
+
+
+class Snapshot(_Model):
+    """The newest snapshot of a camera whose JPEG is stored."""
+
+    event_id: str = Field(description="the event the snapshot belongs to")
+    kind: CameraKind = Field(description="that event's kind")
+    at: str = Field(description="that event's time")
+    url: str = Field(description="the JPEG (GET /api/v1/media/...)")
+
+
+class Camera(_Model):
+    """A camera of the wall: a device that sent camera events."""
+
+    site: str
+    node: str
+    camera: str = Field(description="the device id of the camera on its node")
+    last_event_at: str | None = Field(description="time of its latest camera event")
+    state: str | None = Field(description="the state its latest `camera` event reported")
+    state_at: str | None = Field(description="time of that `camera` event")
+    state_reason: str | None = Field(description="the reason that `camera` event gave")
+    tamper: list[str] = Field(description="tamper reasons active now (sorted); [] = none")
+    snapshot: Snapshot | None = Field(description="latest stored snapshot; null = none")
+    health: Literal["online", "offline", "tampered", "unknown"] = Field(
+        description="tampered if a tamper is active, else offline if the node or camera is, "
+        "else online if the camera or the node's device report says so, else unknown"
+    )
+    node_state: str | None = Field(description="its node's state; null = node unknown")
+    node_last_seen: str | None = Field(description="when its node was last heard")
+    device_state: str | None = Field(description="the camera's state in its node's heartbeat")
+    last_frame_at: str | None = Field(
+        description="the last frame the node analysed (heartbeat), else the snapshot's time"
+    )
+    last_frame_age_s: float | None = Field(description="seconds since last_frame_at")
+    live_url: str = Field(description="the live MJPEG stream")
+    zones: list[Zone] = Field(description="zones to draw over the picture (see layout)")
+    lines: list[Line] = Field(description="exit lines to draw over the picture (see layout)")
+
+
+class CameraList(_Model):
+    items: list[Camera] = Field(description="the cameras the caller may see, by site/node/id")
+    now: str = Field(description="the gateway's time of the answer (for the ages)")
+
+
+class CameraEvent(_Model):
+    id: str = Field(description="event id")
+    kind: CameraKind
+    ts: str = Field(description="event time")
+    data: dict[str, Any] = Field(description="the event's payload as sent (shape per kind)")
+    media: list[MediaItem] = Field(description="its stored snapshot and clips, in order")
+
+
+class CameraEvents(_Model):
+    items: list[CameraEvent] = Field(description="newest first")
+    next: str | None = Field(description="pass as `before` for the next page; null = last page")
 
 
 def _layouts(db: Db) -> dict[tuple[str, str, str], dict[str, Any]]:
@@ -202,7 +274,7 @@ def _wall(request: Request) -> _Wall:
 
 
 @router.get("/cameras")
-def list_cameras(request: Request, db: Db, who: Watcher, site: str | None = None) -> dict[str, Any]:
+def list_cameras(request: Request, db: Db, who: Watcher, site: str | None = None) -> CameraList:
     """Cameras with health, latest snapshot, its age, and the layout to overlay (only the
     sites the caller may see)."""
     now = datetime.now(UTC)
@@ -257,7 +329,7 @@ def list_cameras(request: Request, db: Db, who: Watcher, site: str | None = None
                 "lines": layout["lines"],
             }
         )
-    return {"items": items, "now": now.isoformat()}
+    return CameraList.model_validate({"items": items, "now": now.isoformat()})
 
 
 def _check_ids(*values: str) -> None:
@@ -276,7 +348,7 @@ def camera_events(
     _: Watcher,
     limit: int = Query(50, ge=1, le=500),
     before: str | None = Query(None, description="event time (ts) of the last item seen"),
-) -> dict[str, Any]:
+) -> CameraEvents:
     """The camera's events, newest first, with their media."""
     _check_ids(site, node, camera)
     args: list[Any] = [site, node, camera, *CAMERA_KINDS]
@@ -301,7 +373,7 @@ def camera_events(
         for r in rows
     ]
     nxt = items[-1]["ts"] if len(items) == limit else None
-    return {"items": items, "next": nxt}
+    return CameraEvents.model_validate({"items": items, "next": nxt})
 
 
 @router.get(
@@ -358,15 +430,14 @@ def get_media(request: Request, event_id: str, n: int, db: Db, who: Watcher) -> 
 
 
 @router.get("/cameras/{site}/{node}/{camera}/layout")
-def get_layout(site: str, node: str, camera: str, db: Db, _: Watcher) -> dict[str, Any]:
+def get_layout(site: str, node: str, camera: str, db: Db, _: Watcher) -> Layout:
+    """The camera's zones and exit lines (both [] when none was entered)."""
     _check_ids(site, node, camera)
-    return _layouts(db).get((site, node, camera), {"zones": [], "lines": []})
+    return Layout.model_validate(_layouts(db).get((site, node, camera), {}))
 
 
 @router.put("/cameras/{site}/{node}/{camera}/layout")
-def put_layout(
-    site: str, node: str, camera: str, body: Layout, db: Db, who: Admin
-) -> dict[str, Any]:
+def put_layout(site: str, node: str, camera: str, body: Layout, db: Db, who: Admin) -> Layout:
     """Zones and exit lines of a camera (fractions of width/height), as in the node's TOML."""
     _check_ids(site, node, camera)
     layout = body.model_dump(mode="json")
@@ -378,4 +449,4 @@ def put_layout(
             "updated_by=excluded.updated_by",
             (site, node, camera, json.dumps(layout), iso(datetime.now(UTC)), who.name),
         )
-    return layout
+    return body

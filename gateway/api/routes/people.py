@@ -29,6 +29,7 @@ from gateway.people import belongings as ledger
 from gateway.people import images as pics
 from gateway.people import placements as places
 from gateway.people import store as people
+from gateway.people.export_models import PersonExport
 from gateway.people.models import (
     Belonging,
     BelongingIn,
@@ -423,7 +424,13 @@ class ReasonIn(BaseModel):
     reason: str = Field(min_length=2, max_length=500, description="why (audited)")
 
 
-@router.get("/{person_id}/export", response_model=dict[str, Any])
+@router.get(
+    "/{person_id}/export",
+    response_model=PersonExport,
+    # keys the export leaves out stay out (an erased image has no data_base64; no family
+    # search without that module)
+    response_model_exclude_unset=True,
+)
 def export(request: Request, db: Db, who: Supervisor, person_id: str, reason: Reason) -> Any:
     """Subject access: the whole file as JSON, images included (audited)."""
     _visible(db, who, person_id)
