@@ -6,7 +6,6 @@ name."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 from gateway.api.app import create_app
 from tests.support.openapi import undescribed

@@ -15,7 +15,7 @@ def _described(schema: dict[str, Any]) -> bool:
         return True
     if kind == "object":
         values = schema.get("additionalProperties")
-        return bool(schema.get("properties")) or isinstance(values, dict) and bool(values)
+        return bool(schema.get("properties")) or (isinstance(values, dict) and bool(values))
     return False
 
 
