@@ -11,7 +11,7 @@ const STREAM_IDLE_MS = 45000; // the server sends a keep-alive every 15 s
 const state = {
   token: null, // bearer mode
   csrf: null, // session mode
-  user: null, // {name, role, kind}
+  user: null, // {name, role, kind, sites} from /api/v1/me
   lang: "zh-CN",
   tz: document.documentElement.dataset.tz || "Asia/Shanghai",
   dict: {},
@@ -618,7 +618,7 @@ function saveLang(lang) {
 }
 
 async function enter(me) {
-  state.user = { name: me.name, role: me.role, kind: me.kind || (state.token ? "token" : "session") };
+  state.user = { name: me.name, role: me.role, kind: me.kind || (state.token ? "token" : "session"), sites: me.sites || [] };
   if (me.csrf_token) state.csrf = me.csrf_token;
   // A dashboard user's language is kept on the server (PATCH /api/v1/me); a choice made on the
   // login screen wins and is saved, otherwise the saved one applies. Token users: this browser.
