@@ -6,8 +6,11 @@ name."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import get_args
 
+from devices.contract.models import KINDS
 from gateway.api.app import create_app
+from gateway.api.record_models import EventKind
 from tests.support.openapi import undescribed
 
 
@@ -27,3 +30,7 @@ def test_binary_answers_name_their_media_types(tmp_path: Path) -> None:
     assert content["image/jpeg"]["schema"] == {"type": "string", "format": "binary"}
     stream = spec["paths"]["/api/v1/stream"]["get"]["responses"]["200"]["content"]
     assert "text/event-stream" in stream
+
+
+def test_the_event_kinds_the_answers_name_are_the_contracts() -> None:
+    assert set(get_args(EventKind)) == set(KINDS)
