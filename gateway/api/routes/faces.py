@@ -109,10 +109,12 @@ class ConfirmIn(BaseModel):
     )
 
 
-class ReasonIn(BaseModel):
+class ClosingReason(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    reason: str = Field(min_length=2, max_length=300)
+    reason: str = Field(
+        min_length=2, max_length=300, description="why the search ends: found, withdrawn, …"
+    )
 
 
 class Reviews(BaseModel):
@@ -355,7 +357,7 @@ def report_photo(
 
 @router.post("/family-reports/{report_id}/close", response_model=faces.FamilyReport)
 def close_family_report(
-    request: Request, db: Db, who: Searcher, report_id: str, body: ReasonIn
+    request: Request, db: Db, who: Searcher, report_id: str, body: ClosingReason
 ) -> faces.FamilyReport:
     """The family's search ends (found, withdrawn, on request): photos and templates go."""
     _report(db, who, report_id)
