@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Literal, get_args
 
 import sqlite_utils
 
@@ -14,7 +15,9 @@ from gateway.auth.settings import AuthSettings
 from gateway.auth.tokens import ROLES
 from gateway.store.times import iso
 
-LANGS = ("zh-CN", "en")
+Lang = Literal["zh-CN", "en"]
+"""The dashboard's languages (a user's setting)."""
+LANGS: tuple[str, ...] = get_args(Lang)
 
 
 class UserError(ValueError):

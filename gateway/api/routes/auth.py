@@ -22,7 +22,7 @@ from gateway.auth.audit import audit
 from gateway.auth.passwords import hash_password, needs_rehash, verify_password
 from gateway.auth.sessions import COOKIE, create_session, end_session
 from gateway.auth.tokens import Principal, Role
-from gateway.auth.users import LANGS, UserError, get_user, set_lang
+from gateway.auth.users import LANGS, Lang, UserError, get_user, set_lang
 from gateway.store.times import iso
 
 router = APIRouter(tags=["auth"])
@@ -72,7 +72,7 @@ class MeOut(BaseModel):
     csrf_token: str | None = Field(
         description="send as X-CSRF-Token on POST/PUT/PATCH/DELETE (sessions; null for tokens)"
     )
-    lang: Literal["zh-CN", "en"] = Field(description="the dashboard language")
+    lang: Lang = Field(description="the dashboard language")
     sites: list[str] | None = Field(description="the sites the caller may see; null = every site")
 
 
