@@ -7,9 +7,11 @@ Migrations are the modules of `gateway.store.schema`, applied once each in name 
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import pkgutil
 import sqlite3
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -18,14 +20,47 @@ import sqlite_utils
 from gateway.store import schema
 from gateway.store.times import iso
 
+BUSY_TIMEOUT_S = 30
+"""How long a write waits for another connection's write to finish before it fails."""
 
-def connect(path: Path | str, *, check_same_thread: bool = True) -> sqlite_utils.Database:
-    conn = sqlite3.connect(str(path), check_same_thread=check_same_thread, timeout=30)
+
+class Store(sqlite_utils.Database):
+    """The gateway's database: sqlite-utils, with every outermost `atomic()` block begun
+    IMMEDIATE, holding the write lock from its first statement.
+
+    sqlite-utils begins with a plain (deferred) BEGIN. A block that reads before it writes
+    (the ingest writer looks an event id up, then inserts) then starts as a reader; if another
+    connection (an API request, the alert engine, the notifier) commits in between, the
+    block's first write fails at once with "database is locked": SQLite cannot wait there, as
+    the block's reads are already stale. IMMEDIATE makes the block wait its turn up front
+    (`BUSY_TIMEOUT_S`) instead. Nested blocks stay savepoints."""
+
+    @contextlib.contextmanager
+    def atomic(self) -> Iterator[sqlite_utils.Database]:
+        if self.conn.in_transaction:
+            with super().atomic():
+                yield self
+            return
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield self
+        except BaseException:
+            self.rollback()
+            raise
+        try:
+            self.conn.execute("COMMIT")
+        except BaseException:
+            self.rollback()
+            raise
+
+
+def connect(path: Path | str, *, check_same_thread: bool = True) -> Store:
+    conn = sqlite3.connect(str(path), check_same_thread=check_same_thread, timeout=BUSY_TIMEOUT_S)
     conn.execute("PRAGMA journal_mode=WAL")
     # FULL: a message is acknowledged to the broker only after its commit is on disk.
     conn.execute("PRAGMA synchronous=FULL")
     conn.execute("PRAGMA foreign_keys=ON")
-    return sqlite_utils.Database(conn)
+    return Store(conn)
 
 
 def migrate(db: sqlite_utils.Database) -> list[str]:
@@ -49,7 +84,7 @@ def migrate(db: sqlite_utils.Database) -> list[str]:
     return applied
 
 
-def open_store(path: Path | str, *, check_same_thread: bool = True) -> sqlite_utils.Database:
+def open_store(path: Path | str, *, check_same_thread: bool = True) -> Store:
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     db = connect(path, check_same_thread=check_same_thread)
     migrate(db)
