@@ -268,6 +268,10 @@ class OptrisThermometer(_Threaded):
             window += chunk
             if len(window) >= 2 and not chunk:
                 break  # reply complete and the line went quiet
+        if not self.port.is_open:
+            # the adapter went away during the reply (its last read failed): the port's fault
+            # is the newer news, and a reply taken now would report the unplugged head "ok"
+            return None
         self.watchdog.received(len(window))
         try:
             reply = optris.parse_reply(window, cmd, self.scale)
