@@ -98,6 +98,7 @@ def create_user(
     if get_user(db, username) is not None:
         raise UserError(f"user {username!r} exists")
     now = iso(datetime.now(UTC))
+    hashed = hash_password(password, settings)  # slow by design: not while holding the store
     with db.atomic():
         db.execute(
             "INSERT INTO users (username, role, password_hash, disabled, created_at, "
@@ -105,7 +106,7 @@ def create_user(
             (
                 username,
                 role,
-                hash_password(password, settings),
+                hashed,
                 now,
                 now,
                 lang,
@@ -132,10 +133,11 @@ def set_password(
     if get_user(db, username) is None:
         raise UserError(f"no user {username!r}")
     check_policy(username, password)
+    hashed = hash_password(password, settings)  # slow by design: not while holding the store
     with db.atomic():
         db.execute(
             "UPDATE users SET password_hash=?, password_changed_at=? WHERE username=?",
-            (hash_password(password, settings), iso(datetime.now(UTC)), username),
+            (hashed, iso(datetime.now(UTC)), username),
         )
     end_sessions(db, username, "password_changed")
 

@@ -131,6 +131,7 @@ def store_image(
     at = iso(now or datetime.now(UTC))
     image_id = str(ULID())
     vault.put(image_id, person_id, data)  # before the row: a row never points at no file
+    digest = hashlib.sha256(data).hexdigest()
     with db.atomic():
         db.table("person_images").insert(
             {
@@ -139,7 +140,7 @@ def store_image(
                 "purpose": purpose,
                 "content_type": content_type,
                 "size": len(data),
-                "sha256": hashlib.sha256(data).hexdigest(),
+                "sha256": digest,
                 "legal_basis": person["legal_basis"],
                 "stored_at": at,
                 "stored_by": actor,

@@ -171,16 +171,20 @@ def login(body: LoginRequest, request: Request, db: Db) -> Response:
     old = request.cookies.get(COOKIE)
     if old:
         end_session(db, old, now, "replaced")
+    rehashed = (
+        hash_password(body.password, settings)  # slow by design: before the write lock
+        if needs_rehash(user.password_hash, settings)
+        else None
+    )
     with db.atomic():
         db.execute(
             "UPDATE users SET failed_attempts=0, locked_until=NULL, last_login_at=? "
             "WHERE username=?",
             (iso(now), user.username),
         )
-        if needs_rehash(user.password_hash, settings):
+        if rehashed is not None:
             db.execute(
-                "UPDATE users SET password_hash=? WHERE username=?",
-                (hash_password(body.password, settings), user.username),
+                "UPDATE users SET password_hash=? WHERE username=?", (rehashed, user.username)
             )
     session_id, csrf = create_session(
         db,
