@@ -5,6 +5,9 @@ and ``AL`` is acknowledged (``AK seq``) and de-duplicated by sequence number, be
 gate repeats an unacknowledged event after 500 ms. The gate is faulty while the port is
 (unplugged adapter: `ReconnectingPort` reopens with backoff), while the gate reports a
 fault (``FT``, or ``HB`` state ``F``), or when no heartbeat came for `heartbeat_timeout_s`.
+The state is worked out once per frame from all three, so a gate back from silence that
+reports a fault goes straight from one fault to the other (announced again: its message now
+says what to check), never through a false "ok".
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
+from typing import Literal
 
 from devices.base import DeviceState, OnState, ReportsState
 from devices.gate import ascii as ga
@@ -22,6 +26,9 @@ from devices.serialio.errors import FrameError
 from devices.serialio.port import PortState, ReconnectingPort
 
 log = logging.getLogger(__name__)
+
+FaultCause = Literal["port", "silent", "gate"] | None
+"""Why the gate is faulty: its adapter, no heartbeat, or the gate's own report."""
 
 
 class SerialGate(ReportsState):
@@ -56,6 +63,12 @@ class SerialGate(ReportsState):
             on_state=self._port_state,
         )
         self._gate_fault: str | None = None
+        """What the gate itself last reported wrong (``FT``, ``HB …,F``)."""
+        self._silent = False
+        """No frame for `heartbeat_timeout_s` while the port is open."""
+        self._cause: FaultCause = None
+        self.errors = 0
+        """Unexpected errors in the reader loop (it logs each and goes on)."""
         self._seen: deque[tuple[str, int]] = deque(maxlen=64)
         self._last_rx = clock()
         self._stop = threading.Event()
@@ -70,19 +83,27 @@ class SerialGate(ReportsState):
         self._update()
 
     def _update(self) -> None:
+        state: DeviceState
+        cause: FaultCause = None
+        error: str | None = None
         if self.port.state == "fault":
-            state: DeviceState = "fault"
-            error = self.port.error
+            state, error, cause = "fault", self.port.error, "port"
+        elif self._silent:
+            state, cause = "fault", "silent"
+            error = (
+                f"gate {self.id}: no heartbeat for {self.heartbeat_timeout_s:g} s on "
+                f"{self.port.url}; check the gate's power and the RS-485 wiring"
+            )
         elif self._gate_fault is not None:
-            state, error = "fault", self._gate_fault
-        elif self.port.state == "ok":
-            state, error = "ok", None
+            state, error, cause = "fault", self._gate_fault, "gate"
         else:
-            state, error = "unknown", None
-        if state != self.state:
-            self._set(state, error)
+            state = "ok" if self.port.state == "ok" else "unknown"
+        if state != self.state or cause != self._cause:
+            # a new cause is news even in "fault": the desk must check something else now
+            self._cause = cause
+            self._announce(state, error)
         else:
-            self.error = error  # same state, fresher detail: status only
+            self.error = error  # same state and cause, fresher detail: status only
 
     # -- loop ----------------------------------------------------------------------------------
     def start(self, on_event: OnGateEvent, on_state: OnState) -> None:
@@ -103,21 +124,26 @@ class SerialGate(ReportsState):
         if self.port.write(ga.encode_message(self.address, ga.Query("WHO"))):
             self._last_rx = self.clock()
         while not self._stop.is_set():
-            data = self.port.read()
-            if not data:
-                self.parser.timeout()
-            for frame in self.parser.feed(data):
-                self._frame(frame)
-            if (
-                self.port.state == "ok"
-                and self.clock() - self._last_rx > self.heartbeat_timeout_s
-                and self._gate_fault is None
-            ):
-                self._gate_fault = (
-                    f"gate {self.id}: no heartbeat for {self.heartbeat_timeout_s:g} s on "
-                    f"{self.port.url}; check the gate's power and the RS-485 wiring"
-                )
-                self._update()
+            try:
+                self._step()
+            except Exception:  # a bug or a callback's error must not end the gate's reader
+                self.errors += 1
+                log.exception("gate %s: unexpected error in the reader", self.id)
+                self._stop.wait(0.1)
+
+    def _step(self) -> None:
+        data = self.port.read()
+        if not data:
+            self.parser.timeout()
+        for frame in self.parser.feed(data):
+            self._frame(frame)
+        if (
+            self.port.state == "ok"
+            and not self._silent
+            and self.clock() - self._last_rx > self.heartbeat_timeout_s
+        ):
+            self._silent = True
+            self._update()
 
     def _frame(self, frame: ga.GateFrame) -> None:
         if frame.addr not in (self.address, ga.BROADCAST):
@@ -128,9 +154,15 @@ class SerialGate(ReportsState):
             self.parser.errors[exc.reason] += 1
             return
         self._last_rx = self.clock()
-        if self._gate_fault and self._gate_fault.endswith("RS-485 wiring"):
-            self._gate_fault = None  # heartbeat watchdog: the gate talks again
-            self._update()
+        self._silent = False  # whatever it says, the gate talks again
+        match msg:
+            case ga.Fault():
+                self._gate_fault = f"gate {self.id} reports: {msg.text}"
+            case ga.Heartbeat(_, "F"):
+                self._gate_fault = self._gate_fault or f"gate {self.id} reports a fault"
+            case ga.Heartbeat():
+                self._gate_fault = None
+        self._update()  # once, before the frame's events: the state they happen in
         match msg:
             case ga.Passage(seq, direction, ms):
                 if self._ack_new("PS", seq):
@@ -138,15 +170,6 @@ class SerialGate(ReportsState):
             case ga.Alarm(seq, direction, zones, level):
                 if self._ack_new("AL", seq):
                     self._emit(GatePassage(direction, None, True, zones, level))
-            case ga.Fault():
-                self._gate_fault = f"gate {self.id} reports: {msg.text}"
-                self._update()
-            case ga.Heartbeat(_, st):
-                if st == "F":
-                    self._gate_fault = self._gate_fault or f"gate {self.id} reports a fault"
-                else:
-                    self._gate_fault = None
-                self._update()
             case ga.Counters():
                 self.counters = msg
             case ga.Who(text):
