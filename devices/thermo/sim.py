@@ -295,7 +295,9 @@ class SimulatedThermometer(ReportsState):
         self._on_m: OnMeasurement | None = None
         self._muted = False
         self._timer: threading.Timer | None = None
-        self._lock = threading.Lock()
+        # held while the state changes too: the mute timer and unmute() must not interleave
+        # (the timer's fault landing after unmute()'s "ok" left it faulty while it talked)
+        self._lock = threading.RLock()
 
     def start(self, on_measurement: OnMeasurement, on_state: OnState) -> None:
         self._on_m, self._on_state = on_measurement, on_state
@@ -312,11 +314,11 @@ class SimulatedThermometer(ReportsState):
         with self._lock:
             if not self._muted or self.watchdog.check() is None:
                 return
-        self._set(
-            "fault",
-            f"thermometer {self.id} (simulated) sends nothing for "
-            f"{self.watchdog.timeout_s:g} s: check the module's power and baud rate",
-        )
+            self._set(
+                "fault",
+                f"thermometer {self.id} (simulated) sends nothing for "
+                f"{self.watchdog.timeout_s:g} s: check the module's power and baud rate",
+            )
 
     # handles
     def person(self, celsius: float) -> None:
@@ -341,7 +343,7 @@ class SimulatedThermometer(ReportsState):
             if self._timer is not None:
                 self._timer.cancel()
             self.watchdog.valid()
-        self._set("ok", None)
+            self._set("ok", None)
 
     def unplug(self) -> None:
         self._set("fault", f"thermometer {self.id}: simulated unplug; check the cable")
