@@ -129,7 +129,9 @@ class ReconnectingPort:
             self.opens += 1
             self.backoff.reset()
             self._set("ok", None)
-            return True
+            # the callback may have used the port already (a driver's first command) and
+            # found it gone again: then it is not open
+            return self._ser is not None
 
     # -- IO ----------------------------------------------------------------------------------
     def read(self, max_bytes: int = 4096) -> bytes:

@@ -63,8 +63,9 @@ def test_a_reply_just_before_the_unplug_does_not_clear_the_fault() -> None:
     rec = Recorder()
     driver.start(rec.on_item, rec.on_state)
     try:
-        assert wait_until(lambda: adapter.gone and driver.port.state == "fault", 5)
+        assert wait_until(lambda: adapter.gone and driver.state == "fault", 5), rec.states
         # a few more polls (each retry of the vanished port fails): the fault must stand
+        # (before the fix it turned "ok" within the same poll)
         assert not wait_until(lambda: driver.state != "fault", 0.5), rec.states
     finally:
         driver.stop()
