@@ -71,6 +71,9 @@ class GatewaySubscriber:
         if url.tls:
             c.tls_set()
         c.reconnect_delay_set(1, 30)
+        # paho's default of 20 would hold confirmations back behind the broker's PUBACKs on a
+        # busy site, and they must go out before the acknowledgements that follow them
+        c.max_inflight_messages_set(1000)
         c.on_socket_open = _nodelay
         c.on_connect = self._on_connect
         c.on_disconnect = self._on_disconnect
@@ -175,10 +178,15 @@ class GatewaySubscriber:
                 self.beat = time.monotonic()  # retrying is alive: a restart would not help
         else:
             return  # stopping: not acknowledged, the broker will redeliver
+        # Confirm to the nodes first, then acknowledge to the broker: paho sends its packets
+        # in order, so a gateway killed between the two leaves the batch unacknowledged and
+        # the broker redelivers it (stored once, confirmed again). The other way round, a kill
+        # there lost the confirmation for good and the node waited `resend_after_s` (30 s)
+        # to send those events again.
+        self._confirm(settled)
         for _, mid, qos in batch:
             if qos > 0:
                 self.client.ack(mid, qos)
-        self._confirm(settled)
 
     def _confirm(self, settled: Settled) -> None:
         """Tell each node which of its events are committed. Not retained: a node that is away
