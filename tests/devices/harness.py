@@ -42,6 +42,39 @@ def wait_until(pred: Callable[[], bool], timeout_s: float = 5.0) -> bool:
     return pred()
 
 
+class ScriptedLine:
+    """A serial port as `ReconnectingPort.opener` returns it, whose incoming bytes the test
+    feeds; `read` waits 5 ms when none are there, as a port's read timeout does."""
+
+    def __init__(self) -> None:
+        self.pending = b""
+        self.lock = threading.Lock()
+
+    def feed(self, data: bytes) -> None:
+        with self.lock:
+            self.pending += data
+
+    def write(self, data: bytes) -> int:
+        return len(data)
+
+    def read(self, size: int = 1) -> bytes:
+        with self.lock:
+            out, self.pending = self.pending[:size], self.pending[size:]
+        if not out:
+            time.sleep(0.005)
+        return out
+
+    @property
+    def in_waiting(self) -> int:
+        return len(self.pending)
+
+    def reset_input_buffer(self) -> None:
+        self.pending = b""
+
+    def close(self) -> None:
+        pass
+
+
 class Recorder:
     def __init__(self) -> None:
         self.items: list[Any] = []

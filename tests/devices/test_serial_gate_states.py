@@ -8,7 +8,6 @@ desk), and one failing callback ended the reader thread for good.
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Callable
 
@@ -16,41 +15,9 @@ import pytest
 
 from devices.gate import ascii as ga
 from devices.gate.serial_gate import SerialGate
-from tests.devices.harness import Recorder, wait_until
+from tests.devices.harness import Recorder, ScriptedLine, wait_until
 
 TIMEOUT_S = 16.0
-
-
-class ScriptedLine:
-    """A serial port whose incoming bytes the test feeds."""
-
-    def __init__(self) -> None:
-        self.pending = b""
-        self.lock = threading.Lock()
-
-    def feed(self, data: bytes) -> None:
-        with self.lock:
-            self.pending += data
-
-    def write(self, data: bytes) -> int:
-        return len(data)
-
-    def read(self, size: int = 1) -> bytes:
-        with self.lock:
-            out, self.pending = self.pending[:size], self.pending[size:]
-        if not out:
-            time.sleep(0.005)
-        return out
-
-    @property
-    def in_waiting(self) -> int:
-        return len(self.pending)
-
-    def reset_input_buffer(self) -> None:
-        self.pending = b""
-
-    def close(self) -> None:
-        pass
 
 
 class Rig:

@@ -9,43 +9,32 @@ import serial
 
 from devices.thermo import optris
 from devices.thermo.drivers import OptrisThermometer
-from tests.devices.harness import Recorder, wait_until
+from tests.devices.harness import Recorder, ScriptedLine, wait_until
 
 
-class VanishingAdapter:
+class VanishingAdapter(ScriptedLine):
     """Answers `replies` requests with a valid reading, then is unplugged: the read after the
     last reply fails as a vanished USB adapter's does, and the port cannot be opened again."""
 
     def __init__(self, replies: int) -> None:
+        super().__init__()
         self.left = replies
-        self.pending = b""
         self.gone = False
 
-    def write(self, data: bytes) -> None:
+    def write(self, data: bytes) -> int:
         if self.gone:
             raise serial.SerialException("write failed: [Errno 5] Input/output error")
         if self.left:
             self.left -= 1
-            self.pending += optris.encode_reply(36.5)
+            self.feed(optris.encode_reply(36.5))
+        return len(data)
 
     def read(self, size: int = 1) -> bytes:
-        if self.pending:
-            out, self.pending = self.pending[:size], self.pending[size:]
-            self.gone = not self.pending and not self.left
-            return out
         if self.gone:
             raise serial.SerialException("device reports readiness to read but returned no data")
-        return b""
-
-    @property
-    def in_waiting(self) -> int:
-        return len(self.pending)
-
-    def reset_input_buffer(self) -> None:
-        self.pending = b""
-
-    def close(self) -> None:
-        pass
+        out = super().read(size)
+        self.gone = bool(out) and not self.pending and not self.left
+        return out
 
 
 def test_a_reply_just_before_the_unplug_does_not_clear_the_fault() -> None:
