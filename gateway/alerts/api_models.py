@@ -5,17 +5,14 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from gateway.alerts.config import Severity
 from gateway.alerts.models import AlertLifecycle, IncidentCategory
+from gateway.answer import Answer
 
 
-class _Out(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class StaffReport(_Out):
+class StaffReport(Answer):
     """What staff typed when the event behind an alert was a staff report (a manual event)."""
 
     description: str | None = Field(description="what happened")
@@ -25,7 +22,7 @@ class StaffReport(_Out):
     happened_at: str = Field(description="when it happened (the event's time, UTC ISO)")
 
 
-class AlertOut(_Out):
+class AlertOut(Answer):
     """One alert as stored, with its incident and staff report if any."""
 
     id: str = Field(description="ULID; a new one after a resolution, never reused")
@@ -51,12 +48,12 @@ class AlertOut(_Out):
     report: StaffReport | None = Field(description="the staff report behind it, if any")
 
 
-class AlertPage(_Out):
+class AlertPage(Answer):
     items: list[AlertOut] = Field(description="newest first")
     next: str | None = Field(description="pass as `before` for the next page; null: no more")
 
 
-class HistoryEntry(_Out):
+class HistoryEntry(Answer):
     """One row of an alert's or incident's history: who did what, when."""
 
     at: str = Field(description="when (UTC ISO)")
@@ -75,7 +72,7 @@ class AlertDetail(AlertOut):
     history: list[HistoryEntry] = Field(description="every transition, comment and assignment")
 
 
-class IncidentOut(_Out):
+class IncidentOut(Answer):
     """A reportable incident with its bureau reporting deadlines."""
 
     id: str = Field(description="ULID of the incident")
@@ -105,7 +102,7 @@ class IncidentOut(_Out):
     report: StaffReport | None = Field(description="the staff report behind it, if any")
 
 
-class Incidents(_Out):
+class Incidents(Answer):
     items: list[IncidentOut] = Field(
         description="open ones first by the nearest deadline, then closed ones newest first"
     )

@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from devices.contract import codec, topics
 from devices.contract.errors import ContractError
 from devices.contract.models import Command
+from gateway.answer import Answer
 from gateway.api.context import Broker
 from gateway.api.deps import Db, require, require_command
 from gateway.auth.tokens import Principal
@@ -64,10 +65,8 @@ class CommandRequest(BaseModel):
         return args
 
 
-class CommandRow(BaseModel):
+class CommandRow(Answer):
     """A command sent to a node, and the node's acknowledgement once it came."""
-
-    model_config = ConfigDict(extra="forbid")
 
     id: str = Field(description="command id (the node acknowledges by it)")
     site: str = Field(description="site slug")
@@ -81,9 +80,7 @@ class CommandRow(BaseModel):
     error: str | None = Field(description="why the node refused it, if it did")
 
 
-class CommandSent(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class CommandSent(Answer):
     id: str = Field(description="command id: GET …/commands/{id} shows its acknowledgement")
 
 

@@ -7,9 +7,10 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from devices.contract.models.intake import CheckOutcome, WandResult
+from gateway.answer import Answer
 
 EventKind = Literal[
     "check",
@@ -30,11 +31,7 @@ EventKind = Literal[
 NEXT = "cursor of the next page (pass it as `cursor`); null on the last page"
 
 
-class _Answer(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class EventRow(_Answer):
+class EventRow(Answer):
     """One stored event (a contract event with the gateway's arrival time)."""
 
     id: str = Field(description="event id (the node's; the deduplication key)")
@@ -53,12 +50,12 @@ class EventRow(_Answer):
     node_ts: str | None = Field(description="the node's own time when clock_flag is set")
 
 
-class EventPage(_Answer):
+class EventPage(Answer):
     items: list[EventRow] = Field(description="events, newest first")
     next: str | None = Field(description=NEXT)
 
 
-class CheckRow(_Answer):
+class CheckRow(Answer):
     """One intake check: the latest revision of its `check` event."""
 
     check_id: str = Field(description="check id (stable across its step events)")
@@ -78,12 +75,12 @@ class CheckRow(_Answer):
     )
 
 
-class CheckPage(_Answer):
+class CheckPage(Answer):
     items: list[CheckRow] = Field(description="checks, newest first")
     next: str | None = Field(description=NEXT)
 
 
-class NodeRow(_Answer):
+class NodeRow(Answer):
     """One node as the gateway last heard of it, with its seq accounting."""
 
     site: str = Field(description="site slug")
@@ -111,12 +108,12 @@ class NodeRow(_Answer):
     lost: int = Field(description="events lost by seq: gaps since the last reset plus before")
 
 
-class NodeList(_Answer):
+class NodeList(Answer):
     items: list[NodeRow] = Field(description="every node, by site and node")
     next: None = Field(description="always null: one page")
 
 
-class DeadLetterRow(_Answer):
+class DeadLetterRow(Answer):
     """A message the gateway refused, with why."""
 
     id: int = Field(description="row id")
@@ -128,6 +125,6 @@ class DeadLetterRow(_Answer):
     payload: str = Field(description="first 2048 bytes of the kept payload, as UTF-8")
 
 
-class DeadLetterPage(_Answer):
+class DeadLetterPage(Answer):
     items: list[DeadLetterRow] = Field(description="dead letters, newest first")
     next: str | None = Field(description=NEXT)

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from devices.contract.models.intake import CheckOutcome, WandResult
+from gateway.answer import Answer
 from gateway.people.models import (
     Belonging,
     LegalBasis,
@@ -23,11 +24,7 @@ from gateway.people.models import (
 )
 
 
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class ExportedCheck(_Model):
+class ExportedCheck(Answer):
     """A check linked to the file: its `checks` row and how it was linked."""
 
     check_id: str
@@ -50,7 +47,7 @@ class ExportedCheck(_Model):
     linked_by: str = Field(description="who linked it")
 
 
-class ExportedImage(_Model):
+class ExportedImage(Answer):
     """An image record of the file, with the image itself while it is kept."""
 
     id: str
@@ -70,7 +67,7 @@ class ExportedImage(_Model):
     )
 
 
-class FamilySearchExport(_Model):
+class FamilySearchExport(Answer):
     """Rows of the family-search, wander and follow-up tables about the person, as stored
     (gateway/people/family_search_hooks.py). Empty ({}) while those tables do not exist,
     else every key is present."""
@@ -92,7 +89,7 @@ class FamilySearchExport(_Model):
     )
 
 
-class PersonExport(_Model):
+class PersonExport(Answer):
     """The whole file of a person (subject access request)."""
 
     exported_at: str = Field(description="when the export was made")

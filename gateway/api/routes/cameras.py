@@ -27,9 +27,10 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import FileResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from devices.contract.topics import EVENT_ID, SLUG
+from gateway.answer import Answer
 from gateway.api.context import context_of
 from gateway.api.deps import Db, require
 from gateway.api.responses import binary
@@ -83,18 +84,14 @@ Fraction = Annotated[float, Field(ge=0.0, le=1.0)]
 Point = tuple[Fraction, Fraction]
 
 
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class Zone(_Model):
+class Zone(Answer):
     id: str = Field(pattern=SLUG.pattern, description="zone id, as in the node's TOML")
     polygon: list[Point] = Field(
         min_length=3, max_length=64, description="corners [x, y], fractions of width/height"
     )
 
 
-class Line(_Model):
+class Line(Answer):
     id: str = Field(pattern=SLUG.pattern, description="line id, as in the node's TOML")
     a: Point = Field(description="start [x, y], fractions of width/height")
     b: Point = Field(description="end [x, y], fractions of width/height")
@@ -103,13 +100,13 @@ class Line(_Model):
     )
 
 
-class Layout(_Model):
+class Layout(Answer):
     zones: list[Zone] = Field(default_factory=list, max_length=32, description="zones")
     lines: list[Line] = Field(default_factory=list, max_length=32, description="exit lines")
 
 
 # -- answers ----------------------------------------------------------------------------------
-class MediaItem(_Model):
+class MediaItem(Answer):
     """One stored media file of an event."""
 
     n: int = Field(description="its number within the event (1 is usually the snapshot)")
@@ -119,7 +116,7 @@ class MediaItem(_Model):
     url: str = Field(description="GET it here (supervisor/admin; every fetch is audited)")
 
 
-class Snapshot(_Model):
+class Snapshot(Answer):
     """The newest snapshot of a camera whose JPEG is stored."""
 
     event_id: str = Field(description="the event the snapshot belongs to")
@@ -128,7 +125,7 @@ class Snapshot(_Model):
     url: str = Field(description="the JPEG (GET /api/v1/media/...)")
 
 
-class Camera(_Model):
+class Camera(Answer):
     """A camera of the wall: a device that sent camera events."""
 
     site: str
@@ -156,12 +153,12 @@ class Camera(_Model):
     lines: list[Line] = Field(description="exit lines to draw over the picture (see layout)")
 
 
-class CameraList(_Model):
+class CameraList(Answer):
     items: list[Camera] = Field(description="the cameras the caller may see, by site/node/id")
     now: str = Field(description="the gateway's time of the answer (for the ages)")
 
 
-class CameraEvent(_Model):
+class CameraEvent(Answer):
     id: str = Field(description="event id")
     kind: CameraKind
     ts: str = Field(description="event time")
@@ -169,7 +166,7 @@ class CameraEvent(_Model):
     media: list[MediaItem] = Field(description="its stored snapshot and clips, in order")
 
 
-class CameraEvents(_Model):
+class CameraEvents(Answer):
     items: list[CameraEvent] = Field(description="newest first")
     next: str | None = Field(description="pass as `before` for the next page; null = last page")
 

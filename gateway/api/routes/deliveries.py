@@ -6,8 +6,9 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from fastapi import APIRouter, HTTPException
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
+from gateway.answer import Answer
 from gateway.api.deps import Db, require
 from gateway.auth.tokens import Principal
 from gateway.notify.message import NotifyEvent
@@ -19,10 +20,8 @@ READERS = require("desk", "supervisor", "bureau", "admin")
 ChannelKind = Literal["webhook", "email", "mqtt"]
 
 
-class Delivery(BaseModel):
+class Delivery(Answer):
     """One delivery attempt (proof of delivery: who was told, when, over what, the reply)."""
-
-    model_config = ConfigDict(extra="forbid")
 
     id: int = Field(description="attempt id, in the order made")
     outbox_id: str = Field(description="the outbox row attempted (same on every retry)")
@@ -43,10 +42,8 @@ class Delivery(BaseModel):
     fallback_of: str | None = Field(description="the outbox row this one is the fallback of")
 
 
-class OutboxRow(BaseModel):
+class OutboxRow(Answer):
     """One (notification, channel, target) and where its delivery stands."""
-
-    model_config = ConfigDict(extra="forbid")
 
     id: str = Field(description="ULID; the idempotency key a receiver dedupes on")
     notification_id: str = Field(description="the notification, shared by all its rows")
@@ -65,9 +62,7 @@ class OutboxRow(BaseModel):
     fallback_of: str | None = Field(description="the outbox row this one is the fallback of")
 
 
-class AlertDeliveries(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class AlertDeliveries(Answer):
     items: list[Delivery] = Field(description="every attempt, oldest first")
     outbox: list[OutboxRow] = Field(description="one row per channel target, in queued order")
 

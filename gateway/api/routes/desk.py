@@ -18,7 +18,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, HTTPException, Query, Request
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from devices.contract.models import CheckProgress, CheckStep
 from devices.contract.models.intake import (
@@ -27,6 +27,7 @@ from devices.contract.models.intake import (
     TemperatureReading,
     WandResult,
 )
+from gateway.answer import Answer
 from gateway.api.context import context_of
 from gateway.api.deps import Db, require
 from gateway.api.record_models import CheckRow
@@ -104,9 +105,7 @@ class DeskActive(BaseModel):
     nodes: list[DeskNode]
 
 
-class DayChecks(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class DayChecks(Answer):
     day: date = Field(description="the day, in the site's time zone")
     tz: str = Field(description="the site's time zone (IANA name)")
     counts: dict[CheckOutcome, int] = Field(
